@@ -1,0 +1,92 @@
+/**
+ * URLs: pool URL templates (`http://localhost:${admin}/callback`) expanded per slot, for
+ * OAuth callback lists, and the base URLs of a scope's HTTP services.
+ */
+import type { Lease } from '../../types.js';
+import { UsageError } from '../../errors.js';
+import type { PoolConfig, ServiceConfig } from '../config/types.js';
+import { httpUrl, leaseSpeaksHttp, serviceFor } from './http.js';
+import { DEFAULT_URL_HOST } from './variables.js';
+
+const PLACEHOLDER = /\$\{([^}]*)\}/g;
+
+/**
+ * Replaces every `${role}` in a template with that role's port. Spaces inside the braces
+ * are ignored; text outside placeholders is kept as written.
+ *
+ * @throws UsageError naming the role (and the known ones) when a placeholder names a role
+ *   not in `rolePorts`.
+ */
+export function expandUrlTemplate(template: string, rolePorts: Readonly<Record<string, number>>): string {
+  return template.replace(PLACEHOLDER, (_, inner: string) => {
+    const role = inner.trim();
+    const port = Object.hasOwn(rolePorts, role) ? rolePorts[role] : undefined;
+    if (port === undefined) {
+      const known = Object.keys(rolePorts).join(', ') || 'none';
+      throw new UsageError(`URL template "${template}" names unknown role "${role}" (roles: ${known})`, { template, role });
+    }
+    return String(port);
+  });
+}
+
+/**
+ * Every URL of a pool: for each slot in the given order, each of `pool.urls` in
+ * declaration order, expanded with that slot's role ports. `slots` come from the pool
+ * logic (one role→port record per slot); this function does no port arithmetic.
+ *
+ * @throws UsageError when a template names a role the slot does not have.
+ */
+export function poolUrls(pool: PoolConfig, slots: ReadonlyArray<Readonly<Record<string, number>>>): string[] {
+  return slots.flatMap((rolePorts) => pool.urls.map((t) => expandUrlTemplate(t, rolePorts)));
+}
+
+/** One URL of a scope. */
+export interface ScopeUrl {
+  /** The service name, or the pool name for a pool's URL template. */
+  readonly name: string;
+  readonly url: string;
+  /** Pool and slot of a pool URL; null for a service URL. */
+  readonly pool: string | null;
+  readonly slot: number | null;
+}
+
+/**
+ * The URLs of one scope's leases, in lease order:
+ * - `http://HOST:PORT` for each non-pool lease that speaks HTTP (the same rule as the
+ *   `<NAME>_URL` variables: `http:` in config, else guessed from the name);
+ * - for each pool slot the scope holds, that pool's `urls:` templates expanded with the
+ *   slot's leased role ports, at the place of the slot's first lease.
+ *
+ * Leases of a pool missing from `pools` give no URL. Host defaults to `localhost`.
+ *
+ * @throws UsageError when a pool template names a role the scope holds no lease for.
+ */
+export function scopeUrls(
+  leases: readonly Lease[],
+  services: readonly ServiceConfig[],
+  pools: readonly PoolConfig[],
+  opts: { readonly host?: string } = {},
+): ScopeUrl[] {
+  const host = opts.host ?? DEFAULT_URL_HOST;
+  const urls: ScopeUrl[] = [];
+  const slotsDone = new Set<string>();
+  for (const lease of leases) {
+    if (lease.pool === null) {
+      if (leaseSpeaksHttp(lease, serviceFor(lease, services))) {
+        urls.push({ name: lease.name, url: httpUrl(host, lease.port), pool: null, slot: null });
+      }
+      continue;
+    }
+    const pool = pools.find((p) => p.name === lease.pool);
+    const slotKey = `${lease.pool}\u0000${lease.slot ?? ''}`;
+    if (pool === undefined || slotsDone.has(slotKey)) continue;
+    slotsDone.add(slotKey);
+    const rolePorts = Object.fromEntries(
+      leases.filter((l) => l.pool === lease.pool && l.slot === lease.slot).map((l) => [l.name, l.port]),
+    );
+    for (const template of pool.urls) {
+      urls.push({ name: pool.name, url: expandUrlTemplate(template, rolePorts), pool: pool.name, slot: lease.slot });
+    }
+  }
+  return urls;
+}
