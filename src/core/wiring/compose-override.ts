@@ -72,10 +72,9 @@ export function renderComposeOverride(mappings: readonly ServicePorts[]): string
     body.set('ports', seq);
     services.set(service, body);
   }
-  const doc = new Document({});
   const root = new YAMLMap<string, typeof services>();
   root.set('services', services);
-  doc.contents = root as unknown as typeof doc.contents;
+  const doc = new Document(root);
   doc.commentBefore = OVERRIDE_HEADER;
   return doc.toString();
 }
@@ -159,7 +158,8 @@ export function planComposeOverride(
       list.push({ hostPort: t.lease.port, containerPort: t.containerPort!, protocol: t.lease.protocol, hostIp: null });
       added.set(service.name, list);
     } else {
-      unmatched.push({ lease: t.lease, reason: `compose service "${service.name}" publishes no ${t.lease.protocol} container port ${t.containerPort}` });
+      const reason = `compose service "${service.name}" publishes no ${t.lease.protocol} container port ${t.containerPort}`;
+      unmatched.push({ lease: t.lease, reason });
     }
   }
   for (const t of targets.filter((x) => x.containerPort === null && byName.has(x.service))) {
@@ -172,10 +172,13 @@ export function planComposeOverride(
           candidates.find((p) => p.hostPort === t.lease.port));
     if (port !== undefined) taken.set(port, t.lease);
     else {
+      const proto = t.lease.protocol;
+      const several = candidates.map((p) => p.containerPort).join(', ');
       const reason =
         candidates.length === 0
-          ? `compose service "${service.name}" publishes no free ${t.lease.protocol} port for it`
-          : `compose service "${service.name}" publishes several ${t.lease.protocol} ports (${candidates.map((p) => p.containerPort).join(', ')}); set composePort: for "${t.lease.name}" in berth.yaml`;
+          ? `compose service "${service.name}" publishes no free ${proto} port for it`
+          : `compose service "${service.name}" publishes several ${proto} ports (${several}); ` +
+            `set composePort: for "${t.lease.name}" in berth.yaml`;
       unmatched.push({ lease: t.lease, reason });
     }
   }

@@ -142,17 +142,23 @@ function parseShort(spec: string, ctx: EntryContext): ComposePort[] {
 function parseLong(entry: Record<string, unknown>, ctx: EntryContext): ComposePort[] {
   const spec = JSON.stringify(entry);
   const target = entry['target'];
-  if (typeof target !== 'number' && typeof target !== 'string') throw new ConfigError(ctx.file, `${ctx.key}.target`, 'is required: the port inside the container');
+  if (typeof target !== 'number' && typeof target !== 'string') {
+    throw new ConfigError(ctx.file, `${ctx.key}.target`, 'is required: the port inside the container');
+  }
   const container = parseSpan(containerText(String(target), ctx, spec), ctx, spec, 'container');
-  if (container === null || container.start !== container.end) throw new ConfigError(ctx.file, `${ctx.key}.target`, 'expected one port number');
+  if (container === null || container.start !== container.end) {
+    throw new ConfigError(ctx.file, `${ctx.key}.target`, 'expected one port number');
+  }
   const published = entry['published'];
   let host: Span = null;
-  if (typeof published === 'number' || (typeof published === 'string' && published !== '' && !published.includes('$'))) {
+  const variable = typeof published === 'string' && (published === '' || published.includes('$'));
+  if (typeof published === 'number' || (typeof published === 'string' && !variable)) {
     host = parseSpan(String(published), { ...ctx, key: `${ctx.key}.published` }, spec, 'host');
   } else if (published !== undefined && published !== null && typeof published !== 'string') {
     throw new ConfigError(ctx.file, `${ctx.key}.published`, 'expected a port number or range');
   }
-  const protocol = entry['protocol'] === undefined ? 'tcp' : parseProtocol(String(entry['protocol']), { ...ctx, key: `${ctx.key}.protocol` });
+  const protocolText = entry['protocol'];
+  const protocol = protocolText === undefined ? 'tcp' : parseProtocol(String(protocolText), { ...ctx, key: `${ctx.key}.protocol` });
   const ip = entry['host_ip'];
   if (ip !== undefined && ip !== null && (typeof ip !== 'string' || (ip !== '' && isIP(ip) === 0))) {
     throw new ConfigError(ctx.file, `${ctx.key}.host_ip`, 'expected an IP address');
@@ -161,7 +167,14 @@ function parseLong(entry: Record<string, unknown>, ctx: EntryContext): ComposePo
 }
 
 /** Pairs host and container spans into ports (see composePublishedPorts). */
-function expand(host: Span, container: NonNullable<Span>, protocol: Protocol, hostIp: string | null, ctx: EntryContext, spec: string): ComposePort[] {
+function expand(
+  host: Span,
+  container: NonNullable<Span>,
+  protocol: Protocol,
+  hostIp: string | null,
+  ctx: EntryContext,
+  spec: string,
+): ComposePort[] {
   const count = container.end - container.start + 1;
   if (count > MAX_RANGE_PORTS) throw bad(ctx, spec, `a range of more than ${MAX_RANGE_PORTS} ports`);
   const port = (containerPort: number, hostPort: number | null): ComposePort => ({

@@ -77,6 +77,7 @@ export async function writeEnvFile(path: string, vars: readonly NamedValue[]): P
   } catch (error) {
     if (!isCode(error, 'ENOENT')) throw error;
   }
+  if (old === null && vars.length === 0) return false;
   const utf8 = old === null ? '' : decodeUtf8(old);
   if (utf8 !== null) {
     const text = mergeDotenv(utf8, vars);
