@@ -60,6 +60,12 @@ test('mergeDotenv does not touch keys inside another multi-line quoted value, an
   assert.equal(mergeDotenv(bomFirst, [{ name: 'WEB_PORT', value: '7' }]), '\uFEFFWEB_PORT=7\n');
 });
 
+test('mergeDotenv leaves commented-out keys alone and keeps comments after an empty value', () => {
+  assert.equal(mergeDotenv('# WEB_PORT=1\n', [{ name: 'WEB_PORT', value: '2' }]), '# WEB_PORT=1\nWEB_PORT=2\n');
+  assert.equal(mergeDotenv('WEB_PORT= # set by berth\n', [{ name: 'WEB_PORT', value: '2' }]), 'WEB_PORT= 2 # set by berth\n');
+  assert.equal(mergeDotenv('WEB_PORT="1" # quoted\n', [{ name: 'WEB_PORT', value: '2' }]), 'WEB_PORT="2" # quoted\n');
+});
+
 test('mergeDotenv replaces a whole multi-line berth value', () => {
   assert.equal(mergeDotenv('A="x\ny"\nB=1\n', [{ name: 'A', value: 'z' }]), 'A="z"\nB=1\n');
 });

@@ -116,7 +116,9 @@ export function mergeDotenv(oldText: string, vars: readonly NamedValue[]): strin
     if (value === undefined || decodeValue(a.raw) === value) {
       out += text + lineEnd;
     } else {
-      out += a.head + requote(a.raw, value) + a.tail + lineEnd;
+      // `KEY= #note` had its space in the head; a comment needs one after the new value.
+      const gap = a.tail.startsWith('#') ? ' ' : '';
+      out += a.head + requote(a.raw, value) + gap + a.tail + lineEnd;
     }
     if (value !== undefined) seen.add(a.key);
     i = next;

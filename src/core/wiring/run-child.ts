@@ -16,6 +16,8 @@ export const COMMAND_NOT_FOUND_STATUS = 127;
 export const COMMAND_NOT_EXECUTABLE_STATUS = 126;
 /** A child killed by signal N reports 128 + N, as shells do. */
 export const SIGNAL_EXIT_BASE = 128;
+/** After onSpawn fails, how long the child gets to obey SIGTERM before SIGKILL. */
+export const ON_SPAWN_FAILURE_GRACE_MS = 5_000;
 
 /** How a child ended. */
 export interface ChildOutcome {
@@ -33,7 +35,8 @@ export interface RunChildOptions {
   /**
    * Called with the child's pid as soon as it runs, e.g. to tie an ephemeral lease to it.
    * runChild settles only after a returned promise does; if it throws or rejects, the
-   * child is sent SIGTERM and runChild rejects with that error once the child is gone.
+   * child is sent SIGTERM (SIGKILL after ON_SPAWN_FAILURE_GRACE_MS) and runChild rejects
+   * with that error once the child is gone.
    */
   readonly onSpawn?: (pid: number) => void | Promise<void>;
   /** Working directory; default this process's. */
@@ -83,6 +86,9 @@ export function runChild(
       spawnTask = (async () => opts.onSpawn!(pid))().catch((error: unknown) => {
         spawnError = error;
         child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), ON_SPAWN_FAILURE_GRACE_MS);
+        timer.unref();
+        child.once('exit', () => clearTimeout(timer));
       });
     });
 
