@@ -1,0 +1,126 @@
+/**
+ * The allocator: walks a plan inside one store transaction and claims the first port that
+ * no lease holds, no exclusion forbids and the OS says is free. Because it runs inside a
+ * write transaction and the store enforces uniqueness, two processes never win one port.
+ */
+import { ConflictError, ExhaustedError, RefusedError } from '../errors.js';
+import type { Lease, PortRange, Protocol } from '../types.js';
+import type { StoreTx } from '../store/store.js';
+import type { Exclusions, PortOracle, Unavailable } from './availability.js';
+import { describePlan, type Plan } from './strategy.js';
+
+/** Everything one allocation transaction needs. */
+export interface AllocContext {
+  readonly tx: StoreTx;
+  readonly host: string;
+  readonly scope: string;
+  readonly oracle: PortOracle;
+  readonly exclusions: Exclusions;
+}
+
+/** Who owns a new lease. */
+export interface Owner {
+  readonly ephemeral: boolean;
+  readonly pid: number | null;
+}
+
+/** Why `port` cannot be claimed now, or null when it can. */
+export async function unavailableReason(ctx: AllocContext, port: number, protocol: Protocol, explicitRange: boolean): Promise<Unavailable | null> {
+  if (await ctx.tx.leaseAt(ctx.host, protocol, port)) return 'leased';
+  const excluded = ctx.exclusions.reason(port, explicitRange);
+  if (excluded) return excluded;
+  return (await ctx.oracle.isFree(port, protocol)) ? null : 'in-use';
+}
+
+/** Claims a port for `name` following `plan`; throws when the plan has no free port. */
+export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: Owner, force = false): Promise<Lease> {
+  const port = plan.segments.length === 0 ? await fixedPort(ctx, name, plan, force) : await walkPlan(ctx, plan);
+  if (port === null) throw await exhausted(ctx, name, plan);
+  return ctx.tx.insertLease({
+    host: ctx.host,
+    scope: ctx.scope,
+    name,
+    port,
+    protocol: plan.protocol,
+    purpose: plan.purpose,
+    pool: null,
+    slot: null,
+    ephemeral: owner.ephemeral,
+    pid: owner.pid,
+  });
+}
+
+async function fixedPort(ctx: AllocContext, name: string, plan: Plan, force: boolean): Promise<number> {
+  const port = plan.first!;
+  const holder = await ctx.tx.leaseAt(ctx.host, plan.protocol, port);
+  if (holder) {
+    throw new ConflictError(
+      `port ${port} for ${ctx.scope}/${name} is already leased to ${holder.scope}/${holder.name}. ` +
+        `Release that lease (berth release ${holder.name} --scope ${holder.scope}) or choose another port.`,
+      { port, holder: `${holder.scope}/${holder.name}` },
+    );
+  }
+  if (!force && !(await ctx.oracle.isFree(port, plan.protocol))) {
+    throw new RefusedError(
+      `port ${port} for ${ctx.scope}/${name} is in use by another process. See who holds it with \`berth who ${port}\`, ` +
+        'stop it, or pass --force to lease the port anyway.',
+      { port },
+    );
+  }
+  return port;
+}
+
+/** The preferred port first, then each segment; returns the first claimable port. */
+async function walkPlan(ctx: AllocContext, plan: Plan): Promise<number | null> {
+  if (plan.first !== null && (await unavailableReason(ctx, plan.first, plan.protocol, plan.explicitRange)) === null) return plan.first;
+  for (const segment of plan.segments) {
+    const port = await walkSegment(ctx, plan, segment);
+    if (port !== null) return port;
+  }
+  return null;
+}
+
+/**
+ * Walks one segment upward from its scan hint. The store keeps the invariant that every
+ * port in [segment.start, hint) is leased, so a range filled with 50,000 leases costs the
+ * same per allocation as an empty one.
+ */
+async function walkSegment(ctx: AllocContext, plan: Plan, segment: PortRange): Promise<number | null> {
+  const { tx, host } = ctx;
+  const hint = (await tx.getScanHint(host, plan.protocol, segment.start)) ?? segment.start;
+  let firstUnleased: number | null = null;
+  let found: number | null = null;
+  for (let port = Math.max(hint, segment.start); port <= segment.end; port++) {
+    const skipTo = ctx.exclusions.skipFrom(port, plan.explicitRange);
+    if (skipTo !== null) {
+      firstUnleased ??= port; // the skipped block was not checked: the hint must not pass it
+      port = skipTo - 1;
+      continue;
+    }
+    if (await tx.leaseAt(host, plan.protocol, port)) continue;
+    firstUnleased ??= port;
+    if (ctx.exclusions.reason(port, plan.explicitRange)) continue;
+    if (!(await ctx.oracle.isFree(port, plan.protocol))) continue;
+    found = port;
+    break;
+  }
+  const next = found !== null && firstUnleased === found ? found + 1 : (firstUnleased ?? segment.end + 1);
+  if (next !== hint) await tx.setScanHint(host, plan.protocol, segment.start, next);
+  return found;
+}
+
+/** The exhausted error, with counts that say why the band is full and what to do. */
+async function exhausted(ctx: AllocContext, name: string, plan: Plan): Promise<ExhaustedError> {
+  const band = describePlan(plan);
+  let leased = 0;
+  const range = plan.range;
+  if (range) {
+    const leases = await ctx.tx.listLeases({ host: ctx.host, protocol: plan.protocol });
+    leased = leases.filter((l) => l.port >= range.start && l.port <= range.end).length;
+  }
+  return new ExhaustedError(
+    `no free ${plan.protocol} port in ${band} for ${ctx.scope}/${name} (${leased} leased, the rest reserved, excluded or in use). ` +
+      'Widen the range (--range A-B, or ranges: in berth.yaml), or release leases you no longer need (berth list, berth release, berth gc).',
+    { range: band, leased },
+  );
+}

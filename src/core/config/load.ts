@@ -1,0 +1,62 @@
+/**
+ * Finding and reading berth.yaml: read, normalise, validate. Every message names the file
+ * and the key.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../../errors.js';
+import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from '../categories.js';
+import type { BerthConfig } from './types.js';
+import { normaliseConfig } from './normalise.js';
+
+/** File names berth looks for, in order, in each directory walking upward. */
+export const CONFIG_NAMES = ['berth.yaml', 'berth.yml'] as const;
+
+/** Looks for berth.yaml from `dir` upward; returns its absolute path or null. */
+export function findConfigFile(dir: string): string | null {
+  let current = path.resolve(dir);
+  for (;;) {
+    for (const name of CONFIG_NAMES) {
+      const candidate = path.join(current, name);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return null;
+    current = parent;
+  }
+}
+
+/** The config used when there is no berth.yaml: built-in ranges, no services. */
+export function emptyConfig(dir: string): BerthConfig {
+  return { file: null, dir, project: null, base: DEFAULT_BASE_PORT, ranges: DEFAULT_RANGES, reserved: [], services: [], pools: [] };
+}
+
+/**
+ * Loads the config: `explicitFile` if given (it must exist), else berth.yaml found upward
+ * from `cwd`, else the empty config rooted at `cwd`.
+ */
+export async function loadConfig(cwd: string, explicitFile?: string): Promise<BerthConfig> {
+  const file = explicitFile ? path.resolve(cwd, explicitFile) : findConfigFile(cwd);
+  if (!file) return emptyConfig(path.resolve(cwd));
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Check the path given to --config or BERTH_CONFIG.`);
+  }
+  return parseConfigText(text, file);
+}
+
+/** Parses config text that came from `file` (used for messages and the project directory). */
+export async function parseConfigText(text: string, file: string): Promise<BerthConfig> {
+  // yaml is loaded only when a config exists: commands without one start faster.
+  const { parseDocument } = await import('yaml');
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
+    throw new ConfigError(file, '', `not valid YAML${where ? ` at ${where}` : ''}: ${first.message.split('\n')[0]}. Fix the file and try again.`);
+  }
+  const raw: unknown = doc.toJS();
+  return normaliseConfig(raw ?? {}, file);
+}

@@ -1,0 +1,228 @@
+/**
+ * Turns the raw YAML value of berth.yaml into a validated {@link BerthConfig}.
+ * Every error is a ConfigError naming the file, the key path and what is allowed.
+ */
+import path from 'node:path';
+import { ConfigError } from '../../errors.js';
+import type { PortRange, Protocol } from '../../types.js';
+import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from '../categories.js';
+import { isPort } from '../ports.js';
+import { STRATEGIES, type BerthConfig, type PoolConfig, type ServiceConfig, type StrategyName } from './types.js';
+
+const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools'];
+const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http'];
+const POOL_KEYS = ['ports', 'step', 'slots', 'sets', 'urls', 'protocol'];
+/** Names of services, pools, roles and categories: letters, digits, `.`, `_`, `-`. */
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type Raw = Record<string, unknown>;
+
+/** Validation context: the file, to name it in every message. */
+class Check {
+  constructor(readonly file: string) {}
+
+  fail(key: string, problem: string): never {
+    throw new ConfigError(this.file, key, problem);
+  }
+
+  object(value: unknown, key: string): Raw {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(key, `must be a mapping of keys to values, not ${describe(value)}.`);
+    return value as Raw;
+  }
+
+  keys(obj: Raw, key: string, allowed: readonly string[]): void {
+    for (const k of Object.keys(obj)) {
+      if (!allowed.includes(k)) this.fail(key ? `${key}.${k}` : k, `unknown key. Allowed here: ${allowed.join(', ')}.`);
+    }
+  }
+
+  port(value: unknown, key: string): number {
+    if (!isPort(value)) this.fail(key, `invalid port ${JSON.stringify(value)}: a port is a whole number from 1 to 65535.`);
+    return value;
+  }
+
+  string(value: unknown, key: string): string {
+    if (typeof value !== 'string' || value.trim() === '') this.fail(key, `must be a non-empty string, not ${describe(value)}.`);
+    return value;
+  }
+
+  name(value: string, key: string): string {
+    if (!NAME_RE.test(value)) this.fail(key, `'${value}' is not a valid name: use letters, digits, '.', '_' and '-', starting with a letter or digit.`);
+    return value;
+  }
+
+  positiveInt(value: unknown, key: string): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) this.fail(key, `must be a whole number of at least 1, not ${describe(value)}.`);
+    return value;
+  }
+
+  protocol(value: unknown, key: string): Protocol {
+    if (value === undefined) return 'tcp';
+    if (value !== 'tcp' && value !== 'udp') this.fail(key, `must be tcp or udp, not ${describe(value)}.`);
+    return value;
+  }
+
+  range(value: unknown, key: string): PortRange {
+    let start: unknown;
+    let end: unknown;
+    if (typeof value === 'string') {
+      const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
+      if (!m) this.fail(key, `invalid range '${value}': write it as START-END, e.g. 5000-5999.`);
+      [start, end] = [Number(m[1]), Number(m[2])];
+    } else if (Array.isArray(value) && value.length === 2) {
+      [start, end] = value;
+    } else if (value && typeof value === 'object') {
+      ({ start, end } = value as Raw);
+    } else {
+      this.fail(key, `invalid range ${describe(value)}: write it as START-END, e.g. 5000-5999.`);
+    }
+    const s = this.port(start, `${key} (start)`);
+    const e = this.port(end, `${key} (end)`);
+    if (s > e) this.fail(key, `invalid range ${s}-${e}: the start is above the end; write the lower port first.`);
+    return { start: s, end: e };
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Validates and normalises the parsed YAML of `file`. */
+export function normaliseConfig(raw: unknown, file: string): BerthConfig {
+  const c = new Check(file);
+  const top = c.object(raw, '');
+  c.keys(top, '', TOP_KEYS);
+
+  const project = top.project === undefined ? null : c.name(c.string(top.project, 'project'), 'project');
+  const base = top.base === undefined ? DEFAULT_BASE_PORT : c.port(top.base, 'base');
+
+  const ranges: Record<string, PortRange> = { ...DEFAULT_RANGES };
+  if (top.ranges !== undefined) {
+    for (const [name, value] of Object.entries(c.object(top.ranges, 'ranges'))) {
+      ranges[c.name(name, `ranges.${name}`)] = c.range(value, `ranges.${name}`);
+    }
+  }
+
+  const reserved = normaliseReserved(c, top.reserved);
+  const services = top.services === undefined ? [] : Object.entries(c.object(top.services, 'services')).map(([name, value]) => normaliseService(c, name, value, ranges));
+  const pools = top.pools === undefined ? [] : Object.entries(c.object(top.pools, 'pools')).map(([name, value]) => normalisePool(c, name, value));
+
+  return { file, dir: path.dirname(file), project, base, ranges, reserved, services, pools };
+}
+
+function normaliseReserved(c: Check, value: unknown): number[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) c.fail('reserved', 'must be a list of ports or START-END ranges.');
+  const ports = new Set<number>();
+  value.forEach((item, i) => {
+    const key = `reserved[${i}]`;
+    if (typeof item === 'string' && item.includes('-')) {
+      const r = c.range(item, key);
+      if (r.end - r.start > 65535) c.fail(key, 'range too large.');
+      for (let p = r.start; p <= r.end; p++) ports.add(p);
+    } else {
+      ports.add(c.port(typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : item, key));
+    }
+  });
+  return [...ports].sort((a, b) => a - b);
+}
+
+function normaliseService(c: Check, name: string, value: unknown, ranges: Record<string, PortRange>): ServiceConfig {
+  const key = `services.${name}`;
+  c.name(name, key);
+  // `web: 3000` is shorthand for a fixed port; `web:` (empty) takes every default.
+  const raw: Raw = value === null || value === undefined ? {} : typeof value === 'number' ? { port: value } : c.object(value, key);
+  c.keys(raw, key, SERVICE_KEYS);
+  const opt = <T>(k: string, f: (v: unknown, key: string) => T): T | null => (raw[k] === undefined ? null : f(raw[k], `${key}.${k}`));
+
+  const category = opt('category', (v, k) => {
+    const cat = c.string(v, k);
+    if (!ranges[cat]) c.fail(k, `unknown category '${cat}'. Known: ${Object.keys(ranges).join(', ')}; add it under ranges:.`);
+    return cat;
+  });
+  const strategy = opt('strategy', (v, k) => {
+    if (!STRATEGIES.includes(v as StrategyName)) c.fail(k, `unknown strategy ${describe(v)}. Use one of: ${STRATEGIES.join(', ')}.`);
+    return v as StrategyName;
+  });
+  const port = opt('port', (v, k) => c.port(v, k));
+  if (strategy === 'fixed' && port === null) c.fail(`${key}.strategy`, 'the fixed strategy needs a port: add port: N.');
+  const env = opt('env', (v, k) => {
+    const s = c.string(v, k);
+    if (!ENV_RE.test(s)) c.fail(k, `'${s}' is not a valid environment variable name: use letters, digits and '_', not starting with a digit.`);
+    return s;
+  });
+  const http = opt('http', (v, k) => {
+    if (typeof v !== 'boolean') c.fail(k, `must be true or false, not ${describe(v)}.`);
+    return v;
+  });
+  return {
+    name,
+    port,
+    prefer: opt('prefer', (v, k) => c.port(v, k)),
+    category,
+    range: opt('range', (v, k) => c.range(v, k)),
+    strategy,
+    env,
+    purpose: opt('purpose', (v, k) => c.string(v, k)),
+    protocol: c.protocol(raw.protocol, `${key}.protocol`),
+    process: opt('process', (v, k) => c.string(v, k)),
+    compose: opt('compose', (v, k) => c.string(v, k)),
+    composePort: opt('compose_port', (v, k) => c.port(v, k)),
+    http,
+  };
+}
+
+function normalisePool(c: Check, name: string, value: unknown): PoolConfig {
+  const key = `pools.${name}`;
+  c.name(name, key);
+  const raw = c.object(value, key);
+  c.keys(raw, key, POOL_KEYS);
+  const protocol = c.protocol(raw.protocol, `${key}.protocol`);
+  const urls = raw.urls === undefined ? [] : Array.isArray(raw.urls) ? raw.urls.map((u, i) => c.string(u, `${key}.urls[${i}]`)) : c.fail(`${key}.urls`, 'must be a list of URL templates such as http://localhost:${admin}/callback.');
+
+  if ((raw.ports === undefined) === (raw.sets === undefined)) {
+    c.fail(key, 'give either ports: {role: base port} (with step and slots) or sets: [{role: port}, ...], not both or neither.');
+  }
+  let pool: PoolConfig;
+  if (raw.ports !== undefined) {
+    const ports: Record<string, number> = {};
+    for (const [role, port] of Object.entries(c.object(raw.ports, `${key}.ports`))) {
+      ports[c.name(role, `${key}.ports.${role}`)] = c.port(port, `${key}.ports.${role}`);
+    }
+    const roles = Object.keys(ports);
+    if (roles.length === 0) c.fail(`${key}.ports`, 'needs at least one role, e.g. backend: 5001.');
+    const step = raw.step === undefined ? 1 : c.positiveInt(raw.step, `${key}.step`);
+    const slots = raw.slots === undefined ? null : c.positiveInt(raw.slots, `${key}.slots`);
+    pool = { kind: 'series', name, roles, urls, protocol, ports, step, slots };
+  } else {
+    if (raw.step !== undefined || raw.slots !== undefined) c.fail(key, 'step and slots go with ports:, not with sets:.');
+    if (!Array.isArray(raw.sets) || raw.sets.length === 0) c.fail(`${key}.sets`, 'must be a non-empty list of {role: port} mappings.');
+    const sets = raw.sets.map((set, i) => {
+      const out: Record<string, number> = {};
+      for (const [role, port] of Object.entries(c.object(set, `${key}.sets[${i}]`))) out[c.name(role, `${key}.sets[${i}].${role}`)] = c.port(port, `${key}.sets[${i}].${role}`);
+      return out;
+    });
+    const roles = Object.keys(sets[0]!);
+    sets.forEach((set, i) => {
+      const these = Object.keys(set);
+      if (these.length !== roles.length || these.some((r) => !roles.includes(r))) {
+        c.fail(`${key}.sets[${i}]`, `every set needs the same roles as the first (${roles.join(', ')}).`);
+      }
+    });
+    pool = { kind: 'sets', name, roles, urls, protocol, sets };
+  }
+  checkPoolUrls(c, pool, key);
+  return pool;
+}
+
+function checkPoolUrls(c: Check, pool: PoolConfig, key: string): void {
+  pool.urls.forEach((url, i) => {
+    for (const m of url.matchAll(/\$\{([^}]*)\}/g)) {
+      if (!pool.roles.includes(m[1]!)) c.fail(`${key}.urls[${i}]`, `\${${m[1]}} names no role of this pool. Roles: ${pool.roles.join(', ')}.`);
+    }
+  });
+}

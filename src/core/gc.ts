@@ -1,0 +1,35 @@
+/**
+ * Garbage collection: ephemeral leases whose pid is gone, and scopes whose directory is
+ * gone. With dry-run it only reports.
+ */
+import fs from 'node:fs';
+import type { Lease } from '../types.js';
+import type { StoreTx } from '../store/store.js';
+
+/** What gc reclaimed (or would reclaim, with dry-run). */
+export interface GcResult {
+  readonly dryRun: boolean;
+  /** Ephemeral leases whose owner pid is no longer alive. */
+  readonly deadLeases: readonly Lease[];
+  /** Scopes whose directory no longer exists, with the leases they held. */
+  readonly goneScopes: readonly { readonly scope: string; readonly directory: string; readonly leases: readonly Lease[] }[];
+}
+
+/** Runs gc inside the caller's write transaction. `isAlive` comes from os/. */
+export async function collectGarbage(tx: StoreTx, host: string, dryRun: boolean, isAlive: (pid: number) => boolean): Promise<GcResult> {
+  const goneScopes: { scope: string; directory: string; leases: Lease[] }[] = [];
+  for (const scope of await tx.listScopes(host)) {
+    if (scope.directory === null || fs.existsSync(scope.directory)) continue;
+    const leases = dryRun ? await tx.listLeases({ host, scope: scope.name }) : await tx.deleteScope(host, scope.name);
+    goneScopes.push({ scope: scope.name, directory: scope.directory, leases });
+  }
+  const goneNames = new Set(goneScopes.map((s) => s.scope));
+  const deadLeases: Lease[] = [];
+  for (const lease of await tx.listLeases({ host })) {
+    if (!lease.ephemeral || goneNames.has(lease.scope)) continue;
+    if (lease.pid !== null && isAlive(lease.pid)) continue;
+    deadLeases.push(lease);
+    if (!dryRun) await tx.deleteLease(host, lease.scope, lease.name);
+  }
+  return { dryRun, deadLeases, goneScopes };
+}

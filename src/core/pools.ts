@@ -1,0 +1,138 @@
+/**
+ * Pools: series of slots, each a set of role -> port. A scope reserves one whole slot at a
+ * time, all roles or none, inside one store transaction.
+ */
+import { ConflictError, ExhaustedError } from '../errors.js';
+import type { Lease } from '../types.js';
+import type { StoreTx } from '../store/store.js';
+import { unavailableReason, type AllocContext, type Owner } from './allocate.js';
+import type { PoolConfig } from './config/types.js';
+
+/** How many slots a pool has, or null when it is open-ended. */
+export function slotCount(pool: PoolConfig): number | null {
+  return pool.kind === 'sets' ? pool.sets.length : pool.slots;
+}
+
+/** Role -> port of slot `k`, or null when the pool has no such slot. */
+export function slotPorts(pool: PoolConfig, k: number): Record<string, number> | null {
+  if (pool.kind === 'sets') return pool.sets[k] ?? null;
+  if (pool.slots !== null && k >= pool.slots) return null;
+  const ports: Record<string, number> = {};
+  for (const role of pool.roles) {
+    const port = pool.ports[role]! + k * pool.step;
+    if (port > 65535) return null;
+    ports[role] = port;
+  }
+  return ports;
+}
+
+/** The slot `scope` holds in `pool`, as its leases in role order, or [] if none. */
+export async function heldSlot(tx: StoreTx, host: string, scope: string, pool: PoolConfig): Promise<Lease[]> {
+  const leases = await tx.listLeases({ host, scope, pool: pool.name });
+  return pool.roles.map((role) => leases.find((l) => l.name === role)).filter((l): l is Lease => l !== undefined);
+}
+
+/**
+ * Reserves the first slot of `pool` that no scope holds and whose every port is free.
+ * Idempotent: a scope that already holds a slot gets it back.
+ */
+export async function reserveSlot(ctx: AllocContext, pool: PoolConfig, owner: Owner): Promise<Lease[]> {
+  const held = await heldSlot(ctx.tx, ctx.host, ctx.scope, pool);
+  if (held.length > 0) return held;
+  for (const role of pool.roles) {
+    const clash = await ctx.tx.getLease(ctx.host, ctx.scope, role);
+    if (clash) {
+      throw new ConflictError(
+        `scope ${ctx.scope} already has a lease named '${role}' (port ${clash.port}), the name of a role in pool ${pool.name}. ` +
+          `Release it (berth release ${role}) or rename the service.`,
+      );
+    }
+  }
+  const taken = new Set((await ctx.tx.poolSlots(ctx.host, pool.name)).map((s) => s.slot));
+  for (let k = 0; ; k++) {
+    const ports = slotPorts(pool, k);
+    if (!ports) break;
+    if (taken.has(k) || !(await slotIsFree(ctx, pool, ports))) continue;
+    const leases: Lease[] = [];
+    for (const role of pool.roles) {
+      leases.push(
+        await ctx.tx.insertLease({
+          host: ctx.host,
+          scope: ctx.scope,
+          name: role,
+          port: ports[role]!,
+          protocol: pool.protocol,
+          purpose: `pool ${pool.name} slot ${k}`,
+          pool: pool.name,
+          slot: k,
+          ephemeral: owner.ephemeral,
+          pid: owner.pid,
+        }),
+      );
+    }
+    return leases;
+  }
+  throw await poolFull(ctx.tx, ctx.host, pool);
+}
+
+async function slotIsFree(ctx: AllocContext, pool: PoolConfig, ports: Record<string, number>): Promise<boolean> {
+  for (const role of pool.roles) {
+    // A pool's ports are configured by name: the ephemeral range is allowed, as with --range.
+    if ((await unavailableReason(ctx, ports[role]!, pool.protocol, true)) !== null) return false;
+  }
+  return true;
+}
+
+async function poolFull(tx: StoreTx, host: string, pool: PoolConfig): Promise<ExhaustedError> {
+  const holders = await tx.poolSlots(host, pool.name);
+  const list = holders.map((h) => `slot ${h.slot}: ${h.scope}`).join(', ');
+  const example = holders[0] ? ` (e.g. berth release --scope ${holders[0].scope})` : '';
+  return new ExhaustedError(
+    `pool ${pool.name} has no free slot${holders.length ? `; held: ${list}` : ''}` +
+      `${holders.length < (slotCount(pool) ?? Infinity) ? '; the other slots have ports in use by other leases or processes' : ''}. ` +
+      `Free one by releasing its scope${example}, or add slots in berth.yaml.`,
+    { pool: pool.name, holders },
+  );
+}
+
+/** One slot as `berth pools` shows it. */
+export interface SlotStatus {
+  readonly slot: number;
+  readonly ports: Readonly<Record<string, number>>;
+  readonly scope: string | null;
+}
+
+/** One pool as `berth pools` shows it. */
+export interface PoolStatus {
+  readonly name: string;
+  readonly kind: PoolConfig['kind'];
+  readonly roles: readonly string[];
+  /** null for an open-ended pool. */
+  readonly slots: number | null;
+  readonly used: number;
+  readonly free: number | null;
+  /** Every held slot, and for bounded pools every free one too. */
+  readonly detail: readonly SlotStatus[];
+}
+
+/** Slots used and free, and which scope holds each. */
+export async function poolStatus(tx: StoreTx, host: string, pool: PoolConfig): Promise<PoolStatus> {
+  const holders = new Map((await tx.poolSlots(host, pool.name)).map((h) => [h.slot, h.scope]));
+  const total = slotCount(pool);
+  const shown = total ?? (holders.size ? Math.max(...holders.keys()) + 1 : 0);
+  const detail: SlotStatus[] = [];
+  for (let k = 0; k < shown; k++) {
+    const scope = holders.get(k) ?? null;
+    if (total === null && scope === null) continue;
+    detail.push({ slot: k, ports: slotPorts(pool, k) ?? {}, scope });
+  }
+  return {
+    name: pool.name,
+    kind: pool.kind,
+    roles: pool.roles,
+    slots: total,
+    used: holders.size,
+    free: total === null ? null : total - holders.size,
+    detail,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The store interface: leases and scopes, persisted. Every backend (SQLite by default,
+ * PostgreSQL when shared) implements it and passes the same conformance suite
+ * (test/store/conformance.ts). Uniqueness per (host, protocol, port) and per
+ * (host, scope, name) is enforced by the backend itself, so two processes can never both
+ * win a port even if the engine's checks were skipped.
+ */
+import type { Lease, NewLease, Protocol, Scope } from '../types.js';
+
+/** Which leases to list. Every field narrows the result; absent fields match all. */
+export interface LeaseFilter {
+  readonly host?: string;
+  readonly scope?: string;
+  readonly pool?: string;
+  readonly protocol?: Protocol;
+}
+
+/** Fields of a lease that may change after it is created. */
+export interface LeaseChanges {
+  readonly port?: number;
+  readonly purpose?: string | null;
+  readonly ephemeral?: boolean;
+  readonly pid?: number | null;
+}
+
+/** Which slot of a pool a scope holds. */
+export interface SlotHolder {
+  readonly slot: number;
+  readonly scope: string;
+}
+
+/**
+ * Operations available inside one transaction. Write transactions are serialised against
+ * every other writer of the same store (other processes included), so read-check-write
+ * sequences inside one are race-free.
+ */
+export interface StoreTx {
+  getLease(host: string, scope: string, name: string): Promise<Lease | null>;
+  /** The lease holding this port, if any. */
+  leaseAt(host: string, protocol: Protocol, port: number): Promise<Lease | null>;
+  /** Leases matching the filter, ordered by scope, then pool slot, then port. */
+  listLeases(filter?: LeaseFilter): Promise<Lease[]>;
+  /** Inserts a lease. Throws ConflictError when the port or the (scope, name) is taken. */
+  insertLease(lease: NewLease): Promise<Lease>;
+  /** Changes a lease; throws NotFoundError if absent, ConflictError if the port is taken. */
+  updateLease(host: string, scope: string, name: string, changes: LeaseChanges): Promise<Lease>;
+  /** Deletes one lease; returns it, or null if there was none. */
+  deleteLease(host: string, scope: string, name: string): Promise<Lease | null>;
+  /** Which scope holds which slot of a pool. */
+  poolSlots(host: string, pool: string): Promise<SlotHolder[]>;
+
+  getScope(host: string, name: string): Promise<Scope | null>;
+  /** Creates the scope, or records a directory for it if it had none. */
+  ensureScope(host: string, name: string, directory: string | null): Promise<Scope>;
+  listScopes(host?: string): Promise<Scope[]>;
+  /** Deletes a scope and all its leases; returns the leases deleted. */
+  deleteScope(host: string, name: string): Promise<Lease[]>;
+
+  /**
+   * Scan hints make "first free port from S upward" cost the same with 50,000 leases as
+   * with none. Invariant kept by the store: every port in [start, hint) is leased. Deleting
+   * or moving a lease lowers any hint above its port.
+   */
+  getScanHint(host: string, protocol: Protocol, start: number): Promise<number | null>;
+  setScanHint(host: string, protocol: Protocol, start: number, next: number): Promise<void>;
+
+  /** Forgets everything. */
+  reset(): Promise<void>;
+}
+
+/** A transaction's intent: readers never block writers for long, writers are serialised. */
+export type TxMode = 'read' | 'write';
+
+/** A persisted registry. */
+export interface Store {
+  /** `sqlite` or `postgres`. */
+  readonly kind: string;
+  /** Where it lives, for messages: a file path or a connection target. */
+  readonly location: string;
+  /** The host (port namespace) this process allocates on. */
+  readonly host: string;
+  /** Runs fn in one transaction; commits if it resolves, rolls back if it throws. */
+  transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
