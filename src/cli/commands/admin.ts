@@ -1,0 +1,83 @@
+/**
+ * Registry-wide commands: export, import, gc, reset.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { RefusedError, UsageError } from '../../errors.js';
+import type { GcResult } from '../../core/gc.js';
+import { parseSnapshot } from '../../core/snapshot.js';
+import { withBerth } from '../context.js';
+import { emit, leaseTable } from '../render.js';
+
+function readSource(file: string): string {
+  try {
+    return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Check the path.`);
+  }
+}
+
+function gcText(r: GcResult): string {
+  const verb = r.dryRun ? 'would release' : 'released';
+  const lines: string[] = [];
+  for (const s of r.goneScopes) lines.push(`${verb} scope ${s.scope} (directory ${s.directory} is gone): ${s.leases.length} lease(s)`);
+  if (r.deadLeases.length > 0) lines.push(`${verb} ${r.deadLeases.length} ephemeral lease(s) whose pid is gone:`, leaseTable(r.deadLeases));
+  return lines.length ? lines.join('\n') : 'nothing to collect';
+}
+
+/** Registers the registry-wide commands on `program`. */
+export function registerAdminCommands(program: Command): void {
+  program
+    .command('export')
+    .description('print a versioned JSON snapshot of every scope and lease')
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .action(async (flags: { output?: string }, cmd: Command) => {
+      await withBerth(cmd, async (berth) => {
+        const text = `${JSON.stringify(await berth.exportSnapshot(), null, 2)}\n`;
+        if (flags.output) fs.writeFileSync(flags.output, text);
+        else process.stdout.write(text);
+      });
+    });
+
+  program
+    .command('import')
+    .description('import a snapshot (FILE, or - for stdin); all or none, conflicting rows refused')
+    .argument('<file>')
+    .option('--replace', 'make the store exactly the snapshot (forgets everything else)')
+    .action(async (file: string, flags: { replace?: boolean }, cmd: Command) => {
+      const text = readSource(file);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        throw new UsageError(`${file} is not valid JSON (${(err as Error).message}). Make a snapshot with \`berth export > FILE\`.`);
+      }
+      const snap = parseSnapshot(value, file);
+      await withBerth(cmd, async (berth, opts) => {
+        const result = await berth.importSnapshot(snap, flags.replace);
+        emit(!!opts.json, result, (r) => `imported ${r.imported} lease(s), ${r.unchanged} already present${r.replaced ? ' (store replaced)' : ''}`);
+      });
+    });
+
+  program
+    .command('gc')
+    .description('release ephemeral leases whose pid is gone and scopes whose directory is gone')
+    .option('--dry-run', 'only say what would be released')
+    .action(async (flags: { dryRun?: boolean }, cmd: Command) => {
+      await withBerth(cmd, async (berth, opts) => {
+        emit(!!opts.json, await berth.gc(flags.dryRun), gcText);
+      });
+    });
+
+  program
+    .command('reset')
+    .description('forget every lease and scope (needs --yes)')
+    .option('--yes', 'really forget everything')
+    .action(async (flags: { yes?: boolean }, cmd: Command) => {
+      if (!flags.yes) throw new RefusedError('reset forgets every lease and scope and cannot be undone. Run `berth export > backup.json` first, then `berth reset --yes`.');
+      await withBerth(cmd, async (berth, opts) => {
+        await berth.reset();
+        emit(!!opts.json, { reset: true, store: berth.store.location }, (r) => `forgot every lease and scope in ${r.store}`);
+      });
+    });
+}

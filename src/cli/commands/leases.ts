@@ -1,0 +1,116 @@
+/**
+ * Lease commands: allocate, get, release, list, reassign.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { parsePort, parseProtocol, parseRange } from '../../core/ports.js';
+import type { AllocationRequest } from '../../core/strategy.js';
+import { withBerth } from '../context.js';
+import { parseCount, parseStrategy } from '../options.js';
+import { emit, leaseTable } from '../render.js';
+
+interface AllocateFlags {
+  port?: string;
+  prefer?: string;
+  range?: string;
+  category?: string;
+  strategy?: string;
+  protocol?: string;
+  purpose?: string;
+  ephemeral?: boolean;
+  pid?: string;
+  force?: boolean;
+}
+
+/** Turns allocate's flags into one request per name. */
+function requestsFrom(names: string[], flags: AllocateFlags): AllocationRequest[] {
+  const shared = {
+    port: flags.port === undefined ? undefined : parsePort(flags.port, '--port'),
+    prefer: flags.prefer === undefined ? undefined : parsePort(flags.prefer, '--prefer'),
+    range: flags.range === undefined ? undefined : parseRange(flags.range, '--range'),
+    category: flags.category,
+    strategy: flags.strategy === undefined ? undefined : parseStrategy(flags.strategy),
+    protocol: flags.protocol === undefined ? undefined : parseProtocol(flags.protocol),
+    purpose: flags.purpose,
+  };
+  if (shared.port !== undefined && names.length !== 1) throw new UsageError('--port gives one fixed port: name exactly one service.');
+  if (names.length === 0 && Object.values(shared).some((v) => v !== undefined)) {
+    throw new UsageError('port options need names: berth allocate NAME --prefer 5432 (without names, berth.yaml decides every service).');
+  }
+  return names.map((name) => ({ name, ...shared }));
+}
+
+/** Registers the lease commands on `program`. */
+export function registerLeaseCommands(program: Command): void {
+  program
+    .command('allocate')
+    .alias('alloc')
+    .description('get or allocate ports for NAMEs (default: every service in berth.yaml); all or none')
+    .argument('[names...]', 'lease names, e.g. web api postgres')
+    .option('--port <port>', 'fixed port (strategy fixed)')
+    .option('--prefer <port>', 'preferred port, with fallback in its category')
+    .option('--range <A-B>', 'allocate inside this band')
+    .option('--category <name>', 'allocate inside this category (database, cache, api, ...)')
+    .option('--strategy <name>', 'fixed | preferred | sequential | range | hash')
+    .option('--protocol <proto>', 'tcp (default) or udp')
+    .option('--purpose <text>', 'what the port is for')
+    .option('--ephemeral', 'tie the leases to a pid; reclaimed when it dies')
+    .option('--pid <pid>', 'owner pid of ephemeral leases (default: the calling process)')
+    .option('--force', 'lease a fixed port even when a process holds it')
+    .action(async (names: string[], flags: AllocateFlags, cmd: Command) => {
+      const requests = requestsFrom(names, flags);
+      const pid = flags.pid === undefined ? (flags.ephemeral ? process.ppid : undefined) : parseCount(flags.pid, '--pid');
+      await withBerth(cmd, async (berth, opts) => {
+        const leases = await berth.allocate(requests, { ephemeral: flags.ephemeral, pid, force: flags.force });
+        emit(!!opts.json, leases, (l) => leaseTable(l));
+      });
+    });
+
+  program
+    .command('get')
+    .description("print the port of the scope's lease NAME (exit 1 if none)")
+    .argument('<name>')
+    .action(async (name: string, _flags: unknown, cmd: Command) => {
+      await withBerth(cmd, async (berth, opts) => {
+        const lease = await berth.get(name);
+        emit(!!opts.json, lease, (l) => String(l.port));
+      });
+    });
+
+  program
+    .command('release')
+    .description("release the scope's leases NAME...; with no names, the whole scope (leases and pool slot)")
+    .argument('[names...]')
+    .action(async (names: string[], _flags: unknown, cmd: Command) => {
+      await withBerth(cmd, async (berth, opts) => {
+        const released = await berth.release(names);
+        emit(!!opts.json, released, (l) => leaseTable(l, `nothing to release in scope ${berth.scope}`));
+      });
+    });
+
+  program
+    .command('list')
+    .alias('ls')
+    .description('list leases: every scope, or the one named by --scope / BERTH_SCOPE')
+    .option('--pool <name>', 'only leases of this pool')
+    .action(async (flags: { pool?: string }, cmd: Command) => {
+      await withBerth(cmd, async (berth, opts) => {
+        const leases = await berth.list({ scope: berth.scopeExplicit ? berth.scope : undefined, pool: flags.pool });
+        emit(!!opts.json, leases, (l) => leaseTable(l));
+      });
+    });
+
+  program
+    .command('reassign')
+    .description("move the scope's lease NAME to PORT")
+    .argument('<name>')
+    .argument('<port>')
+    .option('--force', 'move even if a process holds PORT or it is reserved')
+    .action(async (name: string, port: string, flags: { force?: boolean }, cmd: Command) => {
+      const target = parsePort(port);
+      await withBerth(cmd, async (berth, opts) => {
+        const lease = await berth.reassign(name, target, flags.force);
+        emit(!!opts.json, lease, (l) => leaseTable([l]));
+      });
+    });
+}

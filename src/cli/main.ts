@@ -1,0 +1,54 @@
+/**
+ * The `berth` command's entry: builds the program, runs it, and maps errors to exit codes.
+ * The only place that calls process.exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { BerthError, EXIT } from '../errors.js';
+import { registerAdminCommands } from './commands/admin.js';
+import { registerLeaseCommands } from './commands/leases.js';
+import { registerPoolCommands } from './commands/pools.js';
+
+/** Builds the command tree. Exported so tests and docs can inspect it. */
+export function buildProgram(): Command {
+  const program = new Command('berth')
+    .description('Ends port collisions: a race-free registry of which workspace and service owns which port.')
+    .version('0.1.0')
+    .option('--json', 'print data as JSON')
+    .option('--scope <scope>', 'act for this scope (default: BERTH_SCOPE, else the project name)')
+    .option('--db <path>', 'store file (default: BERTH_DB, else $XDG_STATE_HOME/berth/berth.db)')
+    .option('--config <file>', 'config file (default: BERTH_CONFIG, else berth.yaml found upward)')
+    .showHelpAfterError('(run berth --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerLeaseCommands(program);
+  registerPoolCommands(program);
+  registerAdminCommands(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+/** Prints an error the way the caller asked for, and returns its exit code. */
+function report(err: unknown, json: boolean): number {
+  if (err instanceof BerthError) {
+    process.stderr.write(json ? `${JSON.stringify(err.toJSON())}\n` : `berth: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof CommanderError) {
+    // Commander already printed its message; help and version are not errors.
+    return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
+  }
+  process.stderr.write(`berth: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return EXIT.REFUSED;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return EXIT.OK;
+  } catch (err) {
+    return report(err, json);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

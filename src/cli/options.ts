@@ -1,0 +1,26 @@
+/**
+ * Option values given on the command line, parsed into typed values; bad values become
+ * UsageError (exit 2) with a message that says what is allowed.
+ */
+import { UsageError } from '../errors.js';
+import { STRATEGIES, type StrategyName } from '../core/config/types.js';
+
+/** The options every command takes, before or after the command name. */
+export interface GlobalOptions {
+  readonly json?: boolean;
+  readonly scope?: string;
+  readonly db?: string;
+  readonly config?: string;
+}
+
+/** Parses a whole number >= min, naming the option in the error. */
+export function parseCount(value: string, what: string, min = 1): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new UsageError(`invalid ${what} '${value}': expected a whole number of at least ${min}.`);
+  return Number(value);
+}
+
+/** Parses a strategy name. */
+export function parseStrategy(value: string): StrategyName {
+  if (!STRATEGIES.includes(value as StrategyName)) throw new UsageError(`unknown strategy '${value}'. Use one of: ${STRATEGIES.join(', ')}.`);
+  return value as StrategyName;
+}
