@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../build/src/cli/main.js';
+// The CLI is bundled into one file (npm run build) so that it starts in a few milliseconds.
+import '../dist/berth.cjs';
