@@ -1,0 +1,71 @@
+/**
+ * Pure parsers of per-process and sysctl text from /proc (not /proc/net: see
+ * parse-proc-net.ts). No I/O.
+ */
+import type { PortRange } from '../types.js';
+
+/** The fields of /proc/PID/status berth uses. */
+export interface ProcStatus {
+  readonly name: string;
+  readonly ppid: number;
+  /** Effective uid: whose rights the process runs with (what `ps -o user` shows). */
+  readonly uid: number;
+}
+
+/** Parses /proc/PID/status; null when a field berth needs is missing. */
+export function parseProcStatus(text: string): ProcStatus | null {
+  let name: string | null = null;
+  let ppid: number | null = null;
+  let uid: number | null = null;
+  for (const line of text.split('\n')) {
+    const tab = line.indexOf(':');
+    if (tab < 0) continue;
+    const key = line.slice(0, tab);
+    const value = line.slice(tab + 1).trim();
+    if (key === 'Name') name = value;
+    else if (key === 'PPid') ppid = Number(value);
+    else if (key === 'Uid') uid = Number(value.split(/\s+/)[1]);
+  }
+  if (name === null || ppid === null || uid === null || !Number.isInteger(ppid) || !Number.isInteger(uid)) return null;
+  return { name, ppid, uid };
+}
+
+/** The fields of /proc/PID/stat berth uses. */
+export interface ProcStat {
+  /** One letter: R, S, D, Z (zombie), T, ... */
+  readonly state: string;
+  readonly ppid: number;
+  /** Start time in clock ticks since boot: with the pid, it names one process for good. */
+  readonly startTime: number;
+}
+
+/**
+ * Parses /proc/PID/stat. The command name sits in parentheses and may itself hold
+ * spaces and parentheses, so fields are counted from the last `)`.
+ */
+export function parseProcStat(text: string): ProcStat | null {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return null;
+  // After ")": field 3 (state) is index 0, so field N is index N - 3.
+  const fields = text.slice(close + 1).trim().split(/\s+/);
+  const state = fields[0];
+  const ppid = Number(fields[1]);
+  const startTime = Number(fields[19]);
+  if (!state || !Number.isInteger(ppid) || !Number.isInteger(startTime)) return null;
+  return { state, ppid, startTime };
+}
+
+/** Turns /proc/PID/cmdline (NUL-separated arguments) into one line; null when empty (kernel threads, zombies). */
+export function parseCmdline(raw: string): string | null {
+  const line = raw.replace(/\0+$/, '').split('\0').join(' ').trim();
+  return line === '' ? null : line;
+}
+
+/** Parses /proc/sys/net/ipv4/ip_local_port_range (`32768\t60999`). */
+export function parsePortRange(text: string): PortRange | null {
+  const [start, end] = text.trim().split(/\s+/).map(Number);
+  if (start === undefined || end === undefined || !Number.isInteger(start) || !Number.isInteger(end) || start > end) {
+    return null;
+  }
+  return { start, end };
+}
