@@ -1,0 +1,64 @@
+/**
+ * Test helpers: real child processes that hold sockets, started and stopped with time limits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+
+/** Longest wait for a helper child to say it is ready. */
+export const CHILD_READY_TIMEOUT_MS = 10_000;
+/** Longest wait for a killed helper child to be reaped. */
+const CHILD_EXIT_TIMEOUT_MS = 5_000;
+
+/** A running `node -e SCRIPT` child and the first line it printed. */
+export interface Helper {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly firstLine: string;
+}
+
+/** Spawns `node -e script ...args` and resolves once it prints its first line. */
+export function startNode(script: string, args: string[] = []): Promise<Helper> {
+  const child = spawn(process.execPath, ['-e', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('helper child did not get ready in time'));
+    }, CHILD_READY_TIMEOUT_MS);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const newline = buffer.indexOf('\n');
+      if (newline < 0) return;
+      clearTimeout(timer);
+      resolve({ child, pid: child.pid!, firstLine: buffer.slice(0, newline) });
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`helper child exited early (${code ?? signal})`));
+    });
+  });
+}
+
+/** Kills a helper child (SIGKILL) and waits, bounded, until it is reaped. Safe to call twice. */
+export async function stopNode(helper: Helper | undefined): Promise<void> {
+  if (!helper) return;
+  const { child } = helper;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, CHILD_EXIT_TIMEOUT_MS).unref())]);
+}
+
+/** A child that listens with TCP on `host` port `port` (0: any) and prints the port. */
+export const TCP_LISTENER = `
+const [host, port] = process.argv.slice(1);
+const server = require('node:net').createServer();
+server.listen({ host, port: Number(port) }, () => console.log(server.address().port));
+`;
+
+/** A child that binds a UDP socket on `host` port `port` (0: any) and prints the port. */
+export const UDP_LISTENER = `
+const [host, port] = process.argv.slice(1);
+const socket = require('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
+socket.bind(Number(port), host, () => console.log(socket.address().port));
+`;
