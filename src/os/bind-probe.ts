@@ -1,0 +1,96 @@
+/**
+ * The one bind probe of berth: can this port really be bound right now? Also the OS
+ * ephemeral port range, which berth never hands out.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import type { PortRange, Protocol } from '../types.js';
+import { parsePortRange } from './parse-proc.js';
+import { assertPort } from './validate.js';
+
+/** Where the kernel keeps the ephemeral range (Linux). */
+const EPHEMERAL_RANGE_PATH = '/proc/sys/net/ipv4/ip_local_port_range';
+
+/** Addresses a port must bind on to count as free: wildcard and loopback, IPv4 and IPv6. */
+export const PROBE_ADDRESSES: readonly string[] = ['0.0.0.0', '127.0.0.1', '::', '::1'];
+
+/** Bind errors that mean "this machine has no IPv6 (here)", not "someone holds the port". */
+const IPV6_UNAVAILABLE = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EPROTONOSUPPORT']);
+
+type Outcome = 'bound' | 'busy' | 'unavailable';
+
+/**
+ * True only if `port` can be bound for `protocol` on 0.0.0.0, 127.0.0.1, :: and ::1, one
+ * address at a time, each socket closed before the next and before resolving. Checking
+ * every address matters: on macOS a listener on 127.0.0.1 does not stop a bind on
+ * 0.0.0.0, and an IPv6-only listener on ::1 does not stop any IPv4 bind. Where IPv6 is
+ * unavailable, the IPv6 addresses are skipped rather than reported busy.
+ *
+ * This is a probe, not a reservation: the port can be taken right after it answers.
+ *
+ * @throws UsageError when `port` is not a valid port.
+ */
+export async function isPortFree(port: number, protocol: Protocol): Promise<boolean> {
+  assertPort(port);
+  for (const address of PROBE_ADDRESSES) {
+    const outcome = protocol === 'tcp' ? await probeTcp(port, address) : await probeUdp(port, address);
+    if (outcome === 'busy') return false;
+  }
+  return true;
+}
+
+function classify(error: NodeJS.ErrnoException, address: string): Outcome {
+  // Anything else (EADDRINUSE, EACCES for a privileged port, ...) means we cannot bind it.
+  return address.includes(':') && IPV6_UNAVAILABLE.has(error.code ?? '') ? 'unavailable' : 'busy';
+}
+
+function probeTcp(port: number, address: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const server: Server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      // The server never bound, so there is nothing to close.
+      resolve(classify(error, address));
+    });
+    server.listen({ port, host: address, exclusive: true }, () => {
+      server.close(() => resolve('bound'));
+    });
+  });
+}
+
+function probeUdp(port: number, address: string): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let socket: UdpSocket;
+    try {
+      socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
+    } catch (error) {
+      resolve(classify(error as NodeJS.ErrnoException, address));
+      return;
+    }
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      try {
+        socket.close();
+      } catch {
+        // Already closed by the failed bind: nothing left open.
+      }
+      resolve(classify(error, address));
+    });
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.close(() => resolve('bound'));
+    });
+  });
+}
+
+/**
+ * The OS ephemeral (client) port range, read synchronously from
+ * /proc/sys/net/ipv4/ip_local_port_range; null off Linux or when unreadable.
+ */
+export function ephemeralPortRange(): PortRange | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    return parsePortRange(readFileSync(EPHEMERAL_RANGE_PATH, 'utf8'));
+  } catch {
+    // No such file (a restricted container without /proc/sys): the range is unknown.
+    return null;
+  }
+}
