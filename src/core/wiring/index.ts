@@ -1,6 +1,8 @@
 /**
  * Wiring: every file and environment that names a port, rendered from the same lease data.
- * Everything here is pure except files.ts (file I/O) and run-child.ts (a child process).
+ * Everything here is pure except files.ts and env-format.ts (file I/O), run-child.ts and
+ * run-leased.ts (a child process), port-watch.ts (the OS's listeners) and compose-build.ts
+ * (reads the compose file, allocates through the engine).
  */
 export { ENV_NAME_PATTERN, assertEnvName, envVarName, isValidEnvName } from './env-name.js';
 export { HTTP_NAME_WORDS, NON_HTTP_NAME_WORDS, httpUrl, leaseSpeaksHttp, serviceFor, speaksHttp } from './http.js';
@@ -35,7 +37,7 @@ export {
   type ServicePorts,
   type UnmatchedLease,
 } from './compose-override.js';
-export { expandUrlTemplate, poolUrls, scopeUrls, type ScopeUrl } from './urls.js';
+export { expandUrlTemplate, listPoolUrls, poolUrls, scopeUrls, type PoolUrl, type ScopeUrl } from './urls.js';
 export {
   COMMAND_NOT_EXECUTABLE_STATUS,
   COMMAND_NOT_FOUND_STATUS,
@@ -46,3 +48,23 @@ export {
   type ChildOutcome,
   type RunChildOptions,
 } from './run-child.js';
+export { URL_HOST_VARIABLE, serviceHost, serviceHostVariable, urlHost } from './hosts.js';
+export {
+  ENV_FORMATS,
+  parseEnvFormat,
+  renderEnv,
+  writeEnvOutput,
+  type EnvFormat,
+  type EnvOptions,
+  type EnvWriteResult,
+} from './env-format.js';
+export {
+  buildComposeOverride,
+  composeAllocationRequests,
+  locateComposeFile,
+  type ComposeEngine,
+  type ComposeOverrideOptions,
+  type ComposeOverrideResult,
+} from './compose-build.js';
+export { PORT_WATCH_DELAYS_MS, watchChildPorts, type PortWatchOptions, type PortWatchSources } from './port-watch.js';
+export { ChildExitStatus, DEFAULT_RUN_LEASE, runLeased, type RunEngine, type RunOptions, type RunOutcome } from './run-leased.js';

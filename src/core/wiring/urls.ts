@@ -5,6 +5,7 @@
 import type { Lease } from '../../types.js';
 import { UsageError } from '../../errors.js';
 import type { PoolConfig, ServiceConfig } from '../config/types.js';
+import { slotCount, slotPorts } from '../pools.js';
 import { httpUrl, leaseSpeaksHttp, serviceFor } from './http.js';
 import { DEFAULT_URL_HOST } from './variables.js';
 
@@ -89,4 +90,34 @@ export function scopeUrls(
     }
   }
   return urls;
+}
+
+/** One URL of a pool slot, as `berth urls --pool P` lists it. */
+export interface PoolUrl {
+  readonly pool: string;
+  readonly slot: number;
+  readonly url: string;
+  /** The scope holding the slot, or null when it is free. */
+  readonly heldBy: string | null;
+}
+
+/**
+ * The URLs a pool's `urls:` templates produce, slot by slot in slot order (within a slot,
+ * in template order), from the ports the pool defines for each slot:
+ * - a bounded pool (`slots: N`, or `sets:`): every slot, held or free, so the whole list
+ *   can be registered once (e.g. as OAuth callback URLs) before any slot is used;
+ * - an open-ended pool: only the slots some scope holds, since it has no last slot.
+ *
+ * `holders` maps slot → scope for the held slots.
+ */
+export function listPoolUrls(pool: PoolConfig, holders: ReadonlyMap<number, string>): PoolUrl[] {
+  const count = slotCount(pool);
+  const slots = count === null ? [...holders.keys()].sort((a, b) => a - b) : Array.from({ length: count }, (_, k) => k);
+  const out: PoolUrl[] = [];
+  for (const slot of slots) {
+    const ports = slotPorts(pool, slot);
+    if (ports === null) continue;
+    for (const url of poolUrls(pool, [ports])) out.push({ pool: pool.name, slot, url, heldBy: holders.get(slot) ?? null });
+  }
+  return out;
 }

@@ -1,0 +1,159 @@
+/**
+ * `berth run -- CMD`: get-or-allocate leases, put every port in the command's environment,
+ * run it like exec would, and with `ephemeral` tie the new leases to the command's pid and
+ * release them when it ends, however it ends.
+ */
+import { basename } from 'node:path';
+import type { Lease } from '../../types.js';
+import { BerthError, type ExitCode } from '../../errors.js';
+import type { ServiceConfig } from '../config/types.js';
+import type { AllocationRequest } from '../strategy.js';
+import type { AllocateOptions } from '../engine.js';
+import type { EnvOptions } from './env-format.js';
+import { envObject } from './json.js';
+import { watchChildPorts, type PortWatchSources } from './port-watch.js';
+import { runChild, type ChildOutcome } from './run-child.js';
+import type { EnvVar } from './variables.js';
+
+/** The lease `berth run` uses when neither the command line nor berth.yaml names one. */
+export const DEFAULT_RUN_LEASE = 'app';
+
+/** Options of `berth.run()`. */
+export interface RunOptions {
+  /** Leases to get or allocate; default every service in berth.yaml, else DEFAULT_RUN_LEASE. */
+  readonly names?: readonly string[];
+  /**
+   * Tie the leases this run creates to the command's pid and release them when it exits.
+   * Leases that existed before keep their owner (a sticky lease stays sticky).
+   */
+  readonly ephemeral?: boolean;
+  /** Host in the `<NAME>_URL` variables; default BERTH_HOST, else localhost. */
+  readonly host?: string;
+  /** Working directory of the command; default this process's. */
+  readonly cwd?: string;
+  /** Environment the variables are added to; default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Receives advice for people (port checks, ownership notes); default: dropped. */
+  readonly warn?: (message: string) => void;
+  /** Check after start which ports the command listens on (default true). */
+  readonly checkPorts?: boolean;
+  /** Where the port check reads the OS (tests). */
+  readonly portSources?: PortWatchSources;
+}
+
+/** How a run ended, and what it was given. */
+export interface RunOutcome extends ChildOutcome {
+  /** The leases named for the run, in order; `PORT` is the first one's port. */
+  readonly leases: readonly Lease[];
+  /** The variables added to the command's environment (`PORT` and the scope's variables). */
+  readonly variables: Readonly<Record<string, string>>;
+  /** Ephemeral leases released after the command ended. */
+  readonly released: readonly Lease[];
+}
+
+/** The engine operations run needs; `Berth` provides them. */
+export interface RunEngine {
+  readonly config: { readonly services: readonly ServiceConfig[] };
+  allocate(requests: readonly AllocationRequest[], opts?: AllocateOptions): Promise<Lease[]>;
+  env(opts?: EnvOptions): Promise<EnvVar[]>;
+  scopeLeases(): Promise<Lease[]>;
+  handOver(names: readonly string[], from: number, to: number): Promise<Lease[]>;
+  releaseEphemeral(names: readonly string[], pids: readonly number[]): Promise<Lease[]>;
+}
+
+/**
+ * Runs `command args` with the scope's ports in its environment:
+ * - the names are got or allocated in one all-or-none step (ephemeral ones owned by this
+ *   process first, so a crash before the command starts leaves them to `berth gc`);
+ * - the environment gets every variable of the scope (`<NAME>_PORT`, and `<NAME>_URL` for
+ *   HTTP services) and `PORT` = the first name's port;
+ * - with `ephemeral`, as soon as the command runs its new leases (and ephemeral leases of
+ *   the same names whose owner is dead) are handed to its pid; after it exits they are
+ *   released. If this process dies first, the command's pid still owns them and `berth gc`
+ *   reclaims them once it is gone too;
+ * - stdio is inherited; SIGINT, SIGTERM and SIGHUP are passed on (see runChild);
+ * - with `checkPorts`, a few background polls in the first seconds warn when the command
+ *   listens on a port that is not a lease of the scope, or another process holds its
+ *   lease port (see watchChildPorts).
+ *
+ * Resolves with the command's outcome whatever its status; rejects only when it cannot
+ * start (UsageError `command not found`, details.shellStatus 127; see runChild) or the
+ * leases cannot be had.
+ */
+export async function runLeased(engine: RunEngine, command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutcome> {
+  const warn = opts.warn ?? (() => undefined);
+  const names = opts.names && opts.names.length > 0 ? opts.names : defaultNames(engine.config.services);
+  const ephemeral = opts.ephemeral === true;
+  const leases = await engine.allocate(
+    names.map((name) => ({ name })),
+    ephemeral ? { ephemeral: true, pid: process.pid } : {},
+  );
+  const candidates = ephemeral ? leases.filter((l) => l.ephemeral).map((l) => l.name) : [];
+  if (ephemeral) {
+    for (const l of leases.filter((x) => !x.ephemeral)) {
+      warn(`lease ${l.name} (port ${l.port}) was allocated without --ephemeral before; it stays after the command ends.`);
+    }
+  }
+  let childPid: number | undefined;
+  let stopWatch = (): void => undefined;
+  try {
+    const vars = envObject(await engine.env({ urls: true, host: opts.host }));
+    const variables = { ...vars, PORT: String(leases[0]!.port) };
+    const label = basename(command);
+    const outcome = await runChild(command, args, { ...(opts.env ?? process.env), ...variables }, {
+      cwd: opts.cwd,
+      onSpawn: async (pid) => {
+        childPid = pid;
+        if (candidates.length > 0) {
+          const taken = new Set((await engine.handOver(candidates, process.pid, pid)).map((l) => l.name));
+          for (const name of candidates.filter((n) => !taken.has(n))) {
+            warn(`lease ${name} belongs to another running process; it stays with that process.`);
+          }
+        }
+        if (opts.checkPorts !== false) {
+          stopWatch = watchChildPorts({ pid, command: label, leases, scopeLeases: await engine.scopeLeases(), warn, sources: opts.portSources });
+        }
+      },
+    });
+    stopWatch();
+    const released = candidates.length > 0 ? await engine.releaseEphemeral(candidates, [process.pid, outcome.pid]) : [];
+    return { ...outcome, leases, variables, released };
+  } catch (error) {
+    stopWatch();
+    if (candidates.length > 0) {
+      const owners = childPid === undefined ? [process.pid] : [process.pid, childPid];
+      await engine.releaseEphemeral(candidates, owners).catch((releaseError: unknown) => {
+        // The command's own failure is what the caller must see; the leases stay owned by
+        // pids that are gone, so `berth gc` reclaims them.
+        warn(`could not release the ephemeral leases (${(releaseError as Error).message}); \`berth gc\` will.`);
+      });
+    }
+    throw error;
+  }
+}
+
+/** Every service of berth.yaml, or DEFAULT_RUN_LEASE when it lists none. */
+function defaultNames(services: readonly ServiceConfig[]): string[] {
+  return services.length > 0 ? services.map((s) => s.name) : [DEFAULT_RUN_LEASE];
+}
+
+/**
+ * A command's non-zero status, as an error the CLI entry maps to that same status. It
+ * deliberately carries the command's status (1-255), not one of berth's own exit codes, so
+ * `berth run -- CMD` exits as CMD did, as a shell would.
+ */
+export class ChildExitStatus extends BerthError {
+  readonly kind = 'child-exit';
+  readonly exitCode: ExitCode;
+
+  constructor(command: string, outcome: ChildOutcome) {
+    super(
+      outcome.signal === null
+        ? `${command} exited with status ${outcome.exitCode}`
+        : `${command} was ended by ${outcome.signal} (exit status ${outcome.exitCode})`,
+      { command, code: outcome.code, signal: outcome.signal, status: outcome.exitCode },
+    );
+    // ExitCode names berth's own codes; a child's status is passed through unchanged.
+    this.exitCode = outcome.exitCode as ExitCode;
+  }
+}
