@@ -6,6 +6,7 @@
  * const berth = await openBerth({ scope: 'my-app' });
  * const [web] = await berth.allocate([{ name: 'web' }]);
  * console.log(web.port);
+ * console.log(await berth.url('web')); // http://localhost:PORT (WEB_HOST / BERTH_HOST set the host)
  * await berth.close();
  * ```
  */
@@ -17,5 +18,42 @@ export type { Snapshot, ImportResult } from './core/snapshot.js';
 export type { GcResult } from './core/gc.js';
 export type { Store, StoreTx } from './store/store.js';
 export { openSqliteStore, defaultDbPath } from './store/sqlite-store.js';
+export {
+  COMPOSE_FILE_NAMES,
+  ENV_FORMATS,
+  URL_HOST_VARIABLE,
+  ChildExitStatus,
+  DEFAULT_RUN_LEASE,
+  composePublishedPorts,
+  envVarName,
+  leaseVariables,
+  mergeDotenv,
+  parseEnvFormat,
+  planComposeOverride,
+  renderComposeOverride,
+  renderEnv,
+  runChild,
+  serviceHost,
+  shellQuote,
+  urlHost,
+  writeEnvFile,
+  writeEnvOutput,
+  type ChildOutcome,
+  type ComposeOverrideOptions,
+  type ComposeOverrideResult,
+  type ComposePlan,
+  type ComposePort,
+  type ComposeService,
+  type EnvFormat,
+  type EnvOptions,
+  type EnvVar,
+  type EnvWriteResult,
+  type PoolUrl,
+  type RunOptions,
+  type RunOutcome,
+  type ScopeUrl,
+  type ServicePorts,
+  type UnmatchedLease,
+} from './core/wiring/index.js';
 export * from './errors.js';
 export * from './types.js';

@@ -17,6 +17,13 @@ import { poolStatus, reserveSlot, type PoolStatus } from './pools.js';
 import { checkLeaseName, checkScopeName, projectDir, resolveScope } from './scope.js';
 import { applySnapshot, takeSnapshot, type ImportResult, type Snapshot } from './snapshot.js';
 import { planFor, type AllocationRequest } from './strategy.js';
+import { buildComposeOverride, type ComposeOverrideOptions, type ComposeOverrideResult } from './wiring/compose-build.js';
+import { writeEnvOutput, type EnvFormat, type EnvOptions, type EnvWriteResult } from './wiring/env-format.js';
+import { serviceHost, urlHost } from './wiring/hosts.js';
+import { httpUrl } from './wiring/http.js';
+import { runLeased, type RunOptions, type RunOutcome } from './wiring/run-leased.js';
+import { listPoolUrls, scopeUrls, type PoolUrl, type ScopeUrl } from './wiring/urls.js';
+import { leaseVariables, type EnvVar } from './wiring/variables.js';
 
 /** How to open berth. Every field is optional; defaults follow the environment. */
 export interface OpenOptions {
@@ -217,6 +224,108 @@ export class Berth {
   async reset(): Promise<void> {
     await this.store.transaction('write', (tx) => tx.reset());
   }
+
+  // --- wiring (issue 4) ---
+
+  /** The scope's leases, in store order (pool slot, then port). */
+  async scopeLeases(): Promise<Lease[]> {
+    return this.store.transaction('read', (tx) => tx.listLeases({ host: this.store.host, scope: this.scope }));
+  }
+
+  /**
+   * The scope's environment variables: `<NAME>_PORT` per lease (or the service's `env:`),
+   * pool roles alike, and with `urls` also `<NAME>_URL` for services that speak HTTP, with
+   * the host from `host`, else BERTH_HOST, else localhost. See leaseVariables.
+   */
+  async env(opts: EnvOptions = {}): Promise<EnvVar[]> {
+    return leaseVariables(await this.scopeLeases(), this.config.services, { urls: opts.urls, host: urlHost(opts.host) });
+  }
+
+  /**
+   * Writes the scope's variables to `file` atomically: `dotenv` (the default) merges into
+   * the existing file, keeping every other line; other formats replace it. See writeEnvOutput.
+   */
+  async writeEnv(file: string, opts: EnvOptions & { readonly format?: EnvFormat } = {}): Promise<EnvWriteResult> {
+    return writeEnvOutput(file, opts.format ?? 'dotenv', await this.env(opts));
+  }
+
+  /**
+   * Service discovery: `http://HOST:PORT` for the scope's lease `name`, with HOST the first
+   * non-empty of `opts.host`, `<NAME>_HOST` (e.g. `API_HOST` for `api`), `BERTH_HOST`, else
+   * `localhost`, read from `opts.env` (default process.env). NotFoundError when there is no
+   * such lease (nothing is allocated).
+   */
+  async url(name: string, opts: { readonly host?: string; readonly env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+    const lease = await this.get(name);
+    return httpUrl(opts.host ?? serviceHost(name, opts.env ?? process.env), lease.port);
+  }
+
+  /** The scope's URLs: HTTP services' base URLs and its pool slots' `urls:` templates. See scopeUrls. */
+  async urls(opts: { readonly host?: string } = {}): Promise<ScopeUrl[]> {
+    return scopeUrls(await this.scopeLeases(), this.config.services, this.config.pools, { host: urlHost(opts.host) });
+  }
+
+  /**
+   * Every URL a pool's `urls:` templates produce, in slot order: every slot of a bounded
+   * pool, the held slots of an open-ended one. UsageError for an unknown pool. See listPoolUrls.
+   */
+  async poolUrls(poolName?: string): Promise<PoolUrl[]> {
+    const pool = this.pool(poolName);
+    const holders = await this.store.transaction('read', (tx) => tx.poolSlots(this.store.host, pool.name));
+    return listPoolUrls(pool, new Map(holders.map((h) => [h.slot, h.scope])));
+  }
+
+  /**
+   * A docker compose override that publishes each compose service's ports on the scope's
+   * leased host ports (`ports: !override`), optionally leasing uncovered ports first
+   * (`allocate`, all or none) and writing the file. The compose file is looked for in
+   * `dirs` (default: the current directory, then the project directory).
+   */
+  async composeOverride(opts: ComposeOverrideOptions = {}): Promise<ComposeOverrideResult> {
+    const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [process.cwd(), this.directory];
+    return buildComposeOverride(this, { ...opts, dirs });
+  }
+
+  /**
+   * Hands the scope's ephemeral leases `names` to pid `to`, each only if `from` owns it or
+   * its owner is dead; returns the leases handed over. One transaction.
+   */
+  async handOver(names: readonly string[], from: number, to: number): Promise<Lease[]> {
+    this.owner({ ephemeral: true, pid: to });
+    return this.store.transaction('write', async (tx) => {
+      const moved: Lease[] = [];
+      for (const name of names) {
+        const lease = await tx.getLease(this.store.host, this.scope, name);
+        if (!lease || !lease.ephemeral) continue;
+        if (lease.pid !== from && lease.pid !== null && processIsAlive(lease.pid)) continue;
+        moved.push(await tx.updateLease(this.store.host, this.scope, name, { pid: to }));
+      }
+      return moved;
+    });
+  }
+
+  /** Releases the scope's ephemeral leases `names` that one of `pids` owns; returns them. */
+  async releaseEphemeral(names: readonly string[], pids: readonly number[]): Promise<Lease[]> {
+    return this.store.transaction('write', async (tx) => {
+      const released: Lease[] = [];
+      for (const name of names) {
+        const lease = await tx.getLease(this.store.host, this.scope, name);
+        if (!lease || !lease.ephemeral || lease.pid === null || !pids.includes(lease.pid)) continue;
+        released.push((await tx.deleteLease(this.store.host, this.scope, name))!);
+      }
+      return released;
+    });
+  }
+
+  /**
+   * Runs `command args` with the scope's ports in its environment (`berth run`): see
+   * runLeased. Resolves with the command's outcome whatever its exit status.
+   */
+  async run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutcome> {
+    return runLeased(this, command, args, opts);
+  }
+
+  // --- end wiring ---
 
   async close(): Promise<void> {
     await this.store.close();
