@@ -3,9 +3,9 @@
  * from /proc/PID/fd, names and command lines from /proc/PID/{comm,cmdline}.
  * Faster than spawning `ss -ltnup` (see bench/listeners.ts) and needs no package.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Listener, Protocol } from '../types.js';
-import { isListening, parseProcNet, type ProcNetSocket } from './parse-proc-net.js';
+import { isListening, parseProcNet, passedTcpListeners, type ProcNetSocket } from './parse-proc-net.js';
 import { findSocketHolders, PROC_ROOT, readCmdline, readComm } from './proc-fs.js';
 import type { ListenerQuery } from './types.js';
 import { userName } from './users.js';
@@ -16,19 +16,46 @@ const PROC_NET_FILES: Readonly<Record<Protocol, readonly string[]>> = {
   udp: ['udp', 'udp6'],
 };
 
+/** Read size for /proc/net files: about 100 rows, so reading stops soon after the last listener. */
+const PROC_NET_CHUNK_BYTES = 16 * 1024;
+
+/**
+ * Reads a /proc/net file. For TCP, stops at the first chunk that reaches the
+ * established phase (see {@link passedTcpListeners}): on a machine with thousands of
+ * connections that skips almost all of the file. Null when the file does not exist.
+ */
+function readProcNet(file: string, protocol: Protocol): string | null {
+  let fd: number;
+  try {
+    fd = openSync(`${PROC_ROOT}/net/${file}`, 'r');
+  } catch {
+    // tcp6/udp6 are absent when the kernel has no IPv6: there are no such sockets.
+    return null;
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(PROC_NET_CHUNK_BYTES);
+    let text = '';
+    for (;;) {
+      const bytes = readSync(fd, buffer, 0, buffer.length, null);
+      if (bytes === 0) return text;
+      const chunk = buffer.toString('latin1', 0, bytes);
+      text += chunk;
+      // Cut at the last full line: the rest is established-phase rows, not needed.
+      if (protocol === 'tcp' && passedTcpListeners(chunk)) return text.slice(0, text.lastIndexOf('\n') + 1);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Listening/bound sockets from /proc/net matching the query (no pid lookup yet). */
 export function readListeningSockets(query: ListenerQuery = {}): ProcNetSocket[] {
   const protocols: Protocol[] = query.protocol ? [query.protocol] : ['tcp', 'udp'];
   const sockets: ProcNetSocket[] = [];
   for (const protocol of protocols) {
     for (const file of PROC_NET_FILES[protocol]) {
-      let text: string;
-      try {
-        text = readFileSync(`${PROC_ROOT}/net/${file}`, 'utf8');
-      } catch {
-        // tcp6/udp6 are absent when the kernel has no IPv6: there are no such sockets.
-        continue;
-      }
+      const text = readProcNet(file, protocol);
+      if (text === null) continue;
       for (const socket of parseProcNet(text, protocol)) {
         if (!isListening(socket)) continue;
         if (query.port !== undefined && socket.port !== query.port) continue;

@@ -10,6 +10,8 @@ import type { Protocol } from '../types.js';
 
 /** TCP_LISTEN in include/net/tcp_states.h. */
 export const TCP_STATE_LISTEN = 0x0a;
+/** TCP_SYN_RECV: before Linux 4.4 pending requests were printed right under their listener. */
+export const TCP_STATE_SYN_RECV = 0x03;
 /** TCP_CLOSE: what an unconnected, bound UDP socket reports (`ss -lu` shows it as UNCONN). */
 export const UDP_STATE_UNCONNECTED = 0x07;
 
@@ -59,6 +61,23 @@ export function parseProcNet(text: string, protocol: Protocol, littleEndian = HO
     });
   }
   return sockets;
+}
+
+const ROW_STATE = /^\s*\d+:\s+\S+\s+\S+\s+([0-9A-Fa-f]{2})\s/gm;
+
+/**
+ * True once a chunk of /proc/net/tcp or tcp6 text holds a row of the established phase.
+ * The kernel prints every socket of the listening hash first (state LISTEN, and before
+ * Linux 4.4 SYN_RECV requests under their listener), then walks the established hash;
+ * so the first row in any other state means every listener has been printed, and the
+ * reader can stop instead of paying for the walk over all connections.
+ */
+export function passedTcpListeners(chunk: string): boolean {
+  for (const match of chunk.matchAll(ROW_STATE)) {
+    const state = Number.parseInt(match[1]!, 16);
+    if (state !== TCP_STATE_LISTEN && state !== TCP_STATE_SYN_RECV) return true;
+  }
+  return false;
 }
 
 /** True for a listening TCP socket or a bound, unconnected UDP socket on a real port. */

@@ -125,6 +125,34 @@ test('a socket whose holder cannot be inspected is listed with pid, process and 
   }
 });
 
+test('listeners opened after many connections are still found (reading stops only after the last listener)', async () => {
+  const CONNECTIONS = 300;
+  let helper: Helper | undefined;
+  try {
+    // One child: a listener, CONNECTIONS loopback connections to it, then a second listener.
+    const script = `
+      const net = require('node:net');
+      const first = net.createServer((s) => s.resume()).listen(0, '127.0.0.1', () => {
+        let open = 0;
+        for (let i = 0; i < ${CONNECTIONS}; i++) net.connect(first.address().port, '127.0.0.1', () => {
+          if (++open === ${CONNECTIONS}) {
+            const second = net.createServer().listen(0, '127.0.0.1', () => console.log(first.address().port + ' ' + second.address().port));
+          }
+        });
+      });`;
+    helper = await startNode(script);
+    const [first, second] = helper.firstLine.split(' ').map(Number);
+    const all = await listListeners({ protocol: 'tcp' });
+    for (const port of [first!, second!]) {
+      assert.ok(all.some((l) => l.port === port && l.pid === helper!.pid), `listener on ${port} missing from the full list`);
+      assert.deepEqual((await listListeners({ port })).map((l) => l.pid), [helper.pid]);
+    }
+    assert.ok(!all.some((l) => l.pid === helper!.pid && l.port !== first && l.port !== second), 'connections are not listeners');
+  } finally {
+    await stopNode(helper);
+  }
+});
+
 test('an invalid port is a usage error', async () => {
   await assert.rejects(listListeners({ port: 0 }), UsageError);
   await assert.rejects(listListeners({ port: 65536 }), UsageError);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeProcAddress, formatIpv6, isListening, parseProcNet } from '../../src/os/parse-proc-net.js';
+import { decodeProcAddress, formatIpv6, isListening, parseProcNet, passedTcpListeners } from '../../src/os/parse-proc-net.js';
 import { PROC_NET_TCP, PROC_NET_TCP6, PROC_NET_UDP, PROC_NET_UDP6 } from './fixtures.js';
 
 const LE = true;
@@ -86,4 +86,13 @@ test('IPv6 text follows RFC 5952: longest zero run compressed, a single zero gro
 test('rows that do not parse are skipped, not fatal', () => {
   assert.deepEqual(parseProcNet('garbage\n  0: nothing here\n', 'tcp', LE), []);
   assert.deepEqual(parseProcNet('', 'udp', LE), []);
+});
+
+test('the listening phase of /proc/net/tcp ends at the first row in another state', () => {
+  const lines = PROC_NET_TCP.split('\n');
+  assert.equal(passedTcpListeners(lines.slice(0, 5).join('\n')), false, 'header and LISTEN rows only');
+  assert.equal(passedTcpListeners(lines.slice(0, 6).join('\n')), true, 'an ESTABLISHED row follows');
+  assert.equal(passedTcpListeners(PROC_NET_TCP6), false);
+  const synRecv = '   7: 0100007F:0BB8 0100007F:94F7 03 00000000:00000000 00:00000000 00000000     0        0 0 3 0000000000000000';
+  assert.equal(passedTcpListeners(synRecv), false, 'pre-4.4 kernels print SYN_RECV requests under their listener');
 });
