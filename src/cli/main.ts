@@ -7,6 +7,7 @@ import { BerthError, EXIT } from '../errors.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
+import { registerWiringCommands } from './commands/wiring.js';
 
 /** Builds the command tree. Exported so tests and docs can inspect it. */
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerLeaseCommands(program);
   registerPoolCommands(program);
   registerAdminCommands(program);
+  registerWiringCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,0 +1,138 @@
+/**
+ * Wiring commands: env, compose-override, urls, run. They parse options, call the engine's
+ * wiring methods and render; the logic lives in core/wiring.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import type { ComposeOverrideResult } from '../../core/wiring/compose-build.js';
+import { parseEnvFormat, renderEnv, type EnvWriteResult } from '../../core/wiring/env-format.js';
+import { envObject } from '../../core/wiring/json.js';
+import { ChildExitStatus } from '../../core/wiring/run-leased.js';
+import { withBerth } from '../context.js';
+import { emit, note } from '../render.js';
+
+interface EnvFlags {
+  format?: string;
+  write?: string;
+  urls?: boolean;
+  host?: string;
+}
+
+/** What `berth env --write --json` prints. */
+function writeSummary(r: EnvWriteResult): Record<string, unknown> {
+  return { file: r.file, format: r.format, changed: r.changed, variables: envObject(r.variables) };
+}
+
+function composeNotes(r: ComposeOverrideResult): void {
+  for (const l of r.allocated) note(`leased ${l.name} on port ${l.port}`);
+  for (const p of r.unleased) {
+    const host = p.hostPort === null ? 'a port Docker picks' : `host port ${p.hostPort}`;
+    note(`${p.service} publishes ${p.protocol} ${p.containerPort} on ${host}, which berth does not lease; it is kept as is (pass --allocate to lease it).`);
+  }
+  for (const u of r.unmatched) note(`lease ${u.lease.name} (port ${u.lease.port}) is not in the override: ${u.reason}.`);
+  if (r.services.length === 0) note(`no service of ${r.composeFile} publishes a port berth leases for this scope.`);
+}
+
+/**
+ * The command `berth run` runs: everything after the first `--` on the command line.
+ * Commander hands names and command over as one list, so the split is found in the raw
+ * arguments.
+ */
+function splitRun(words: string[], cmd: Command): { names: string[]; command: string[] } {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  // rawArgs is public in commander but missing from its type declarations.
+  const raw = (root as unknown as { rawArgs?: string[] }).rawArgs ?? [];
+  const dash = raw.indexOf('--');
+  const command = dash < 0 ? [] : raw.slice(dash + 1);
+  if (command.length === 0) throw new UsageError('name the command to run after --: berth run [NAME...] -- CMD [ARGS...]');
+  return { names: words.slice(0, words.length - command.length), command };
+}
+
+/** Registers the wiring commands on `program`. */
+export function registerWiringCommands(program: Command): void {
+  program
+    .command('env')
+    .description("print the scope's port variables (<NAME>_PORT, with --urls <NAME>_URL), or merge them into a file")
+    .option('--format <format>', 'dotenv (default) | shell (export lines to eval) | compose (env-file) | json')
+    .option('--write <file>', 'write FILE atomically; dotenv merges into it, keeping every other line')
+    .option('--urls', 'also <NAME>_URL=http://HOST:PORT for services that speak HTTP')
+    .option('--host <host>', 'host in URLs (default: BERTH_HOST, else localhost)')
+    .action(async (flags: EnvFlags, cmd: Command) => {
+      const json = !!cmd.optsWithGlobals<{ json?: boolean }>().json;
+      const format = flags.format === undefined ? (json && flags.write === undefined ? 'json' : 'dotenv') : parseEnvFormat(flags.format);
+      if (json && flags.write === undefined && format !== 'json') {
+        throw new UsageError(`--json prints the variables as JSON; it cannot be combined with --format ${format}.`);
+      }
+      await withBerth(cmd, async (berth) => {
+        const opts = { urls: flags.urls, host: flags.host };
+        if (flags.write !== undefined) {
+          const result = await berth.writeEnv(flags.write, { ...opts, format });
+          if (json) emit(true, writeSummary(result), () => '');
+          else note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.file} (${result.variables.map((v) => v.name).join(', ') || 'no variables'})`);
+          return;
+        }
+        const vars = await berth.env(opts);
+        if (vars.length === 0) note(`scope ${berth.scope} has no leases; allocate some with \`berth allocate\`.`);
+        const text = renderEnv(format, vars);
+        if (text !== '') process.stdout.write(text);
+      });
+    });
+
+  program
+    .command('compose-override')
+    .description("a docker compose override publishing each service's ports on the scope's leased host ports (ports: !override)")
+    .option('--file <file>', 'base compose file (default: compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml)')
+    .option('--write <file>', 'write the override to FILE atomically instead of printing it')
+    .option('--allocate', 'lease every published port berth does not lease yet (all or none)')
+    .action(async (flags: { file?: string; write?: string; allocate?: boolean }, cmd: Command) => {
+      await withBerth(cmd, async (berth, opts) => {
+        const result = await berth.composeOverride({ file: flags.file, write: flags.write, allocate: flags.allocate });
+        composeNotes(result);
+        if (result.written !== null && !opts.json) {
+          note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.written}; use it with docker compose -f ${result.composeFile} -f ${result.written} up`);
+          return;
+        }
+        emit(!!opts.json, result, (r) => r.text);
+      });
+    });
+
+  program
+    .command('urls')
+    .description("the scope's service URLs; with --pool, every URL of the pool's urls: templates in slot order")
+    .option('--pool <name>', 'every URL of this pool: all slots of a bounded pool, the held slots of an open-ended one')
+    .option('--host <host>', 'host in service URLs (default: BERTH_HOST, else localhost)')
+    .action(async (flags: { pool?: string; host?: string }, cmd: Command) => {
+      await withBerth(cmd, async (berth, opts) => {
+        if (flags.pool !== undefined) {
+          const urls = await berth.poolUrls(flags.pool);
+          if (urls.length === 0) note(`pool ${flags.pool} gives no URLs: it has no urls: templates${berth.pool(flags.pool).kind === 'series' ? ', or (open-ended) no held slots' : ''}.`);
+          emit(!!opts.json, urls, (u) => u.map((x) => x.url).join('\n'));
+          return;
+        }
+        const urls = await berth.urls({ host: flags.host });
+        if (urls.length === 0) note(`scope ${berth.scope} has no HTTP services or pool URLs.`);
+        emit(!!opts.json, urls, (u) => u.map((x) => x.url).join('\n'));
+      });
+    });
+
+  program
+    .command('run')
+    .description('get or allocate NAMEs (default: every service in berth.yaml, else "app"), then run CMD with PORT and every port variable set')
+    .argument('[names...]', 'lease names, then -- and the command')
+    .option('--ephemeral', "tie new leases to the command's pid; released when it exits")
+    .option('--host <host>', 'host in <NAME>_URL variables (default: BERTH_HOST, else localhost)')
+    .usage('[NAME...] [--ephemeral] -- CMD [ARGS...]')
+    .action(async (words: string[], flags: { ephemeral?: boolean; host?: string }, cmd: Command) => {
+      const { names, command } = splitRun(words, cmd);
+      await withBerth(cmd, async (berth) => {
+        const outcome = await berth.run(command[0]!, command.slice(1), {
+          names,
+          ephemeral: flags.ephemeral,
+          host: flags.host,
+          warn: (m) => note(`berth: ${m}`),
+        });
+        if (outcome.exitCode !== 0) throw new ChildExitStatus(command[0]!, outcome);
+      });
+    });
+}
