@@ -40,8 +40,9 @@ export function runCommandSync(file: string, args: readonly string[], timeoutMs 
     const stdout = execFileSync(file, args, { timeout: timeoutMs, maxBuffer: COMMAND_MAX_BUFFER_BYTES, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: 0, stdout, stderr: '' };
   } catch (error) {
-    const failure = error as { status?: number | null; stdout?: string; stderr?: string; code?: string };
-    if (typeof failure.code === 'string' && failure.stdout === undefined) return null;
-    return { code: failure.status ?? null, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
+    const failure = error as { status?: number | null; stdout?: string | null; stderr?: string | null };
+    // No output at all means the program never ran (ENOENT: not installed).
+    if (typeof failure.stdout !== 'string') return null;
+    return { code: failure.status ?? null, stdout: failure.stdout, stderr: failure.stderr ?? '' };
   }
 }

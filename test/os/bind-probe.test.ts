@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { test } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { ephemeralPortRange, isPortFree } from '../../src/os/index.js';
+
+/** Longest the network-namespace child may run. */
+const NETNS_CHILD_TIMEOUT_MS = 20_000;
 
 function listen(host: string, port = 0): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -122,4 +126,40 @@ test('ephemeral port range is read from /proc on Linux', (t) => {
     return;
   }
   assert.ok(range.start >= 1 && range.start <= range.end && range.end <= 65535, JSON.stringify(range));
+});
+
+test('on a machine without IPv6, the IPv6 addresses are skipped rather than reported busy', async (t) => {
+  // A fresh network namespace with IPv6 switched off: only root can make one.
+  const tools = ['unshare', 'ip', 'sysctl'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+  if (process.getuid?.() !== 0 || tools.length > 0) {
+    t.skip(tools.length > 0 ? `missing ${tools.join(', ')} (util-linux, iproute2, procps)` : 'needs root to create a network namespace');
+    return;
+  }
+  const moduleUrl = new URL('../../src/os/index.js', import.meta.url).href;
+  const script = `
+    import { createServer } from 'node:net';
+    const os = await import(${JSON.stringify(moduleUrl)});
+    const v6 = await new Promise((resolve) => {
+      const s = createServer().once('error', (e) => resolve(e.code)).listen(0, '::1', () => s.close(() => resolve('bound')));
+    });
+    const freeTcp = await os.isPortFree(4000, 'tcp');
+    const freeUdp = await os.isPortFree(4000, 'udp');
+    const held = createServer();
+    await new Promise((resolve) => held.listen(4001, '127.0.0.1', resolve));
+    const busy = await os.isPortFree(4001, 'tcp');
+    held.close();
+    console.log(JSON.stringify({ v6, freeTcp, freeUdp, busy }));`;
+  const setup = 'ip link set lo up && sysctl -qw net.ipv6.conf.all.disable_ipv6=1 && sysctl -qw net.ipv6.conf.lo.disable_ipv6=1';
+  const trial = spawnSync('unshare', ['-n', '--', 'sh', '-c', setup], { timeout: NETNS_CHILD_TIMEOUT_MS, encoding: 'utf8' });
+  if (trial.status !== 0) {
+    t.skip(`cannot make an IPv6-less network namespace here: ${(trial.stderr ?? '').trim() || String(trial.error)}`);
+    return;
+  }
+  const result = await new Promise<{ error: Error | null; stdout: string; stderr: string }>((resolve) => {
+    execFile('unshare', ['-n', '--', 'sh', '-c', `${setup} && exec "$0" --input-type=module -e "$1"`, process.execPath, script], { timeout: NETNS_CHILD_TIMEOUT_MS }, (error, stdout, stderr) =>
+      resolve({ error, stdout, stderr }),
+    );
+  });
+  assert.equal(result.error, null, result.stderr);
+  assert.deepEqual(JSON.parse(result.stdout), { v6: 'EADDRNOTAVAIL', freeTcp: true, freeUdp: true, busy: false });
 });
