@@ -2,6 +2,7 @@
  * Listeners on macOS (and any system without /proc), from `lsof`, with full command
  * lines from one `ps` call.
  */
+import { RefusedError } from '../errors.js';
 import type { Listener } from '../types.js';
 import { LSOF_FIELDS, parseLsof } from './parse-lsof.js';
 import { parsePsCommands } from './parse-ps.js';
@@ -16,15 +17,24 @@ export function lsofArgs(protocol: 'tcp' | 'udp', port?: number): string[] {
 }
 
 async function lsof(args: string[]): Promise<string> {
-  const result = await runCommand('lsof', args);
+  let result;
+  try {
+    result = await runCommand('lsof', args);
+  } catch (error) {
+    throw new RefusedError(`Cannot run lsof (${(error as NodeJS.ErrnoException).code ?? String(error)}): berth lists listeners with lsof here; install it.`);
+  }
   // lsof exits 1 when nothing matched; anything it printed is still valid output.
   if (result.code !== 0 && result.code !== 1) {
-    throw new Error(`lsof ${args.join(' ')} failed (exit ${result.code}): ${result.stderr.trim()}`);
+    throw new RefusedError(`lsof ${args.join(' ')} failed (exit ${result.code ?? 'by signal'}): ${result.stderr.trim() || 'no message'}`);
   }
   return result.stdout;
 }
 
-/** Every listening TCP socket and bound UDP socket, via lsof. */
+/**
+ * Every listening TCP socket and bound UDP socket, via lsof.
+ *
+ * @throws RefusedError when lsof is missing or fails.
+ */
 export async function listLsofListeners(query: ListenerQuery = {}): Promise<Listener[]> {
   const protocols = query.protocol ? [query.protocol] : (['tcp', 'udp'] as const);
   const outputs = await Promise.all(protocols.map((protocol) => lsof(lsofArgs(protocol, query.port))));

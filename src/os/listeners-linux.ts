@@ -4,6 +4,7 @@
  * Faster than spawning `ss -ltnup` (see bench/listeners.ts) and needs no package.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { RefusedError } from '../errors.js';
 import type { Listener, Protocol } from '../types.js';
 import { isListening, parseProcNet, passedTcpListeners, type ProcNetSocket } from './parse-proc-net.js';
 import { findSocketHolders, PROC_ROOT, readCmdline, readComm } from './proc-fs.js';
@@ -29,7 +30,8 @@ function readProcNet(file: string, protocol: Protocol): string | null {
   try {
     fd = openSync(`${PROC_ROOT}/net/${file}`, 'r');
   } catch {
-    // tcp6/udp6 are absent when the kernel has no IPv6: there are no such sockets.
+    // Absent: tcp6/udp6 on a kernel without IPv6 (no such sockets), or no /proc at all,
+    // which the caller reports.
     return null;
   }
   try {
@@ -55,7 +57,10 @@ export function readListeningSockets(query: ListenerQuery = {}): ProcNetSocket[]
   for (const protocol of protocols) {
     for (const file of PROC_NET_FILES[protocol]) {
       const text = readProcNet(file, protocol);
-      if (text === null) continue;
+      if (text === null) {
+        if (file.endsWith('6')) continue;
+        throw new RefusedError(`Cannot read ${PROC_ROOT}/net/${file}: berth reads listeners from /proc; mount /proc (or run berth outside this chroot).`);
+      }
       for (const socket of parseProcNet(text, protocol)) {
         if (!isListening(socket)) continue;
         if (query.port !== undefined && socket.port !== query.port) continue;
@@ -69,6 +74,8 @@ export function readListeningSockets(query: ListenerQuery = {}): ProcNetSocket[]
 /**
  * Every listening TCP socket and bound UDP socket on Linux, with its holder. With a port,
  * only that port's inodes are looked for and the /proc scan stops once all are found.
+ *
+ * @throws RefusedError when /proc/net cannot be read.
  */
 export function listLinuxListeners(query: ListenerQuery = {}): Listener[] {
   const sockets = readListeningSockets(query);

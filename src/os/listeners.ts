@@ -14,7 +14,8 @@ import { assertPort } from './validate.js';
  * 300 or 30000). Sockets whose holder cannot be inspected are still listed, with pid,
  * process and command null. Sorted by protocol, port, address.
  *
- * @throws UsageError when `port` is not a valid port.
+ * @throws UsageError when `port` is not a valid port; RefusedError when the OS cannot be
+ *   asked (no /proc, no lsof).
  */
 export async function listListeners(query: ListenerQuery = {}): Promise<Listener[]> {
   if (query.port !== undefined) assertPort(query.port);

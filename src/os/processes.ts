@@ -25,8 +25,8 @@ export function isAlive(pid: number): boolean {
   }
   if (IS_LINUX) {
     const stat = readStat(pid);
-    // stat is null when the pid vanished since the signal: then it is not alive.
-    return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
+    // stat is null when /proc hides other users' processes (hidepid): trust the signal.
+    return stat === null || (stat.state !== 'Z' && stat.state !== 'X');
   }
   return true;
 }
