@@ -137,6 +137,16 @@ async function stopChild(child: ChildProcess | undefined): Promise<void> {
   await Promise.race([exited, sleep(CHILD_READY_TIMEOUT_MS)]);
 }
 
+/** Processes on the machine, from /proc; null where there is no /proc (macOS). */
+function countProcesses(): number | null {
+  try {
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+  } catch {
+    // No /proc here: the count is only context for the reader.
+    return null;
+  }
+}
+
 const fmt = (ms: number | null): string => (ms === null ? '—' : `${ms.toFixed(2)} ms`);
 const ratio = (tool: number | null, berth: number): string => (tool === null ? '—' : `${(tool / berth).toFixed(1)}×`);
 
@@ -150,7 +160,7 @@ export default async function benchListeners(): Promise<{ title: string; markdow
     const ports = JSON.parse(listeners.firstLine) as number[];
     const pid = child.pid!;
     const port = ports[Math.floor(ports.length / 2)]!;
-    const processCount = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).length;
+    const processCount = countProcesses();
 
     const onePort = await listListeners({ port });
     if (!onePort.some((l) => l.pid === pid)) throw new Error(`listListeners({ port: ${port} }) did not name pid ${pid}`);
@@ -185,7 +195,7 @@ export default async function benchListeners(): Promise<{ title: string; markdow
 
     const markdown = [
       `Who holds a port, with ${LISTENER_COUNT} TCP listeners open in one helper process ` +
-        `(${all.length} listeners and ${processCount} processes on the machine in all). ` +
+        `(${all.length} listeners${processCount === null ? '' : ` and ${processCount} processes`} on the machine in all). ` +
         `Median of ${RUNS} interleaved runs after ${WARMUP_RUNS} warm-up rounds; "vs berth" is the other tool's median divided by berth's ` +
         `(above 1× means berth is faster). The commands are spawned from Node, as a tool built on them would.`,
       '',
