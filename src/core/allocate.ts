@@ -81,32 +81,32 @@ async function walkPlan(ctx: AllocContext, plan: Plan): Promise<number | null> {
 }
 
 /**
- * Walks one segment upward from its scan hint. The store keeps the invariant that every
- * port in [segment.start, hint) is leased, so a range filled with 50,000 leases costs the
- * same per allocation as an empty one.
+ * Walks one segment upward from its scan hint: where the last walk from this start
+ * stopped. Ports below the hint were leased or unclaimable when last seen; releases lower
+ * the hint (the store does that), so freed ports are reused first. Only when nothing is
+ * free above the hint is the part below it walked again, so a range filled with 50,000
+ * leases costs the same per allocation as an empty one, and a port is never missed.
  */
 async function walkSegment(ctx: AllocContext, plan: Plan, segment: PortRange): Promise<number | null> {
-  const { tx, host } = ctx;
-  const hint = (await tx.getScanHint(host, plan.protocol, segment.start)) ?? segment.start;
-  let firstUnleased: number | null = null;
-  let found: number | null = null;
-  for (let port = Math.max(hint, segment.start); port <= segment.end; port++) {
+  const stored = (await ctx.tx.getScanHint(ctx.host, plan.protocol, segment.start)) ?? segment.start;
+  const hint = Math.min(Math.max(stored, segment.start), segment.end + 1);
+  const found = (await scan(ctx, plan, hint, segment.end)) ?? (hint > segment.start ? await scan(ctx, plan, segment.start, hint - 1) : null);
+  const next = found === null ? segment.end + 1 : found + 1;
+  if (next !== stored) await ctx.tx.setScanHint(ctx.host, plan.protocol, segment.start, next);
+  return found;
+}
+
+/** The first claimable port in [from, to], jumping over excluded blocks. */
+async function scan(ctx: AllocContext, plan: Plan, from: number, to: number): Promise<number | null> {
+  for (let port = from; port <= to; port++) {
     const skipTo = ctx.exclusions.skipFrom(port, plan.explicitRange);
     if (skipTo !== null) {
-      firstUnleased ??= port; // the skipped block was not checked: the hint must not pass it
       port = skipTo - 1;
       continue;
     }
-    if (await tx.leaseAt(host, plan.protocol, port)) continue;
-    firstUnleased ??= port;
-    if (ctx.exclusions.reason(port, plan.explicitRange)) continue;
-    if (!(await ctx.oracle.isFree(port, plan.protocol))) continue;
-    found = port;
-    break;
+    if ((await unavailableReason(ctx, port, plan.protocol, plan.explicitRange)) === null) return port;
   }
-  const next = found !== null && firstUnleased === found ? found + 1 : (firstUnleased ?? segment.end + 1);
-  if (next !== hint) await tx.setScanHint(host, plan.protocol, segment.start, next);
-  return found;
+  return null;
 }
 
 /** The exhausted error, with counts that say why the band is full and what to do. */

@@ -72,14 +72,12 @@ export class Berth {
     private readonly oracle: PortOracle,
   ) {}
 
+  /** Built once: the reserved list and the kernel's ephemeral range do not change under us. */
+  private exclusionsCache: Exclusions | null = null;
+
   private context(tx: StoreTx): AllocContext {
-    return {
-      tx,
-      host: this.store.host,
-      scope: this.scope,
-      oracle: this.oracle,
-      exclusions: new Exclusions(this.config.reserved, this.oracle.ephemeralRange()),
-    };
+    this.exclusionsCache ??= new Exclusions(this.config.reserved, this.oracle.ephemeralRange());
+    return { tx, host: this.store.host, scope: this.scope, oracle: this.oracle, exclusions: this.exclusionsCache };
   }
 
   private owner(opts: AllocateOptions): Owner {

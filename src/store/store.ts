@@ -58,8 +58,8 @@ export interface StoreTx {
 
   /**
    * Scan hints make "first free port from S upward" cost the same with 50,000 leases as
-   * with none. Invariant kept by the store: every port in [start, hint) is leased. Deleting
-   * or moving a lease lowers any hint above its port.
+   * with none: the port after the one the last walk from `start` claimed. Deleting or
+   * moving a lease lowers every hint above its port, so freed ports are found first.
    */
   getScanHint(host: string, protocol: Protocol, start: number): Promise<number | null>;
   setScanHint(host: string, protocol: Protocol, start: number, next: number): Promise<void>;
