@@ -123,6 +123,17 @@ export function registerWiringCommands(program: Command): void {
     .option('--ephemeral', "tie new leases to the command's pid; released when it exits")
     .option('--host <host>', 'host in <NAME>_URL variables (default: BERTH_HOST, else localhost)')
     .usage('[NAME...] [--ephemeral] -- CMD [ARGS...]')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit status: the command\'s own, or 128 + N when signal N ended it (SIGINT, SIGTERM and',
+        'SIGHUP sent to berth are passed on to it). A command that cannot start (`command not',
+        'found`, `not executable`) is bad input: exit 2. With --ephemeral, leases berth creates',
+        'belong to the command\'s pid and are released when it exits; if berth itself is killed,',
+        '`berth gc` reclaims them once the command is gone too.',
+      ].join('\n'),
+    )
     .action(async (words: string[], flags: { ephemeral?: boolean; host?: string }, cmd: Command) => {
       const { names, command } = splitRun(words, cmd);
       await withBerth(cmd, async (berth) => {
