@@ -33,6 +33,13 @@ type Outcome = 'bound' | 'busy' | 'unavailable';
  */
 export async function isPortFree(port: number, protocol: Protocol): Promise<boolean> {
   assertPort(port);
+  if (process.platform === 'linux') {
+    // On Linux one dual-stack bind on :: conflicts with any holder of the port on any
+    // IPv4 or IPv6 address (wildcard, 127.0.0.1, ::1, 127.0.0.2 ...): one syscall round
+    // instead of four. Without IPv6 it is 'unavailable' and the full walk below decides.
+    const dual = protocol === 'tcp' ? await probeTcp(port, '::') : await probeUdp(port, '::');
+    if (dual !== 'unavailable') return dual === 'bound';
+  }
   for (const address of PROBE_ADDRESSES) {
     const outcome = protocol === 'tcp' ? await probeTcp(port, address) : await probeUdp(port, address);
     if (outcome === 'busy') return false;
