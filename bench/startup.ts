@@ -1,0 +1,46 @@
+/**
+ * `berth get NAME` as a whole process, against `node -e 0` (the floor any Node CLI pays)
+ * and get-port's one-liner, interleaved in the same run.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { fmt, mdTable, median, timeProcess, type BenchSection } from './stats.js';
+
+const RUNS = 40;
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'berth.js');
+
+export default async function startupBench(): Promise<BenchSection> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-startup-bench-'));
+  try {
+    const env = { ...process.env, BERTH_DB: path.join(dir, 'b.db'), BERTH_SCOPE: 'bench' };
+    execFileSync(process.execPath, [BIN, 'allocate', 'web', '--range', '30500-30599'], { env, cwd: dir });
+    const getPortScript = "import('get-port').then(m => m.default()).then(p => console.log(p))";
+    const cmds = {
+      'node -e 0': [process.execPath, ['-e', '0']],
+      'berth get web': [process.execPath, [BIN, 'get', 'web']],
+      "node -e \"import('get-port')...\" (no registry)": [process.execPath, ['--input-type=module', '-e', getPortScript]],
+    } as const;
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
+    for (let i = 0; i < RUNS + 3; i++) {
+      for (const [label, [cmd, args]] of Object.entries(cmds)) {
+        const ms = timeProcess(cmd, args, env);
+        if (i >= 3) times[label]!.push(ms); // the first runs warm the page cache
+      }
+    }
+    const floor = median(times['node -e 0']!);
+    const rows = Object.entries(times).map(([label, t]) => [`\`${label}\``, fmt(median(t), 1), `${fmt(median(t) / floor)}×`]);
+    const markdown = [
+      `Whole-process wall time, median of ${RUNS} interleaved runs (run from the package directory, so get-port resolves).`,
+      '',
+      mdTable(['command', 'median ms', 'ratio to `node -e 0`'], rows),
+    ].join('\n');
+    return { title: 'Start-up: `berth get NAME` as a whole process', markdown };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log((await startupBench()).markdown);
