@@ -114,6 +114,10 @@ function prepare(db: Database.Database) {
     deleteScope: db.prepare('DELETE FROM scopes WHERE host = ? AND name = ?'),
     deleteScopeLeases: db.prepare('DELETE FROM leases WHERE host = ? AND scope = ?'),
     getHint: db.prepare<[string, string, number], { next: number }>('SELECT next FROM scan_hints WHERE host = ? AND protocol = ? AND start = ?'),
+    begin: db.prepare('BEGIN'),
+    beginImmediate: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
     setHint: db.prepare(
       `INSERT INTO scan_hints (host, protocol, start, next) VALUES (?, ?, ?, ?)
        ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next`,
@@ -260,13 +264,15 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly host = SQLITE_HOST;
   private readonly tx: SqliteTx;
+  private readonly st: Statements;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly db: Database.Database,
     readonly location: string,
   ) {
-    this.tx = new SqliteTx(db, prepare(db));
+    this.st = prepare(db);
+    this.tx = new SqliteTx(db, this.st);
   }
 
   transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -274,10 +280,10 @@ export class SqliteStore implements Store {
       this.begin(mode);
       try {
         const result = await fn(this.tx);
-        this.db.exec('COMMIT');
+        this.st.commit.run();
         return result;
       } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.st.rollback.run();
         throw err;
       }
     };
@@ -288,7 +294,7 @@ export class SqliteStore implements Store {
 
   private begin(mode: TxMode): void {
     try {
-      this.db.exec(mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN');
+      (mode === 'write' ? this.st.beginImmediate : this.st.begin).run();
     } catch (err) {
       if (isSqliteError(err, 'SQLITE_BUSY')) {
         throw new StoreError(
