@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { RefusedError } from '../errors.js';
 import type { Listener, Protocol } from '../types.js';
 import { isListening, parseProcNet, passedTcpListeners, type ProcNetSocket } from './parse-proc-net.js';
-import { findSocketHolders, PROC_ROOT, readCmdline, readComm } from './proc-fs.js';
+import { findAllSocketHolders, findSocketHolders, PROC_ROOT, readCmdline, readComm } from './proc-fs.js';
 import type { ListenerQuery } from './types.js';
 import { userName } from './users.js';
 
@@ -74,12 +74,16 @@ export function readListeningSockets(query: ListenerQuery = {}): ProcNetSocket[]
 /**
  * Every listening TCP socket and bound UDP socket on Linux, with its holder. With a port,
  * only that port's inodes are looked for and the /proc scan stops once all are found.
+ * With `everyHolder`, a socket held by several processes is listed once per process.
  *
  * @throws RefusedError when /proc/net cannot be read.
  */
 export function listLinuxListeners(query: ListenerQuery = {}): Listener[] {
   const sockets = readListeningSockets(query);
-  const holders = findSocketHolders(new Set(sockets.map((s) => s.inode)));
+  const inodes = new Set(sockets.map((s) => s.inode));
+  const holders: Map<number, readonly number[]> = query.everyHolder
+    ? findAllSocketHolders(inodes)
+    : new Map([...findSocketHolders(inodes)].map(([inode, pid]) => [inode, [pid]]));
   const processes = new Map<number, { name: string | null; command: string | null }>();
   const describe = (pid: number): { name: string | null; command: string | null } => {
     let known = processes.get(pid);
@@ -90,18 +94,20 @@ export function listLinuxListeners(query: ListenerQuery = {}): Listener[] {
     return known;
   };
 
-  return sockets.map((socket): Listener => {
-    const pid = holders.get(socket.inode) ?? null;
-    const holder = pid === null ? null : describe(pid);
-    return {
-      protocol: socket.protocol,
-      address: socket.address,
-      port: socket.port,
-      pid,
-      process: holder?.name ?? null,
-      command: holder?.command ?? null,
-      user: userName(socket.uid),
-      container: null,
-    };
+  return sockets.flatMap((socket): Listener[] => {
+    const pids: readonly (number | null)[] = holders.get(socket.inode) ?? [null];
+    return pids.map((pid) => {
+      const holder = pid === null ? null : describe(pid);
+      return {
+        protocol: socket.protocol,
+        address: socket.address,
+        port: socket.port,
+        pid,
+        process: holder?.name ?? null,
+        command: holder?.command ?? null,
+        user: userName(socket.uid),
+        container: null,
+      };
+    });
   });
 }

@@ -12,7 +12,9 @@ import { assertPort } from './validate.js';
 /**
  * Lists listeners, optionally only one protocol and/or one exact port (3000 never matches
  * 300 or 30000). Sockets whose holder cannot be inspected are still listed, with pid,
- * process and command null. Sorted by protocol, port, address.
+ * process and command null. With `everyHolder`, a socket several processes hold (a
+ * forking server's workers, a child that inherited it) is listed once per process; by
+ * default Linux names the lowest pid only. Sorted by protocol, port, address, pid.
  *
  * @throws UsageError when `port` is not a valid port; RefusedError when the OS cannot be
  *   asked (no /proc, no lsof).

@@ -104,6 +104,25 @@ export function findSocketHolders(wanted: ReadonlySet<number>): Map<number, numb
   return holders;
 }
 
+/**
+ * Every pid holding each wanted socket inode, ascending: a socket shared by several
+ * processes (a forking server, a child that inherited the listening socket) lists them
+ * all. Scans every process, so it costs more than {@link findSocketHolders}.
+ */
+export function findAllSocketHolders(wanted: ReadonlySet<number>): Map<number, number[]> {
+  const holders = new Map<number, number[]>();
+  if (wanted.size === 0) return holders;
+  for (const pid of listPids()) {
+    for (const inode of new Set(socketInodesOf(pid))) {
+      if (!wanted.has(inode)) continue;
+      const list = holders.get(inode);
+      if (list) list.push(pid);
+      else holders.set(inode, [pid]);
+    }
+  }
+  return holders;
+}
+
 /** pid -> parent pid for every visible process. */
 export function readParents(): Map<number, number> {
   const parents = new Map<number, number>();

@@ -8,6 +8,12 @@ export interface ListenerQuery {
   readonly protocol?: Protocol;
   /** Exact port: 3000 never matches 300 or 30000. */
   readonly port?: number;
+  /**
+   * One entry per process holding each socket, not only the first one found: a forking
+   * server's workers, or a child that inherited the listening socket. Costs a scan of
+   * every process on Linux (lsof always reports every holder). Default false.
+   */
+  readonly everyHolder?: boolean;
 }
 
 /** One running process, as the OS describes it. */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { UsageError } from '../../src/errors.js';
 import type { Listener } from '../../src/types.js';
-import { isPortFree, listListeners } from '../../src/os/index.js';
+import { isAlive, isPortFree, listListeners } from '../../src/os/index.js';
 import { startNode, stopNode, TCP_LISTENER, UDP_LISTENER, type Helper } from './helpers.js';
 
 const execFileAsync = promisify(execFile);
@@ -150,6 +150,37 @@ test('listeners opened after many connections are still found (reading stops onl
     assert.ok(!all.some((l) => l.pid === helper!.pid && l.port !== first && l.port !== second), 'connections are not listeners');
   } finally {
     await stopNode(helper);
+  }
+});
+
+test('a listening socket a child inherited: everyHolder names both processes, the default names the parent', async () => {
+  let helper: Helper | undefined;
+  let child: number | undefined;
+  try {
+    // The parent listens, then hands the listening socket to a sleeper child as its fd 3.
+    const script = `
+      const net = require('node:net');
+      const { spawn } = require('node:child_process');
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: ['ignore', 'ignore', 'ignore', server._handle.fd] });
+        console.log(server.address().port + ' ' + c.pid);
+      });`;
+    helper = await startNode(script);
+    const [port, childPid] = helper.firstLine.split(' ').map(Number);
+    child = childPid;
+    assert.deepEqual((await listListeners({ port })).map((l) => l.pid), [helper.pid]);
+    const every = await listListeners({ port, everyHolder: true });
+    assert.deepEqual(
+      every.map((l) => [l.pid, l.address, l.port]),
+      [
+        [helper.pid, '127.0.0.1', port],
+        [child, '127.0.0.1', port],
+      ],
+    );
+    assert.ok((await listListeners({ everyHolder: true })).some((l) => l.pid === child && l.port === port), 'the full list holds the child too');
+  } finally {
+    await stopNode(helper);
+    if (child !== undefined && isAlive(child)) process.kill(child, 'SIGKILL');
   }
 });
 
