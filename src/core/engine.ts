@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
-import type { Lease } from '../types.js';
+import { MAX_PORT, type Lease, type PortRange, type Protocol } from '../types.js';
 import { openSqliteStore, defaultDbPath } from '../store/sqlite-store.js';
 import type { Store, StoreTx } from '../store/store.js';
 import { claim, unavailableReason, type AllocContext, type Owner } from './allocate.js';
@@ -17,6 +17,30 @@ import { poolStatus, reserveSlot, type PoolStatus } from './pools.js';
 import { checkLeaseName, checkScopeName, projectDir, resolveScope } from './scope.js';
 import { applySnapshot, takeSnapshot, type ImportResult, type Snapshot } from './snapshot.js';
 import { planFor, type AllocationRequest } from './strategy.js';
+import { parsePort } from './ports.js';
+import {
+  ListenerIndex,
+  annotateListeners,
+  findConflicts,
+  findFreePorts,
+  killPort,
+  leaseStatus,
+  liveParents,
+  observeListeners,
+  parseKillTarget,
+  parseSignal,
+  serviceOf,
+  type Conflict,
+  type FreeOptions,
+  type FreeResult,
+  type KillReport,
+  type LeaseRef,
+  type LeaseStatus,
+  type PortEntry,
+  type PortKillOptions,
+  type RealityFilter,
+  type WhoResult,
+} from './reality/index.js';
 import { buildComposeOverride, type ComposeOverrideOptions, type ComposeOverrideResult } from './wiring/compose-build.js';
 import { writeEnvOutput, type EnvFormat, type EnvOptions, type EnvWriteResult } from './wiring/env-format.js';
 import { serviceHost, urlHost } from './wiring/hosts.js';
@@ -222,6 +246,113 @@ export class Berth {
   async reset(): Promise<void> {
     await this.store.transaction('write', (tx) => tx.reset());
   }
+
+  // --- reality (issue 3) ---
+
+  /**
+   * Every holder of `port`: each process holding the socket (a child that inherited it
+   * too), with address, user and the container that publishes it; and the lease (any
+   * scope) that owns the port. Empty holders and a null lease mean nobody has it.
+   */
+  async who(port: number, protocol: Protocol = 'tcp'): Promise<WhoResult> {
+    parsePort(port);
+    const [holders, lease] = await Promise.all([
+      observeListeners({ port, protocol, everyHolder: true }),
+      this.store.transaction('read', (tx) => tx.leaseAt(this.store.host, protocol, port)),
+    ]);
+    return { port, protocol, lease, holders };
+  }
+
+  /** Every listener on the machine, each with the lease (any scope) of its port when berth knows it. */
+  async ports(opts: { readonly protocol?: Protocol } = {}): Promise<PortEntry[]> {
+    const [listeners, leases] = await Promise.all([observeListeners({ protocol: opts.protocol }), this.store.transaction('read', (tx) => tx.listLeases({ host: this.store.host }))]);
+    return annotateListeners(listeners, leases);
+  }
+
+  /**
+   * The scope's leases (every scope with `all`), each with its live state: `listening`
+   * by the expected holder, `idle`, or `foreign`. See leaseStatus.
+   */
+  async status(filter: RealityFilter = {}): Promise<LeaseStatus[]> {
+    return (await this.observeLeases(filter)).statuses;
+  }
+
+  /**
+   * Every conflict between registry, berth.yaml and reality for the scope's leases (every
+   * scope with `all`) and berth.yaml's fixed ports. See findConflicts.
+   */
+  async check(filter: RealityFilter = {}): Promise<Conflict[]> {
+    const seen = await this.observeLeases(filter);
+    return findConflicts({
+      ...seen,
+      services: this.config.services,
+      scope: this.scope,
+      configFile: this.config.file,
+      isAlive: processIsAlive,
+    });
+  }
+
+  private async observeLeases(filter: RealityFilter) {
+    const [listeners, allLeases] = await Promise.all([observeListeners(), this.store.transaction('read', (tx) => tx.listLeases({ host: this.store.host }))]);
+    const listenersIndex = new ListenerIndex(listeners);
+    const parentOf = liveParents();
+    const leases = filter.all ? allLeases : allLeases.filter((l) => l.scope === this.scope);
+    const statuses = leases.map((l) => leaseStatus(l, serviceOf(l, this.config, this.scope), listenersIndex.at(l.protocol, l.port), parentOf));
+    return { statuses, allLeases, listeners: listenersIndex, parentOf };
+  }
+
+  /**
+   * The first `count` ports that are free in the registry and the OS, by allocation's own
+   * rules (reserved, browser-unsafe and ephemeral-range ports skipped); takes no lease.
+   * ExhaustedError when there are fewer.
+   */
+  async free(opts: FreeOptions = {}): Promise<FreeResult> {
+    const count = opts.count ?? 1;
+    if (!Number.isInteger(count) || count < 1) throw new UsageError(`invalid count ${String(count)}: expected a whole number of at least 1.`);
+    const from = opts.from === undefined ? undefined : parsePort(opts.from, 'from');
+    let band: PortRange;
+    if (opts.range) {
+      if (from !== undefined && (from < opts.range.start || from > opts.range.end)) {
+        throw new UsageError(`--from ${from} lies outside --range ${opts.range.start}-${opts.range.end}; give a start inside the range.`);
+      }
+      band = { start: from ?? opts.range.start, end: opts.range.end };
+    } else {
+      band = { start: from ?? this.config.base, end: MAX_PORT };
+    }
+    const search = { protocol: opts.protocol ?? 'tcp', band, explicitRange: opts.range !== undefined, count } as const;
+    return this.store.transaction('read', (tx) => findFreePorts(this.context(tx), search));
+  }
+
+  /**
+   * Kills what listens on a port: `target` is `:PORT`, `PORT` or a lease name of the scope.
+   * Every holder gets `signal` (SIGTERM), survivors SIGKILL after `graceMs`; then a bind
+   * probe says whether the port is free. All or none: RefusedError when any holder is pid
+   * 1, berth, an ancestor of berth, a container's port proxy (the message names the
+   * container's stop command) or another user's process without `force`; NotFoundError
+   * when nothing listens.
+   */
+  async kill(target: string | number, opts: PortKillOptions = {}): Promise<KillReport> {
+    const aim = typeof target === 'number' ? { port: parsePort(target) } : parseKillTarget(target);
+    const signal = parseSignal(opts.signal ?? 'SIGTERM');
+    const graceMs = opts.graceMs;
+    if (graceMs !== undefined && (!Number.isInteger(graceMs) || graceMs < 0)) throw new UsageError(`invalid grace ${String(graceMs)}: give whole milliseconds, 0 or more.`);
+    let port: number;
+    let protocol: Protocol;
+    let lease: LeaseRef | null = null;
+    if ('lease' in aim) {
+      const held = await this.get(aim.lease);
+      ({ port, protocol } = held);
+      lease = { scope: held.scope, name: held.name };
+    } else {
+      port = aim.port;
+      protocol = opts.protocol ?? 'tcp';
+      const held = await this.store.transaction('read', (tx) => tx.leaseAt(this.store.host, protocol, port));
+      if (held) lease = { scope: held.scope, name: held.name };
+    }
+    return killPort({ port, protocol, lease, signal, graceMs, force: opts.force, isFree: (p, proto) => this.oracle.isFree(p, proto) });
+  }
+
+  // --- end reality ---
 
   // --- wiring (issue 4) ---
 

@@ -1,0 +1,79 @@
+/**
+ * `berth kill`: signal exactly the processes that listen on one port, after the policy
+ * allowed every one of them; then confirm with a bind probe that the port is free.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NotFoundError, RefusedError } from '../../errors.js';
+import { DEFAULT_GRACE_MS, killProcesses, processInfo } from '../../os/index.js';
+import type { Protocol } from '../../types.js';
+import { killRefusals } from './kill-policy.js';
+import { ancestorsOfSelf, observeListeners, ownerOf, selfUid } from './observe.js';
+import type { KilledProcess, KillReport, LeaseRef } from './types.js';
+
+/** After the holders exited, how long the port may take to become bindable (the kernel closes sockets as the process is reaped). */
+export const FREE_CONFIRM_MS = 1000;
+/** How often the port is probed while confirming. */
+const FREE_POLL_MS = 20;
+
+/** Options of {@link killPort}. */
+export interface KillPortOptions {
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** The lease the port belongs to, when known, for the report. */
+  readonly lease: LeaseRef | null;
+  /** First signal; default SIGTERM. SIGKILL follows after `graceMs` for survivors. */
+  readonly signal?: NodeJS.Signals;
+  readonly graceMs?: number;
+  /** Also kill other users' processes. */
+  readonly force?: boolean;
+  /** The bind probe. */
+  readonly isFree: (port: number, protocol: Protocol) => Promise<boolean>;
+}
+
+async function confirmFree(port: number, protocol: Protocol, isFree: KillPortOptions['isFree']): Promise<boolean> {
+  const deadline = Date.now() + FREE_CONFIRM_MS;
+  for (;;) {
+    if (await isFree(port, protocol)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(FREE_POLL_MS);
+  }
+}
+
+/**
+ * Kills every process listening on exactly `port` (every holder of the socket, so a child
+ * that inherited it too), all or none: if the policy refuses any holder, nothing is
+ * signalled and RefusedError (exit 4) lists every reason. NotFoundError when nobody
+ * listens. Otherwise returns who was signalled, whether each exited, and whether the port
+ * can be bound now.
+ */
+export async function killPort(opts: KillPortOptions): Promise<KillReport> {
+  const { port, protocol } = opts;
+  const signal = opts.signal ?? 'SIGTERM';
+  const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
+  const holders = await observeListeners({ port, protocol, everyHolder: true });
+  if (holders.length === 0) {
+    throw new NotFoundError(`nothing listens on ${protocol} port ${port}; nothing was killed.`, { port, protocol });
+  }
+  const refusals = killRefusals(holders, { selfPid: process.pid, ancestors: ancestorsOfSelf(), uid: selfUid(), force: opts.force === true, ownerOf });
+  if (refusals.length > 0) {
+    throw new RefusedError(`refusing to kill the holders of ${protocol} port ${port}; nothing was signalled.\n  ${refusals.map((r) => r.reason).join('\n  ')}`, {
+      port,
+      protocol,
+      refusals,
+    });
+  }
+  const pids = [...new Set(holders.map((h) => h.pid!))];
+  const users = new Map(pids.map((pid) => [pid, processInfo(pid)?.user ?? holders.find((h) => h.pid === pid)?.user ?? null]));
+  const results = await killProcesses(pids, { signal, graceMs });
+  const killed: KilledProcess[] = results.map((r) => ({
+    pid: r.pid,
+    process: r.name ?? holders.find((h) => h.pid === r.pid)?.process ?? null,
+    command: r.command ?? holders.find((h) => h.pid === r.pid)?.command ?? null,
+    user: users.get(r.pid) ?? null,
+    signals: r.signals,
+    exited: r.exited,
+    error: r.error,
+  }));
+  const free = killed.every((k) => k.exited) ? await confirmFree(port, protocol, opts.isFree) : await opts.isFree(port, protocol);
+  return { port, protocol, lease: opts.lease, signal, graceMs, killed, free };
+}
