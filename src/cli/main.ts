@@ -7,6 +7,7 @@ import { BerthError, EXIT } from '../errors.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
+import { registerRealityCommands } from './commands/reality.js';
 import { registerWiringCommands } from './commands/wiring.js';
 
 /** Builds the command tree. Exported so tests and docs can inspect it. */
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerPoolCommands(program);
   registerAdminCommands(program);
   registerWiringCommands(program);
+  registerRealityCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,0 +1,205 @@
+/**
+ * Reality commands: who, ports, status, check (conflicts), free, kill. They parse options,
+ * call the engine's reality methods and render; the logic lives in core/reality.
+ */
+import type { Command } from 'commander';
+import { NotFoundError } from '../../errors.js';
+import { parsePort, parseProtocol, parseRange } from '../../core/ports.js';
+import {
+  ConflictsFoundError,
+  KillIncompleteError,
+  describeExpectation,
+  parseSignal,
+  type Conflict,
+  type FreeResult,
+  type KillReport,
+  type LeaseStatus,
+  type PortEntry,
+  type WhoResult,
+} from '../../core/reality/index.js';
+import type { Lease, Listener, Protocol } from '../../types.js';
+import { withBerth } from '../context.js';
+import { parseCount } from '../options.js';
+import { emit, table } from '../render.js';
+
+const protocolOf = (value: string | undefined): Protocol => (value === undefined ? 'tcp' : parseProtocol(value));
+
+function leaseLabel(lease: Pick<Lease, 'scope' | 'name'> | null): string | null {
+  return lease === null ? null : `${lease.scope}/${lease.name}`;
+}
+
+function ownerLabel(lease: Lease): string {
+  return `${leaseLabel(lease)}${lease.ephemeral ? ` (ephemeral, pid ${lease.pid})` : ''}`;
+}
+
+/** `node (pid 12)`, `container web1`, one per process. */
+function holderList(holders: readonly Listener[]): string | null {
+  const seen = new Set<string>();
+  for (const h of holders) {
+    if (h.container) seen.add(`container ${h.container.name}${h.pid === null ? '' : ` (${h.process ?? '?'}, pid ${h.pid})`}`);
+    else seen.add(h.pid === null ? 'hidden process' : `${h.process ?? '?'} (pid ${h.pid})`);
+  }
+  return seen.size === 0 ? null : [...seen].join(', ');
+}
+
+function whoText(r: WhoResult): string {
+  const lease = r.lease ? `leased to ${ownerLabel(r.lease)}` : 'no lease';
+  if (r.holders.length === 0) return `${r.protocol} port ${r.port}: ${lease}; nothing listens on it`;
+  return [
+    `${r.protocol} port ${r.port}: ${lease}`,
+    table(
+      ['PID', 'PROCESS', 'USER', 'ADDRESS', 'CONTAINER', 'COMMAND'],
+      r.holders.map((h) => [h.pid, h.process, h.user, h.address, h.container?.name, h.command]),
+    ),
+  ].join('\n');
+}
+
+function portsText(entries: readonly PortEntry[]): string {
+  if (entries.length === 0) return 'nothing listens';
+  return table(
+    ['PROTO', 'ADDRESS', 'PORT', 'PID', 'PROCESS', 'USER', 'CONTAINER', 'LEASE'],
+    entries.map((e) => [e.protocol, e.address, e.port, e.pid, e.process, e.user, e.container?.name, leaseLabel(e.lease)]),
+  );
+}
+
+function statusText(statuses: readonly LeaseStatus[]): string {
+  if (statuses.length === 0) return 'no leases';
+  return table(
+    ['SCOPE', 'NAME', 'PORT', 'PROTO', 'STATE', 'EXPECTED', 'LISTENING'],
+    statuses.map((s) => [s.lease.scope, s.lease.name, s.lease.port, s.lease.protocol, s.state, describeExpectation(s.expected), holderList(s.holders)]),
+  );
+}
+
+function checkText(conflicts: readonly Conflict[]): string {
+  if (conflicts.length === 0) return 'no conflicts';
+  return conflicts.map((c) => `${c.kind}: ${c.message}`).join('\n');
+}
+
+function killText(r: KillReport): string {
+  const rows = table(
+    ['PID', 'PROCESS', 'USER', 'SIGNALS', 'EXITED', 'COMMAND'],
+    r.killed.map((k) => [k.pid, k.process, k.user, k.signals.join(',') || (k.error ? `none (${k.error})` : 'none (already gone)'), k.exited ? 'yes' : 'no', k.command]),
+  );
+  const lease = r.lease ? ` (leased to ${leaseLabel(r.lease)})` : '';
+  const outcome = r.free ? `${r.protocol} port ${r.port}${lease} is free now` : `${r.protocol} port ${r.port}${lease} is still held`;
+  return `${rows}\n${outcome}`;
+}
+
+interface FreeFlags {
+  from?: string;
+  range?: string;
+  count?: string;
+  protocol?: string;
+}
+
+interface KillFlags {
+  signal?: string;
+  grace?: string;
+  force?: boolean;
+  protocol?: string;
+}
+
+/** Registers the reality commands on `program`. */
+export function registerRealityCommands(program: Command): void {
+  program
+    .command('who')
+    .description('who holds PORT: every process (pid, name, command, user, address, container) and its lease; exit 1 if nobody')
+    .argument('<port>')
+    .option('--protocol <proto>', 'tcp (default) or udp')
+    .action(async (portText: string, flags: { protocol?: string }, cmd: Command) => {
+      const port = parsePort(portText);
+      const protocol = protocolOf(flags.protocol);
+      await withBerth(cmd, async (berth, opts) => {
+        const result = await berth.who(port, protocol);
+        if (result.holders.length === 0 && result.lease === null) {
+          throw new NotFoundError(`nothing listens on ${protocol} port ${port} and no lease holds it.`, { port, protocol });
+        }
+        emit(!!opts.json, result, whoText);
+      });
+    });
+
+  program
+    .command('ports')
+    .description('every listener on this machine, with the lease (scope/name) that owns its port')
+    .option('--protocol <proto>', 'only tcp or udp')
+    .action(async (flags: { protocol?: string }, cmd: Command) => {
+      const protocol = flags.protocol === undefined ? undefined : parseProtocol(flags.protocol);
+      await withBerth(cmd, async (berth, opts) => {
+        emit(!!opts.json, await berth.ports({ protocol }), portsText);
+      });
+    });
+
+  program
+    .command('status')
+    .description("the scope's leases with their live state: listening (by whom), idle or foreign")
+    .option('--all', 'every scope')
+    .action(async (flags: { all?: boolean }, cmd: Command) => {
+      await withBerth(cmd, async (berth, opts) => {
+        emit(!!opts.json, await berth.status({ all: flags.all }), statusText);
+      });
+    });
+
+  program
+    .command('check')
+    .alias('conflicts')
+    .description('every conflict between leases, berth.yaml and what really listens; exit 1 if any')
+    .option('--all', "every scope's leases, not only this scope's")
+    .action(async (flags: { all?: boolean }, cmd: Command) => {
+      await withBerth(cmd, async (berth, opts) => {
+        const conflicts = await berth.check({ all: flags.all });
+        emit(!!opts.json, conflicts, checkText);
+        if (conflicts.length > 0) throw new ConflictsFoundError(conflicts);
+      });
+    });
+
+  program
+    .command('free')
+    .description('the first ports free in the registry and the OS (allocation rules); takes no lease; exit 3 if too few')
+    .option('--from <port>', 'start here (default: base: of berth.yaml); runs to 65535')
+    .option('--range <A-B>', 'search only this band (the OS ephemeral range is then allowed)')
+    .option('--count <n>', 'how many ports (default 1)')
+    .option('--protocol <proto>', 'tcp (default) or udp')
+    .action(async (flags: FreeFlags, cmd: Command) => {
+      const search = {
+        from: flags.from === undefined ? undefined : parsePort(flags.from, '--from'),
+        range: flags.range === undefined ? undefined : parseRange(flags.range, '--range'),
+        count: flags.count === undefined ? undefined : parseCount(flags.count, '--count'),
+        protocol: protocolOf(flags.protocol),
+      };
+      await withBerth(cmd, async (berth, opts) => {
+        emit(!!opts.json, await berth.free(search), (r: FreeResult) => r.ports.join('\n'));
+      });
+    });
+
+  program
+    .command('kill')
+    .description('stop what listens on TARGET (:PORT, PORT or a lease name): SIGTERM, then SIGKILL after the grace period')
+    .argument('<target>', ':PORT, PORT or a lease name of the scope')
+    .option('--signal <sig>', 'first signal, name or number (default TERM)')
+    .option('--grace <ms>', 'wait before SIGKILL, in milliseconds (default 3000)')
+    .option('--force', "also kill other users' processes (never pid 1, berth itself or a container's proxy)")
+    .option('--protocol <proto>', 'tcp (default) or udp, for a port target')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Only processes listening on exactly that port are signalled, all or none: berth refuses',
+        '(exit 4, naming the reason) pid 1, itself, its ancestors, other users\' processes',
+        'without --force, and a container\'s published port (it names `docker stop NAME`).',
+        'Exit 1 if nothing listens; exit 4 if a holder survives or the port is still not bindable.',
+      ].join('\n'),
+    )
+    .action(async (target: string, flags: KillFlags, cmd: Command) => {
+      const options = {
+        signal: flags.signal === undefined ? undefined : parseSignal(flags.signal),
+        graceMs: flags.grace === undefined ? undefined : parseCount(flags.grace, '--grace', 0),
+        force: flags.force,
+        protocol: flags.protocol === undefined ? undefined : parseProtocol(flags.protocol),
+      };
+      await withBerth(cmd, async (berth, opts) => {
+        const report = await berth.kill(target, options);
+        emit(!!opts.json, report, killText);
+        if (!report.free || report.killed.some((k) => !k.exited)) throw new KillIncompleteError(report);
+      });
+    });
+}
