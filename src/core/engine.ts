@@ -41,7 +41,7 @@ import {
   type RealityFilter,
   type WhoResult,
 } from './reality/index.js';
-import { buildComposeOverride, type ComposeOverrideOptions, type ComposeOverrideResult } from './wiring/compose-build.js';
+import type { ComposeOverrideOptions, ComposeOverrideResult } from './wiring/compose-build.js';
 import { writeEnvOutput, type EnvFormat, type EnvOptions, type EnvWriteResult } from './wiring/env-format.js';
 import { serviceHost, urlHost } from './wiring/hosts.js';
 import { httpUrl } from './wiring/http.js';
@@ -412,6 +412,8 @@ export class Berth {
    */
   async composeOverride(opts: ComposeOverrideOptions = {}): Promise<ComposeOverrideResult> {
     const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [process.cwd(), this.directory];
+    // Loaded on demand: the YAML library costs ~30 ms of start-up that only compose work needs.
+    const { buildComposeOverride } = await import('./wiring/compose-build.js');
     return buildComposeOverride(this, { ...opts, dirs });
   }
 
