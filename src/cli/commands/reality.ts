@@ -9,6 +9,7 @@ import {
   ConflictsFoundError,
   KillIncompleteError,
   describeExpectation,
+  printable,
   parseSignal,
   type Conflict,
   type FreeResult,
@@ -21,6 +22,9 @@ import type { Lease, Listener, Protocol } from '../../types.js';
 import { withBerth } from '../context.js';
 import { parseCount } from '../options.js';
 import { emit, table } from '../render.js';
+
+/** A table cell from the process table: one line, no control characters. */
+const cell = (text: string | null | undefined): string | null => (text === null || text === undefined ? null : printable(text));
 
 const protocolOf = (value: string | undefined): Protocol => (value === undefined ? 'tcp' : parseProtocol(value));
 
@@ -36,8 +40,8 @@ function ownerLabel(lease: Lease): string {
 function holderList(holders: readonly Listener[]): string | null {
   const seen = new Set<string>();
   for (const h of holders) {
-    if (h.container) seen.add(`container ${h.container.name}${h.pid === null ? '' : ` (${h.process ?? '?'}, pid ${h.pid})`}`);
-    else seen.add(h.pid === null ? 'hidden process' : `${h.process ?? '?'} (pid ${h.pid})`);
+    if (h.container) seen.add(`container ${cell(h.container.name)}${h.pid === null ? '' : ` (${cell(h.process) ?? '?'}, pid ${h.pid})`}`);
+    else seen.add(h.pid === null ? 'hidden process' : `${cell(h.process) ?? '?'} (pid ${h.pid})`);
   }
   return seen.size === 0 ? null : [...seen].join(', ');
 }
@@ -49,7 +53,7 @@ function whoText(r: WhoResult): string {
     `${r.protocol} port ${r.port}: ${lease}`,
     table(
       ['PID', 'PROCESS', 'USER', 'ADDRESS', 'CONTAINER', 'COMMAND'],
-      r.holders.map((h) => [h.pid, h.process, h.user, h.address, h.container?.name, h.command]),
+      r.holders.map((h) => [h.pid, cell(h.process), h.user, h.address, cell(h.container?.name), cell(h.command)]),
     ),
   ].join('\n');
 }
@@ -58,7 +62,7 @@ function portsText(entries: readonly PortEntry[]): string {
   if (entries.length === 0) return 'nothing listens';
   return table(
     ['PROTO', 'ADDRESS', 'PORT', 'PID', 'PROCESS', 'USER', 'CONTAINER', 'LEASE'],
-    entries.map((e) => [e.protocol, e.address, e.port, e.pid, e.process, e.user, e.container?.name, leaseLabel(e.lease)]),
+    entries.map((e) => [e.protocol, e.address, e.port, e.pid, cell(e.process), e.user, cell(e.container?.name), leaseLabel(e.lease)]),
   );
 }
 
@@ -72,13 +76,13 @@ function statusText(statuses: readonly LeaseStatus[]): string {
 
 function checkText(conflicts: readonly Conflict[]): string {
   if (conflicts.length === 0) return 'no conflicts';
-  return conflicts.map((c) => `${c.kind}: ${c.message}`).join('\n');
+  return conflicts.map((c) => `${c.kind}: ${printable(c.message)}`).join('\n');
 }
 
 function killText(r: KillReport): string {
   const rows = table(
     ['PID', 'PROCESS', 'USER', 'SIGNALS', 'EXITED', 'COMMAND'],
-    r.killed.map((k) => [k.pid, k.process, k.user, k.signals.join(',') || (k.error ? `none (${k.error})` : 'none (already gone)'), k.exited ? 'yes' : 'no', k.command]),
+    r.killed.map((k) => [k.pid, cell(k.process), k.user, k.signals.join(',') || (k.error ? `none (${k.error})` : 'none (already gone)'), k.exited ? 'yes' : 'no', cell(k.command)]),
   );
   const lease = r.lease ? ` (leased to ${leaseLabel(r.lease)})` : '';
   const outcome = r.free ? `${r.protocol} port ${r.port}${lease} is free now` : `${r.protocol} port ${r.port}${lease} is still held`;

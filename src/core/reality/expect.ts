@@ -77,15 +77,25 @@ export function holderMatches(expected: Expectation, holder: Listener, parentOf:
   }
 }
 
+/**
+ * Text from the process table made safe for one line of a message or a table cell: runs of
+ * whitespace become one space and control characters `?`, since a process chooses its own
+ * name and command line (a newline or a terminal escape must not reach the reader).
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 /** `'python' (pid 12345)`, `container 'web1' (conmon, pid 77)`: a holder, for messages. */
 export function describeHolder(holder: Listener): string {
   const pid = holder.pid === null ? null : `pid ${holder.pid}`;
   if (holder.container) {
-    const via = [holder.process, pid].filter((x) => x !== null).join(', ');
-    return `container '${holder.container.name}'${via ? ` (${via})` : ''}`;
+    const via = [holder.process === null ? null : printable(holder.process), pid].filter((x) => x !== null).join(', ');
+    return `container '${printable(holder.container.name)}'${via ? ` (${via})` : ''}`;
   }
   if (holder.pid === null) return 'a process berth cannot inspect (another user\'s?)';
-  return `'${holder.process ?? '?'}' (${pid})`;
+  return `'${printable(holder.process ?? '?')}' (${pid})`;
 }
 
 /** `'goblin'`, `pid 4242 or its children`, `any process`: an expectation, for messages. */
@@ -96,6 +106,6 @@ export function describeExpectation(expected: Expectation): string {
     case 'pid':
       return `pid ${expected.pid} or its children`;
     case 'process':
-      return `'${expected.name}'`;
+      return `'${printable(expected.name)}'`;
   }
 }

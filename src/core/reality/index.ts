@@ -4,7 +4,7 @@
  */
 export * from './types.js';
 export { ConflictsFoundError, KillIncompleteError } from './errors.js';
-export { expectationOf, holderMatches, isSelfOrDescendant, processNameMatches, describeHolder, describeExpectation, type ParentOf } from './expect.js';
+export { expectationOf, holderMatches, isSelfOrDescendant, processNameMatches, describeHolder, describeExpectation, printable, type ParentOf } from './expect.js';
 export { ListenerIndex, annotateListeners, leaseStatus, serviceOf } from './status.js';
 export { findConflicts, fixedPortOf, type ConflictInput } from './conflicts.js';
 export { CONTAINER_PORT_HOLDERS, containerStopCommand, killRefusals, parseKillTarget, parseSignal, type KillPolicyContext, type KillTarget } from './kill-policy.js';

@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 import { UsageError } from '../../errors.js';
 import type { Listener } from '../../types.js';
 import { parsePort } from '../ports.js';
+import { printable } from './expect.js';
 import type { Refusal } from './types.js';
 
 /**
@@ -74,16 +75,16 @@ export interface KillPolicyContext {
 /** The command that stops the container holding `holder`'s port, or the way to find it. */
 export function containerStopCommand(holder: Listener): string {
   const engine = holder.process !== null && PODMAN_HOLDERS.has(holder.process) ? 'podman' : 'docker';
-  return holder.container ? `${engine} stop ${holder.container.name}` : `${engine} ps --filter publish=${holder.port}, then ${engine} stop NAME`;
+  return holder.container ? `${engine} stop ${printable(holder.container.name)}` : `${engine} ps --filter publish=${holder.port}, then ${engine} stop NAME`;
 }
 
 function refusalOf(holder: Listener, ctx: KillPolicyContext): Refusal | null {
-  const who = holder.pid === null ? null : `${holder.process ?? '?'} (pid ${holder.pid})`;
+  const who = holder.pid === null ? null : `${printable(holder.process ?? '?')} (pid ${holder.pid})`;
   const base = { pid: holder.pid, process: holder.process, instead: null };
   if (holder.container || (holder.process !== null && CONTAINER_PORT_HOLDERS.has(holder.process))) {
     const instead = containerStopCommand(holder);
-    const what = holder.container ? `container '${holder.container.name}' publishes port ${holder.port}` : `${who} holds port ${holder.port} for a container`;
-    return { ...base, kind: 'container', reason: `${what}; killing ${holder.process ?? 'its proxy'} would break the container engine. Run \`${instead}\` instead.`, instead };
+    const what = holder.container ? `container '${printable(holder.container.name)}' publishes port ${holder.port}` : `${who} holds port ${holder.port} for a container`;
+    return { ...base, kind: 'container', reason: `${what}; killing ${printable(holder.process ?? 'its proxy')} would break the container engine. Run \`${instead}\` instead.`, instead };
   }
   if (holder.pid === null) {
     return { ...base, kind: 'hidden', reason: `berth cannot see which process holds port ${holder.port} (another user's?). Run berth as that user or as root.` };
@@ -98,7 +99,7 @@ function refusalOf(holder: Listener, ctx: KillPolicyContext): Refusal | null {
   if (ctx.uid !== null && !ctx.force) {
     const owner = ctx.ownerOf(holder.pid);
     if (owner !== null && owner.uid !== ctx.uid) {
-      return { ...base, kind: 'other-user', reason: `${who} belongs to user ${owner.user}, not to you; pass --force to kill it anyway.` };
+      return { ...base, kind: 'other-user', reason: `${who} belongs to user ${printable(owner.user)}, not to you; pass --force to kill it anyway.` };
     }
   }
   return null;
