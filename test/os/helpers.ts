@@ -16,9 +16,15 @@ export interface Helper {
   readonly firstLine: string;
 }
 
+/** Who the helper child runs as (root tests run it as `nobody`). */
+export interface HelperOptions {
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
 /** Spawns `node -e script ...args` and resolves once it prints its first line. */
-export function startNode(script: string, args: string[] = []): Promise<Helper> {
-  const child = spawn(process.execPath, ['-e', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startNode(script: string, args: string[] = [], options: HelperOptions = {}): Promise<Helper> {
+  const child = spawn(process.execPath, ['-e', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], uid: options.uid, gid: options.gid });
   return new Promise((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => {
