@@ -10,10 +10,15 @@ import { killRefusals } from './kill-policy.js';
 import { ancestorsOfSelf, observeListeners, ownerOf, selfUid } from './observe.js';
 import type { KilledProcess, KillReport, LeaseRef } from './types.js';
 
-/** After the holders exited, how long the port may take to become bindable (the kernel closes sockets as the process is reaped). */
+/**
+ * After the holders exited, how long the port may take to become bindable: a
+ * multi-threaded process (Node, Java) shows as a zombie once its main thread exits, but its
+ * sockets close only when the last thread has gone, a few milliseconds later.
+ */
 export const FREE_CONFIRM_MS = 1000;
-/** How often the port is probed while confirming. */
-const FREE_POLL_MS = 20;
+/** First pause between probes while confirming; it doubles up to FREE_POLL_MAX_MS. */
+const FREE_POLL_FIRST_MS = 1;
+const FREE_POLL_MAX_MS = 20;
 
 /** Options of {@link killPort}. */
 export interface KillPortOptions {
@@ -32,10 +37,10 @@ export interface KillPortOptions {
 
 async function confirmFree(port: number, protocol: Protocol, isFree: KillPortOptions['isFree']): Promise<boolean> {
   const deadline = Date.now() + FREE_CONFIRM_MS;
-  for (;;) {
+  for (let pause = FREE_POLL_FIRST_MS; ; pause = Math.min(pause * 2, FREE_POLL_MAX_MS)) {
     if (await isFree(port, protocol)) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(FREE_POLL_MS);
+    await sleep(pause);
   }
 }
 
