@@ -55,5 +55,30 @@ export {
   type ServicePorts,
   type UnmatchedLease,
 } from './core/wiring/index.js';
+export {
+  CONFLICT_KINDS,
+  ConflictsFoundError,
+  KillIncompleteError,
+  findConflicts,
+  killRefusals,
+  parseKillTarget,
+  parseSignal,
+  type Conflict,
+  type ConflictKind,
+  type Expectation,
+  type FreeOptions,
+  type FreeResult,
+  type KillReport,
+  type KilledProcess,
+  type LeaseRef,
+  type LeaseState,
+  type LeaseStatus,
+  type PortEntry,
+  type PortKillOptions,
+  type RealityFilter,
+  type Refusal,
+  type RefusalKind,
+  type WhoResult,
+} from './core/reality/index.js';
 export * from './errors.js';
 export * from './types.js';
