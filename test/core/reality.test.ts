@@ -19,6 +19,7 @@ import {
   leaseStatus,
   parseKillTarget,
   parseSignal,
+  printable,
   processNameMatches,
   serviceOf,
   type KillPolicyContext,
@@ -102,6 +103,23 @@ describe('expected holders', () => {
     assert.equal(holderMatches(expected, listener(1, 10, 'python'), parentOf), false);
     assert.equal(holderMatches(expected, listener(1, null, null), parentOf), false, 'a hidden holder is not the expected one');
     assert.equal(holderMatches({ kind: 'any' }, listener(1, null, null), parentOf), true);
+  });
+});
+
+describe('printable', () => {
+  it('keeps text from the process table on one line without control characters', () => {
+    assert.equal(printable('node -e \nconst x = 1;\n\tserver.listen()'), 'node -e const x = 1; server.listen()');
+    assert.equal(printable('evil\u001b[31mred\u0007'), 'evil?[31mred?');
+    assert.equal(printable('plain name'), 'plain name');
+  });
+
+  it('reaches conflict messages and kill refusals', () => {
+    const sneaky = listener(8767, 12345, 'py\nthon\u001b[2J');
+    const [refusal] = killRefusals([sneaky], { selfPid: 1, ancestors: [], uid: 1000, force: false, ownerOf: () => ({ uid: 0, user: 'root' }) });
+    assert.ok(!/[\n\u001b]/.test(refusal!.reason), refusal!.reason);
+    const status = leaseStatus(lease('goblin', 8767), service('goblin', { process: 'goblin' }), [sneaky], parentOf);
+    const [c] = findConflicts({ statuses: [status], allLeases: [status.lease], services: [], scope: 'app', configFile: null, listeners: new ListenerIndex([sneaky]), isAlive: () => true, parentOf });
+    assert.ok(c!.message.startsWith("port 8767: expected 'goblin' but found 'py thon?[2J' (pid 12345)"), c!.message);
   });
 });
 
