@@ -187,9 +187,10 @@ export function registerRealityCommands(program: Command): void {
       'after',
       [
         '',
-        'Only processes listening on exactly that port are signalled, all or none: berth refuses',
-        '(exit 4, naming the reason) pid 1, itself, its ancestors, other users\' processes',
-        'without --force, and a container\'s published port (it names `docker stop NAME`).',
+        'Only processes listening on exactly that port are signalled (every process holding the',
+        'socket), all or none: berth refuses (exit 4, naming the reason) pid 1, itself, its',
+        'ancestors, other users\' processes without --force, and a container\'s published port',
+        '(it names `docker stop NAME`, or `podman stop NAME` when podman\'s conmon holds it).',
         'Exit 1 if nothing listens; exit 4 if a holder survives or the port is still not bindable.',
       ].join('\n'),
     )
