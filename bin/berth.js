@@ -21,6 +21,7 @@ try {
 } catch {
   // No cache yet: compile from source below, and write one at exit.
 }
+// The bundle has no import() (src/os/builtins.ts says why): a plain script suffices.
 const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {

@@ -2,9 +2,10 @@
  * The one bind probe of berth: can this port really be bound right now? Also the OS
  * ephemeral port range, which berth never hands out.
  */
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
+import { lazyDgram, lazyNet } from './builtins.js';
 import type { PortRange, Protocol } from '../types.js';
 import { parsePortRange } from './parse-proc.js';
 import { assertPort } from './validate.js';
@@ -54,7 +55,7 @@ function classify(error: NodeJS.ErrnoException, address: string): Outcome {
 
 function probeTcp(port: number, address: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const server: Server = createServer();
+    const server: Server = lazyNet().createServer();
     server.once('error', (error: NodeJS.ErrnoException) => {
       // The server never bound, so there is nothing to close.
       resolve(classify(error, address));
@@ -69,7 +70,7 @@ function probeUdp(port: number, address: string): Promise<Outcome> {
   return new Promise((resolve) => {
     let socket: UdpSocket;
     try {
-      socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
+      socket = lazyDgram().createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
     } catch (error) {
       resolve(classify(error as NodeJS.ErrnoException, address));
       return;

@@ -2,7 +2,8 @@
  * Ports published by running containers, from the Docker Engine API (Docker, or podman's
  * compatible service). Silent and fast when no engine answers: most machines have none.
  */
-import { request, type RequestOptions } from 'node:http';
+import type { RequestOptions } from 'node:http';
+import { lazyHttp } from './builtins.js';
 import { parseContainersJson } from './parse-docker.js';
 import type { PublishedPort } from './types.js';
 
@@ -40,6 +41,7 @@ export function dockerEndpoint(dockerHost: string | undefined): Pick<RequestOpti
 }
 
 function fetchContainers(endpoint: Pick<RequestOptions, 'socketPath' | 'host' | 'port'>, timeoutMs: number): Promise<string | null> {
+  const { request } = lazyHttp();
   return new Promise((resolve) => {
     let settled = false;
     const finish = (body: string | null): void => {
