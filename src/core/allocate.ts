@@ -60,14 +60,53 @@ async function fixedPort(ctx: AllocContext, name: string, plan: Plan, force: boo
       { port, holder: `${holder.scope}/${holder.name}` },
     );
   }
-  if (!force && !(await ctx.oracle.isFree(port, plan.protocol))) {
+  await checkNamedPort(ctx, port, plan.protocol, force, `${ctx.scope}/${name}`);
+  return port;
+}
+
+/**
+ * A port the person named (a fixed port, a reassign target) that no lease holds: refused
+ * when berth.yaml reserves it or a process holds it, unless `force`. Browser-unsafe and
+ * ephemeral-range ports are allowed: naming a port is a deliberate choice.
+ */
+export async function checkNamedPort(ctx: AllocContext, port: number, protocol: Protocol, force: boolean, forWhom: string): Promise<void> {
+  if (force) return;
+  if (ctx.exclusions.isReserved(port)) {
+    throw new RefusedError(`port ${port} for ${forWhom} is reserved in berth.yaml (reserved:). Choose another port, or pass --force to use it anyway.`, { port });
+  }
+  if (!(await ctx.oracle.isFree(port, protocol))) {
     throw new RefusedError(
-      `port ${port} for ${ctx.scope}/${name} is in use by another process. See who holds it with \`berth who ${port}\`, ` +
+      `port ${port} for ${forWhom} is in use by another process. See who holds it with \`berth who ${port}\`, ` +
         'stop it, or pass --force to lease the port anyway.',
       { port },
     );
   }
-  return port;
+}
+
+/**
+ * The "get" half of get-or-allocate: the scope's existing lease for `name`, checked against
+ * what is asked now. A different fixed port is a conflict (move it with reassign). An
+ * ephemeral lease whose owner died passes to the new owner (or becomes sticky); one whose
+ * owner is alive cannot be claimed by another pid.
+ */
+export async function reuse(ctx: AllocContext, existing: Lease, plan: Plan, owner: Owner): Promise<Lease> {
+  const who = `${ctx.scope}/${existing.name}`;
+  if (plan.strategy === 'fixed' && plan.first !== existing.port) {
+    throw new ConflictError(
+      `${who} already holds port ${existing.port}, not ${plan.first}. Move it with \`berth reassign ${existing.name} ${plan.first}\`, or release it first.`,
+      { port: existing.port, wanted: plan.first },
+    );
+  }
+  if (!existing.ephemeral || existing.pid === owner.pid) return existing;
+  const ownerAlive = existing.pid !== null && ctx.oracle.isAlive(existing.pid);
+  if (ownerAlive) {
+    if (!owner.ephemeral) return existing; // a sticky get reads the lease; its live owner keeps it
+    throw new ConflictError(
+      `${who} (port ${existing.port}) belongs to pid ${existing.pid}, which is still running. Use another name, or wait until it exits.`,
+      { port: existing.port, pid: existing.pid },
+    );
+  }
+  return ctx.tx.updateLease(ctx.host, ctx.scope, existing.name, { ephemeral: owner.ephemeral, pid: owner.pid });
 }
 
 /** The preferred port first, then each segment; returns the first claimable port. */
@@ -96,17 +135,25 @@ async function walkSegment(ctx: AllocContext, plan: Plan, segment: PortRange): P
   return found;
 }
 
-/** The first claimable port in [from, to], jumping over excluded blocks. */
+/** The first claimable port in [from, to]. */
 async function scan(ctx: AllocContext, plan: Plan, from: number, to: number): Promise<number | null> {
+  for await (const port of claimablePorts(ctx, plan.protocol, plan.explicitRange, from, to)) return port;
+  return null;
+}
+
+/**
+ * Claimable ports of [from, to] in order, by allocation's rules (unavailableReason),
+ * jumping over excluded blocks such as the kernel's ephemeral range.
+ */
+export async function* claimablePorts(ctx: AllocContext, protocol: Protocol, explicitRange: boolean, from: number, to: number): AsyncGenerator<number> {
   for (let port = from; port <= to; port++) {
-    const skipTo = ctx.exclusions.skipFrom(port, plan.explicitRange);
+    const skipTo = ctx.exclusions.skipFrom(port, explicitRange);
     if (skipTo !== null) {
       port = skipTo - 1;
       continue;
     }
-    if ((await unavailableReason(ctx, port, plan.protocol, plan.explicitRange)) === null) return port;
+    if ((await unavailableReason(ctx, port, protocol, explicitRange)) === null) yield port;
   }
-  return null;
 }
 
 /** The exhausted error, with counts that say why the band is full and what to do. */

@@ -11,6 +11,8 @@ export interface PortOracle {
   isFree(port: number, protocol: Protocol): Promise<boolean>;
   /** The kernel's ephemeral (outgoing connection) range, or null where unknown. */
   ephemeralRange(): PortRange | null;
+  /** Whether a pid names a live process (owners of ephemeral leases). */
+  isAlive(pid: number): boolean;
 }
 
 /** Why a port cannot be handed out, or null when it can. */
@@ -38,19 +40,17 @@ export class Exclusions {
     return null;
   }
 
+  /** Whether berth.yaml reserves `port`. */
+  isReserved(port: number): boolean {
+    return this.reserved.has(port);
+  }
+
   /** When `port` starts an excluded block (the ephemeral range), the first port after it. */
   skipFrom(port: number, explicitRange: boolean): number | null {
-    if (!explicitRange && this.ephemeral && port >= this.ephemeral.start && port <= this.ephemeral.end) return this.ephemeral.end + 1;
-    return null;
+    return !explicitRange && this.inEphemeral(port) ? this.ephemeral!.end + 1 : null;
   }
 
   private inEphemeral(port: number): boolean {
     return this.ephemeral !== null && port >= this.ephemeral.start && port <= this.ephemeral.end;
   }
 }
-
-/** An oracle that trusts the registry alone: for callers that opt out of OS checks. */
-export const REGISTRY_ONLY: PortOracle = {
-  isFree: async () => true,
-  ephemeralRange: () => null,
-};

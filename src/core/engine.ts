@@ -7,12 +7,12 @@ import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { MAX_PORT, type Lease, type PortRange, type Protocol } from '../types.js';
 import { openSqliteStore, defaultDbPath } from '../store/sqlite-store.js';
 import type { Store, StoreTx } from '../store/store.js';
-import { claim, unavailableReason, type AllocContext, type Owner } from './allocate.js';
+import { checkNamedPort, claim, reuse, type AllocContext, type Owner } from './allocate.js';
 import { Exclusions, type PortOracle } from './availability.js';
 import { loadConfig } from './config/load.js';
 import type { BerthConfig, PoolConfig } from './config/types.js';
 import { collectGarbage, type GcResult } from './gc.js';
-import { osOracle, processIsAlive } from './os-oracle.js';
+import { osOracle } from './os-oracle.js';
 import { poolStatus, reserveSlot, type PoolStatus } from './pools.js';
 import { checkLeaseName, checkScopeName, projectDir, resolveScope } from './scope.js';
 import { applySnapshot, takeSnapshot, type ImportResult, type Snapshot } from './snapshot.js';
@@ -91,8 +91,12 @@ export class Berth {
     readonly scope: string,
     /** Whether the scope was named (--scope, BERTH_SCOPE) rather than derived. */
     readonly scopeExplicit: boolean,
-    /** The directory the scope belongs to (for gc). */
-    readonly directory: string,
+    /**
+     * The project directory the scope belongs to (gc releases the scope when it is gone);
+     * null when the scope was named (--scope, BERTH_SCOPE): a named scope is not tied to
+     * wherever the command happened to run.
+     */
+    readonly directory: string | null,
     private readonly oracle: PortOracle,
   ) {}
 
@@ -108,6 +112,9 @@ export class Berth {
     if (!opts.ephemeral) return { ephemeral: false, pid: null };
     if (opts.pid === undefined || !Number.isInteger(opts.pid) || opts.pid < 1) {
       throw new UsageError('an ephemeral lease needs the pid that owns it: pass --pid PID (a whole number above 0).');
+    }
+    if (!this.oracle.isAlive(opts.pid)) {
+      throw new UsageError(`pid ${opts.pid} is not running: an ephemeral lease needs a live owner (it would be reclaimed at once).`);
     }
     return { ephemeral: true, pid: opts.pid };
   }
@@ -135,7 +142,8 @@ export class Berth {
       const ctx = this.context(tx);
       const leases: Lease[] = [];
       for (const { name, plan } of plans) {
-        leases.push((await tx.getLease(ctx.host, this.scope, name)) ?? (await claim(ctx, name, plan, owner, opts.force)));
+        const existing = await tx.getLease(ctx.host, this.scope, name);
+        leases.push(existing ? await reuse(ctx, existing, plan, owner) : await claim(ctx, name, plan, owner, opts.force));
       }
       return leases;
     });
@@ -148,18 +156,31 @@ export class Berth {
     return lease;
   }
 
-  /** Releases the named leases of the scope, or with no names the whole scope. */
+  /**
+   * Releases the named leases of the scope, or with no names the whole scope. Naming one
+   * role of a pool slot releases the whole slot: a slot is held all or none.
+   */
   async release(names?: readonly string[]): Promise<Lease[]> {
     return this.store.transaction('write', async (tx) => {
       const host = this.store.host;
       if (!names || names.length === 0) return tx.deleteScope(host, this.scope);
-      const missing = [];
-      for (const name of names) if (!(await tx.getLease(host, this.scope, name))) missing.push(name);
+      const named = new Map<string, Lease>();
+      const missing: string[] = [];
+      for (const name of new Set(names)) {
+        const lease = await tx.getLease(host, this.scope, name);
+        if (lease) named.set(name, lease);
+        else missing.push(name);
+      }
       if (missing.length > 0) {
         throw new NotFoundError(`no lease ${missing.map((n) => `'${n}'`).join(', ')} in scope ${this.scope}; nothing was released. See \`berth list --scope ${this.scope}\`.`);
       }
+      const doomed = new Map(named);
+      for (const lease of named.values()) {
+        if (lease.pool === null) continue;
+        for (const role of await tx.listLeases({ host, scope: this.scope, pool: lease.pool })) if (role.slot === lease.slot) doomed.set(role.name, role);
+      }
       const released: Lease[] = [];
-      for (const name of names) released.push((await tx.deleteLease(host, this.scope, name))!);
+      for (const name of doomed.keys()) released.push((await tx.deleteLease(host, this.scope, name))!);
       return released;
     });
   }
@@ -212,17 +233,14 @@ export class Berth {
       const lease = await tx.getLease(ctx.host, this.scope, name);
       if (!lease) throw new NotFoundError(`no lease '${name}' in scope ${this.scope}. See \`berth list\`.`);
       if (lease.port === port) return lease;
+      if (lease.pool !== null) {
+        throw new RefusedError(`${this.scope}/${name} is role ${name} of pool ${lease.pool} slot ${lease.slot}, whose ports the pool fixes; it stays on ${lease.port}. Release the slot and reserve another instead.`);
+      }
       const holder = await tx.leaseAt(ctx.host, lease.protocol, port);
       if (holder) {
         throw new RefusedError(`port ${port} is leased to ${holder.scope}/${holder.name}; ${this.scope}/${name} stays on ${lease.port}. Release that lease first or pick another port.`);
       }
-      const reason = await unavailableReason(ctx, port, lease.protocol, true);
-      if (reason === 'in-use' && !force) {
-        throw new RefusedError(`port ${port} is in use by another process; ${this.scope}/${name} stays on ${lease.port}. See \`berth who ${port}\`, or pass --force.`);
-      }
-      if (reason === 'reserved' && !force) {
-        throw new RefusedError(`port ${port} is reserved in ${this.config.file}; ${this.scope}/${name} stays on ${lease.port}. Pass --force to use it anyway.`);
-      }
+      await checkNamedPort(ctx, port, lease.protocol, force, `${this.scope}/${name} (it stays on ${lease.port})`);
       return tx.updateLease(ctx.host, this.scope, name, { port });
     });
   }
@@ -239,7 +257,7 @@ export class Berth {
 
   /** Reclaims dead ephemeral leases and scopes whose directory is gone. */
   async gc(dryRun = false): Promise<GcResult> {
-    return this.store.transaction(dryRun ? 'read' : 'write', (tx) => collectGarbage(tx, this.store.host, dryRun, processIsAlive));
+    return this.store.transaction(dryRun ? 'read' : 'write', (tx) => collectGarbage(tx, this.store.host, dryRun, (pid) => this.oracle.isAlive(pid)));
   }
 
   /** Forgets every lease and scope. */
@@ -288,7 +306,7 @@ export class Berth {
       services: this.config.services,
       scope: this.scope,
       configFile: this.config.file,
-      isAlive: processIsAlive,
+      isAlive: (pid: number) => this.oracle.isAlive(pid),
     });
   }
 
@@ -411,7 +429,7 @@ export class Berth {
    * `dirs` (default: the current directory, then the project directory).
    */
   async composeOverride(opts: ComposeOverrideOptions = {}): Promise<ComposeOverrideResult> {
-    const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [process.cwd(), this.directory];
+    const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [process.cwd(), ...(this.directory ? [this.directory] : [])];
     // Loaded on demand: the YAML library costs ~30 ms of start-up that only compose work needs.
     const { buildComposeOverride } = await import('./wiring/compose-build.js');
     return buildComposeOverride(this, { ...opts, dirs });
@@ -428,7 +446,7 @@ export class Berth {
       for (const name of names) {
         const lease = await tx.getLease(this.store.host, this.scope, name);
         if (!lease || !lease.ephemeral) continue;
-        if (lease.pid !== from && lease.pid !== null && processIsAlive(lease.pid)) continue;
+        if (lease.pid !== from && lease.pid !== null && this.oracle.isAlive(lease.pid)) continue;
         moved.push(await tx.updateLease(this.store.host, this.scope, name, { pid: to }));
       }
       return moved;
@@ -471,5 +489,5 @@ export async function openBerth(opts: OpenOptions = {}): Promise<Berth> {
   const explicitScope = opts.scope ?? (env.BERTH_SCOPE || undefined);
   const scope = resolveScope(explicitScope, config, cwd);
   const store = opts.store ?? openSqliteStore(opts.db ?? (env.BERTH_DB || defaultDbPath(env)));
-  return new Berth(store, config, scope, explicitScope !== undefined, projectDir(cwd, config), opts.oracle ?? osOracle);
+  return new Berth(store, config, scope, explicitScope !== undefined, explicitScope !== undefined ? null : projectDir(cwd, config), opts.oracle ?? osOracle);
 }

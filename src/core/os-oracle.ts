@@ -8,7 +8,5 @@ import type { PortOracle } from './availability.js';
 export const osOracle: PortOracle = {
   isFree: isPortFree,
   ephemeralRange: ephemeralPortRange,
+  isAlive,
 };
-
-/** Whether a pid names a live process. */
-export const processIsAlive = isAlive;

@@ -38,7 +38,8 @@ export async function heldSlot(tx: StoreTx, host: string, scope: string, pool: P
  */
 export async function reserveSlot(ctx: AllocContext, pool: PoolConfig, owner: Owner): Promise<Lease[]> {
   const held = await heldSlot(ctx.tx, ctx.host, ctx.scope, pool);
-  if (held.length > 0) return held;
+  if (held.length === pool.roles.length) return held;
+  if (held.length > 0) return completeSlot(ctx, pool, held, owner);
   for (const role of pool.roles) {
     const clash = await ctx.tx.getLease(ctx.host, ctx.scope, role);
     if (clash) {
@@ -54,25 +55,46 @@ export async function reserveSlot(ctx: AllocContext, pool: PoolConfig, owner: Ow
     if (!ports) break;
     if (taken.has(k) || !(await slotIsFree(ctx, pool, ports))) continue;
     const leases: Lease[] = [];
-    for (const role of pool.roles) {
-      leases.push(
-        await ctx.tx.insertLease({
-          host: ctx.host,
-          scope: ctx.scope,
-          name: role,
-          port: ports[role]!,
-          protocol: pool.protocol,
-          purpose: `pool ${pool.name} slot ${k}`,
-          pool: pool.name,
-          slot: k,
-          ephemeral: owner.ephemeral,
-          pid: owner.pid,
-        }),
-      );
-    }
+    for (const role of pool.roles) leases.push(await insertRole(ctx, pool, k, role, ports[role]!, owner));
     return leases;
   }
   throw await poolFull(ctx.tx, ctx.host, pool);
+}
+
+/**
+ * A slot the scope holds only in part (an older berth released single roles, or an import
+ * brought half a slot): the missing roles are leased again on the slot's own ports.
+ */
+async function completeSlot(ctx: AllocContext, pool: PoolConfig, held: Lease[], owner: Owner): Promise<Lease[]> {
+  const slot = held[0]!.slot!;
+  const ports = slotPorts(pool, slot) ?? {};
+  for (const role of pool.roles) {
+    if (held.some((l) => l.name === role)) continue;
+    const port = ports[role];
+    if (port === undefined || (await unavailableReason(ctx, port, pool.protocol, true)) !== null) {
+      throw new ConflictError(
+        `scope ${ctx.scope} holds slot ${slot} of pool ${pool.name} without its role ${role}, whose port ${port ?? '(none)'} is taken. ` +
+          `Release the slot (berth release --scope ${ctx.scope}) and reserve again.`,
+      );
+    }
+    await insertRole(ctx, pool, slot, role, port, owner);
+  }
+  return heldSlot(ctx.tx, ctx.host, ctx.scope, pool);
+}
+
+async function insertRole(ctx: AllocContext, pool: PoolConfig, slot: number, role: string, port: number, owner: Owner): Promise<Lease> {
+  return ctx.tx.insertLease({
+    host: ctx.host,
+    scope: ctx.scope,
+    name: role,
+    port,
+    protocol: pool.protocol,
+    purpose: `pool ${pool.name} slot ${slot}`,
+    pool: pool.name,
+    slot,
+    ephemeral: owner.ephemeral,
+    pid: owner.pid,
+  });
 }
 
 async function slotIsFree(ctx: AllocContext, pool: PoolConfig, ports: Record<string, number>): Promise<boolean> {

@@ -1,10 +1,10 @@
 /**
  * `berth free`: the first ports free in the registry and the OS, by exactly the rules
- * allocation uses (unavailableReason, Exclusions); no lease is taken.
+ * allocation uses (claimablePorts); no lease is taken.
  */
 import { ExhaustedError } from '../../errors.js';
 import type { PortRange, Protocol } from '../../types.js';
-import { unavailableReason, type AllocContext } from '../allocate.js';
+import { claimablePorts, type AllocContext } from '../allocate.js';
 import { formatRange } from '../ports.js';
 import type { FreeResult } from './types.js';
 
@@ -26,13 +26,9 @@ export interface FreeSearch {
 export async function findFreePorts(ctx: AllocContext, search: FreeSearch): Promise<FreeResult> {
   const { band, protocol, explicitRange, count } = search;
   const ports: number[] = [];
-  for (let port = band.start; port <= band.end && ports.length < count; port++) {
-    const skipTo = ctx.exclusions.skipFrom(port, explicitRange);
-    if (skipTo !== null) {
-      port = skipTo - 1;
-      continue;
-    }
-    if ((await unavailableReason(ctx, port, protocol, explicitRange)) === null) ports.push(port);
+  for await (const port of claimablePorts(ctx, protocol, explicitRange, band.start, band.end)) {
+    ports.push(port);
+    if (ports.length === count) break;
   }
   if (ports.length < count) {
     throw new ExhaustedError(
