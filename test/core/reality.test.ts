@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.js';
-import type { ServiceConfig } from '../../src/core/config/types.js';
 import {
   ListenerIndex,
   annotateListeners,
@@ -26,35 +25,17 @@ import {
   type LeaseStatus,
   type ParentOf,
 } from '../../src/core/reality/index.js';
+import type { ServiceConfig } from '../../src/core/config/types.js';
 import type { Lease, Listener } from '../../src/types.js';
+import { lease as baseLease, service } from '../helpers/fixtures.js';
 
-const T = '2026-01-01T00:00:00.000Z';
-
+/** Reality's tests use host `h` and scope `app`. */
 function lease(name: string, port: number, extra: Partial<Lease> = {}): Lease {
-  return { host: 'h', scope: 'app', name, port, protocol: 'tcp', purpose: null, pool: null, slot: null, ephemeral: false, pid: null, createdAt: T, updatedAt: T, ...extra };
+  return baseLease(name, port, { host: 'h', scope: 'app', ...extra });
 }
 
 function listener(port: number, pid: number | null, process: string | null, extra: Partial<Listener> = {}): Listener {
   return { protocol: 'tcp', address: '127.0.0.1', port, pid, process, command: process === null ? null : `/usr/bin/${process} serve`, user: 'dev', container: null, ...extra };
-}
-
-function service(name: string, extra: Partial<ServiceConfig> = {}): ServiceConfig {
-  return {
-    name,
-    port: null,
-    prefer: null,
-    category: null,
-    range: null,
-    strategy: null,
-    env: null,
-    purpose: null,
-    protocol: 'tcp',
-    process: null,
-    compose: null,
-    composePort: null,
-    http: null,
-    ...extra,
-  };
 }
 
 /** A process tree: 100 -> 101 -> 102, 200 alone; parents of unknown pids are null. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
 import { composeAllocationRequests, locateComposeFile } from '../../src/core/wiring/compose-build.js';
 import type { ComposeService } from '../../src/core/wiring/compose-ports.js';
-import { lease, service } from './fixtures.js';
+import { lease, service } from '../helpers/fixtures.js';
 
 function port(svc: string, containerPort: number, hostPort: number | null, protocol: 'tcp' | 'udp' = 'tcp') {
   return { service: svc, containerPort, hostPort, protocol, hostIp: null, key: `services.${svc}.ports[0]` };

@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/errors.js';
 import { composePublishedPorts, type ComposeService } from '../../src/core/wiring/compose-ports.js';
 import { planComposeOverride, renderComposeOverride, suggestedLeaseName } from '../../src/core/wiring/compose-override.js';
 import { readComposeServices } from '../../src/core/wiring/files.js';
-import { lease, service } from './fixtures.js';
+import { lease, service } from '../helpers/fixtures.js';
 
 const BASE = `
 services:

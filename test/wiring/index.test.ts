@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as wiring from '../../src/core/wiring/index.js';
-import { lease, service } from './fixtures.js';
+import { lease, service } from '../helpers/fixtures.js';
 
 test('every renderer gives the same variables from the same leases', () => {
   const leases = [lease('web', 3000), lease('postgres', 5433, { pool: 'stack', slot: 0 }), lease('admin', 8002, { pool: 'stack', slot: 0 })];

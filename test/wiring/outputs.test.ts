@@ -9,7 +9,7 @@ import { serviceHost, serviceHostVariable, urlHost } from '../../src/core/wiring
 import { listPoolUrls } from '../../src/core/wiring/urls.js';
 import { leaseVariables } from '../../src/core/wiring/variables.js';
 import type { SetsPoolConfig } from '../../src/core/config/types.js';
-import { lease, seriesPool } from './fixtures.js';
+import { lease, seriesPool } from '../helpers/fixtures.js';
 
 test('parseEnvFormat accepts the four formats and names them when refusing', () => {
   for (const f of ENV_FORMATS) assert.equal(parseEnvFormat(f), f);

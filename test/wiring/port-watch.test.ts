@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Listener } from '../../src/types.js';
 import { watchChildPorts, type PortWatchSources } from '../../src/core/wiring/port-watch.js';
-import { lease } from './fixtures.js';
+import { lease } from '../helpers/fixtures.js';
 
 const WAIT_LIMIT_MS = 10_000;
 

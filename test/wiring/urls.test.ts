@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.js';
 import { expandUrlTemplate, poolUrls, scopeUrls } from '../../src/core/wiring/urls.js';
-import { lease, seriesPool, service } from './fixtures.js';
+import { lease, seriesPool, service } from '../helpers/fixtures.js';
 
 test('expandUrlTemplate fills ${role} placeholders', () => {
   assert.equal(expandUrlTemplate('http://localhost:${admin}/callback', { admin: 8002 }), 'http://localhost:8002/callback');

@@ -4,7 +4,7 @@ import { UsageError } from '../../src/errors.js';
 import { envVarName, isValidEnvName } from '../../src/core/wiring/env-name.js';
 import { speaksHttp } from '../../src/core/wiring/http.js';
 import { leaseVariables } from '../../src/core/wiring/variables.js';
-import { lease, service } from './fixtures.js';
+import { lease, service } from '../helpers/fixtures.js';
 
 test('envVarName makes upper snake case names', () => {
   assert.equal(envVarName('http-server'), 'HTTP_SERVER');

@@ -1,4 +1,4 @@
-/** Lease and config builders shared by the wiring tests. */
+/** Lease and config builders shared by the tests. */
 import type { Lease } from '../../src/types.js';
 import type { ServiceConfig, SeriesPoolConfig } from '../../src/core/config/types.js';
 
