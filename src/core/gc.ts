@@ -3,6 +3,7 @@
  * gone. With dry-run it only reports.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Lease } from '../types.js';
 import type { StoreTx } from '../store/store.js';
 
@@ -15,11 +16,41 @@ export interface GcResult {
   readonly goneScopes: readonly { readonly scope: string; readonly directory: string; readonly leases: readonly Lease[] }[];
 }
 
+/**
+ * Whether `directory` is certainly gone, so its scope may be collected. Only when stat
+ * says ENOENT or ENOTDIR and the parent still exists: a project under an unmounted disk
+ * (`/media/me/USB/proj` with `/media/me/USB` gone) is kept, and so is one stat cannot
+ * see (EACCES, EIO, ESTALE, ...), a dangling symlink (its target may be on such a disk)
+ * and a relative path (relative to what?). `statSync` is injectable for tests.
+ */
+export function isDirectoryGone(directory: string, statSync: (p: string) => unknown = fs.statSync): boolean {
+  if (!path.isAbsolute(directory)) return false;
+  try {
+    statSync(directory);
+    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return false;
+  }
+  try {
+    fs.lstatSync(directory);
+    return false; // The entry is there, a symlink whose target is missing.
+  } catch {
+    // Nothing at the path itself, as stat said: go on to the parent.
+  }
+  try {
+    statSync(path.dirname(directory));
+    return true;
+  } catch {
+    return false; // The parent is missing or unreadable too: perhaps an unmounted disk.
+  }
+}
+
 /** Runs gc inside the caller's write transaction. `isAlive` comes from os/. */
 export async function collectGarbage(tx: StoreTx, host: string, dryRun: boolean, isAlive: (pid: number) => boolean): Promise<GcResult> {
   const goneScopes: { scope: string; directory: string; leases: Lease[] }[] = [];
   for (const scope of await tx.listScopes(host)) {
-    if (scope.directory === null || fs.existsSync(scope.directory)) continue;
+    if (scope.directory === null || !isDirectoryGone(scope.directory)) continue;
     const leases = dryRun ? await tx.listLeases({ host, scope: scope.name }) : await tx.deleteScope(host, scope.name);
     goneScopes.push({ scope: scope.name, directory: scope.directory, leases });
   }
