@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
-import type { PortRange, Protocol } from '../../types.js';
+import { MAX_PORT, type PortRange, type Protocol } from '../../types.js';
 import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from '../categories.js';
 import { isPort } from '../ports.js';
-import { STRATEGIES, type BerthConfig, type PoolConfig, type ServiceConfig, type StrategyName } from './types.js';
+import { STRATEGIES, type BerthConfig, type PoolConfig, type SeriesPoolConfig, type ServiceConfig, type SetsPoolConfig, type StrategyName } from './types.js';
 
 const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools'];
 const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http'];
@@ -198,6 +198,7 @@ function normalisePool(c: Check, name: string, value: unknown): PoolConfig {
     const step = raw.step === undefined ? 1 : c.positiveInt(raw.step, `${key}.step`);
     const slots = raw.slots === undefined ? null : c.positiveInt(raw.slots, `${key}.slots`);
     pool = { kind: 'series', name, roles, urls, protocol, ports, step, slots };
+    checkSeriesPorts(c, pool, key);
   } else {
     if (raw.step !== undefined || raw.slots !== undefined) c.fail(key, 'step and slots go with ports:, not with sets:.');
     if (!Array.isArray(raw.sets) || raw.sets.length === 0) c.fail(`${key}.sets`, 'must be a non-empty list of {role: port} mappings.');
@@ -214,9 +215,70 @@ function normalisePool(c: Check, name: string, value: unknown): PoolConfig {
       }
     });
     pool = { kind: 'sets', name, roles, urls, protocol, sets };
+    checkSetsPorts(c, pool, key);
   }
   checkPoolUrls(c, pool, key);
   return pool;
+}
+
+/**
+ * A series pool's slots must fit below 65535 and never share a port: not two roles of one
+ * slot (equal bases), nor, in a bounded pool, one role of slot j and another of slot k
+ * (a[k] = b[j] when the bases differ by (k - j) × step). Either would silently shrink the
+ * pool, because a slot is reserved only when every one of its ports is free.
+ */
+function checkSeriesPorts(c: Check, pool: SeriesPoolConfig, key: string): void {
+  const { roles, ports, step, slots } = pool;
+  roles.forEach((b, j) => {
+    const a = roles.find((r, i) => i < j && ports[r] === ports[b]);
+    if (a !== undefined) {
+      c.fail(`${key}.ports.${b}`, `base port ${ports[b]} is also role ${a}'s: every slot would give ${a} and ${b} the same port. Give each role its own base port.`);
+    }
+  });
+  if (slots === null) return;
+  const top = roles.reduce((hi, r) => (ports[r]! > ports[hi]! ? r : hi), roles[0]!);
+  const last = ports[top]! + (slots - 1) * step;
+  if (last > MAX_PORT) {
+    const fit = Math.floor((MAX_PORT - ports[top]!) / step) + 1;
+    c.fail(
+      `${key}.slots`,
+      `${slots} slots need ports up to ${last} (${top}: ${ports[top]} + ${slots - 1} × ${step}), above ${MAX_PORT}; only ${fit} slot${fit === 1 ? '' : 's'} fit. ` +
+        `Lower slots: to at most ${fit}, or the base ports or step.`,
+    );
+  }
+  for (const a of roles) {
+    for (const b of roles) {
+      const gap = ports[b]! - ports[a]!;
+      if (gap <= 0 || gap % step !== 0 || gap / step >= slots) continue;
+      const k = gap / step;
+      c.fail(
+        `${key}.ports`,
+        `slot 0's ${b} and slot ${k}'s ${a} are both port ${ports[b]}, so slots 0 and ${k} could never be held at once. ` +
+          `Put the base ports of ${a} and ${b} at least slots × step = ${slots * step} apart, or lower slots: to ${k}.`,
+      );
+    }
+  }
+}
+
+/** No port may appear twice in a sets pool: not within one set, nor in two sets. */
+function checkSetsPorts(c: Check, pool: SetsPoolConfig, key: string): void {
+  const seen = new Map<number, { set: number; role: string }>();
+  pool.sets.forEach((set, i) => {
+    for (const role of pool.roles) {
+      const port = set[role]!;
+      const first = seen.get(port);
+      if (first === undefined) {
+        seen.set(port, { set: i, role });
+      } else if (first.set === i) {
+        c.fail(`${key}.sets[${i}].${role}`, `port ${port} is also role ${first.role}'s in this set: each role of a slot needs its own port.`);
+      } else {
+        c.fail(
+          `${key}.sets[${i}].${role}`,
+          `port ${port} is already ${key}.sets[${first.set}].${first.role}, so slots ${first.set} and ${i} could never be held at once. Give every set its own ports.`,
+        );
+      }
+    }
+  });
 }
 
 function checkPoolUrls(c: Check, pool: PoolConfig, key: string): void {
