@@ -1,7 +1,7 @@
 /**
  * Config files berth refuses through the built CLI: pools whose slots share ports or run
- * past 65535. Each is exit 2 with one line naming the file and the key, and leaves the
- * store unchanged.
+ * past 65535, and YAML that does not parse (berth.yaml and compose files). Each is exit 2
+ * with one line naming the file and the key, and leaves the store unchanged.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -106,4 +106,36 @@ describe('config validation', () => {
     }
   });
 
+  describe('YAML that does not parse: one line, no code frame', () => {
+    /** `FILE: not valid YAML at line L, column C: REASON. Fix the file and try again.` */
+    const oneLine = (file: string, where: string, reason: string) =>
+      new RegExp(`^berth: \\S*${file.replace('.', '\\.')}: not valid YAML${where}: ${reason}(?:[^\\n]*[^.:\\s])?\\. Fix the file and try again\\.\\n$`);
+
+    it('berth.yaml: the reason ends in one full stop, not "column 1:."', () => {
+      const p = project('bad berth yaml', { 'berth.yaml': 'services: [unclosed\n' });
+      expectConfigError(['allocate', 'x'], p, oneLine('berth.yaml', ' at line 2, column 1', 'Flow sequence'));
+      const res = berth(['allocate', 'x'], { cwd: p, db });
+      assert.doesNotMatch(res.stderr, /column \d+:\./);
+    });
+
+    it('berth.yaml: a duplicate key names its line and column', () => {
+      const p = project('dup key', { 'berth.yaml': 'services:\n  web: 1\n  web: 2\n' });
+      expectConfigError(['allocate', 'x'], p, oneLine('berth.yaml', ' at line 3, column 3', 'Map keys must be unique'));
+    });
+
+    it('berth.yaml: an alias with no anchor is a config error, not a crash', () => {
+      const p = project('alias', { 'berth.yaml': 'services:\n  web: *nope\n' });
+      expectConfigError(['allocate', 'x'], p, oneLine('berth.yaml', '', 'Unresolved alias'));
+    });
+
+    it('a compose file: the same one line', () => {
+      const p = project('bad compose', { 'berth.yaml': 'services:\n  db: {}\n', 'compose.yaml': 'services:\n  db:\n    ports: [unclosed\n' });
+      expectConfigError(['compose-override'], p, oneLine('compose.yaml', ' at line 4, column 1', 'Flow sequence'));
+    });
+
+    it('a compose file: an alias with no anchor', () => {
+      const p = project('compose alias', { 'berth.yaml': 'services:\n  db: {}\n', 'compose.yaml': 'services:\n  db: *nope\n' });
+      expectConfigError(['compose-override'], p, oneLine('compose.yaml', '', 'Unresolved alias'));
+    });
+  });
 });

@@ -50,13 +50,29 @@ export async function loadConfig(cwd: string, explicitFile?: string): Promise<Be
 /** Parses config text that came from `file` (used for messages and the project directory). */
 export async function parseConfigText(text: string, file: string): Promise<BerthConfig> {
   // yaml is loaded only when a config exists: commands without one start faster.
-  const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
-    throw new ConfigError(file, '', `not valid YAML${where ? ` at ${where}` : ''}: ${first.message.split('\n')[0]}. Fix the file and try again.`);
+  const { LineCounter, parseDocument } = await import('yaml');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first !== undefined) throw new ConfigError(file, '', yamlProblem(first.message, lines.linePos(first.pos[0])));
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // An alias with no anchor, or too many aliases: the syntax is fine, the document is not.
+    throw new ConfigError(file, '', yamlProblem((err as Error).message, null));
   }
-  const raw: unknown = doc.toJS();
   return normaliseConfig(raw ?? {}, file);
+}
+
+/**
+ * One line for a YAML error, the same for berth.yaml and compose files:
+ * `not valid YAML at line L, column C: REASON. Fix the file and try again.` REASON is the
+ * first line of `message`. Parse with `prettyErrors: false` and a LineCounter (whose
+ * `linePos(error.pos[0])` gives `at`) so the message carries no code frame of its own;
+ * `at` is null for errors found after parsing, such as an alias with no anchor.
+ */
+export function yamlProblem(message: string, at: { readonly line: number; readonly col: number } | null): string {
+  const reason = (message.split('\n')[0] ?? '').trim().replace(/[\s.:]+$/, '');
+  return `not valid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${reason}. Fix the file and try again.`;
 }

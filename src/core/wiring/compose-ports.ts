@@ -3,9 +3,10 @@
  * syntax (`"127.0.0.1:8080:80/udp"`) and long syntax (`{target, published, ...}`).
  */
 import { isIP } from 'node:net';
-import { parseDocument, type Tags } from 'yaml';
+import { LineCounter, parseDocument, type Tags } from 'yaml';
 import { MAX_PORT, type Protocol } from '../../types.js';
 import { ConfigError } from '../../errors.js';
+import { yamlProblem } from '../config/load.js';
 
 /** One published port of one compose service. */
 export interface ComposePort {
@@ -64,14 +65,16 @@ export const COMPOSE_YAML_TAGS: Tags = [
  *   other than tcp/udp, or an unresolvable variable as container port.
  */
 export function composePublishedPorts(text: string, file: string): ComposeService[] {
-  const doc = parseDocument(text, { merge: true, customTags: COMPOSE_YAML_TAGS, prettyErrors: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { merge: true, customTags: COMPOSE_YAML_TAGS, lineCounter: lines, prettyErrors: false });
   const first = doc.errors[0];
-  if (first !== undefined) throw new ConfigError(file, '', `not valid YAML: ${first.message}`);
+  if (first !== undefined) throw new ConfigError(file, '', yamlProblem(first.message, lines.linePos(first.pos[0])));
   let root: unknown;
   try {
     root = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    throw new ConfigError(file, '', `cannot be read: ${(error as Error).message}`);
+    // An alias with no anchor, or too many aliases: the syntax is fine, the document is not.
+    throw new ConfigError(file, '', yamlProblem((error as Error).message, null));
   }
   if (!isRecord(root)) throw new ConfigError(file, '', 'expected a mapping with services:');
   const services = root['services'];
