@@ -122,12 +122,14 @@ describe('lease lifecycle', () => {
   it('gc reclaims ephemeral leases of dead pids and scopes whose directory is gone', async () => {
     const gcDb = path.join(dir, 'gc.db');
     const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
-    const dead = spawn(process.execPath, ['-e', '0']);
-    await new Promise((r) => dead.on('exit', r));
+    // The owner must be alive when the lease is made; it dies afterwards.
+    const doomedOwner = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     try {
       const live = berth(['allocate', 'alive', '--ephemeral', '--pid', String(sleeper.pid), '--range', '28001-28099', '--scope', 'eph'], { cwd: dir, db: gcDb });
       assert.equal(live.code, 0, live.stderr);
-      assert.equal(berth(['allocate', 'gone', '--ephemeral', '--pid', String(dead.pid), '--range', '28001-28099', '--scope', 'eph'], { cwd: dir, db: gcDb }).code, 0);
+      assert.equal(berth(['allocate', 'gone', '--ephemeral', '--pid', String(doomedOwner.pid), '--range', '28001-28099', '--scope', 'eph'], { cwd: dir, db: gcDb }).code, 0);
+      doomedOwner.kill('SIGKILL');
+      await new Promise((r) => doomedOwner.on('exit', r));
       const proj = path.join(dir, 'doomed');
       fs.mkdirSync(proj);
       fs.writeFileSync(path.join(proj, 'berth.yaml'), 'services:\n  web: 28200\n');
@@ -145,6 +147,7 @@ describe('lease lifecycle', () => {
       assert.deepEqual(json<Lease[]>(berth(['list', '--json'], { cwd: dir, db: gcDb })).map((l) => l.name), ['alive']);
     } finally {
       sleeper.kill('SIGKILL');
+      doomedOwner.kill('SIGKILL');
     }
   });
 

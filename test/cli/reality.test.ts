@@ -300,12 +300,15 @@ describe('berth who, ports, status, check, free and kill against real sockets', 
   });
 
   it('check reports an ephemeral lease whose pid is dead', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const gone = spawn(process.execPath, ['-e', '']);
-    await new Promise((resolve) => gone.once('exit', resolve));
+    // The owner must be alive when the lease is made; it dies afterwards.
+    const gone = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     const pid = gone.pid!;
-    assert.equal(isAlive(pid), false);
     const port = await quietPort();
-    assert.equal(berth(['allocate', 'api', '--port', String(port), '--ephemeral', '--pid', String(pid), '--scope', 'dead'], { cwd: dir, db }).code, 0);
+    const made = berth(['allocate', 'api', '--port', String(port), '--ephemeral', '--pid', String(pid), '--scope', 'dead'], { cwd: dir, db });
+    gone.kill('SIGKILL');
+    await new Promise((resolve) => gone.once('exit', resolve));
+    assert.equal(made.code, 0, show(made));
+    assert.equal(isAlive(pid), false);
     const res = berth(['check', '--json', '--scope', 'dead'], { cwd: dir, db });
     assert.equal(res.code, 1, show(res));
     const [c, ...rest] = json<Conflict[]>(res);
