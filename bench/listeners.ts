@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { listListeners } from '../src/os/index.js';
+import { median } from './stats.js';
 
 /** Listeners the helper child opens. */
 const LISTENER_COUNT = 300;
@@ -62,12 +63,6 @@ interface Measurement {
   /** Median in milliseconds, or null when the tool is not installed. */
   readonly medianMs: number | null;
   readonly note: string;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Times the contenders interleaved (one run of each per round), so machine noise hits all alike. */
