@@ -81,16 +81,33 @@ function isSqliteError(err: unknown, code: string): boolean {
 }
 
 /**
- * Refuses, without writing a byte, a file that exists but is not an SQLite database.
- * Opening such a file and setting WAL mode could otherwise touch it.
+ * Refuses, without writing a byte, a path that exists but is not an SQLite database file
+ * (a directory, a device, a text file). Opening such a file and setting WAL mode could
+ * otherwise touch it.
  */
 function assertDatabaseFile(file: string): void {
+  let stats: fs.Stats;
+  try {
+    stats = fs.statSync(file);
+  } catch (err) {
+    // Absent, or a parent is a file: nothing to protect; creating the directory says why.
+    if (isSqliteError(err, 'ENOENT') || isSqliteError(err, 'ENOTDIR')) return;
+    throw new StoreError(`cannot read the store ${file}: ${(err as Error).message}. Check its permissions, or pass --db PATH.`, { file });
+  }
+  if (!stats.isFile()) {
+    const [what, example] = stats.isDirectory() ? ['a directory', ` (e.g. ${path.join(file, 'berth.db')})`] : ['not a regular file', ''];
+    throw new StoreError(
+      `the store ${file} is ${what}, not a berth database. It was left untouched. ` +
+        `Point berth at a file with --db PATH or BERTH_DB${example}.`,
+      { file },
+    );
+  }
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch (err) {
-    if (isSqliteError(err, 'ENOENT')) return;
-    throw new StoreError(`cannot read the store ${file}: ${(err as Error).message}. Check its permissions, or pass --db PATH.`);
+    if (isSqliteError(err, 'ENOENT')) return; // removed since the stat: a fresh store
+    throw new StoreError(`cannot read the store ${file}: ${(err as Error).message}. Check its permissions, or pass --db PATH.`, { file });
   }
   try {
     const header = Buffer.alloc(16);
@@ -105,6 +122,40 @@ function assertDatabaseFile(file: string): void {
     }
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time. fs.mkdirSync's recursive
+ * mode loops forever where mkdir(2) says ENOENT under an existing parent (/proc); this
+ * fails on the first error instead.
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let current = dir; ; ) {
+    let stats: fs.Stats | null = null;
+    try {
+      stats = fs.statSync(current);
+    } catch (err) {
+      // ENOTDIR: an ancestor is a file; going up finds it and says so.
+      if (!isSqliteError(err, 'ENOENT') && !isSqliteError(err, 'ENOTDIR')) throw err;
+    }
+    if (stats !== null) {
+      if (!stats.isDirectory()) throw new Error(`${current} is not a directory`);
+      break;
+    }
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    missing.push(current);
+    current = parent;
+  }
+  for (const each of missing.reverse()) {
+    try {
+      fs.mkdirSync(each);
+    } catch (err) {
+      // Another process may have created it meanwhile; anything else is fatal.
+      if (!isSqliteError(err, 'EEXIST') || !fs.statSync(each).isDirectory()) throw err;
+    }
   }
 }
 
@@ -334,15 +385,19 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * Opens (creating if needed) the SQLite store at `file`, migrating its schema.
- * A file that is not a database, or is from a newer berth, is refused untouched.
+ * A file that is not a database, is another application's database, or is from a newer
+ * berth, is refused untouched.
  */
 export function openSqliteStore(file: string): SqliteStore {
   const location = path.resolve(file);
   assertDatabaseFile(location);
   try {
-    fs.mkdirSync(path.dirname(location), { recursive: true });
+    makeDirectory(path.dirname(location));
   } catch (err) {
-    throw new StoreError(`cannot create the directory for the store ${location}: ${(err as Error).message}. Pass --db PATH to use another file.`);
+    throw new StoreError(
+      `cannot create the directory for the store ${location}: ${(err as Error).message}. Pass --db PATH to use another file.`,
+      { file: location },
+    );
   }
   let db: Database.Database;
   try {
@@ -372,6 +427,7 @@ function migrate(db: Database.Database, location: string): void {
       `the store ${location} has schema version ${version}, newer than this berth understands (${SCHEMA_VERSION}). Upgrade berth.`,
     );
   }
+  if (version === 0) assertNotForeign(db, location);
   if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   if (version === SCHEMA_VERSION) return;
@@ -386,4 +442,26 @@ function migrate(db: Database.Database, location: string): void {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw err;
   }
+}
+
+/**
+ * Refuses, before anything is written (WAL mode rewrites the header), a database that has
+ * no berth schema version but holds tables: another application's file. Version and
+ * tables are read in one statement, so a berth process migrating the file at the same
+ * moment is seen either wholly before (no tables) or wholly after (version set).
+ */
+function assertNotForeign(db: Database.Database, location: string): void {
+  const row = db
+    .prepare<[], { version: number; objects: number; tables: string | null }>(
+      `SELECT (SELECT user_version FROM pragma_user_version) AS version,
+              (SELECT count(*) FROM sqlite_master) AS objects,
+              (SELECT group_concat(name, ', ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5)) AS tables`,
+    )
+    .get()!;
+  if (row.version !== 0 || row.objects === 0) return;
+  throw new StoreError(
+    `the store ${location} is an SQLite database but not berth's (it holds ${row.tables ? `tables ${row.tables}` : 'other objects'} ` +
+      `and no berth schema). It was left untouched. Point berth at another file with --db PATH or BERTH_DB.`,
+    { file: location },
+  );
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../src/errors.js';
@@ -59,6 +61,100 @@ describe('sqlite store', () => {
       db.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
       db.close();
       assert.throws(() => openSqliteStore(file), (err) => err instanceof StoreError && /newer than this berth/.test(err.message));
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("refuses another application's SQLite file before writing a byte", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'app.sqlite');
+      const other = new Database(file);
+      other.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); CREATE INDEX users_by_name ON users (name); INSERT INTO users (name) VALUES ('ada');");
+      other.close();
+      const bytes = fs.readFileSync(file);
+      assert.throws(
+        () => openSqliteStore(file),
+        (err) => err instanceof StoreError && err.exitCode === 4 && /is an SQLite database but not berth's \(it holds tables users and no berth schema\)\. It was left untouched/.test(err.message),
+      );
+      assert.ok(fs.readFileSync(file).equals(bytes), 'byte-identical: no WAL header, no berth tables');
+      assert.deepEqual(fs.readdirSync(dir), ['app.sqlite'], 'no -wal, -shm or -journal files');
+      const check = new Database(file, { readonly: true });
+      assert.deepEqual(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all(), ['users']);
+      check.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('initialises an SQLite file that holds no tables', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'blank.sqlite');
+      const blank = new Database(file);
+      blank.exec('CREATE TABLE t (x); DROP TABLE t;');
+      blank.close();
+      const store = openSqliteStore(file);
+      await store.close();
+      const db = new Database(file, { readonly: true });
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      db.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses a directory, and a path below a file, with a StoreError', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      assert.throws(() => openSqliteStore(dir), (err) => err instanceof StoreError && /is a directory, not a berth database/.test(err.message));
+      assert.deepEqual(fs.readdirSync(dir), []);
+      const file = path.join(dir, 'plain');
+      fs.writeFileSync(file, 'x');
+      assert.throws(
+        () => openSqliteStore(path.join(file, 'a', 'b.db')),
+        (err) => err instanceof StoreError && /cannot create the directory for the store .*: .*plain is not a directory/.test(err.message),
+      );
+      assert.deepEqual(fs.readdirSync(dir), ['plain']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('creates missing parent directories, several levels deep', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = openSqliteStore(path.join(dir, 'a', 'b', 'c', 'berth.db'));
+      await store.close();
+      assert.ok(fs.statSync(path.join(dir, 'a', 'b', 'c', 'berth.db')).isFile());
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('12 processes opening one new file at once all succeed (the foreign-file check reads version and tables together)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'deep', 'fresh.db');
+      const module = new URL('../../src/store/sqlite-store.js', import.meta.url).href;
+      const code = `const { openSqliteStore } = await import(${JSON.stringify(module)}); await openSqliteStore(${JSON.stringify(file)}).close();`;
+      const runs = await Promise.all(
+        Array.from({ length: 12 }, () =>
+          new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: path.dirname(fileURLToPath(import.meta.url)) });
+            let stderr = '';
+            child.stderr.on('data', (d) => (stderr += d));
+            const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+            child.on('error', reject);
+            child.on('close', (exit) => (clearTimeout(timer), resolve({ code: exit, stderr })));
+          }),
+        ),
+      );
+      runs.forEach((r, i) => assert.equal(r.code, 0, `process ${i}: ${r.stderr}`));
+      const db = new Database(file, { readonly: true });
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      db.close();
     } finally {
       cleanup();
     }
