@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
 import type { GcResult } from '../../core/gc.js';
 import { parseSnapshot } from '../../core/snapshot.js';
+import { writeError } from '../../core/wiring/files.js';
 import { withBerth } from '../context.js';
 import { emit, leaseTable } from '../render.js';
 
@@ -34,8 +35,16 @@ export function registerAdminCommands(program: Command): void {
     .action(async (flags: { output?: string }, cmd: Command) => {
       await withBerth(cmd, async (berth) => {
         const text = `${JSON.stringify(await berth.exportSnapshot(), null, 2)}\n`;
-        if (flags.output) fs.writeFileSync(flags.output, text);
-        else process.stdout.write(text);
+        if (!flags.output) {
+          process.stdout.write(text);
+          return;
+        }
+        try {
+          fs.writeFileSync(flags.output, text);
+        } catch (err) {
+          // A missing directory, or a directory given as the file: a clear error, not a stack trace.
+          throw writeError(flags.output, err);
+        }
       });
     });
 

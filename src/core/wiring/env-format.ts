@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
 import { renderComposeEnvFile } from './compose-env.js';
 import { renderDotenv, type NamedValue } from './dotenv.js';
-import { writeEnvFile, writeFileAtomic } from './files.js';
+import { writeEnvFile, writeError, writeFileAtomic } from './files.js';
 import { renderJson } from './json.js';
 import { renderShell } from './shell.js';
 import type { EnvVar } from './variables.js';
@@ -58,7 +58,8 @@ export interface EnvWriteResult {
  * one). `dotenv` merges into the existing file: berth's keys are updated where they stand,
  * every other byte is kept, missing keys are appended (see mergeDotenv). The other formats
  * replace the file, which berth then owns. A file that already holds the result is left
- * untouched, so file watchers do not fire.
+ * untouched, so file watchers do not fire. A path that cannot be written throws the
+ * UsageError or RefusedError of writeError, never a bare system error.
  */
 export async function writeEnvOutput(file: string, format: EnvFormat, vars: readonly EnvVar[]): Promise<EnvWriteResult> {
   if (format === 'dotenv') return { file, format, changed: await writeEnvFile(file, vars), variables: vars };
@@ -67,7 +68,7 @@ export async function writeEnvOutput(file: string, format: EnvFormat, vars: read
   try {
     old = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw writeError(file, error);
   }
   if (old === text) return { file, format, changed: false, variables: vars };
   await writeFileAtomic(file, text);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chown, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { BerthError, RefusedError, UsageError } from '../../errors.js';
 import { mergeDotenv, type NamedValue } from './dotenv.js';
 import type { ComposeService } from './compose-ports.js';
 
@@ -30,12 +31,49 @@ export const COMPOSE_FILE_NAMES: readonly string[] = [
  *
  * - An existing file keeps its permission bits (and, when running as root, its owner).
  * - A symlink is followed: the file it points to is replaced, the link stays.
- * - On any error the temporary file is removed and the target is untouched.
+ * - On any error the temporary file is removed and the target is untouched; a path that
+ *   cannot be written (missing directory, a directory, no permission) throws the BerthError
+ *   of {@link writeError}.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await replaceFile(path, data);
+  } catch (error) {
+    throw writeError(path, error);
+  }
+}
+
+/**
+ * The error to throw when writing `path` failed with `error`: a UsageError (exit 2) for a
+ * path that cannot name a file (no such directory, a directory, a file used as a
+ * directory), a RefusedError (exit 4) for the other system errors (permissions, read-only
+ * or full disk). Anything that is not a system error is returned as it is.
+ */
+export function writeError(path: string, error: unknown): unknown {
+  if (error instanceof BerthError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string') return error;
+  const what = `cannot write ${path}`;
+  switch (code) {
+    case 'ENOENT':
+      return new UsageError(`${what}: no such directory ${dirname(path)}. Create it first, or choose another path.`, { file: path });
+    case 'ENOTDIR':
+      return new UsageError(`${what}: part of ${dirname(path)} is a file, not a directory. Choose another path.`, { file: path });
+    case 'EISDIR':
+      return new UsageError(`${what}: it is a directory. Name a file, not a directory.`, { file: path });
+    case 'EACCES':
+    case 'EPERM':
+      return new RefusedError(`${what}: permission denied. Check the permissions of the file and its directory, or choose another path.`, { file: path });
+    default:
+      return new RefusedError(`${what}: ${(error as Error).message}. Choose another path, or fix the file system.`, { file: path, code });
+  }
+}
+
+async function replaceFile(path: string, data: string | Uint8Array): Promise<void> {
   const target = await followLink(path);
   const dir = dirname(target);
   const existing = await statOrNull(target);
+  if (existing?.isDirectory() === true) throw Object.assign(new Error(`${target} is a directory`), { code: 'EISDIR' });
   const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_FILE_SUFFIX}`);
   const handle = await open(temp, 'wx', existing === null ? NEW_FILE_MODE : existing.mode & 0o7777);
   let renamed = false;
@@ -69,13 +107,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  *
  * @returns whether the file was written; false when it already held these values (its
  *   mtime is then untouched, so file watchers do not restart anything).
+ * @throws the UsageError or RefusedError of writeError when `path` cannot be written.
  */
 export async function writeEnvFile(path: string, vars: readonly NamedValue[]): Promise<boolean> {
   let old: Buffer | null = null;
   try {
     old = await readFile(path);
   } catch (error) {
-    if (!isCode(error, 'ENOENT')) throw error;
+    if (!isCode(error, 'ENOENT')) throw writeError(path, error);
   }
   if (old === null && vars.length === 0) return false;
   const utf8 = old === null ? '' : decodeUtf8(old);
