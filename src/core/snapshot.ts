@@ -1,11 +1,14 @@
 /**
- * Export and import: a versioned JSON snapshot of every scope and lease. Import is
- * all-or-none and refuses rows that conflict with what the store holds.
+ * Export and import: a versioned JSON snapshot of every scope and lease. Import checks
+ * every field first, is all-or-none, and refuses rows that conflict with what the store
+ * holds or belong to another host.
  */
+import path from 'node:path';
 import { ConflictError, UsageError } from '../errors.js';
 import type { Lease, Scope } from '../types.js';
 import type { StoreTx } from '../store/store.js';
 import { isPort } from './ports.js';
+import { checkLeaseName, checkScopeName } from './scope.js';
 
 /** The snapshot format name and version this berth writes and reads. */
 export const SNAPSHOT_FORMAT = 'berth-snapshot';
@@ -39,35 +42,145 @@ export async function takeSnapshot(tx: StoreTx): Promise<Snapshot> {
   };
 }
 
-/** Checks the shape of parsed JSON from `source`; throws UsageError naming what is wrong. */
+/** At most this many problems are listed in one error; the rest are counted. */
+const MAX_PROBLEMS_SHOWN = 20;
+
+/** Checks one field's value: null when it is fine, else what is wrong. */
+type Check = (value: unknown) => string | null;
+
+const show = (value: unknown): string => (value === undefined ? 'nothing' : (JSON.stringify(value) ?? String(value)));
+
+/** Null and absent are fine (both mean null); anything else must pass `check`. */
+const orNull = (check: Check): Check => (value) => (value === null || value === undefined ? null : check(value));
+/** Absent is fine; anything present must pass `check`. */
+const optional = (check: Check): Check => (value) => (value === undefined ? null : check(value));
+
+const nonEmptyString: Check = (v) => (typeof v === 'string' && v.length > 0 ? null : `must be a non-empty string, got ${show(v)}`);
+const text: Check = (v) => (typeof v === 'string' ? null : `must be a string or null, got ${show(v)}`);
+const timestamp: Check = (v) => (typeof v === 'string' ? null : `must be a timestamp string, got ${show(v)}`);
+const port: Check = (v) => (isPort(v) ? null : `must be a port from 1 to 65535, got ${show(v)}`);
+const protocol: Check = (v) => (v === 'tcp' || v === 'udp' ? null : `must be "tcp" or "udp", got ${show(v)}`);
+const slot: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? null : `must be a whole number from 0, or null, got ${show(v)}`);
+const pid: Check = (v) => (Number.isSafeInteger(v) && (v as number) > 0 ? null : `must be a positive whole number, or null, got ${show(v)}`);
+const bool: Check = (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${show(v)}`);
+const absolutePath: Check = (v) => (typeof v === 'string' && path.isAbsolute(v) ? null : `must be an absolute path or null, got ${show(v)}`);
+
+/** A name checker from scope.ts (it throws UsageError) as a Check. */
+const named =
+  (checkName: (name: string) => string): Check =>
+  (v) => {
+    if (typeof v !== 'string') return `must be a string, got ${show(v)}`;
+    try {
+      checkName(v);
+      return null;
+    } catch (err) {
+      if (err instanceof UsageError) return err.message;
+      throw err;
+    }
+  };
+
+/** Every lease field berth reads. Absent optional fields mean null (ephemeral: false). */
+const LEASE_FIELDS: Readonly<Record<string, Check>> = {
+  host: nonEmptyString,
+  scope: named(checkScopeName),
+  name: named(checkLeaseName),
+  port,
+  protocol,
+  purpose: orNull(text),
+  pool: orNull(text),
+  slot: orNull(slot),
+  ephemeral: optional(bool),
+  pid: orNull(pid),
+  createdAt: optional(timestamp),
+  updatedAt: optional(timestamp),
+};
+
+/** Every scope field berth reads. */
+const SCOPE_FIELDS: Readonly<Record<string, Check>> = {
+  host: nonEmptyString,
+  name: named(checkScopeName),
+  directory: orNull(absolutePath),
+  createdAt: optional(timestamp),
+};
+
+/** What is wrong with each row of `rows`, as `list[i].field: problem` lines. */
+function rowProblems(list: string, rows: readonly unknown[], fields: Readonly<Record<string, Check>>): string[] {
+  const problems: string[] = [];
+  rows.forEach((row, i) => {
+    if (!row || typeof row !== 'object' || Array.isArray(row)) {
+      problems.push(`${list}[${i}]: must be an object, got ${show(row)}`);
+      return;
+    }
+    for (const [field, check] of Object.entries(fields)) {
+      const problem = check((row as Record<string, unknown>)[field]);
+      if (problem !== null) problems.push(`${list}[${i}].${field}: ${problem}`);
+    }
+  });
+  return problems;
+}
+
+/** The UsageError for a list of problems, naming at most MAX_PROBLEMS_SHOWN of them. */
+function snapshotProblems(headline: string, problems: readonly string[], fix: string): UsageError {
+  const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
+  const more = problems.length - shown.length;
+  return new UsageError(
+    `${headline}, nothing was changed: ${problems.length} problem(s):\n  ${shown.join('\n  ')}` +
+      `${more > 0 ? `\n  ... and ${more} more` : ''}\n${fix}`,
+    { problems: [...problems] },
+  );
+}
+
+/**
+ * Checks parsed JSON from `source`: the format and version, and every field of every
+ * scope and lease. Throws UsageError naming each bad `leases[i].field`; nothing is
+ * written before this passes.
+ */
 export function parseSnapshot(value: unknown, source: string): Snapshot {
   const fail = (what: string): never => {
     throw new UsageError(`${source} is not a berth snapshot: ${what}. Make one with \`berth export > FILE\`.`);
   };
-  if (!value || typeof value !== 'object') fail('expected a JSON object');
+  if (!value || typeof value !== 'object' || Array.isArray(value)) fail('expected a JSON object');
   const snap = value as Record<string, unknown>;
   if (snap.format !== SNAPSHOT_FORMAT) fail(`format is ${JSON.stringify(snap.format)}, expected "${SNAPSHOT_FORMAT}"`);
   if (snap.version !== SNAPSHOT_VERSION) fail(`version ${JSON.stringify(snap.version)} is not supported (this berth reads ${SNAPSHOT_VERSION})`);
   if (!Array.isArray(snap.leases) || !Array.isArray(snap.scopes)) fail('scopes and leases must be lists');
-  (snap.leases as unknown[]).forEach((l, i) => {
-    const lease = l as Record<string, unknown>;
-    const str = (k: string) => typeof lease?.[k] === 'string' && (lease[k] as string).length > 0;
-    if (!str('host') || !str('scope') || !str('name')) fail(`leases[${i}] needs host, scope and name`);
-    if (!isPort(lease.port)) fail(`leases[${i}].port ${JSON.stringify(lease.port)} is not a port from 1 to 65535`);
-    if (lease.protocol !== 'tcp' && lease.protocol !== 'udp') fail(`leases[${i}].protocol must be tcp or udp`);
-  });
-  (snap.scopes as unknown[]).forEach((s, i) => {
-    const scope = s as Record<string, unknown>;
-    if (typeof scope?.host !== 'string' || typeof scope?.name !== 'string') fail(`scopes[${i}] needs host and name`);
-  });
+  const problems = [...rowProblems('scopes', snap.scopes as unknown[], SCOPE_FIELDS), ...rowProblems('leases', snap.leases as unknown[], LEASE_FIELDS)];
+  if (problems.length > 0) throw snapshotProblems(`${source} is not a valid berth snapshot`, problems, 'Fix those fields, or make a new snapshot with `berth export > FILE`.');
   return value as Snapshot;
+}
+
+/**
+ * Throws UsageError unless every scope and lease in `snap` is on `host`: a registry only
+ * takes rows for its own port namespace (a port free on one machine says nothing of another).
+ */
+export function checkSnapshotHost(snap: Snapshot, host: string, source = 'the snapshot'): void {
+  const problems: string[] = [];
+  const check = (list: string, rows: readonly { readonly host: string }[]) =>
+    rows.forEach((row, i) => {
+      if (row.host !== host) problems.push(`${list}[${i}].host: is ${JSON.stringify(row.host)}, not ${JSON.stringify(host)}`);
+    });
+  check('scopes', snap.scopes);
+  check('leases', snap.leases);
+  if (problems.length > 0) {
+    throw snapshotProblems(
+      `import refused: ${source} holds rows of another host than this store's ("${host}")`,
+      problems,
+      `Import only rows of host "${host}" here: edit the file, or import it into the store of that host.`,
+    );
+  }
 }
 
 const key = (l: Pick<Lease, 'host' | 'scope' | 'name'>) => `${l.host}\u0000${l.scope}\u0000${l.name}`;
 const portKey = (l: Pick<Lease, 'host' | 'protocol' | 'port'>) => `${l.host}\u0000${l.protocol}\u0000${l.port}`;
 
-/** Applies a snapshot inside the caller's write transaction: all rows or none. */
-export async function applySnapshot(tx: StoreTx, snap: Snapshot, replace: boolean): Promise<ImportResult> {
+/**
+ * Applies a snapshot inside the caller's write transaction: all rows or none. The snapshot
+ * is checked again (library callers may skip parseSnapshot), and, when `host` is given,
+ * every row must be on it (see checkSnapshotHost); both before anything is written.
+ */
+export async function applySnapshot(tx: StoreTx, snap: Snapshot, replace: boolean, host?: string): Promise<ImportResult> {
+  parseSnapshot(snap, 'the snapshot');
+  if (host !== undefined) checkSnapshotHost(snap, host);
   if (replace) await tx.reset();
   const existing = await tx.listLeases();
   const byName = new Map(existing.map((l) => [key(l), l]));

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
 import type { GcResult } from '../../core/gc.js';
-import { parseSnapshot } from '../../core/snapshot.js';
+import { checkSnapshotHost, parseSnapshot } from '../../core/snapshot.js';
 import { writeError } from '../../core/wiring/files.js';
 import { withBerth } from '../context.js';
 import { emit, leaseTable } from '../render.js';
@@ -63,6 +63,8 @@ export function registerAdminCommands(program: Command): void {
       }
       const snap = parseSnapshot(value, file);
       await withBerth(cmd, async (berth, opts) => {
+        // Before the write transaction, so rows of another host are refused with the file's name.
+        checkSnapshotHost(snap, berth.store.host, file);
         const result = await berth.importSnapshot(snap, flags.replace);
         emit(!!opts.json, result, (r) => `imported ${r.imported} lease(s), ${r.unchanged} already present${r.replaced ? ' (store replaced)' : ''}`);
       });
