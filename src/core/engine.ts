@@ -252,7 +252,7 @@ export class Berth {
 
   /** Imports a snapshot, all or none. */
   async importSnapshot(snap: Snapshot, replace = false): Promise<ImportResult> {
-    return this.store.transaction('write', (tx) => applySnapshot(tx, snap, replace));
+    return this.store.transaction('write', (tx) => applySnapshot(tx, snap, replace, this.store.host));
   }
 
   /** Reclaims dead ephemeral leases and scopes whose directory is gone. */
