@@ -108,6 +108,18 @@ export class Berth {
     return { tx, host: this.store.host, scope: this.scope, oracle: this.oracle, exclusions: this.exclusionsCache };
   }
 
+  /**
+   * Records the scope (and its directory) once per engine: after a write transaction that
+   * did it commits, later allocations in the same process skip the lookup. Releasing the
+   * whole scope forgets that it was recorded.
+   */
+  private scopeRecorded = false;
+
+  private async ensureScope(tx: StoreTx): Promise<void> {
+    if (this.scopeRecorded) return;
+    await tx.ensureScope(this.store.host, this.scope, this.directory);
+  }
+
   private owner(opts: AllocateOptions): Owner {
     if (!opts.ephemeral) return { ephemeral: false, pid: null };
     if (opts.pid === undefined || !Number.isInteger(opts.pid) || opts.pid < 1) {
@@ -137,16 +149,18 @@ export class Berth {
       return { name: req.name, plan: planFor(req, svc, this.config, this.scope) };
     });
     const owner = this.owner(opts);
-    return this.store.transaction('write', async (tx) => {
-      await tx.ensureScope(this.store.host, this.scope, this.directory);
+    const leases = await this.store.transaction('write', async (tx) => {
+      await this.ensureScope(tx);
       const ctx = this.context(tx);
-      const leases: Lease[] = [];
+      const got: Lease[] = [];
       for (const { name, plan } of plans) {
         const existing = await tx.getLease(ctx.host, this.scope, name);
-        leases.push(existing ? await reuse(ctx, existing, plan, owner) : await claim(ctx, name, plan, owner, opts.force));
+        got.push(existing ? await reuse(ctx, existing, plan, owner) : await claim(ctx, name, plan, owner, opts.force));
       }
-      return leases;
+      return got;
     });
+    this.scopeRecorded = true;
+    return leases;
   }
 
   /** The scope's lease called `name`; NotFoundError when there is none. */
@@ -163,7 +177,10 @@ export class Berth {
   async release(names?: readonly string[]): Promise<Lease[]> {
     return this.store.transaction('write', async (tx) => {
       const host = this.store.host;
-      if (!names || names.length === 0) return tx.deleteScope(host, this.scope);
+      if (!names || names.length === 0) {
+        this.scopeRecorded = false;
+        return tx.deleteScope(host, this.scope);
+      }
       const named = new Map<string, Lease>();
       const missing: string[] = [];
       for (const name of new Set(names)) {
@@ -211,10 +228,12 @@ export class Berth {
   async reserve(poolName?: string, opts: AllocateOptions = {}): Promise<Lease[]> {
     const pool = this.pool(poolName);
     const owner = this.owner(opts);
-    return this.store.transaction('write', async (tx) => {
-      await tx.ensureScope(this.store.host, this.scope, this.directory);
+    const slot = await this.store.transaction('write', async (tx) => {
+      await this.ensureScope(tx);
       return reserveSlot(this.context(tx), pool, owner);
     });
+    this.scopeRecorded = true;
+    return slot;
   }
 
   /** Every pool with its slots used and free. */

@@ -164,9 +164,9 @@ function prepare(db: Database.Database) {
   return {
     getLease: db.prepare<[string, string, string], LeaseRow>('SELECT * FROM leases WHERE host = ? AND scope = ? AND name = ?'),
     leaseAt: db.prepare<[string, string, number], LeaseRow>('SELECT * FROM leases WHERE host = ? AND protocol = ? AND port = ?'),
-    insertLease: db.prepare(
+    insertLease: db.prepare<[Record<string, unknown>], LeaseRow>(
       `INSERT INTO leases (host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, created_at, updated_at)
-       VALUES (@host, @scope, @name, @port, @protocol, @purpose, @pool, @slot, @ephemeral, @pid, @now, @now)`,
+       VALUES (@host, @scope, @name, @port, @protocol, @purpose, @pool, @slot, @ephemeral, @pid, @now, @now) RETURNING *`,
     ),
     deleteLease: db.prepare('DELETE FROM leases WHERE host = ? AND scope = ? AND name = ?'),
     lowerHints: db.prepare('UPDATE scan_hints SET next = @port WHERE host = @host AND protocol = @protocol AND start <= @port AND next > @port'),
@@ -226,12 +226,11 @@ class SqliteTx implements StoreTx {
 
   async insertLease(lease: NewLease): Promise<Lease> {
     try {
-      this.st.insertLease.run({ ...lease, ephemeral: lease.ephemeral ? 1 : 0, now: new Date().toISOString() });
+      return toLease(this.st.insertLease.get({ ...lease, ephemeral: lease.ephemeral ? 1 : 0, now: new Date().toISOString() })!);
     } catch (err) {
       if (isSqliteError(err, 'SQLITE_CONSTRAINT')) throw this.conflictFor(lease);
       throw err;
     }
-    return toLease(this.st.getLease.get(lease.host, lease.scope, lease.name)!);
   }
 
   /** Why an insert hit a uniqueness constraint, in words a person can act on. */
