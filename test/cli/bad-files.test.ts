@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { applySnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { UsageError } from '../../src/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
-import { BERTH_BIN, berth, cliEnv, tempDir, type CliResult } from '../helpers/cli.js';
+import { BERTH_BIN, berth, cliEnv, tempDir, type CliResult, storeState as sharedStoreState } from '../helpers/cli.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -22,11 +22,7 @@ let stateBefore: string;
 
 /** The store's leases and scopes, without the export time. */
 function storeState(file = db): string {
-  const res = berth(['export'], { cwd: dir, db: file });
-  assert.equal(res.code, 0, res.stderr);
-  const snap = JSON.parse(res.stdout) as Record<string, unknown>;
-  delete snap.exportedAt;
-  return JSON.stringify(snap);
+  return sharedStoreState(file, dir);
 }
 
 /** Asserts a failed run: exit code, message, no stack trace, nothing on stdout. */

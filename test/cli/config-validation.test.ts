@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { berth, tempDir } from '../helpers/cli.js';
+import { berth, tempDir, storeState as sharedStoreState } from '../helpers/cli.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -16,11 +16,7 @@ let snapshotBefore: string;
 
 /** The store's leases and scopes, without the export time. */
 function storeState(): string {
-  const res = berth(['export'], { cwd: dir, db });
-  assert.equal(res.code, 0, res.stderr);
-  const snap = JSON.parse(res.stdout) as Record<string, unknown>;
-  delete snap.exportedAt;
-  return JSON.stringify(snap);
+  return sharedStoreState(db, dir);
 }
 
 /** A fresh project directory named after `title` holding `files`. */

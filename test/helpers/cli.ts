@@ -79,3 +79,15 @@ export function json<T = unknown>(res: CliResult): T {
     throw new Error(`expected JSON on stdout (exit ${res.code}).\nstdout: ${res.stdout}\nstderr: ${res.stderr}`);
   }
 }
+
+/**
+ * Every scope and lease in the store at `db`, as comparable text (the export time left
+ * out): take it before and after a refused command to prove nothing changed.
+ */
+export function storeState(db: string, cwd?: string): string {
+  const res = berth(['export'], { cwd, db });
+  if (res.code !== 0) throw new Error(`berth export failed (exit ${res.code}): ${res.stderr}`);
+  const snap = JSON.parse(res.stdout) as Record<string, unknown>;
+  delete snap.exportedAt;
+  return JSON.stringify(snap);
+}
