@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
-import { MAX_PORT, type Lease, type PortRange, type Protocol } from '../types.js';
+import type { Lease, Protocol } from '../types.js';
 import { openSqliteStore, defaultDbPath } from '../store/sqlite-store.js';
 import type { Store, StoreTx } from '../store/store.js';
 import { checkNamedPort, claim, reuse, type AllocContext, type Owner } from './allocate.js';
@@ -23,6 +23,7 @@ import {
   annotateListeners,
   findConflicts,
   findFreePorts,
+  freeSearch,
   killPort,
   leaseStatus,
   liveParents,
@@ -284,7 +285,7 @@ export class Berth {
     await this.store.transaction('write', (tx) => tx.reset());
   }
 
-  // --- reality (issue 3) ---
+  // Reality: what the OS says, against the registry.
 
   /**
    * Every holder of `port`: each process holding the socket (a child that inherited it
@@ -344,19 +345,7 @@ export class Berth {
    * ExhaustedError when there are fewer.
    */
   async free(opts: FreeOptions = {}): Promise<FreeResult> {
-    const count = opts.count ?? 1;
-    if (!Number.isInteger(count) || count < 1) throw new UsageError(`invalid count ${String(count)}: expected a whole number of at least 1.`);
-    const from = opts.from === undefined ? undefined : parsePort(opts.from, 'from');
-    let band: PortRange;
-    if (opts.range) {
-      if (from !== undefined && (from < opts.range.start || from > opts.range.end)) {
-        throw new UsageError(`--from ${from} lies outside --range ${opts.range.start}-${opts.range.end}; give a start inside the range.`);
-      }
-      band = { start: from ?? opts.range.start, end: opts.range.end };
-    } else {
-      band = { start: from ?? this.config.base, end: MAX_PORT };
-    }
-    const search = { protocol: opts.protocol ?? 'tcp', band, explicitRange: opts.range !== undefined, count } as const;
+    const search = freeSearch(opts, this.config.base);
     return this.store.transaction('read', (tx) => findFreePorts(this.context(tx), search));
   }
 
@@ -389,9 +378,7 @@ export class Berth {
     return killPort({ port, protocol, lease, signal, graceMs, force: opts.force, isFree: (p, proto) => this.oracle.isFree(p, proto) });
   }
 
-  // --- end reality ---
-
-  // --- wiring (issue 4) ---
+  // Wiring: the files and environments services read.
 
   /** The scope's leases, in store order (pool slot, then port). */
   async scopeLeases(): Promise<Lease[]> {
@@ -492,8 +479,6 @@ export class Berth {
   async run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutcome> {
     return runLeased(this, command, args, opts);
   }
-
-  // --- end wiring ---
 
   async close(): Promise<void> {
     await this.store.close();

@@ -2,11 +2,11 @@
  * `berth free`: the first ports free in the registry and the OS, by exactly the rules
  * allocation uses (claimablePorts); no lease is taken.
  */
-import { ExhaustedError } from '../../errors.js';
-import type { PortRange, Protocol } from '../../types.js';
+import { ExhaustedError, UsageError } from '../../errors.js';
+import { MAX_PORT, type PortRange, type Protocol } from '../../types.js';
 import { claimablePorts, type AllocContext } from '../allocate.js';
-import { formatRange } from '../ports.js';
-import type { FreeResult } from './types.js';
+import { formatRange, parsePort } from '../ports.js';
+import type { FreeOptions, FreeResult } from './types.js';
 
 /** What to look for. */
 export interface FreeSearch {
@@ -16,6 +16,22 @@ export interface FreeSearch {
   /** True when the person named the range: ports in the OS ephemeral range are then allowed, as in allocation. */
   readonly explicitRange: boolean;
   readonly count: number;
+}
+
+/**
+ * What `berth free` searches, from its options: from `from` (default `base`) to 65535, or
+ * within `range`. UsageError for a bad count or a start outside the range.
+ */
+export function freeSearch(opts: FreeOptions, base: number): FreeSearch {
+  const count = opts.count ?? 1;
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`invalid count ${String(count)}: expected a whole number of at least 1.`);
+  const from = opts.from === undefined ? undefined : parsePort(opts.from, 'from');
+  const { range } = opts;
+  if (range && from !== undefined && (from < range.start || from > range.end)) {
+    throw new UsageError(`--from ${from} lies outside --range ${range.start}-${range.end}; give a start inside the range.`);
+  }
+  const band = range ? { start: from ?? range.start, end: range.end } : { start: from ?? base, end: MAX_PORT };
+  return { protocol: opts.protocol ?? 'tcp', band, explicitRange: range !== undefined, count };
 }
 
 /**

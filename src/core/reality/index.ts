@@ -9,5 +9,5 @@ export { ListenerIndex, annotateListeners, leaseStatus, serviceOf } from './stat
 export { findConflicts, fixedPortOf, type ConflictInput } from './conflicts.js';
 export { CONTAINER_PORT_HOLDERS, containerStopCommand, killRefusals, parseKillTarget, parseSignal, type KillPolicyContext, type KillTarget } from './kill-policy.js';
 export { killPort, FREE_CONFIRM_MS, type KillPortOptions } from './kill.js';
-export { findFreePorts, type FreeSearch } from './free.js';
+export { findFreePorts, freeSearch, type FreeSearch } from './free.js';
 export { observeListeners, liveParents } from './observe.js';
