@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../src/errors.js';
-import { SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { defaultDbPath, openSqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir } from '../helpers/cli.js';
 import { storeConformance } from './conformance.js';
@@ -48,6 +48,33 @@ describe('sqlite store', () => {
       assert.equal(fs.readFileSync(file, 'utf8'), text);
       assert.equal(fs.statSync(file).mtimeMs, before.mtimeMs);
       assert.deepEqual(fs.readdirSync(dir), ['notes.db'], 'no -wal or -shm files appear');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('upgrades a store from the first schema version, keeping its leases', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'old.db');
+      const db = new Database(file);
+      db.exec(MIGRATIONS[0]!);
+      db.pragma('user_version = 1');
+      db.prepare(
+        `INSERT INTO leases (host, scope, name, port, protocol, ephemeral, created_at, updated_at)
+         VALUES ('local', 'old', 'web', 4000, 'tcp', 0, 'then', 'then')`,
+      ).run();
+      db.close();
+      const store = openSqliteStore(file);
+      try {
+        const [lease] = await store.transaction('read', (tx) => tx.listLeases());
+        assert.equal(lease?.port, 4000);
+      } finally {
+        await store.close();
+      }
+      const after = new Database(file, { readonly: true });
+      assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      after.close();
     } finally {
       cleanup();
     }
