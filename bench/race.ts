@@ -36,6 +36,7 @@ function duplicates(ports: readonly number[]): number {
 export default async function raceBench(): Promise<BenchSection> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-race-bench-'));
   const rows: (string | number)[][] = [];
+  const firstErrors: string[] = [];
   try {
     for (const tool of TOOLS) {
       let dups = 0;
@@ -47,6 +48,7 @@ export default async function raceBench(): Promise<BenchSection> {
         const results = await Promise.allSettled(Array.from({ length: PROCESSES }, (_, i) => runWorker(tool, startAt, db, `p${i}`)));
         const ports = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
         errors += results.length - ports.length;
+        for (const r of results) if (r.status === 'rejected') firstErrors.push(`${tool}: ${String(r.reason).split('\n')[0]}`);
         const d = duplicates(ports);
         dups += d;
         if (d > 0) badRounds++;
@@ -62,6 +64,7 @@ export default async function raceBench(): Promise<BenchSection> {
     'A duplicate is an answer some other process in the same round also got.',
     '',
     mdTable(['tool', 'answers', 'duplicate answers', 'rounds with a duplicate', 'errors'], rows),
+    ...(firstErrors.length ? ['', 'Errors seen:', '', ...firstErrors.slice(0, 5).map((e) => `- ${e}`)] : []),
   ].join('\n');
   return { title: 'The race: 8 processes, one small range', markdown };
 }

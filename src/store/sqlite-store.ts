@@ -405,7 +405,7 @@ export function openSqliteStore(file: string): SqliteStore {
     throw new StoreError(`cannot open the store ${location}: ${(err as Error).message}. Pass --db PATH to use another file.`);
   }
   try {
-    migrate(db, location);
+    migrateWhenUnlocked(db, location);
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;
@@ -417,6 +417,26 @@ export function openSqliteStore(file: string): SqliteStore {
     );
   }
   return new SqliteStore(db, location);
+}
+
+/** Pause between attempts when a fresh store is being set up by several processes at once. */
+const OPEN_RETRY_MS = 5;
+
+/**
+ * Runs migrate, retrying while another process holds a lock SQLite does not wait for by
+ * itself (switching a brand-new file to WAL while others open it too), up to BUSY_TIMEOUT_MS.
+ */
+function migrateWhenUnlocked(db: Database.Database, location: string): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      migrate(db, location);
+      return;
+    } catch (err) {
+      if (!isSqliteError(err, 'SQLITE_BUSY') || Date.now() >= deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, OPEN_RETRY_MS);
+    }
+  }
 }
 
 function migrate(db: Database.Database, location: string): void {
