@@ -137,22 +137,22 @@ async function walkSegment(ctx: AllocContext, plan: Plan, segment: PortRange): P
 
 /** The first claimable port in [from, to]. */
 async function scan(ctx: AllocContext, plan: Plan, from: number, to: number): Promise<number | null> {
-  for await (const port of claimablePorts(ctx, plan.protocol, plan.explicitRange, from, to)) return port;
+  for (const port of candidatePorts(ctx.exclusions, plan.explicitRange, from, to)) {
+    if ((await unavailableReason(ctx, port, plan.protocol, plan.explicitRange)) === null) return port;
+  }
   return null;
 }
 
 /**
- * Claimable ports of [from, to] in order, by allocation's rules (unavailableReason),
- * jumping over excluded blocks such as the kernel's ephemeral range.
+ * The ports of [from, to] worth asking about, in order: every port but the excluded blocks
+ * (the kernel's ephemeral range unless the range was named), which are jumped over whole.
+ * Callers ask unavailableReason about each, as allocation and `berth free` both do.
  */
-export async function* claimablePorts(ctx: AllocContext, protocol: Protocol, explicitRange: boolean, from: number, to: number): AsyncGenerator<number> {
+export function* candidatePorts(exclusions: Exclusions, explicitRange: boolean, from: number, to: number): Generator<number> {
   for (let port = from; port <= to; port++) {
-    const skipTo = ctx.exclusions.skipFrom(port, explicitRange);
-    if (skipTo !== null) {
-      port = skipTo - 1;
-      continue;
-    }
-    if ((await unavailableReason(ctx, port, protocol, explicitRange)) === null) yield port;
+    const skipTo = exclusions.skipFrom(port, explicitRange);
+    if (skipTo !== null) port = skipTo - 1;
+    else yield port;
   }
 }
 

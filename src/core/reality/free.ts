@@ -1,10 +1,10 @@
 /**
  * `berth free`: the first ports free in the registry and the OS, by exactly the rules
- * allocation uses (claimablePorts); no lease is taken.
+ * allocation uses (candidatePorts, unavailableReason); no lease is taken.
  */
 import { ExhaustedError, UsageError } from '../../errors.js';
 import { MAX_PORT, type PortRange, type Protocol } from '../../types.js';
-import { claimablePorts, type AllocContext } from '../allocate.js';
+import { candidatePorts, unavailableReason, type AllocContext } from '../allocate.js';
 import { formatRange, parsePort } from '../ports.js';
 import type { FreeOptions, FreeResult } from './types.js';
 
@@ -42,7 +42,8 @@ export function freeSearch(opts: FreeOptions, base: number): FreeSearch {
 export async function findFreePorts(ctx: AllocContext, search: FreeSearch): Promise<FreeResult> {
   const { band, protocol, explicitRange, count } = search;
   const ports: number[] = [];
-  for await (const port of claimablePorts(ctx, protocol, explicitRange, band.start, band.end)) {
+  for (const port of candidatePorts(ctx.exclusions, explicitRange, band.start, band.end)) {
+    if ((await unavailableReason(ctx, port, protocol, explicitRange)) !== null) continue;
     ports.push(port);
     if (ports.length === count) break;
   }
