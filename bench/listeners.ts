@@ -5,14 +5,13 @@
  * Default export: a markdown section for BENCHMARKS.md (`npm run bench`).
  * Alone: `node build/bench/listeners.js` prints it.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { listListeners } from '../src/os/index.js';
+import { startNode, stopNode, type Helper } from '../test/os/helpers.js';
 import { median } from './stats.js';
 
 /** Listeners the helper child opens. */
@@ -21,8 +20,6 @@ const LISTENER_COUNT = 300;
 const RUNS = 31;
 /** Untimed runs first, to warm caches and the JIT. */
 const WARMUP_RUNS = 3;
-/** Longest wait for the helper child to report its ports. */
-const CHILD_READY_TIMEOUT_MS = 10_000;
 
 /** Loopback connections the second helper opens (each is two sockets in the kernel's tables). */
 const CONNECTION_COUNT = 1000;
@@ -101,37 +98,6 @@ async function tool(label: string, file: string, args: string[], names: (out: st
   }
 }
 
-/** Spawns `node -e script` and resolves with its first line of output. */
-function startChild(script: string): Promise<{ child: ChildProcess; firstLine: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let buffer = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('helper child did not get ready in time'));
-    }, CHILD_READY_TIMEOUT_MS);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const newline = buffer.indexOf('\n');
-      if (newline < 0) return;
-      clearTimeout(timer);
-      resolve({ child, firstLine: buffer.slice(0, newline) });
-    });
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-/** Kills a helper child and waits, bounded, for it to be reaped. */
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await Promise.race([exited, sleep(CHILD_READY_TIMEOUT_MS)]);
-}
-
 /** Processes on the machine, from /proc; null where there is no /proc (macOS). */
 function countProcesses(): number | null {
   try {
@@ -147,13 +113,12 @@ const ratio = (tool: number | null, berth: number): string => (tool === null ? '
 
 /** Runs the benchmark and returns its BENCHMARKS.md section. */
 export default async function benchListeners(): Promise<{ title: string; markdown: string }> {
-  let child: ChildProcess | undefined;
-  let connections: ChildProcess | undefined;
+  let holder: Helper | undefined;
+  let connections: Helper | undefined;
   try {
-    const listeners = await startChild(LISTENERS_SCRIPT);
-    child = listeners.child;
-    const ports = JSON.parse(listeners.firstLine) as number[];
-    const pid = child.pid!;
+    holder = await startNode(LISTENERS_SCRIPT);
+    const ports = JSON.parse(holder.firstLine) as number[];
+    const pid = holder.pid;
     const port = ports[Math.floor(ports.length / 2)]!;
     const processCount = countProcesses();
 
@@ -177,7 +142,7 @@ export default async function benchListeners(): Promise<{ title: string; markdow
 
     // The same full listing on a busier machine: the kernel prints connections after the
     // listeners in /proc/net/tcp, and berth stops reading where the listeners end.
-    connections = (await startChild(CONNECTIONS_SCRIPT)).child;
+    connections = await startNode(CONNECTIONS_SCRIPT);
     const busyRows = await race([
       { label: 'berth `listListeners()`', run: () => listListeners(), note: '' },
       await tool('`ss -ltnpH`', 'ss', ['-ltnpH'], names),
@@ -211,8 +176,8 @@ export default async function benchListeners(): Promise<{ title: string; markdow
     ].join('\n');
     return { title: 'Listeners: who holds a port', markdown };
   } finally {
-    await stopChild(connections);
-    await stopChild(child);
+    await stopNode(connections);
+    await stopNode(holder);
   }
 }
 
