@@ -3,8 +3,8 @@
  * `BEGIN IMMEDIATE` across processes and by a promise queue within this process.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError, StoreError } from '../errors.js';
 import type { Lease, NewLease, Protocol, Scope } from '../types.js';
@@ -17,16 +17,20 @@ export const BUSY_TIMEOUT_MS = 15_000;
 /** The 16 bytes every SQLite database file starts with. */
 const SQLITE_HEADER = 'SQLite format 3\u0000';
 
+/** Where better-sqlite3 keeps its compiled addon, inside its package. */
+const ADDON = path.join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+
 /**
- * The compiled SQLite addon, named directly. better-sqlite3's own lookup probes a dozen
- * paths on every start (~3.5 ms); undefined lets it search where this path is wrong.
+ * The compiled SQLite addon, named directly: better-sqlite3's own lookup probes a dozen
+ * paths on every start (~3.5 ms), and Node's resolver ~1 ms more. This looks where Node
+ * would, in node_modules beside this file and above it, with one stat a level. Undefined
+ * (an unusual layout) lets better-sqlite3 search by itself.
  */
 function nativeBinding(): string | undefined {
-  try {
-    return createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
-  } catch {
-    // An unusual install layout: let better-sqlite3 find its addon itself.
-    return undefined;
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, ADDON);
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 
@@ -159,35 +163,56 @@ function makeDirectory(dir: string): void {
   }
 }
 
-/** Prepared statements, created once per connection. */
+/**
+ * Replaces each maker with its statement, made on first use and then kept: a command
+ * uses a few of the statements, and preparing all of them costs ~0.5 ms of every start.
+ */
+function onFirstUse<T extends Record<string, () => unknown>>(makers: T): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const made = {} as { [K in keyof T]: ReturnType<T[K]> };
+  for (const key of Object.keys(makers) as (keyof T)[]) {
+    Object.defineProperty(made, key, {
+      configurable: true,
+      get: () => {
+        const value = makers[key]!();
+        Object.defineProperty(made, key, { value });
+        return value;
+      },
+    });
+  }
+  return made;
+}
+
+/** The connection's statements, each prepared once, when first used. */
 function prepare(db: Database.Database) {
-  return {
-    getLease: db.prepare<[string, string, string], LeaseRow>('SELECT * FROM leases WHERE host = ? AND scope = ? AND name = ?'),
-    leaseAt: db.prepare<[string, string, number], LeaseRow>('SELECT * FROM leases WHERE host = ? AND protocol = ? AND port = ?'),
-    insertLease: db.prepare<[Record<string, unknown>], LeaseRow>(
+  return onFirstUse({
+    getLease: () => db.prepare<[string, string, string], LeaseRow>('SELECT * FROM leases WHERE host = ? AND scope = ? AND name = ?'),
+    leaseAt: () => db.prepare<[string, string, number], LeaseRow>('SELECT * FROM leases WHERE host = ? AND protocol = ? AND port = ?'),
+    // Positional parameters and no RETURNING: the lease is built in JS from what was bound,
+    // which halves the cost of the hottest statement (19 µs -> 8 µs a row, measured here).
+    insertLease: () => db.prepare<[string, string, string, number, Protocol, string | null, string | null, number | null, number, number | null, string, string]>(
       `INSERT INTO leases (host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, created_at, updated_at)
-       VALUES (@host, @scope, @name, @port, @protocol, @purpose, @pool, @slot, @ephemeral, @pid, @now, @now) RETURNING *`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    deleteLease: db.prepare('DELETE FROM leases WHERE host = ? AND scope = ? AND name = ?'),
-    lowerHints: db.prepare('UPDATE scan_hints SET next = @port WHERE host = @host AND protocol = @protocol AND start <= @port AND next > @port'),
-    poolSlots: db.prepare<[string, string], SlotHolder>(
+    deleteLease: () => db.prepare('DELETE FROM leases WHERE host = ? AND scope = ? AND name = ?'),
+    lowerHints: () => db.prepare('UPDATE scan_hints SET next = @port WHERE host = @host AND protocol = @protocol AND start <= @port AND next > @port'),
+    poolSlots: () => db.prepare<[string, string], SlotHolder>(
       'SELECT DISTINCT slot, scope FROM leases WHERE host = ? AND pool = ? AND slot IS NOT NULL ORDER BY slot',
     ),
-    getScope: db.prepare<[string, string], ScopeRow>('SELECT * FROM scopes WHERE host = ? AND name = ?'),
-    insertScope: db.prepare('INSERT INTO scopes (host, name, directory, created_at) VALUES (?, ?, ?, ?)'),
-    setScopeDir: db.prepare('UPDATE scopes SET directory = ? WHERE host = ? AND name = ?'),
-    deleteScope: db.prepare('DELETE FROM scopes WHERE host = ? AND name = ?'),
-    deleteScopeLeases: db.prepare('DELETE FROM leases WHERE host = ? AND scope = ?'),
-    getHint: db.prepare<[string, string, number], { next: number }>('SELECT next FROM scan_hints WHERE host = ? AND protocol = ? AND start = ?'),
-    begin: db.prepare('BEGIN'),
-    beginImmediate: db.prepare('BEGIN IMMEDIATE'),
-    commit: db.prepare('COMMIT'),
-    rollback: db.prepare('ROLLBACK'),
-    setHint: db.prepare(
+    getScope: () => db.prepare<[string, string], ScopeRow>('SELECT * FROM scopes WHERE host = ? AND name = ?'),
+    insertScope: () => db.prepare('INSERT INTO scopes (host, name, directory, created_at) VALUES (?, ?, ?, ?)'),
+    setScopeDir: () => db.prepare('UPDATE scopes SET directory = ? WHERE host = ? AND name = ?'),
+    deleteScope: () => db.prepare('DELETE FROM scopes WHERE host = ? AND name = ?'),
+    deleteScopeLeases: () => db.prepare('DELETE FROM leases WHERE host = ? AND scope = ?'),
+    getHint: () => db.prepare<[string, string, number], { next: number }>('SELECT next FROM scan_hints WHERE host = ? AND protocol = ? AND start = ?'),
+    begin: () => db.prepare('BEGIN'),
+    beginImmediate: () => db.prepare('BEGIN IMMEDIATE'),
+    commit: () => db.prepare('COMMIT'),
+    rollback: () => db.prepare('ROLLBACK'),
+    setHint: () => db.prepare(
       `INSERT INTO scan_hints (host, protocol, start, next) VALUES (?, ?, ?, ?)
        ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next`,
     ),
-  };
+  });
 }
 
 type Statements = ReturnType<typeof prepare>;
@@ -226,7 +251,10 @@ class SqliteTx implements StoreTx {
 
   async insertLease(lease: NewLease): Promise<Lease> {
     try {
-      return toLease(this.st.insertLease.get({ ...lease, ephemeral: lease.ephemeral ? 1 : 0, now: new Date().toISOString() })!);
+      const now = new Date().toISOString();
+      const { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid } = lease;
+      this.st.insertLease.run(host, scope, name, port, protocol, purpose, pool, slot, ephemeral ? 1 : 0, pid, now, now);
+      return { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, createdAt: now, updatedAt: now };
     } catch (err) {
       if (isSqliteError(err, 'SQLITE_CONSTRAINT')) throw this.conflictFor(lease);
       throw err;
@@ -446,7 +474,13 @@ function migrate(db: Database.Database, location: string): void {
       `the store ${location} has schema version ${version}, newer than this berth understands (${SCHEMA_VERSION}). Upgrade berth.`,
     );
   }
-  if (version === 0) assertNotForeign(db, location);
+  if (version === 0) {
+    assertNotForeign(db, location);
+    // A new file only (SQLite ignores this once the file has pages): 1 KiB pages, because
+    // an allocation rewrites three b-tree pages and WAL mode writes and later syncs whole
+    // pages. Small rows fit many to a 1 KiB page; commits write a quarter of the bytes.
+    db.pragma('page_size = 1024');
+  }
   if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   if (version === SCHEMA_VERSION) return;

@@ -9,6 +9,7 @@ import { StoreError } from '../../src/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { defaultDbPath, openSqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir } from '../helpers/cli.js';
+import { lease } from '../helpers/fixtures.js';
 import { storeConformance } from './conformance.js';
 
 storeConformance('sqlite', async () => {
@@ -31,6 +32,35 @@ describe('sqlite store', () => {
       const db = new Database(file, { readonly: true });
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
       assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      db.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('makes new files with 1 KiB pages, and keeps the page size of older stores', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'b.db');
+      const store = openSqliteStore(file);
+      await store.transaction('write', (tx) => tx.insertLease(lease('web', 4100)));
+      await store.close();
+      let db = new Database(file);
+      assert.equal(db.pragma('page_size', { simple: true }), 1024);
+      // Turn it into a store as berth wrote them before: 4 KiB pages.
+      db.pragma('journal_mode = DELETE');
+      db.pragma('page_size = 4096');
+      db.exec('VACUUM');
+      db.pragma('journal_mode = WAL');
+      db.close();
+
+      const older = openSqliteStore(file);
+      await older.transaction('write', (tx) => tx.insertLease(lease('api', 4101)));
+      assert.deepEqual((await older.transaction('read', (tx) => tx.listLeases({}))).map((l) => `${l.name}:${l.port}`).sort(), ['api:4101', 'web:4100']);
+      await older.close();
+      db = new Database(file, { readonly: true });
+      assert.equal(db.pragma('page_size', { simple: true }), 4096);
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
       db.close();
     } finally {
       cleanup();
