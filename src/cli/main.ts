@@ -9,6 +9,7 @@ import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerRealityCommands } from './commands/reality.js';
 import { registerWiringCommands } from './commands/wiring.js';
+import { writeErr, writeOut } from './render.js';
 
 /** Builds the command tree. Exported so tests and docs can inspect it. */
 export function buildProgram(): Command {
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .option('--config <file>', 'config file (default: BERTH_CONFIG, else berth.yaml found upward)')
     .showHelpAfterError('(run berth --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut, writeErr });
   registerLeaseCommands(program);
   registerPoolCommands(program);
   registerAdminCommands(program);
@@ -34,14 +35,14 @@ export function buildProgram(): Command {
 /** Prints an error the way the caller asked for, and returns its exit code. */
 function report(err: unknown, json: boolean): number {
   if (err instanceof BerthError) {
-    process.stderr.write(json ? `${JSON.stringify(err.toJSON())}\n` : `berth: ${err.message}\n`);
+    writeErr(json ? `${JSON.stringify(err.toJSON())}\n` : `berth: ${err.message}\n`);
     return err.exitCode;
   }
   if (err instanceof CommanderError) {
     // Commander already printed its message; help and version are not errors.
     return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
   }
-  process.stderr.write(`berth: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  writeErr(`berth: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT.REFUSED;
 }
 

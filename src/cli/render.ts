@@ -2,17 +2,60 @@
  * Rendering: every command builds plain data, then either prints it as JSON (--json) or
  * as text for people. Logs and hints go to stderr.
  */
+import { writeSync } from 'node:fs';
 import type { Lease } from '../types.js';
+
+/** Descriptors that refused a synchronous write (a non-blocking pipe, full): now streamed. */
+const streamed = new Set<1 | 2>();
+
+/**
+ * Writes all of `text` to stdout (1) or stderr (2) with write(2) itself. Touching
+ * process.stdout on a pipe builds a net.Socket, which loads net and the stream stack: ~5 ms
+ * of a command whose whole budget is ~20 ms. A pipe the reader closed (berth list | head)
+ * ends the output quietly; a non-blocking pipe that is full hands the rest, and everything
+ * after it, to Node's stream, which keeps the order.
+ */
+function writeAll(fd: 1 | 2, text: string): void {
+  // Read only when needed: the getter itself is what builds the stream.
+  const stream = () => (fd === 1 ? process.stdout : process.stderr);
+  if (streamed.has(fd)) {
+    stream().write(text);
+    return;
+  }
+  let rest = Buffer.from(text);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw err;
+      streamed.add(fd);
+      stream().write(rest);
+      return;
+    }
+  }
+}
+
+/** Text for stdout, as is. */
+export function writeOut(text: string): void {
+  writeAll(1, text);
+}
+
+/** Text for stderr, as is. */
+export function writeErr(text: string): void {
+  writeAll(2, text);
+}
 
 /** Writes data to stdout: JSON with --json, else the text `human` makes of it. */
 export function emit<T>(json: boolean, data: T, human: (data: T) => string): void {
   const text = json ? JSON.stringify(data, null, 2) : human(data);
-  if (text !== '') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  if (text !== '') writeOut(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** A hint or log line for people, on stderr. */
 export function note(message: string): void {
-  process.stderr.write(`${message}\n`);
+  writeErr(`${message}\n`);
 }
 
 /** Aligns rows under headers. Empty cells print as `-`. */

@@ -8,7 +8,7 @@ import type { GcResult } from '../../core/gc.js';
 import { checkSnapshotHost, parseSnapshot } from '../../core/snapshot.js';
 import { writeError } from '../../core/wiring/files.js';
 import { withBerth } from '../context.js';
-import { emit, leaseTable } from '../render.js';
+import { emit, leaseTable, writeOut } from '../render.js';
 
 function readSource(file: string): string {
   try {
@@ -36,7 +36,7 @@ export function registerAdminCommands(program: Command): void {
       await withBerth(cmd, async (berth) => {
         const text = `${JSON.stringify(await berth.exportSnapshot(), null, 2)}\n`;
         if (!flags.output) {
-          process.stdout.write(text);
+          writeOut(text);
           return;
         }
         try {

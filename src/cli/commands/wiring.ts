@@ -9,7 +9,7 @@ import { parseEnvFormat, renderEnv, type EnvWriteResult } from '../../core/wirin
 import { envObject } from '../../core/wiring/json.js';
 import { ChildExitStatus } from '../../core/wiring/run-leased.js';
 import { withBerth } from '../context.js';
-import { emit, note } from '../render.js';
+import { emit, note, writeOut } from '../render.js';
 
 interface EnvFlags {
   format?: string;
@@ -75,7 +75,7 @@ export function registerWiringCommands(program: Command): void {
         const vars = await berth.env(opts);
         if (vars.length === 0) note(`scope ${berth.scope} has no leases; allocate some with \`berth allocate\`.`);
         const text = renderEnv(format, vars);
-        if (text !== '') process.stdout.write(text);
+        if (text !== '') writeOut(text);
       });
     });
 
