@@ -21,8 +21,10 @@ try {
 } catch {
   // No cache yet: compile from source below, and write one at exit.
 }
-// The bundle has no import() (src/os/builtins.ts says why): a plain script suffices.
-const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+// The bundle has no import() (a vm.Script cannot import), so a plain script suffices.
+// It is pure ASCII (esbuild escapes the rest; scripts/bundle.mjs checks), so latin1 reads
+// it exactly and gives V8 a one-byte string without UTF-8 decoding.
+const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'latin1')), { filename: file, cachedData });
 if (cachedData === undefined || script.cachedDataRejected) {
   process.once('exit', () => {
     const temp = `${cacheFile}.${process.pid}`;

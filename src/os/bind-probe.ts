@@ -2,10 +2,9 @@
  * The one bind probe of berth: can this port really be bound right now? Also the OS
  * ephemeral port range, which berth never hands out.
  */
-import type { Socket as UdpSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
-import { lazyDgram, lazyNet } from './builtins.js';
+import { createServer, type Server } from 'node:net';
 import type { PortRange, Protocol } from '../types.js';
 import { parsePortRange } from './parse-proc.js';
 import { assertPort } from './validate.js';
@@ -23,7 +22,8 @@ type Outcome = 'bound' | 'busy' | 'unavailable';
 
 /**
  * True only if `port` can be bound for `protocol` on 0.0.0.0, 127.0.0.1, :: and ::1, one
- * address at a time, each socket closed before the next and before resolving. Checking
+ * address at a time, each socket closed before the next and before resolving (close()
+ * closes the fd synchronously; its clean-up callback is not waited for). Checking
  * every address matters: on macOS a listener on 127.0.0.1 does not stop a bind on
  * 0.0.0.0, and an IPv6-only listener on ::1 does not stop any IPv4 bind. Where IPv6 is
  * unavailable, the IPv6 addresses are skipped rather than reported busy.
@@ -55,13 +55,16 @@ function classify(error: NodeJS.ErrnoException, address: string): Outcome {
 
 function probeTcp(port: number, address: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const server: Server = lazyNet().createServer();
+    const server: Server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) => {
       // The server never bound, so there is nothing to close.
       resolve(classify(error, address));
     });
     server.listen({ port, host: address, exclusive: true }, () => {
-      server.close(() => resolve('bound'));
+      // close() closes the socket at once (libuv closes the fd synchronously); its callback
+      // only reports the handle's clean-up a loop turn later, which nobody needs to wait for.
+      server.close();
+      resolve('bound');
     });
   });
 }
@@ -70,7 +73,7 @@ function probeUdp(port: number, address: string): Promise<Outcome> {
   return new Promise((resolve) => {
     let socket: UdpSocket;
     try {
-      socket = lazyDgram().createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
+      socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
     } catch (error) {
       resolve(classify(error as NodeJS.ErrnoException, address));
       return;
@@ -84,7 +87,8 @@ function probeUdp(port: number, address: string): Promise<Outcome> {
       resolve(classify(error, address));
     });
     socket.bind({ port, address, exclusive: true }, () => {
-      socket.close(() => resolve('bound'));
+      socket.close(); // as for TCP: the fd is closed before close() returns
+      resolve('bound');
     });
   });
 }

@@ -2,8 +2,7 @@
  * Ports published by running containers, from the Docker Engine API (Docker, or podman's
  * compatible service). Silent and fast when no engine answers: most machines have none.
  */
-import type { RequestOptions } from 'node:http';
-import { lazyHttp } from './builtins.js';
+import { request, type RequestOptions } from 'node:http';
 import { parseContainersJson } from './parse-docker.js';
 import type { PublishedPort } from './types.js';
 
@@ -41,7 +40,6 @@ export function dockerEndpoint(dockerHost: string | undefined): Pick<RequestOpti
 }
 
 function fetchContainers(endpoint: Pick<RequestOptions, 'socketPath' | 'host' | 'port'>, timeoutMs: number): Promise<string | null> {
-  const { request } = lazyHttp();
   return new Promise((resolve) => {
     let settled = false;
     const finish = (body: string | null): void => {
