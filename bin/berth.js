@@ -11,7 +11,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const Module = require('node:module');
+// The CommonJS Module class, without loading the public node:module (~0.5 ms).
+const Module = module.constructor;
 
 const file = path.join(__dirname, '..', 'dist', 'berth.cjs');
 const cacheFile = `${file}.cache`;

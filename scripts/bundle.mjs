@@ -11,7 +11,7 @@
  * plain imports; only the bundle defers them.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
 /** Built-ins that only some commands use, and that cost enough to matter when loaded. */
-const DEFERRED = ['child_process', 'crypto', 'dgram', 'fs/promises', 'http', 'net', 'readline', 'stream', 'timers/promises'];
+const DEFERRED = ['child_process', 'crypto', 'dgram', 'fs/promises', 'http', 'net', 'os', 'readline', 'stream', 'timers/promises'];
 
 /** The stand-in for one built-in: the same export names, each a getter that loads it. */
 function standIn(name) {
@@ -55,8 +55,9 @@ await build({
   format: 'cjs',
   target: 'node20',
   // The sources are ESM and read import.meta.url; a CommonJS bundle has __filename instead.
-  define: { 'import.meta.url': '__berth_url' },
-  banner: { js: "const __berth_url = require('node:url').pathToFileURL(__filename).href;" },
+  // Worked out on first read: most commands never ask.
+  define: { 'import.meta.url': '__berth_meta.url' },
+  banner: { js: "const __berth_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
   plugins: [deferBuiltins],
   logLevel: 'warning',
   // Whitespace and syntax only: names stay, so stack traces stay readable. A smaller
@@ -70,14 +71,24 @@ const bundled = readFileSync(path.join(root, 'dist/berth.cjs'), 'utf8');
 const nonAscii = bundled.search(/[^\x00-\x7f]/);
 if (nonAscii !== -1) throw new Error(`dist/berth.cjs is not ASCII at offset ${nonAscii}; bin/berth.js reads it as latin1`);
 
-// The code cache holds the functions one run compiled. Made by a real `allocate` on a
-// scratch store, it covers what nearly every command runs: argument parsing, opening
-// the store, a transaction, printing. (bin/berth.js writes it when it finds none.)
+// The code cache holds the functions one run compiled. Made by a real `allocate` in a
+// scratch project (a berth.yaml with the usual kinds of service, a scratch store), it
+// covers what nearly every command runs: argument parsing, reading berth.yaml (the YAML
+// parser compiled cold costs ~15 ms), opening the store, a transaction, printing.
+// (bin/berth.js also writes it whenever it finds none, or V8 rejects it.)
+const WARM_CONFIG = `project: warm
+services:
+  web: { prefer: 3000, env: WEB_PORT }
+  api: { category: api, purpose: "REST API" }
+  postgres: {}
+  worker: { range: 7100-7199, strategy: hash }
+`;
 const cache = path.join(root, 'dist/berth.cjs.cache');
 rmSync(cache, { force: true });
 const scratch = mkdtempSync(path.join(tmpdir(), 'berth-build-'));
 try {
-  execFileSync(process.execPath, [path.join(root, 'bin/berth.js'), 'allocate', 'web', '--db', path.join(scratch, 'warm.db'), '--scope', 'warm'], {
+  writeFileSync(path.join(scratch, 'berth.yaml'), WARM_CONFIG);
+  execFileSync(process.execPath, [path.join(root, 'bin/berth.js'), 'allocate', '--db', path.join(scratch, 'warm.db')], {
     cwd: scratch,
     env: { PATH: process.env.PATH },
     stdio: 'ignore',

@@ -5,7 +5,6 @@
  * hex, the socket state, the owner's uid and the socket inode (the key that links a
  * socket to the process holding it through /proc/PID/fd/N -> `socket:[INODE]`).
  */
-import { endianness } from 'node:os';
 import type { Protocol } from '../types.js';
 
 /** TCP_LISTEN in include/net/tcp_states.h. */
@@ -25,7 +24,8 @@ export interface ProcNetSocket {
   readonly inode: number;
 }
 
-const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
+/** This machine's byte order, read from memory (as os.endianness() would say). */
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * One row: `sl: local rem st tx:rx tr:when retrnsmt uid timeout inode ...`. Captures the
