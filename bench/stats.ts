@@ -18,9 +18,9 @@ export function median(values: readonly number[]): number {
 }
 
 /** Wall time of one synchronous whole-process run, in milliseconds. */
-export function timeProcess(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): number {
+export function timeProcess(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv, cwd?: string): number {
   const start = performance.now();
-  const res = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const res = spawnSync(cmd, args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = performance.now() - start;
   if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${res.stderr}`);
   return ms;
