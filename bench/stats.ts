@@ -20,7 +20,8 @@ export function median(values: readonly number[]): number {
 /** Wall time of one synchronous whole-process run, in milliseconds. */
 export function timeProcess(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv, cwd?: string): number {
   const start = performance.now();
-  const res = spawnSync(cmd, args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  // stdout is a pipe, as in PORT=$(berth get web).
+  const res = spawnSync(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = performance.now() - start;
   if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${res.stderr}`);
   return ms;

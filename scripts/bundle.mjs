@@ -22,11 +22,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
 /** Built-ins that only some commands use, and that cost enough to matter when loaded. */
-const DEFERRED = ['child_process', 'crypto', 'dgram', 'fs/promises', 'http', 'net', 'os', 'readline', 'stream', 'timers/promises'];
+// Only modules whose export is a plain object of functions and values belong here (not
+// node:stream, itself a class): a stand-in has the same enumerable names, read-only.
+const DEFERRED = ['child_process', 'crypto', 'dgram', 'fs/promises', 'http', 'net', 'os', 'timers/promises'];
 
 /** The stand-in for one built-in: the same export names, each a getter that loads it. */
 function standIn(name) {
-  const names = Object.keys(require(name)).filter((key) => key !== 'default');
+  const real = require(name);
+  if (typeof real !== 'object') throw new Error(`node:${name} exports a ${typeof real}, which a stand-in cannot imitate: take it off DEFERRED`);
+  const names = Object.keys(real).filter((key) => key !== 'default');
   const getters = names.map((key) => `  ${JSON.stringify(key)}: { enumerable: true, get: () => load()[${JSON.stringify(key)}] },`);
   return [
     `let real;`,

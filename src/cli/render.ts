@@ -31,6 +31,10 @@ function writeAll(fd: 1 | 2, text: string): void {
       if (code === 'EPIPE') return;
       if (code !== 'EAGAIN') throw err;
       streamed.add(fd);
+      // The stream reports a reader that goes away as an 'error' event: quiet, as above.
+      stream().on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+      });
       stream().write(rest);
       return;
     }

@@ -37,27 +37,43 @@ describe('CLI output', () => {
     assert.deepEqual(snapshot(res.stdout), snapshot(fs.readFileSync(expected, 'utf8')));
   });
 
-  it('writes all of it, in order, to a non-blocking pipe that fills up', () => {
-    // Python hands berth a pipe in O_NONBLOCK mode and reads only after a pause, so
-    // berth's writes hit EAGAIN and must go on through Node's stream.
+  /**
+   * Python hands berth a pipe in O_NONBLOCK mode and reads only after a pause, so berth's
+   * writes hit EAGAIN and must go on through Node's stream. It reads `limit` bytes (all
+   * when 0) and closes the pipe, prints what it read and exits with berth's status.
+   */
+  function throughNonBlockingPipe(args: readonly string[], limit = 0) {
     const script = [
       'import os, subprocess, sys, time',
+      'limit = int(sys.argv[1])',
       'r, w = os.pipe()',
       'os.set_blocking(w, False)',
-      'p = subprocess.Popen(sys.argv[1:], stdout=w)',
+      'p = subprocess.Popen(sys.argv[2:], stdout=w)',
       'os.close(w)',
       'time.sleep(0.3)',
       'out = b""',
-      'while True:',
-      '    chunk = os.read(r, 65536)',
+      'while limit == 0 or len(out) < limit:',
+      '    chunk = os.read(r, 65536 if limit == 0 else limit - len(out))',
       '    if not chunk: break',
       '    out += chunk',
+      'os.close(r)',
       'sys.stdout.buffer.write(out)',
       'sys.exit(p.wait())',
     ].join('\n');
-    const res = spawnSync('python3', ['-c', script, process.execPath, BERTH_BIN, 'export'], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    return spawnSync('python3', ['-c', script, String(limit), process.execPath, BERTH_BIN, ...args], { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  }
+
+  it('writes all of it, in order, to a non-blocking pipe that fills up', () => {
+    const res = throughNonBlockingPipe(['export']);
     assert.equal(res.status, 0, res.stderr);
     assert.deepEqual(snapshot(res.stdout), snapshot(fs.readFileSync(expected, 'utf8')));
+  });
+
+  it('stops quietly, exit 0, when the reader of a non-blocking pipe closes it early', () => {
+    const res = throughNonBlockingPipe(['export'], 1000);
+    assert.equal(res.stdout.length, 1000);
+    assert.equal(res.stderr, '');
+    assert.equal(res.status, 0);
   });
 
   it('stops quietly, exit 0, when the reader closes the pipe early', () => {

@@ -38,7 +38,7 @@ describe('sqlite store', () => {
     }
   });
 
-  it('makes new files with 1 KiB pages, and keeps the page size of older stores', async () => {
+  it('makes new files with 1 KiB pages; an older store with 4 KiB pages opens and works as before', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const file = path.join(dir, 'b.db');
