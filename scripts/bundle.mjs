@@ -58,10 +58,9 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // The sources are ESM and read import.meta.url; a CommonJS bundle has __filename instead.
-  // Worked out on first read: most commands never ask.
-  define: { 'import.meta.url': '__berth_meta.url' },
-  banner: { js: "const __berth_meta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  // The sources are ESM and read import.meta.filename; a CommonJS bundle has __filename.
+  // (import.meta.url would cost a URL round trip, so the sources do not use it.)
+  define: { 'import.meta.filename': '__filename' },
   plugins: [deferBuiltins],
   logLevel: 'warning',
   // Whitespace and syntax only: names stay, so stack traces stay readable. A smaller

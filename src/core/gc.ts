@@ -2,7 +2,7 @@
  * Garbage collection: ephemeral leases whose pid is gone, and scopes whose directory is
  * gone. With dry-run it only reports.
  */
-import fs from 'node:fs';
+import { lstatSync, statSync as fsStatSync } from 'node:fs';
 import path from 'node:path';
 import type { Lease } from '../types.js';
 import type { StoreTx } from '../store/store.js';
@@ -23,7 +23,7 @@ export interface GcResult {
  * see (EACCES, EIO, ESTALE, ...), a dangling symlink (its target may be on such a disk)
  * and a relative path (relative to what?). `statSync` is injectable for tests.
  */
-export function isDirectoryGone(directory: string, statSync: (p: string) => unknown = fs.statSync): boolean {
+export function isDirectoryGone(directory: string, statSync: (p: string) => unknown = fsStatSync): boolean {
   if (!path.isAbsolute(directory)) return false;
   try {
     statSync(directory);
@@ -33,7 +33,7 @@ export function isDirectoryGone(directory: string, statSync: (p: string) => unkn
     if (code !== 'ENOENT' && code !== 'ENOTDIR') return false;
   }
   try {
-    fs.lstatSync(directory);
+    lstatSync(directory);
     return false; // The entry is there, a symlink whose target is missing.
   } catch {
     // Nothing at the path itself, as stat said: go on to the parent.

@@ -2,7 +2,7 @@
  * Naming: which scope a command acts for, which directory it belongs to, and which names
  * are valid for scopes and leases.
  */
-import fs from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { BerthConfig } from './config/types.js';
@@ -30,7 +30,7 @@ export function checkLeaseName(name: string): string {
 function gitRoot(dir: string): string | null {
   let current = path.resolve(dir);
   for (;;) {
-    if (fs.existsSync(path.join(current, '.git'))) return current;
+    if (existsSync(path.join(current, '.git'))) return current;
     const parent = path.dirname(current);
     if (parent === current) return null;
     current = parent;

@@ -2,10 +2,9 @@
  * The default store: one SQLite file (better-sqlite3), WAL mode, writers serialised by
  * `BEGIN IMMEDIATE` across processes and by a promise queue within this process.
  */
-import fs from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError, StoreError } from '../errors.js';
 import type { Lease, NewLease, Protocol, Scope } from '../types.js';
@@ -29,10 +28,10 @@ const ADDON = path.join('node_modules', 'better-sqlite3', 'build', 'Release', 'b
  * folders) Node's resolver decides. Undefined only when neither finds it.
  */
 function nativeBinding(): string | undefined {
-  const here = fileURLToPath(import.meta.url);
+  const here = import.meta.filename;
   for (let dir = path.dirname(here); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, ADDON);
-    if (fs.existsSync(candidate)) return candidate;
+    if (existsSync(candidate)) return candidate;
     if (path.dirname(dir) === dir) break;
   }
   try {
@@ -98,9 +97,9 @@ function isSqliteError(err: unknown, code: string): boolean {
  * otherwise touch it.
  */
 function assertDatabaseFile(file: string): void {
-  let stats: fs.Stats;
+  let stats: Stats;
   try {
-    stats = fs.statSync(file);
+    stats = statSync(file);
   } catch (err) {
     // Absent, or a parent is a file: nothing to protect; creating the directory says why.
     if (isSqliteError(err, 'ENOENT') || isSqliteError(err, 'ENOTDIR')) return;
@@ -116,14 +115,14 @@ function assertDatabaseFile(file: string): void {
   }
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openSync(file, 'r');
   } catch (err) {
     if (isSqliteError(err, 'ENOENT')) return; // removed since the stat: a fresh store
     throw new StoreError(`cannot read the store ${file}: ${(err as Error).message}. Check its permissions, or pass --db PATH.`, { file });
   }
   try {
     const header = Buffer.alloc(16);
-    const read = fs.readSync(fd, header, 0, 16, 0);
+    const read = readSync(fd, header, 0, 16, 0);
     if (read === 0) return; // an empty file is a fresh database to SQLite
     if (read < 16 || header.toString('latin1') !== SQLITE_HEADER) {
       throw new StoreError(
@@ -133,21 +132,21 @@ function assertDatabaseFile(file: string): void {
       );
     }
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
 /**
- * Creates `dir` and its missing parents, one level at a time. fs.mkdirSync's recursive
+ * Creates `dir` and its missing parents, one level at a time. mkdirSync's recursive
  * mode loops forever where mkdir(2) says ENOENT under an existing parent (/proc); this
  * fails on the first error instead.
  */
 function makeDirectory(dir: string): void {
   const missing: string[] = [];
   for (let current = dir; ; ) {
-    let stats: fs.Stats | null = null;
+    let stats: Stats | null = null;
     try {
-      stats = fs.statSync(current);
+      stats = statSync(current);
     } catch (err) {
       // ENOTDIR: an ancestor is a file; going up finds it and says so.
       if (!isSqliteError(err, 'ENOENT') && !isSqliteError(err, 'ENOTDIR')) throw err;
@@ -163,10 +162,10 @@ function makeDirectory(dir: string): void {
   }
   for (const each of missing.reverse()) {
     try {
-      fs.mkdirSync(each);
+      mkdirSync(each);
     } catch (err) {
       // Another process may have created it meanwhile; anything else is fatal.
-      if (!isSqliteError(err, 'EEXIST') || !fs.statSync(each).isDirectory()) throw err;
+      if (!isSqliteError(err, 'EEXIST') || !statSync(each).isDirectory()) throw err;
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Registry-wide commands: export, import, gc, reset.
  */
-import fs from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
 import type { GcResult } from '../../core/gc.js';
@@ -12,7 +12,7 @@ import { emit, leaseTable, writeOut } from '../render.js';
 
 function readSource(file: string): string {
   try {
-    return fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Check the path.`);
   }
@@ -40,7 +40,7 @@ export function registerAdminCommands(program: Command): void {
           return;
         }
         try {
-          fs.writeFileSync(flags.output, text);
+          writeFileSync(flags.output, text);
         } catch (err) {
           // A missing directory, or a directory given as the file: a clear error, not a stack trace.
           throw writeError(flags.output, err);

@@ -2,7 +2,7 @@
  * Finding and reading berth.yaml: read, normalise, validate. Every message names the file
  * and the key.
  */
-import fs from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from '../categories.js';
@@ -18,7 +18,7 @@ export function findConfigFile(dir: string): string | null {
   for (;;) {
     for (const name of CONFIG_NAMES) {
       const candidate = path.join(current, name);
-      if (fs.existsSync(candidate)) return candidate;
+      if (existsSync(candidate)) return candidate;
     }
     const parent = path.dirname(current);
     if (parent === current) return null;
@@ -40,7 +40,7 @@ export async function loadConfig(cwd: string, explicitFile?: string): Promise<Be
   if (!file) return emptyConfig(path.resolve(cwd));
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError(file, '', `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Check the path given to --config or BERTH_CONFIG.`);
   }
