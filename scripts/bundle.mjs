@@ -21,9 +21,11 @@ import { build } from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
-/** Built-ins that only some commands use, and that cost enough to matter when loaded. */
-// Only modules whose export is a plain object of functions and values belong here (not
-// node:stream, itself a class): a stand-in has the same enumerable names, read-only.
+/**
+ * Built-ins that only some commands use, and that cost enough to matter when loaded. Only
+ * modules whose export is a plain object belong here (not node:stream, itself a class): a
+ * stand-in has the same enumerable names, read-only.
+ */
 const DEFERRED = ['child_process', 'crypto', 'dgram', 'fs/promises', 'http', 'net', 'os', 'timers/promises'];
 
 /** The stand-in for one built-in: the same export names, each a getter that loads it. */
@@ -94,7 +96,7 @@ try {
   execFileSync(process.execPath, [path.join(root, 'bin/berth.js'), 'allocate', '--db', path.join(scratch, 'warm.db')], {
     cwd: scratch,
     env: { PATH: process.env.PATH },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'inherit'], // a failure shows why
   });
 } finally {
   rmSync(scratch, { recursive: true, force: true });
