@@ -17,8 +17,8 @@ export const BUSY_TIMEOUT_MS = 15_000;
 /** The 16 bytes every SQLite database file starts with. */
 const SQLITE_HEADER = 'SQLite format 3\u0000';
 
-/** Where better-sqlite3 keeps its compiled addon, inside its package. */
-const ADDON = path.join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+/** better-sqlite3's compiled addon, as a module specifier. */
+const ADDON = 'better-sqlite3/build/Release/better_sqlite3.node';
 
 /**
  * The compiled SQLite addon, named directly: better-sqlite3's own lookup probes a dozen
@@ -30,12 +30,12 @@ const ADDON = path.join('node_modules', 'better-sqlite3', 'build', 'Release', 'b
 function nativeBinding(): string | undefined {
   const here = import.meta.filename;
   for (let dir = path.dirname(here); ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, ADDON);
+    const candidate = path.join(dir, 'node_modules', ADDON);
     if (existsSync(candidate)) return candidate;
     if (path.dirname(dir) === dir) break;
   }
   try {
-    return createRequire(here).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    return createRequire(here).resolve(ADDON);
   } catch {
     return undefined;
   }
@@ -209,7 +209,6 @@ function prepare(db: Database.Database) {
     insertScope: () => db.prepare('INSERT INTO scopes (host, name, directory, created_at) VALUES (?, ?, ?, ?)'),
     setScopeDir: () => db.prepare('UPDATE scopes SET directory = ? WHERE host = ? AND name = ?'),
     deleteScope: () => db.prepare('DELETE FROM scopes WHERE host = ? AND name = ?'),
-    deleteScopeLeases: () => db.prepare('DELETE FROM leases WHERE host = ? AND scope = ?'),
     getHint: () => db.prepare<[string, string, number], { next: number }>('SELECT next FROM scan_hints WHERE host = ? AND protocol = ? AND start = ?'),
     begin: () => db.prepare('BEGIN'),
     beginImmediate: () => db.prepare('BEGIN IMMEDIATE'),

@@ -14,6 +14,7 @@ import { applySnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { UsageError } from '../../src/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { BERTH_BIN, berth, cliEnv, tempDir, type CliResult, storeState as sharedStoreState } from '../helpers/cli.js';
+import { lease } from '../helpers/fixtures.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -39,31 +40,15 @@ function expectFailure(args: string[], code: number, message: RegExp): void {
   assert.equal(storeState(), stateBefore, 'the store is unchanged');
 }
 
-/** A valid one-lease snapshot, with `lease` and `scope` fields merged into its rows. */
-function snapshot(lease: Record<string, unknown> = {}, scope: Record<string, unknown> = {}): Record<string, unknown> {
+/** A valid one-lease snapshot, with `leaseFields` and `scope` fields merged into its rows. */
+function snapshot(leaseFields: Record<string, unknown> = {}, scope: Record<string, unknown> = {}): Record<string, unknown> {
   const now = new Date().toISOString();
   return {
     format: 'berth-snapshot',
     version: 1,
     exportedAt: now,
     scopes: [{ host: 'local', name: 'imported', directory: null, createdAt: now, ...scope }],
-    leases: [
-      {
-        host: 'local',
-        scope: 'imported',
-        name: 'api',
-        port: 27301,
-        protocol: 'tcp',
-        purpose: null,
-        pool: null,
-        slot: null,
-        ephemeral: false,
-        pid: null,
-        createdAt: now,
-        updatedAt: now,
-        ...lease,
-      },
-    ],
+    leases: [{ ...lease('api', 27301, { scope: 'imported', createdAt: now, updatedAt: now }), ...leaseFields }],
   };
 }
 
@@ -99,10 +84,10 @@ describe('bad files and paths', () => {
       ['scope directory relative', {}, { directory: 'some/dir' }, /scopes\[0\]\.directory: must be an absolute path or null/],
       ['scope directory a number', {}, { directory: 3 }, /scopes\[0\]\.directory: must be an absolute path or null/],
     ];
-    for (const [title, lease, scope, message] of cases) {
+    for (const [title, fields, scope, message] of cases) {
       it(title, () => {
         const file = path.join(dir, 'bad-snapshot.json');
-        fs.writeFileSync(file, JSON.stringify(snapshot(lease, scope)));
+        fs.writeFileSync(file, JSON.stringify(snapshot(fields, scope)));
         expectFailure(['import', file], 2, message);
         expectFailure(['import', file, '--replace'], 2, message);
       });
@@ -150,9 +135,9 @@ describe('bad files and paths', () => {
           [{ purpose: {} }, /leases\[0\]\.purpose/],
           [{ host: 'elsewhere' }, /leases\[0\]\.host: is "elsewhere", not "local"/],
         ];
-        for (const [lease, message] of bad) {
+        for (const [fields, message] of bad) {
           await assert.rejects(
-            store.transaction('write', (tx) => applySnapshot(tx, snapshot(lease) as unknown as Snapshot, true, store.host)),
+            store.transaction('write', (tx) => applySnapshot(tx, snapshot(fields) as unknown as Snapshot, true, store.host)),
             (err) => err instanceof UsageError && message.test(err.message),
           );
           const leases = await store.transaction('read', (tx) => tx.listLeases());
