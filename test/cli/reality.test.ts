@@ -15,10 +15,8 @@ import type { Conflict, FreeResult, KillReport, LeaseStatus, PortEntry, WhoResul
 import { ephemeralPortRange, isAlive, isPortFree } from '../../src/os/index.js';
 import type { Lease } from '../../src/types.js';
 import { berth, berthAsync, json, tempDir, type CliResult } from '../helpers/cli.js';
-import { startNode, stopNode, TCP_LISTENER, type Helper } from '../os/helpers.js';
+import { NOBODY_UID, startNode, stopNode, TCP_LISTENER, type Helper } from '../os/helpers.js';
 
-/** The conventional uid (and gid) of `nobody`. */
-const NOBODY_UID = 65534;
 /** Grace for kills in tests: long enough for a node child to handle SIGTERM. */
 const GRACE_MS = '2000';
 /** Every test ends within this. */

@@ -1,8 +1,39 @@
 /**
  * Test helpers: real child processes that hold sockets, started and stopped with time limits.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+/** The conventional uid (and gid) of `nobody`. */
+export const NOBODY_UID = 65534;
+
+/**
+ * Runs `expression` (with `os` bound to berth's os/ layer) in a node process as `nobody`,
+ * and returns what it printed. The checkout may sit in a directory nobody cannot enter (a
+ * mktemp -d clone is 0700), so the layer, which imports only ../types.js and ../errors.js,
+ * is copied to a world-readable temp directory first.
+ */
+export async function osLayerAsNobody(expression: string): Promise<string> {
+  const built = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-os-layer-'));
+  try {
+    fs.chmodSync(dir, 0o755);
+    fs.cpSync(path.join(built, 'os'), path.join(dir, 'os'), { recursive: true });
+    for (const file of ['types.js', 'errors.js']) fs.copyFileSync(path.join(built, file), path.join(dir, file));
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+    const url = pathToFileURL(path.join(dir, 'os', 'index.js')).href;
+    const script = `import(${JSON.stringify(url)}).then(async (os) => console.log(JSON.stringify(${expression})))`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { uid: NOBODY_UID, gid: NOBODY_UID, timeout: 10_000 });
+    return stdout;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Longest wait for a helper child to say it is ready. */
 export const CHILD_READY_TIMEOUT_MS = 10_000;

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { UsageError } from '../../src/errors.js';
 import { isAlive, killProcesses, killTree, processInfo } from '../../src/os/index.js';
-import { startNode, stopNode, type Helper } from './helpers.js';
-
-const execFileAsync = promisify(execFile);
-/** The conventional uid (and gid) of `nobody`. */
-const NOBODY_UID = 65534;
+import { osLayerAsNobody, startNode, stopNode, type Helper } from './helpers.js';
 
 /** Short grace for tests: long enough for a node child to handle SIGTERM, short enough to keep tests quick. */
 const TEST_GRACE_MS = 500;
@@ -105,12 +99,10 @@ test("another user's process: alive (EPERM), and a kill is refused with the reas
   let helper: Helper | undefined;
   try {
     helper = await startNode(SLEEPER);
-    const moduleUrl = new URL('../../src/os/index.js', import.meta.url).href;
-    const script = `import(${JSON.stringify(moduleUrl)}).then(async (os) => console.log(JSON.stringify({
+    const stdout = await osLayerAsNobody(`{
       alive: os.isAlive(${helper.pid}),
       results: await os.killProcesses([${helper.pid}], { graceMs: 100 }),
-    })))`;
-    const { stdout } = await execFileAsync(process.execPath, ['-e', script], { uid: NOBODY_UID, gid: NOBODY_UID, timeout: 10_000 });
+    }`);
     const seen = JSON.parse(stdout) as { alive: boolean; results: unknown[] };
     assert.equal(seen.alive, true);
     assert.deepEqual(seen.results, [

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { UsageError } from '../../src/errors.js';
 import type { Listener } from '../../src/types.js';
 import { isAlive, isPortFree, listListeners } from '../../src/os/index.js';
-import { startNode, stopNode, TCP_LISTENER, UDP_LISTENER, type Helper } from './helpers.js';
-
-const execFileAsync = promisify(execFile);
-/** The conventional uid (and gid) of `nobody`. */
-const NOBODY_UID = 65534;
+import { osLayerAsNobody, startNode, stopNode, TCP_LISTENER, UDP_LISTENER, type Helper } from './helpers.js';
 
 test('a child listening on 127.0.0.1 is named by pid, process name and command line', async () => {
   let helper: Helper | undefined;
@@ -113,9 +107,7 @@ test('a socket whose holder cannot be inspected is listed with pid, process and 
     helper = await startNode(TCP_LISTENER, ['127.0.0.1', '0']);
     const port = Number(helper.firstLine);
     // The same lookup, run as nobody: /proc/net is world-readable, /proc/PID/fd of a root process is not.
-    const moduleUrl = new URL('../../src/os/index.js', import.meta.url).href;
-    const script = `import(${JSON.stringify(moduleUrl)}).then(async (os) => console.log(JSON.stringify(await os.listListeners({ port: ${port} }))))`;
-    const { stdout } = await execFileAsync(process.execPath, ['-e', script], { uid: NOBODY_UID, gid: NOBODY_UID, timeout: 10_000 });
+    const stdout = await osLayerAsNobody(`await os.listListeners({ port: ${port} })`);
     const found = JSON.parse(stdout) as Listener[];
     assert.deepEqual(found, [
       { protocol: 'tcp', address: '127.0.0.1', port, pid: null, process: null, command: null, user: 'root', container: null },
