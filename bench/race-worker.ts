@@ -2,7 +2,7 @@
  * One contender in the race benchmark: waits until START_AT (epoch ms), asks its tool for
  * a port in RANGE, prints it. Usage: node race-worker.js TOOL START_AT RANGE DB NAME
  */
-import { parseRange } from '../src/core/ports.js';
+import { parseRange } from '../src/config/ports.js';
 import { openBerth } from '../src/index.js';
 
 const [tool, startAt, rangeText, db, name] = process.argv.slice(2);

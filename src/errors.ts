@@ -81,3 +81,15 @@ export class StoreError extends BerthError {
   readonly exitCode = EXIT.REFUSED;
   readonly kind = 'store';
 }
+
+/**
+ * One line for a YAML error, the same for berth.yaml and compose files:
+ * `not valid YAML at line L, column C: REASON. Fix the file and try again.` REASON is the
+ * first line of `message`. Parse with `prettyErrors: false` and a LineCounter (whose
+ * `linePos(error.pos[0])` gives `at`) so the message carries no code frame of its own;
+ * `at` is null for errors found after parsing, such as an alias with no anchor.
+ */
+export function yamlProblem(message: string, at: { readonly line: number; readonly col: number } | null): string {
+  const reason = (message.split('\n')[0] ?? '').trim().replace(/[\s.:]+$/, '');
+  return `not valid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${reason}. Fix the file and try again.`;
+}

@@ -12,49 +12,13 @@
  */
 export { openBerth, Berth, type OpenOptions, type AllocateOptions, type ListFilter } from './core/engine.js';
 export type { AllocationRequest } from './core/strategy.js';
-export type { BerthConfig, ServiceConfig, PoolConfig, StrategyName } from './core/config/types.js';
 export type { PoolStatus, SlotStatus } from './core/pools.js';
 export type { Snapshot, ImportResult } from './core/snapshot.js';
 export type { GcResult } from './core/gc.js';
 export type { Store, StoreTx } from './store/store.js';
 export { openSqliteStore, defaultDbPath } from './store/sqlite-store.js';
-export {
-  COMPOSE_FILE_NAMES,
-  ENV_FORMATS,
-  URL_HOST_VARIABLE,
-  ChildExitStatus,
-  DEFAULT_RUN_LEASE,
-  composePublishedPorts,
-  envVarName,
-  leaseVariables,
-  mergeDotenv,
-  parseEnvFormat,
-  planComposeOverride,
-  renderComposeOverride,
-  renderEnv,
-  runChild,
-  serviceHost,
-  shellQuote,
-  urlHost,
-  writeEnvFile,
-  writeEnvOutput,
-  type ChildOutcome,
-  type ComposeOverrideOptions,
-  type ComposeOverrideResult,
-  type ComposePlan,
-  type ComposePort,
-  type ComposeService,
-  type EnvFormat,
-  type EnvOptions,
-  type EnvVar,
-  type EnvWriteResult,
-  type PoolUrl,
-  type RunOptions,
-  type RunOutcome,
-  type ScopeUrl,
-  type ServicePorts,
-  type UnmatchedLease,
-} from './core/wiring/index.js';
+export * from './wiring/index.js';
+export * from './workflows/index.js';
 export {
   CONFLICT_KINDS,
   ConflictsFoundError,

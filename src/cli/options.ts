@@ -3,7 +3,7 @@
  * UsageError (exit 2) with a message that says what is allowed.
  */
 import { UsageError } from '../errors.js';
-import { STRATEGIES, type StrategyName } from '../core/config/types.js';
+import { STRATEGIES, type StrategyName } from '../types.js';
 
 /** The options every command takes, before or after the command name. */
 export interface GlobalOptions {

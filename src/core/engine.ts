@@ -9,15 +9,15 @@ import { openSqliteStore, defaultDbPath } from '../store/sqlite-store.js';
 import type { Store, StoreTx } from '../store/store.js';
 import { checkNamedPort, claim, reuse, type AllocContext, type Owner } from './allocate.js';
 import { Exclusions, type PortOracle } from './availability.js';
-import { loadConfig } from './config/load.js';
-import type { BerthConfig, PoolConfig } from './config/types.js';
+import { loadConfig } from '../config/load.js';
+import type { BerthConfig, PoolConfig } from '../types.js';
 import { collectGarbage, type GcResult } from './gc.js';
 import { osOracle } from './os-oracle.js';
 import { poolStatus, reserveSlot, type PoolStatus } from './pools.js';
 import { checkLeaseName, checkScopeName, projectDir, resolveScope } from './scope.js';
 import { applySnapshot, takeSnapshot, type ImportResult, type Snapshot } from './snapshot.js';
 import { planFor, type AllocationRequest } from './strategy.js';
-import { parsePort } from './ports.js';
+import { parsePort } from '../config/ports.js';
 import {
   ListenerIndex,
   annotateListeners,
@@ -42,13 +42,13 @@ import {
   type RealityFilter,
   type WhoResult,
 } from './reality/index.js';
-import type { ComposeOverrideOptions, ComposeOverrideResult } from './wiring/compose-build.js';
-import { writeEnvOutput, type EnvFormat, type EnvOptions, type EnvWriteResult } from './wiring/env-format.js';
-import { serviceHost, urlHost } from './wiring/hosts.js';
-import { httpUrl } from './wiring/http.js';
-import { runLeased, type RunOptions, type RunOutcome } from './wiring/run-leased.js';
-import { listPoolUrls, scopeUrls, type PoolUrl, type ScopeUrl } from './wiring/urls.js';
-import { leaseVariables, type EnvVar } from './wiring/variables.js';
+import type { ComposeOverrideOptions, ComposeOverrideResult } from '../workflows/compose-build.js';
+import { writeEnvOutput, type EnvFormat, type EnvOptions, type EnvWriteResult } from '../workflows/env-format.js';
+import { serviceHost, urlHost } from '../wiring/hosts.js';
+import { httpUrl } from '../wiring/http.js';
+import { runLeased, type RunOptions, type RunOutcome } from '../workflows/run-leased.js';
+import { listPoolUrls, scopeUrls, type PoolUrl, type ScopeUrl } from '../wiring/urls.js';
+import { leaseVariables, type EnvVar } from '../wiring/variables.js';
 
 /** How to open berth. Every field is optional; defaults follow the environment. */
 export interface OpenOptions {
@@ -437,7 +437,7 @@ export class Berth {
   async composeOverride(opts: ComposeOverrideOptions = {}): Promise<ComposeOverrideResult> {
     const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [process.cwd(), ...(this.directory ? [this.directory] : [])];
     // Loaded on demand: the YAML library costs ~30 ms of start-up that only compose work needs.
-    const { buildComposeOverride } = await import('./wiring/compose-build.js');
+    const { buildComposeOverride } = await import('../workflows/compose-build.js');
     return buildComposeOverride(this, { ...opts, dirs });
   }
 

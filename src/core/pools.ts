@@ -6,25 +6,8 @@ import { ConflictError, ExhaustedError } from '../errors.js';
 import type { Lease } from '../types.js';
 import type { StoreTx } from '../store/store.js';
 import { unavailableReason, type AllocContext, type Owner } from './allocate.js';
-import type { PoolConfig } from './config/types.js';
-
-/** How many slots a pool has, or null when it is open-ended. */
-export function slotCount(pool: PoolConfig): number | null {
-  return pool.kind === 'sets' ? pool.sets.length : pool.slots;
-}
-
-/** Role -> port of slot `k`, or null when the pool has no such slot. */
-export function slotPorts(pool: PoolConfig, k: number): Record<string, number> | null {
-  if (pool.kind === 'sets') return pool.sets[k] ?? null;
-  if (pool.slots !== null && k >= pool.slots) return null;
-  const ports: Record<string, number> = {};
-  for (const role of pool.roles) {
-    const port = pool.ports[role]! + k * pool.step;
-    if (port > 65535) return null;
-    ports[role] = port;
-  }
-  return ports;
-}
+import type { PoolConfig } from '../types.js';
+import { slotCount, slotPorts } from '../wiring/pool-slots.js';
 
 /** The slot `scope` holds in `pool`, as its leases in role order, or [] if none. */
 export async function heldSlot(tx: StoreTx, host: string, scope: string, pool: PoolConfig): Promise<Lease[]> {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { BerthConfig } from './config/types.js';
+import type { BerthConfig } from '../types.js';
 
 const SCOPE_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

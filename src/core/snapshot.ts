@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ConflictError, UsageError } from '../errors.js';
 import type { Lease, Scope } from '../types.js';
 import type { StoreTx } from '../store/store.js';
-import { isPort } from './ports.js';
+import { isPort } from '../config/ports.js';
 import { checkLeaseName, checkScopeName } from './scope.js';
 
 /** The snapshot format name and version this berth writes and reads. */

@@ -4,9 +4,9 @@
  */
 import { UsageError } from '../errors.js';
 import type { PortRange, Protocol } from '../types.js';
-import { WELL_KNOWN } from './categories.js';
-import type { BerthConfig, ServiceConfig, StrategyName } from './config/types.js';
-import { formatRange, inRange } from './ports.js';
+import { WELL_KNOWN } from '../config/categories.js';
+import type { BerthConfig, ServiceConfig, StrategyName } from '../types.js';
+import { formatRange, inRange } from '../config/ports.js';
 
 /** What a caller may say about one allocation, on top of berth.yaml. */
 export interface AllocationRequest {

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { isSeq, parseDocument, type YAMLSeq, type Scalar } from 'yaml';
 import type { Lease } from '../../src/types.js';
-import { COMPOSE_YAML_TAGS } from '../../src/core/wiring/compose-ports.js';
+import { COMPOSE_YAML_TAGS } from '../../src/wiring/compose-ports.js';
 import { BERTH_BIN, berth, berthAsync, cliEnv, json, tempDir, type CliResult } from '../helpers/cli.js';
 
 /** Upper bound for anything a test waits on; generous, never asserted. */

@@ -25,7 +25,7 @@ import {
   type LeaseStatus,
   type ParentOf,
 } from '../../src/core/reality/index.js';
-import type { ServiceConfig } from '../../src/core/config/types.js';
+import type { ServiceConfig } from '../../src/types.js';
 import type { Lease, Listener } from '../../src/types.js';
 import { lease as baseLease, service } from '../helpers/fixtures.js';
 

@@ -1,6 +1,6 @@
 /** Lease and config builders shared by the tests. */
 import type { Lease } from '../../src/types.js';
-import type { ServiceConfig, SeriesPoolConfig } from '../../src/core/config/types.js';
+import type { ServiceConfig, SeriesPoolConfig } from '../../src/types.js';
 
 export function lease(name: string, port: number, extra: Partial<Lease> = {}): Lease {
   return {

@@ -4,7 +4,7 @@
  * Prints `ok N` after each allocate call and `done` at the end; errors go to stderr.
  */
 import { openBerth } from '../../src/index.js';
-import { parseRange } from '../../src/core/ports.js';
+import { parseRange } from '../../src/config/ports.js';
 
 const [db, scope, count, perCall, range] = process.argv.slice(2);
 const berth = await openBerth({ db, scope, cwd: process.cwd(), env: {} });

@@ -4,8 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
-import { composeAllocationRequests, locateComposeFile } from '../../src/core/wiring/compose-build.js';
-import type { ComposeService } from '../../src/core/wiring/compose-ports.js';
+import { composeAllocationRequests, locateComposeFile } from '../../src/workflows/compose-build.js';
+import type { ComposeService } from '../../src/wiring/compose-ports.js';
 import { lease, service } from '../helpers/fixtures.js';
 
 function port(svc: string, containerPort: number, hostPort: number | null, protocol: 'tcp' | 'udp' = 'tcp') {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSeq, parseDocument, type Tags } from 'yaml';
 import { ConfigError } from '../../src/errors.js';
-import { composePublishedPorts, type ComposeService } from '../../src/core/wiring/compose-ports.js';
-import { planComposeOverride, renderComposeOverride, suggestedLeaseName } from '../../src/core/wiring/compose-override.js';
-import { readComposeServices } from '../../src/core/wiring/files.js';
+import { composePublishedPorts, type ComposeService } from '../../src/wiring/compose-ports.js';
+import { planComposeOverride, renderComposeOverride, suggestedLeaseName } from '../../src/wiring/compose-override.js';
+import { readComposeServices } from '../../src/workflows/files.js';
 import { lease, service } from '../helpers/fixtures.js';
 
 const BASE = `

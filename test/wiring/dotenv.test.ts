@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
-import { mergeDotenv, quoteDotenvValue, renderDotenv } from '../../src/core/wiring/dotenv.js';
+import { mergeDotenv, quoteDotenvValue, renderDotenv } from '../../src/wiring/dotenv.js';
 
 const BASE = [
   '# Local settings',

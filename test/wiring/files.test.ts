@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findComposeFile, writeEnvFile, writeFileAtomic } from '../../src/core/wiring/files.js';
+import { findComposeFile, writeEnvFile, writeFileAtomic } from '../../src/workflows/files.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'berth-files-'));

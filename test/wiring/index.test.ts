@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import * as wiring from '../../src/core/wiring/index.js';
+import * as wiring from '../../src/wiring/index.js';
 import { lease, service } from '../helpers/fixtures.js';
 
 test('every renderer gives the same variables from the same leases', () => {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isSeq, parseDocument } from 'yaml';
-import { COMPOSE_YAML_TAGS } from '../../src/core/wiring/compose-ports.js';
+import { COMPOSE_YAML_TAGS } from '../../src/wiring/compose-ports.js';
 
 type Lib = typeof import('../../src/index.js');
 

@@ -4,11 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
-import { ENV_FORMATS, parseEnvFormat, renderEnv, writeEnvOutput } from '../../src/core/wiring/env-format.js';
-import { serviceHost, serviceHostVariable, urlHost } from '../../src/core/wiring/hosts.js';
-import { listPoolUrls } from '../../src/core/wiring/urls.js';
-import { leaseVariables } from '../../src/core/wiring/variables.js';
-import type { SetsPoolConfig } from '../../src/core/config/types.js';
+import { ENV_FORMATS, parseEnvFormat, renderEnv, writeEnvOutput } from '../../src/workflows/env-format.js';
+import { serviceHost, serviceHostVariable, urlHost } from '../../src/wiring/hosts.js';
+import { listPoolUrls } from '../../src/wiring/urls.js';
+import { leaseVariables } from '../../src/wiring/variables.js';
+import type { SetsPoolConfig } from '../../src/types.js';
 import { lease, seriesPool } from '../helpers/fixtures.js';
 
 test('parseEnvFormat accepts the four formats and names them when refusing', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Listener } from '../../src/types.js';
-import { watchChildPorts, type PortWatchSources } from '../../src/core/wiring/port-watch.js';
+import { watchChildPorts, type PortWatchSources } from '../../src/workflows/port-watch.js';
 import { lease } from '../helpers/fixtures.js';
 
 const WAIT_LIMIT_MS = 10_000;

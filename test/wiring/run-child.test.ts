@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../src/errors.js';
-import { runChild } from '../../src/core/wiring/run-child.js';
+import { runChild } from '../../src/workflows/run-child.js';
 
 /** Upper bound for anything a test waits on; generous, never asserted. */
 const WAIT_LIMIT_MS = 20_000;

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
-import { renderShell, shellQuote } from '../../src/core/wiring/shell.js';
-import { renderComposeEnvFile, COMPOSE_ENV_HEADER } from '../../src/core/wiring/compose-env.js';
-import { envObject, renderJson } from '../../src/core/wiring/json.js';
+import { renderShell, shellQuote } from '../../src/wiring/shell.js';
+import { renderComposeEnvFile, COMPOSE_ENV_HEADER } from '../../src/wiring/compose-env.js';
+import { envObject, renderJson } from '../../src/wiring/json.js';
 
 const HOSTILE = [
   'plain',

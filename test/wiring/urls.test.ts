@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.js';
-import { expandUrlTemplate, poolUrls, scopeUrls } from '../../src/core/wiring/urls.js';
+import { expandUrlTemplate, poolUrls, scopeUrls } from '../../src/wiring/urls.js';
 import { lease, seriesPool, service } from '../helpers/fixtures.js';
 
 test('expandUrlTemplate fills ${role} placeholders', () => {

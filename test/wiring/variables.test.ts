@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../src/errors.js';
-import { envVarName, isValidEnvName } from '../../src/core/wiring/env-name.js';
-import { speaksHttp } from '../../src/core/wiring/http.js';
-import { leaseVariables } from '../../src/core/wiring/variables.js';
+import { envVarName, isValidEnvName } from '../../src/wiring/env-name.js';
+import { speaksHttp } from '../../src/wiring/http.js';
+import { leaseVariables } from '../../src/wiring/variables.js';
 import { lease, service } from '../helpers/fixtures.js';
 
 test('envVarName makes upper snake case names', () => {

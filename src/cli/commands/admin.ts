@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
 import type { GcResult } from '../../core/gc.js';
 import { checkSnapshotHost, parseSnapshot } from '../../core/snapshot.js';
-import { writeError } from '../../core/wiring/files.js';
+import { writeError } from '../../workflows/files.js';
 import { withBerth } from '../context.js';
 import { emit, leaseTable, writeOut } from '../render.js';
 

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { parsePort, parseProtocol, parseRange } from '../../core/ports.js';
+import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
 import type { AllocationRequest } from '../../core/strategy.js';
 import { withBerth } from '../context.js';
 import { parseCount, parseStrategy } from '../options.js';

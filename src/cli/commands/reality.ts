@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { NotFoundError } from '../../errors.js';
-import { parsePort, parseProtocol, parseRange } from '../../core/ports.js';
+import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
 import {
   ConflictsFoundError,
   KillIncompleteError,

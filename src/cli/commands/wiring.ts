@@ -4,10 +4,10 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import type { ComposeOverrideResult } from '../../core/wiring/compose-build.js';
-import { parseEnvFormat, renderEnv, type EnvWriteResult } from '../../core/wiring/env-format.js';
-import { envObject } from '../../core/wiring/json.js';
-import { ChildExitStatus } from '../../core/wiring/run-leased.js';
+import type { ComposeOverrideResult } from '../../workflows/compose-build.js';
+import { parseEnvFormat, renderEnv, type EnvWriteResult } from '../../workflows/env-format.js';
+import { envObject } from '../../wiring/json.js';
+import { ChildExitStatus } from '../../workflows/run-leased.js';
 import { withBerth } from '../context.js';
 import { emit, note, writeOut } from '../render.js';
 

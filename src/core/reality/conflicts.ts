@@ -3,7 +3,7 @@
  * a person can act on. Pure: listeners, leases and liveness come in as data.
  */
 import type { Lease, Protocol } from '../../types.js';
-import type { ServiceConfig } from '../config/types.js';
+import type { ServiceConfig } from '../../types.js';
 import { describeExpectation, describeHolder, holderMatches, type ParentOf } from './expect.js';
 import type { ListenerIndex } from './status.js';
 import { CONFLICT_KINDS, type Conflict, type LeaseStatus } from './types.js';

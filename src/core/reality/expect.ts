@@ -3,7 +3,7 @@
  * process tree comes in as a function.
  */
 import type { Lease, Listener } from '../../types.js';
-import type { ServiceConfig } from '../config/types.js';
+import type { ServiceConfig } from '../../types.js';
 import type { Expectation } from './types.js';
 
 /** pid -> parent pid, or null when the pid is gone or hidden. */

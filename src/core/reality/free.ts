@@ -5,7 +5,7 @@
 import { ExhaustedError, UsageError } from '../../errors.js';
 import { MAX_PORT, type PortRange, type Protocol } from '../../types.js';
 import { candidatePorts, unavailableReason, type AllocContext } from '../allocate.js';
-import { formatRange, parsePort } from '../ports.js';
+import { formatRange, parsePort } from '../../config/ports.js';
 import type { FreeOptions, FreeResult } from './types.js';
 
 /** What to look for. */

@@ -5,7 +5,7 @@
 import { constants } from 'node:os';
 import { UsageError } from '../../errors.js';
 import type { Listener } from '../../types.js';
-import { parsePort } from '../ports.js';
+import { parsePort } from '../../config/ports.js';
 import { printable } from './expect.js';
 import type { Refusal } from './types.js';
 

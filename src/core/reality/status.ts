@@ -3,7 +3,7 @@
  * someone else. Pure.
  */
 import type { Lease, Listener, Protocol } from '../../types.js';
-import type { BerthConfig, ServiceConfig } from '../config/types.js';
+import type { BerthConfig, ServiceConfig } from '../../types.js';
 import { expectationOf, holderMatches, type ParentOf } from './expect.js';
 import type { LeaseRef, LeaseStatus, PortEntry } from './types.js';
 

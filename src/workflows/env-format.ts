@@ -4,13 +4,13 @@
  * and is replaced whole. Both are written atomically.
  */
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../../errors.js';
-import { renderComposeEnvFile } from './compose-env.js';
-import { renderDotenv, type NamedValue } from './dotenv.js';
+import { UsageError } from '../errors.js';
+import { renderComposeEnvFile } from '../wiring/compose-env.js';
+import { renderDotenv, type NamedValue } from '../wiring/dotenv.js';
 import { writeEnvFile, writeError, writeFileAtomic } from './files.js';
-import { renderJson } from './json.js';
-import { renderShell } from './shell.js';
-import type { EnvVar } from './variables.js';
+import { renderJson } from '../wiring/json.js';
+import { renderShell } from '../wiring/shell.js';
+import type { EnvVar } from '../wiring/variables.js';
 
 /** An output format of `berth env`. */
 export type EnvFormat = 'dotenv' | 'shell' | 'compose' | 'json';

@@ -2,7 +2,7 @@
  * Which host name goes into URLs: the one rule for `<NAME>_URL`, `berth urls` and
  * `berth.url(name)`, so a URL printed by the CLI and one built by the library agree.
  */
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 import { envVarName } from './env-name.js';
 import { DEFAULT_URL_HOST } from './variables.js';
 

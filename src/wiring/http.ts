@@ -2,8 +2,8 @@
  * Which services speak HTTP, and how their base URL is written. Shared by the `<NAME>_URL`
  * variables and the URL lists so both always agree.
  */
-import type { Lease } from '../../types.js';
-import type { ServiceConfig } from '../config/types.js';
+import type { Lease } from '../types.js';
+import type { ServiceConfig } from '../types.js';
 
 /** Name words that mean "this serves HTTP". */
 export const HTTP_NAME_WORDS: ReadonlySet<string> = new Set([

@@ -3,9 +3,9 @@
  * the pure matching of leases to compose services that decides it.
  */
 import { Document, Scalar, YAMLMap, YAMLSeq } from 'yaml';
-import { MAX_PORT, type Lease, type Protocol } from '../../types.js';
-import { UsageError } from '../../errors.js';
-import type { ServiceConfig } from '../config/types.js';
+import { MAX_PORT, type Lease, type Protocol } from '../types.js';
+import { UsageError } from '../errors.js';
+import type { ServiceConfig } from '../types.js';
 import type { ComposePort, ComposeService } from './compose-ports.js';
 import { serviceFor } from './http.js';
 

@@ -2,7 +2,7 @@
  * Shell exports: `export NAME='value'` lines that are safe to `eval "$(berth env --shell)"`
  * or `source` in bash, zsh, dash and any POSIX sh.
  */
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 import { assertEnvName } from './env-name.js';
 import type { NamedValue } from './dotenv.js';
 

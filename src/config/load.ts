@@ -4,9 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../errors.js';
-import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from '../categories.js';
-import type { BerthConfig } from './types.js';
+import { ConfigError, yamlProblem } from '../errors.js';
+import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from './categories.js';
+import type { BerthConfig } from '../types.js';
 import { normaliseConfig } from './normalise.js';
 
 /** File names berth looks for, in order, in each directory walking upward. */
@@ -63,16 +63,4 @@ export async function parseConfigText(text: string, file: string): Promise<Berth
     throw new ConfigError(file, '', yamlProblem((err as Error).message, null));
   }
   return normaliseConfig(raw ?? {}, file);
-}
-
-/**
- * One line for a YAML error, the same for berth.yaml and compose files:
- * `not valid YAML at line L, column C: REASON. Fix the file and try again.` REASON is the
- * first line of `message`. Parse with `prettyErrors: false` and a LineCounter (whose
- * `linePos(error.pos[0])` gives `at`) so the message carries no code frame of its own;
- * `at` is null for errors found after parsing, such as an alias with no anchor.
- */
-export function yamlProblem(message: string, at: { readonly line: number; readonly col: number } | null): string {
-  const reason = (message.split('\n')[0] ?? '').trim().replace(/[\s.:]+$/, '');
-  return `not valid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${reason}. Fix the file and try again.`;
 }

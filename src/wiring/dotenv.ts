@@ -2,7 +2,7 @@
  * `.env` files: rendering `KEY=value` lines, and merging berth's keys into a file people
  * also edit by hand without disturbing anything else in it.
  */
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 import { assertEnvName } from './env-name.js';
 import type { EnvVar } from './variables.js';
 

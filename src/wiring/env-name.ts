@@ -2,7 +2,7 @@
  * Environment variable names: how a service or role name becomes one, and which names are
  * safe to hand to a shell.
  */
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 
 /**
  * A name every POSIX shell accepts in `export NAME=...` and every dotenv reader accepts:

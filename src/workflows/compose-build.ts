@@ -5,19 +5,19 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Lease } from '../../types.js';
-import { UsageError } from '../../errors.js';
-import type { ServiceConfig } from '../config/types.js';
-import type { AllocationRequest } from '../strategy.js';
+import type { Lease } from '../types.js';
+import { UsageError } from '../errors.js';
+import type { ServiceConfig } from '../types.js';
+import type { AllocationRequest } from '../core/strategy.js';
 import { COMPOSE_FILE_NAMES, findComposeFile, readComposeServices, writeFileAtomic } from './files.js';
-import type { ComposePort, ComposeService } from './compose-ports.js';
+import type { ComposePort, ComposeService } from '../wiring/compose-ports.js';
 import {
   planComposeOverride,
   renderComposeOverride,
   suggestedLeaseName,
   type ServicePorts,
   type UnmatchedLease,
-} from './compose-override.js';
+} from '../wiring/compose-override.js';
 
 /** Options of `berth.composeOverride()`. */
 export interface ComposeOverrideOptions {

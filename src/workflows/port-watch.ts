@@ -3,8 +3,8 @@
  * is not its lease, and is its lease port held by someone else? Best effort: a few polls
  * in the first seconds, in the background, never delaying or failing the child.
  */
-import type { Lease, Listener } from '../../types.js';
-import { listListeners, processInfo } from '../../os/index.js';
+import type { Lease, Listener } from '../types.js';
+import { listListeners, processInfo } from '../os/index.js';
 
 /**
  * When the check looks, in ms after the child starts (each delay counts from the end of

@@ -4,16 +4,16 @@
  * release them when it ends, however it ends.
  */
 import { basename } from 'node:path';
-import type { Lease } from '../../types.js';
-import { BerthError, type ExitCode } from '../../errors.js';
-import type { ServiceConfig } from '../config/types.js';
-import type { AllocationRequest } from '../strategy.js';
-import type { AllocateOptions } from '../engine.js';
+import type { Lease } from '../types.js';
+import { BerthError, type ExitCode } from '../errors.js';
+import type { ServiceConfig } from '../types.js';
+import type { AllocationRequest } from '../core/strategy.js';
+import type { AllocateOptions } from '../core/engine.js';
 import type { EnvOptions } from './env-format.js';
-import { envObject } from './json.js';
+import { envObject } from '../wiring/json.js';
 import { watchChildPorts, type PortWatchSources } from './port-watch.js';
 import { runChild, type ChildOutcome } from './run-child.js';
-import type { EnvVar } from './variables.js';
+import type { EnvVar } from '../wiring/variables.js';
 
 /** The lease `berth run` uses when neither the command line nor berth.yaml names one. */
 export const DEFAULT_RUN_LEASE = 'app';

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { chown, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BerthError, RefusedError, UsageError } from '../../errors.js';
-import { mergeDotenv, type NamedValue } from './dotenv.js';
-import type { ComposeService } from './compose-ports.js';
+import { BerthError, RefusedError, UsageError } from '../errors.js';
+import { mergeDotenv, type NamedValue } from '../wiring/dotenv.js';
+import type { ComposeService } from '../wiring/compose-ports.js';
 
 /** Mode of a new file before the umask, as fs.writeFile uses. */
 export const NEW_FILE_MODE = 0o666;
@@ -146,7 +146,7 @@ export async function findComposeFile(dir: string): Promise<string | null> {
 /** Reads a compose file and returns its services' published ports (composePublishedPorts). */
 export async function readComposeServices(file: string): Promise<ComposeService[]> {
   // Loaded here, not at the top: the YAML parser costs ~30 ms of start-up that only compose work needs.
-  const { composePublishedPorts } = await import('./compose-ports.js');
+  const { composePublishedPorts } = await import('../wiring/compose-ports.js');
   return composePublishedPorts(await readFile(file, 'utf8'), file);
 }
 

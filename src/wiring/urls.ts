@@ -2,10 +2,10 @@
  * URLs: pool URL templates (`http://localhost:${admin}/callback`) expanded per slot, for
  * OAuth callback lists, and the base URLs of a scope's HTTP services.
  */
-import type { Lease } from '../../types.js';
-import { UsageError } from '../../errors.js';
-import type { PoolConfig, ServiceConfig } from '../config/types.js';
-import { slotCount, slotPorts } from '../pools.js';
+import type { Lease } from '../types.js';
+import { UsageError } from '../errors.js';
+import type { PoolConfig, ServiceConfig } from '../types.js';
+import { slotCount, slotPorts } from './pool-slots.js';
 import { httpUrl, leaseSpeaksHttp, serviceFor } from './http.js';
 import { DEFAULT_URL_HOST } from './variables.js';
 

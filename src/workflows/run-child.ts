@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { constants } from 'node:os';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 
 /** Signals this process passes on to the child while it runs. */
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -4,9 +4,8 @@
  */
 import { isIP } from 'node:net';
 import { LineCounter, parseDocument, type Tags } from 'yaml';
-import { MAX_PORT, type Protocol } from '../../types.js';
-import { ConfigError } from '../../errors.js';
-import { yamlProblem } from '../config/load.js';
+import { MAX_PORT, type Protocol } from '../types.js';
+import { ConfigError, yamlProblem } from '../errors.js';
 
 /** One published port of one compose service. */
 export interface ComposePort {

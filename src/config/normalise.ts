@@ -3,11 +3,11 @@
  * Every error is a ConfigError naming the file, the key path and what is allowed.
  */
 import path from 'node:path';
-import { ConfigError } from '../../errors.js';
-import { MAX_PORT, type PortRange, type Protocol } from '../../types.js';
-import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from '../categories.js';
-import { isPort } from '../ports.js';
-import { STRATEGIES, type BerthConfig, type PoolConfig, type SeriesPoolConfig, type ServiceConfig, type SetsPoolConfig, type StrategyName } from './types.js';
+import { ConfigError } from '../errors.js';
+import { MAX_PORT, type PortRange, type Protocol } from '../types.js';
+import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from './categories.js';
+import { isPort } from './ports.js';
+import { STRATEGIES, type BerthConfig, type PoolConfig, type SeriesPoolConfig, type ServiceConfig, type SetsPoolConfig, type StrategyName } from '../types.js';
 
 const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools'];
 const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http'];

@@ -1,7 +1,7 @@
 /**
  * JSON output of the variables: `{ "NAME": "value" }`, for tools and `--json`.
  */
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 import type { NamedValue } from './dotenv.js';
 
 /**
