@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import fkill from 'fkill';
-import { openBerth, type Berth } from '../src/core/engine.js';
+import { openBerth, type Berth } from '../src/index.js';
 import { ephemeralPortRange, isPortFree } from '../src/os/index.js';
 import { fmt, mdTable, median, type BenchSection } from './stats.js';
 

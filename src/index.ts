@@ -1,5 +1,5 @@
 /**
- * berth as a library. `openBerth()` gives the same engine the CLI uses.
+ * berth as a library. `openBerth()` gives the same engine the CLI uses, bound to a scope.
  *
  * ```ts
  * import { openBerth } from 'berth';
@@ -7,42 +7,23 @@
  * const [web] = await berth.allocate([{ name: 'web' }]);
  * console.log(web.port);
  * console.log(await berth.url('web')); // http://localhost:PORT (WEB_HOST / BERTH_HOST set the host)
+ * console.log(await berth.history({ port: web.port })); // who allocated, moved, released it
  * await berth.close();
  * ```
+ *
+ * `berth.engine` is the engine contract itself (src/engine/): every call takes a scope
+ * context, so one engine serves many scopes.
  */
-export { openBerth, Berth, type OpenOptions, type AllocateOptions, type ListFilter } from './core/engine.js';
-export type { AllocationRequest } from './core/strategy.js';
-export type { PoolStatus, SlotStatus } from './core/pools.js';
-export type { Snapshot, ImportResult } from './core/snapshot.js';
-export type { GcResult } from './core/gc.js';
+export { openBerth, openEngine, contextOf, portSourcesOf, type OpenOptions } from './open.js';
+export { LocalEngine, type LocalEngineOptions } from './core/local-engine.js';
+export type * from './engine/index.js';
+export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, CONFLICT_KINDS } from './engine/index.js';
 export type { Store, StoreTx } from './store/store.js';
 export { openSqliteStore, defaultDbPath } from './store/sqlite-store.js';
+export { localMachine, type Machine } from './os/machine.js';
 export * from './wiring/index.js';
 export * from './workflows/index.js';
-export {
-  CONFLICT_KINDS,
-  ConflictsFoundError,
-  KillIncompleteError,
-  findConflicts,
-  killRefusals,
-  parseKillTarget,
-  parseSignal,
-  type Conflict,
-  type ConflictKind,
-  type Expectation,
-  type FreeOptions,
-  type FreeResult,
-  type KillReport,
-  type KilledProcess,
-  type LeaseRef,
-  type LeaseState,
-  type LeaseStatus,
-  type PortEntry,
-  type PortKillOptions,
-  type RealityFilter,
-  type Refusal,
-  type RefusalKind,
-  type WhoResult,
-} from './core/reality/index.js';
+export { findConflicts, killRefusals, parseKillTarget } from './core/reality/index.js';
+export { parseSignal } from './config/signals.js';
 export * from './errors.js';
 export * from './types.js';

@@ -183,3 +183,38 @@ export interface RegistryEvent {
   readonly ownerPid: number | null;
   readonly actor: Actor;
 }
+
+/** One variable, and the lease it came from. */
+export interface EnvVar {
+  readonly name: string;
+  readonly value: string;
+  readonly lease: Lease;
+}
+
+/** One URL of a scope. */
+export interface ScopeUrl {
+  /** The service name, or the pool name for a pool's URL template. */
+  readonly name: string;
+  readonly url: string;
+  /** Pool and slot of a pool URL; null for a service URL. */
+  readonly pool: string | null;
+  readonly slot: number | null;
+}
+
+/** One URL of a pool slot, as `berth urls --pool P` lists it. */
+export interface PoolUrl {
+  readonly pool: string;
+  readonly slot: number;
+  readonly url: string;
+  /** The scope holding the slot, or null when it is free. */
+  readonly heldBy: string | null;
+}
+
+/**
+ * Who should hold a lease's port: the lease's pid or one of its descendants (ephemeral
+ * leases), a process name (`process:` of the service in berth.yaml), or anyone.
+ */
+export type Expectation =
+  | { readonly kind: 'pid'; readonly pid: number }
+  | { readonly kind: 'process'; readonly name: string }
+  | { readonly kind: 'any' };

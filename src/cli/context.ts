@@ -1,9 +1,11 @@
 /**
- * What every command action needs: the global options and an open engine, closed again
- * when the action ends.
+ * What every command action needs: the global options, the scope context they describe,
+ * and an open engine, closed again when the action ends.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
-import { openBerth, type Berth } from '../core/engine.js';
+import type { Engine, ScopeContext } from '../engine/index.js';
+import { engineFor } from './open-engine.js';
 import type { GlobalOptions } from './options.js';
 
 /** The global options as commander parsed them, wherever they stood on the line. */
@@ -11,13 +13,34 @@ export function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
+/**
+ * The scope context of a command: --scope (else BERTH_SCOPE; an empty BERTH_SCOPE counts as
+ * unset, an empty --scope is refused by the engine), this directory, --config (else BERTH_CONFIG).
+ */
+export function scopeContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): ScopeContext {
+  return {
+    scope: opts.scope ?? (env.BERTH_SCOPE || undefined),
+    dir: path.resolve(process.cwd()),
+    config: opts.config ?? (env.BERTH_CONFIG || undefined),
+  };
+}
+
+/** What an action gets. */
+export interface Invocation {
+  readonly engine: Engine;
+  readonly ctx: ScopeContext;
+  readonly opts: GlobalOptions;
+  /** --json was given. */
+  readonly json: boolean;
+}
+
 /** Opens the engine for the command's global options, runs `fn`, and closes it. */
-export async function withBerth<T>(cmd: Command, fn: (berth: Berth, opts: GlobalOptions) => Promise<T>): Promise<T> {
+export async function withEngine<T>(cmd: Command, fn: (run: Invocation) => Promise<T>): Promise<T> {
   const opts = globals(cmd);
-  const berth = await openBerth({ db: opts.db, config: opts.config, scope: opts.scope });
+  const engine = engineFor(opts);
   try {
-    return await fn(berth, opts);
+    return await fn({ engine, ctx: scopeContext(opts), opts, json: opts.json === true });
   } finally {
-    await berth.close();
+    await engine.close();
   }
 }

@@ -5,10 +5,12 @@
 import { Command, CommanderError } from 'commander';
 import { BerthError, EXIT } from '../errors.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerHistoryCommand } from './commands/history.js';
 import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerRealityCommands } from './commands/reality.js';
 import { registerWiringCommands } from './commands/wiring.js';
+import { wantsJson } from './options.js';
 import { writeErr, writeOut } from './render.js';
 
 /** Builds the command tree. Exported so tests and docs can inspect it. */
@@ -26,6 +28,7 @@ export function buildProgram(): Command {
   registerLeaseCommands(program);
   registerPoolCommands(program);
   registerAdminCommands(program);
+  registerHistoryCommand(program);
   registerWiringCommands(program);
   registerRealityCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
@@ -47,7 +50,7 @@ function report(err: unknown, json: boolean): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
+  const json = wantsJson(argv);
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return EXIT.OK;

@@ -24,3 +24,12 @@ export function parseStrategy(value: string): StrategyName {
   if (!STRATEGIES.includes(value as StrategyName)) throw new UsageError(`unknown strategy '${value}'. Use one of: ${STRATEGIES.join(', ')}.`);
   return value as StrategyName;
 }
+
+/**
+ * Whether berth's own output is JSON: `--json` among berth's words, not in the command
+ * `berth run ... -- CMD --json` runs (everything after the first `--` is the child's).
+ */
+export function wantsJson(argv: readonly string[]): boolean {
+  const dash = argv.indexOf('--');
+  return (dash < 0 ? argv : argv.slice(0, dash)).includes('--json');
+}

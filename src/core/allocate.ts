@@ -6,7 +6,8 @@
 import { ConflictError, ExhaustedError, RefusedError } from '../errors.js';
 import type { Lease, PortRange, Protocol } from '../types.js';
 import type { StoreTx } from '../store/store.js';
-import type { Exclusions, PortOracle, Unavailable } from './availability.js';
+import type { Machine } from '../os/machine.js';
+import type { Exclusions, Unavailable } from './availability.js';
 import { describePlan, type Plan } from './strategy.js';
 
 /** Everything one allocation transaction needs. */
@@ -14,7 +15,7 @@ export interface AllocContext {
   readonly tx: StoreTx;
   readonly host: string;
   readonly scope: string;
-  readonly oracle: PortOracle;
+  readonly machine: Machine;
   readonly exclusions: Exclusions;
 }
 
@@ -29,7 +30,7 @@ export async function unavailableReason(ctx: AllocContext, port: number, protoco
   if (await ctx.tx.leaseAt(ctx.host, protocol, port)) return 'leased';
   const excluded = ctx.exclusions.reason(port, explicitRange);
   if (excluded) return excluded;
-  return (await ctx.oracle.isFree(port, protocol)) ? null : 'in-use';
+  return (await ctx.machine.isPortFree(port, protocol)) ? null : 'in-use';
 }
 
 /** Claims a port for `name` following `plan`; throws when the plan has no free port. */
@@ -74,7 +75,7 @@ export async function checkNamedPort(ctx: AllocContext, port: number, protocol: 
   if (ctx.exclusions.isReserved(port)) {
     throw new RefusedError(`port ${port} for ${forWhom} is reserved in berth.yaml (reserved:). Choose another port, or pass --force to use it anyway.`, { port });
   }
-  if (!(await ctx.oracle.isFree(port, protocol))) {
+  if (!(await ctx.machine.isPortFree(port, protocol))) {
     throw new RefusedError(
       `port ${port} for ${forWhom} is in use by another process. See who holds it with \`berth who ${port}\`, ` +
         'stop it, or pass --force to lease the port anyway.',
@@ -98,7 +99,7 @@ export async function reuse(ctx: AllocContext, existing: Lease, plan: Plan, owne
     );
   }
   if (!existing.ephemeral || existing.pid === owner.pid) return existing;
-  const ownerAlive = existing.pid !== null && ctx.oracle.isAlive(existing.pid);
+  const ownerAlive = existing.pid !== null && ctx.machine.isAlive(existing.pid);
   if (ownerAlive) {
     if (!owner.ephemeral) return existing; // a sticky get reads the lease; its live owner keeps it
     throw new ConflictError(

@@ -1,19 +1,9 @@
 /**
- * Whether a port may be handed out: the one place that combines the registry, berth.yaml
- * and the OS. The allocator and pools both ask here.
+ * Static exclusions: ports berth.yaml reserves, browser-unsafe ports and the kernel's
+ * ephemeral range. The allocator adds the registry and the OS (allocate.ts).
  */
-import type { PortRange, Protocol } from '../types.js';
+import type { PortRange } from '../types.js';
 import { isBrowserUnsafe } from './unsafe-ports.js';
-
-/** The OS side of availability; os/ provides the real one, tests may pass their own. */
-export interface PortOracle {
-  /** True when nothing on the machine holds the port (bind probe, v4 and v6). */
-  isFree(port: number, protocol: Protocol): Promise<boolean>;
-  /** The kernel's ephemeral (outgoing connection) range, or null where unknown. */
-  ephemeralRange(): PortRange | null;
-  /** Whether a pid names a live process (owners of ephemeral leases). */
-  isAlive(pid: number): boolean;
-}
 
 /** Why a port cannot be handed out, or null when it can. */
 export type Unavailable = 'leased' | 'reserved' | 'ephemeral' | 'browser-unsafe' | 'in-use';

@@ -6,15 +6,8 @@ import { lstatSync, statSync as fsStatSync } from 'node:fs';
 import path from 'node:path';
 import type { Lease } from '../types.js';
 import type { StoreTx } from '../store/store.js';
+import type { GcResult } from '../engine/index.js';
 
-/** What gc reclaimed (or would reclaim, with dry-run). */
-export interface GcResult {
-  readonly dryRun: boolean;
-  /** Ephemeral leases whose owner pid is no longer alive. */
-  readonly deadLeases: readonly Lease[];
-  /** Scopes whose directory no longer exists, with the leases they held. */
-  readonly goneScopes: readonly { readonly scope: string; readonly directory: string; readonly leases: readonly Lease[] }[];
-}
 
 /**
  * Whether `directory` is certainly gone, so its scope may be collected. Only when stat

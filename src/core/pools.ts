@@ -8,6 +8,7 @@ import type { StoreTx } from '../store/store.js';
 import { unavailableReason, type AllocContext, type Owner } from './allocate.js';
 import type { PoolConfig } from '../types.js';
 import { slotCount, slotPorts } from '../wiring/pool-slots.js';
+import type { PoolStatus, SlotStatus } from '../engine/index.js';
 
 /** The slot `scope` holds in `pool`, as its leases in role order, or [] if none. */
 export async function heldSlot(tx: StoreTx, host: string, scope: string, pool: PoolConfig): Promise<Lease[]> {
@@ -100,25 +101,7 @@ async function poolFull(tx: StoreTx, host: string, pool: PoolConfig): Promise<Ex
   );
 }
 
-/** One slot as `berth pools` shows it. */
-export interface SlotStatus {
-  readonly slot: number;
-  readonly ports: Readonly<Record<string, number>>;
-  readonly scope: string | null;
-}
 
-/** One pool as `berth pools` shows it. */
-export interface PoolStatus {
-  readonly name: string;
-  readonly kind: PoolConfig['kind'];
-  readonly roles: readonly string[];
-  /** null for an open-ended pool. */
-  readonly slots: number | null;
-  readonly used: number;
-  readonly free: number | null;
-  /** Every held slot, and for bounded pools every free one too. */
-  readonly detail: readonly SlotStatus[];
-}
 
 /** Slots used and free, and which scope holds each. */
 export async function poolStatus(tx: StoreTx, host: string, pool: PoolConfig): Promise<PoolStatus> {

@@ -9,36 +9,19 @@ import type { Lease, Scope } from '../types.js';
 import type { StoreTx } from '../store/store.js';
 import { isPort } from '../config/ports.js';
 import { checkLeaseName, checkScopeName } from './scope.js';
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type ImportResult, type Snapshot } from '../engine/index.js';
 
-/** The snapshot format name and version this berth writes and reads. */
-export const SNAPSHOT_FORMAT = 'berth-snapshot';
-export const SNAPSHOT_VERSION = 1;
 
-/** A whole registry as JSON. */
-export interface Snapshot {
-  readonly format: typeof SNAPSHOT_FORMAT;
-  readonly version: number;
-  readonly exportedAt: string;
-  readonly scopes: readonly Scope[];
-  readonly leases: readonly Lease[];
-}
 
-/** What an import did. */
-export interface ImportResult {
-  readonly imported: number;
-  /** Rows already present, identical. */
-  readonly unchanged: number;
-  readonly replaced: boolean;
-}
-
-/** Reads every scope and lease. */
-export async function takeSnapshot(tx: StoreTx): Promise<Snapshot> {
+/** Reads every scope and lease of `host`, or of one scope of it. */
+export async function takeSnapshot(tx: StoreTx, host: string, scope?: string): Promise<Snapshot> {
+  const scopes = await tx.listScopes(host);
   return {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     exportedAt: new Date().toISOString(),
-    scopes: await tx.listScopes(),
-    leases: await tx.listLeases(),
+    scopes: scope === undefined ? scopes : scopes.filter((s) => s.name === scope),
+    leases: await tx.listLeases({ host, scope }),
   };
 }
 
@@ -175,14 +158,15 @@ const portKey = (l: Pick<Lease, 'host' | 'protocol' | 'port'>) => `${l.host}\u00
 
 /**
  * Applies a snapshot inside the caller's write transaction: all rows or none. The snapshot
- * is checked again (library callers may skip parseSnapshot), and, when `host` is given,
- * every row must be on it (see checkSnapshotHost); both before anything is written.
+ * is checked again (library callers may skip parseSnapshot), and every row must be on
+ * `host` (see checkSnapshotHost); both before anything is written. `replace` forgets
+ * `host`'s rows first, never another machine's.
  */
-export async function applySnapshot(tx: StoreTx, snap: Snapshot, replace: boolean, host?: string): Promise<ImportResult> {
+export async function applySnapshot(tx: StoreTx, snap: Snapshot, replace: boolean, host: string): Promise<ImportResult> {
   parseSnapshot(snap, 'the snapshot');
-  if (host !== undefined) checkSnapshotHost(snap, host);
-  if (replace) await tx.reset();
-  const existing = await tx.listLeases();
+  checkSnapshotHost(snap, host);
+  if (replace) await tx.reset(host);
+  const existing = await tx.listLeases({ host });
   const byName = new Map(existing.map((l) => [key(l), l]));
   const byPort = new Map(existing.map((l) => [portKey(l), l]));
   const conflicts: string[] = [];

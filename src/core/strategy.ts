@@ -7,19 +7,8 @@ import type { PortRange, Protocol } from '../types.js';
 import { WELL_KNOWN } from '../config/categories.js';
 import type { BerthConfig, ServiceConfig, StrategyName } from '../types.js';
 import { formatRange, inRange } from '../config/ports.js';
+import type { AllocationRequest } from '../engine/index.js';
 
-/** What a caller may say about one allocation, on top of berth.yaml. */
-export interface AllocationRequest {
-  readonly name: string;
-  readonly strategy?: StrategyName;
-  /** Fixed port (`--port`, or `port:` in berth.yaml). */
-  readonly port?: number;
-  readonly prefer?: number;
-  readonly range?: PortRange;
-  readonly category?: string;
-  readonly protocol?: Protocol;
-  readonly purpose?: string;
-}
 
 /** How to find a port: try `first` (if any), then walk each segment upward. */
 export interface Plan {

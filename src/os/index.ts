@@ -13,3 +13,4 @@ export { killProcesses, killTree, DEFAULT_GRACE_MS, SIGKILL_WAIT_MS } from './ki
 export { parseProcNet, decodeProcAddress, formatIpv6, isListening, type ProcNetSocket } from './parse-proc-net.js';
 export { parseLsof } from './parse-lsof.js';
 export { parseContainersJson } from './parse-docker.js';
+export { localMachine, type Machine } from './machine.js';

@@ -4,8 +4,12 @@
  * (test/store/conformance.ts). Uniqueness per (host, protocol, port) and per
  * (host, scope, name) is enforced by the backend itself, so two processes can never both
  * win a port even if the engine's checks were skipped.
+ *
+ * History: every change to a lease row (insert, update, delete, and each lease a
+ * deleteScope or reset removes) records one RegistryEvent in the same transaction, with
+ * the write's intent (action and actor). No write can skip its event.
  */
-import type { Lease, NewLease, Protocol, Scope } from '../types.js';
+import type { Actor, EventAction, Lease, NewLease, PoolConfig, Protocol, RegistryEvent, Scope } from '../types.js';
 
 /** Which leases to list. Every field narrows the result; absent fields match all. */
 export interface LeaseFilter {
@@ -22,6 +26,42 @@ export interface LeaseChanges {
   readonly ephemeral?: boolean;
   readonly pid?: number | null;
 }
+
+/** Which events to list. Every field narrows the result; absent fields match all. */
+export interface EventQuery {
+  readonly host?: string;
+  /** Only events with an id greater than this (the live feed resumes here). */
+  readonly afterId?: number;
+  readonly scope?: string;
+  readonly name?: string;
+  /** Events whose port or old port is this one. */
+  readonly port?: number;
+  /** Only events at or after this ISO-8601 time. */
+  readonly since?: string;
+  /** At most this many; with `newestFirst`, the newest ones. */
+  readonly limit?: number;
+  /** Newest first (history); default oldest first (the feed). */
+  readonly newestFirst?: boolean;
+}
+
+/**
+ * What a write transaction is doing, recorded with each event it makes. Absent: action
+ * by change (created: allocate, deleted: release, moved: reassign, else update) and the
+ * current process as actor.
+ */
+export interface WriteIntent {
+  readonly action: EventAction;
+  readonly actor?: Actor;
+}
+
+/** How long history is kept: events older than `maxAgeDays`, or beyond `maxEvents`, are pruned. */
+export interface HistoryRetention {
+  readonly maxEvents: number;
+  readonly maxAgeDays: number;
+}
+
+/** Keep 90 days and at most 200,000 events unless told otherwise (BERTH_HISTORY_DAYS, BERTH_HISTORY_EVENTS). */
+export const DEFAULT_RETENTION: HistoryRetention = { maxEvents: 200_000, maxAgeDays: 90 };
 
 /** Which slot of a pool a scope holds. */
 export interface SlotHolder {
@@ -64,8 +104,21 @@ export interface StoreTx {
   getScanHint(host: string, protocol: Protocol, start: number): Promise<number | null>;
   setScanHint(host: string, protocol: Protocol, start: number, next: number): Promise<void>;
 
-  /** Forgets everything. */
-  reset(): Promise<void>;
+  /** Events matching the query; see EventQuery for the order. */
+  listEvents(query?: EventQuery): Promise<RegistryEvent[]>;
+  /** The highest event id so far (0 when there is none): where a live feed starts. */
+  lastEventId(): Promise<number>;
+
+  /**
+   * Pool definitions, recorded when a slot is reserved, so `list --pool`, `pools` and
+   * `urls --pool` work from any directory. Saving replaces the host's definition of that name.
+   */
+  savePool(host: string, pool: PoolConfig): Promise<void>;
+  getPool(host: string, name: string): Promise<PoolConfig | null>;
+  listPools(host: string): Promise<PoolConfig[]>;
+
+  /** Forgets every lease, scope, scan hint and pool definition of `host` (events stay: they are history). */
+  reset(host: string): Promise<void>;
 }
 
 /** A transaction's intent: readers never block writers for long, writers are serialised. */
@@ -79,7 +132,11 @@ export interface Store {
   readonly location: string;
   /** The host (port namespace) this process allocates on. */
   readonly host: string;
-  /** Runs fn in one transaction; commits if it resolves, rolls back if it throws. */
-  transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction; commits if it resolves, rolls back if it throws. A writer
+   * waits for other writers (other processes, other engines of this process) without
+   * blocking the event loop. `intent` labels the events a write records.
+   */
+  transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent?: WriteIntent): Promise<T>;
   close(): Promise<void>;
 }

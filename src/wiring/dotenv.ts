@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { assertEnvName } from './env-name.js';
-import type { EnvVar } from './variables.js';
+import type { EnvVar } from '../types.js';
 
 /** A name and a value; EnvVar fits. */
 export type NamedValue = Pick<EnvVar, 'name' | 'value'>;

@@ -4,7 +4,7 @@
  */
 export { ENV_NAME_PATTERN, assertEnvName, envVarName, isValidEnvName } from './env-name.js';
 export { HTTP_NAME_WORDS, NON_HTTP_NAME_WORDS, httpUrl, leaseSpeaksHttp, serviceFor, speaksHttp } from './http.js';
-export { DEFAULT_URL_HOST, leaseVariables, type EnvVar, type VariableOptions } from './variables.js';
+export { DEFAULT_URL_HOST, leaseVariables, type VariableOptions } from './variables.js';
 export { mergeDotenv, quoteDotenvValue, renderDotenv, type NamedValue } from './dotenv.js';
 export { renderShell, shellQuote } from './shell.js';
 export { COMPOSE_ENV_HEADER, renderComposeEnvFile } from './compose-env.js';
@@ -26,6 +26,7 @@ export {
   type ServicePorts,
   type UnmatchedLease,
 } from './compose-override.js';
-export { expandUrlTemplate, listPoolUrls, poolUrls, scopeUrls, type PoolUrl, type ScopeUrl } from './urls.js';
+export { expandUrlTemplate, listPoolUrls, poolUrls, scopeUrls } from './urls.js';
 export { URL_HOST_VARIABLE, serviceHost, serviceHostVariable, urlHost } from './hosts.js';
 export { slotCount, slotPorts } from './pool-slots.js';
+export { describeExpectation, describeHolder, printable } from './describe.js';

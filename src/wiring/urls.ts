@@ -2,7 +2,7 @@
  * URLs: pool URL templates (`http://localhost:${admin}/callback`) expanded per slot, for
  * OAuth callback lists, and the base URLs of a scope's HTTP services.
  */
-import type { Lease } from '../types.js';
+import type { Lease, PoolUrl, ScopeUrl } from '../types.js';
 import { UsageError } from '../errors.js';
 import type { PoolConfig, ServiceConfig } from '../types.js';
 import { slotCount, slotPorts } from './pool-slots.js';
@@ -41,15 +41,6 @@ export function poolUrls(pool: PoolConfig, slots: ReadonlyArray<Readonly<Record<
   return slots.flatMap((rolePorts) => pool.urls.map((t) => expandUrlTemplate(t, rolePorts)));
 }
 
-/** One URL of a scope. */
-export interface ScopeUrl {
-  /** The service name, or the pool name for a pool's URL template. */
-  readonly name: string;
-  readonly url: string;
-  /** Pool and slot of a pool URL; null for a service URL. */
-  readonly pool: string | null;
-  readonly slot: number | null;
-}
 
 /**
  * The URLs of one scope's leases, in lease order:
@@ -92,14 +83,6 @@ export function scopeUrls(
   return urls;
 }
 
-/** One URL of a pool slot, as `berth urls --pool P` lists it. */
-export interface PoolUrl {
-  readonly pool: string;
-  readonly slot: number;
-  readonly url: string;
-  /** The scope holding the slot, or null when it is free. */
-  readonly heldBy: string | null;
-}
 
 /**
  * The URLs a pool's `urls:` templates produce, slot by slot in slot order (within a slot,

@@ -2,18 +2,12 @@
  * Lease data → environment variables. Every renderer (dotenv, shell, compose env-file, JSON,
  * `berth run`) starts from the list this module builds, so they all name ports alike.
  */
-import type { Lease } from '../types.js';
+import type { EnvVar, Lease } from '../types.js';
 import { UsageError } from '../errors.js';
 import type { ServiceConfig } from '../types.js';
 import { assertEnvName, envVarName } from './env-name.js';
 import { httpUrl, leaseSpeaksHttp, serviceFor } from './http.js';
 
-/** One variable, and the lease it came from. */
-export interface EnvVar {
-  readonly name: string;
-  readonly value: string;
-  readonly lease: Lease;
-}
 
 /** Options of leaseVariables. */
 export interface VariableOptions {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import type { Lease } from '../types.js';
 import { UsageError } from '../errors.js';
 import type { ServiceConfig } from '../types.js';
-import type { AllocationRequest } from '../core/strategy.js';
+import type { AllocationRequest, Engine, ScopeContext } from '../engine/index.js';
 import { COMPOSE_FILE_NAMES, findComposeFile, readComposeServices, writeFileAtomic } from './files.js';
 import type { ComposePort, ComposeService } from '../wiring/compose-ports.js';
 import {
@@ -23,7 +23,7 @@ import {
 export interface ComposeOverrideOptions {
   /** The base compose file; default: the first of COMPOSE_FILE_NAMES found in `dirs`. */
   readonly file?: string;
-  /** Where to look for it (and what relative paths are resolved against); default [cwd]. */
+  /** Where to look for it (and what relative paths are resolved against); default: the context's directory, then the project directory. */
   readonly dirs?: readonly string[];
   /** Lease every published port that no lease covers yet (all or none). */
   readonly allocate?: boolean;
@@ -49,14 +49,6 @@ export interface ComposeOverrideResult {
   readonly written: string | null;
   /** Whether the written file changed (false when it already held this text). */
   readonly changed: boolean;
-}
-
-/** The engine operations composeOverride needs; `Berth` provides them. */
-export interface ComposeEngine {
-  readonly config: { readonly services: readonly ServiceConfig[] };
-  /** The scope's leases. */
-  scopeLeases(): Promise<Lease[]>;
-  allocate(requests: readonly AllocationRequest[]): Promise<Lease[]>;
 }
 
 /**
@@ -133,21 +125,24 @@ export function composeAllocationRequests(
 }
 
 /** Reads, plans, optionally allocates, renders and optionally writes (see ComposeOverrideResult). */
-export async function buildComposeOverride(engine: ComposeEngine, opts: ComposeOverrideOptions = {}): Promise<ComposeOverrideResult> {
-  const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [process.cwd()];
+export async function buildComposeOverride(engine: Engine, ctx: ScopeContext, opts: ComposeOverrideOptions = {}): Promise<ComposeOverrideResult> {
+  const project = await engine.project(ctx);
+  const { services } = project.config;
+  const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [ctx.dir ?? process.cwd(), ...(project.directory ? [project.directory] : [])];
   const composeFile = await locateComposeFile(opts.file, dirs);
   const composeServices = await readComposeServices(composeFile);
-  let leases = await engine.scopeLeases();
+  const scopeLeases = () => engine.leases.list(ctx, { scope: project.scope });
+  let leases = await scopeLeases();
   let allocated: Lease[] = [];
   if (opts.allocate === true) {
-    const requests = composeAllocationRequests(composeServices, leases, engine.config.services);
+    const requests = composeAllocationRequests(composeServices, leases, services);
     if (requests.length > 0) {
       const before = new Set(leases.map((l) => l.name));
-      allocated = (await engine.allocate(requests)).filter((l) => !before.has(l.name));
-      leases = await engine.scopeLeases();
+      allocated = (await engine.leases.allocate(ctx, requests)).filter((l) => !before.has(l.name));
+      leases = await scopeLeases();
     }
   }
-  const plan = planComposeOverride(composeServices, leases, engine.config.services);
+  const plan = planComposeOverride(composeServices, leases, services);
   const text = renderComposeOverride(plan.mappings);
   let written: string | null = null;
   let changed = false;

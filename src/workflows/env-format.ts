@@ -10,7 +10,7 @@ import { renderDotenv, type NamedValue } from '../wiring/dotenv.js';
 import { writeEnvFile, writeError, writeFileAtomic } from './files.js';
 import { renderJson } from '../wiring/json.js';
 import { renderShell } from '../wiring/shell.js';
-import type { EnvVar } from '../wiring/variables.js';
+import type { EnvVar } from '../types.js';
 
 /** An output format of `berth env`. */
 export type EnvFormat = 'dotenv' | 'shell' | 'compose' | 'json';
@@ -73,12 +73,4 @@ export async function writeEnvOutput(file: string, format: EnvFormat, vars: read
   if (old === text) return { file, format, changed: false, variables: vars };
   await writeFileAtomic(file, text);
   return { file, format, changed: true, variables: vars };
-}
-
-/** Options of `berth.env()` / `berth.writeEnv()`: which variables. */
-export interface EnvOptions {
-  /** Also `<NAME>_URL` for services that speak HTTP (`--urls`). */
-  readonly urls?: boolean;
-  /** Host in those URLs; default BERTH_HOST, else localhost (see urlHost). */
-  readonly host?: string;
 }

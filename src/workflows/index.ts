@@ -28,16 +28,16 @@ export {
   renderEnv,
   writeEnvOutput,
   type EnvFormat,
-  type EnvOptions,
   type EnvWriteResult,
 } from './env-format.js';
 export {
   buildComposeOverride,
   composeAllocationRequests,
   locateComposeFile,
-  type ComposeEngine,
   type ComposeOverrideOptions,
   type ComposeOverrideResult,
 } from './compose-build.js';
 export { PORT_WATCH_DELAYS_MS, watchChildPorts, type PortWatchOptions, type PortWatchSources } from './port-watch.js';
-export { ChildExitStatus, DEFAULT_RUN_LEASE, runLeased, type RunEngine, type RunOptions, type RunOutcome } from './run-leased.js';
+export { childExitStatus, DEFAULT_RUN_LEASE, runLeased, type RunOptions, type RunOutcome } from './run-leased.js';
+export { serviceUrl } from './url.js';
+export { Berth } from './berth.js';

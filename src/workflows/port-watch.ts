@@ -4,7 +4,6 @@
  * in the first seconds, in the background, never delaying or failing the child.
  */
 import type { Lease, Listener } from '../types.js';
-import { listListeners, processInfo } from '../os/index.js';
 
 /**
  * When the check looks, in ms after the child starts (each delay counts from the end of
@@ -15,7 +14,10 @@ export const PORT_WATCH_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000
 /** How far up the parent chain a listener's pid is followed to find the child. */
 const MAX_ANCESTRY_DEPTH = 32;
 
-/** What the check reads from the OS; replaceable in tests. */
+/**
+ * What the check reads from the OS. The composition root builds it from the machine
+ * (workflows stand above the engine and never reach into os/ themselves).
+ */
 export interface PortWatchSources {
   listListeners(): Promise<Listener[]>;
   /** The parent pid of `pid`, or null when it is gone or hidden. */
@@ -35,20 +37,15 @@ export interface PortWatchOptions {
   /** Receives each warning once. */
   readonly warn: (message: string) => void;
   readonly delaysMs?: readonly number[];
-  readonly sources?: PortWatchSources;
+  readonly sources: PortWatchSources;
 }
-
-const osSources: PortWatchSources = {
-  listListeners: () => listListeners(),
-  parentOf: (pid) => processInfo(pid)?.ppid ?? null,
-};
 
 /**
  * Starts the check; call the returned function to stop it (when the child exits). Any OS
  * error ends the check silently: it is advice, not a guarantee.
  */
 export function watchChildPorts(opts: PortWatchOptions): () => void {
-  const sources = opts.sources ?? osSources;
+  const { sources } = opts;
   const delays = opts.delaysMs ?? PORT_WATCH_DELAYS_MS;
   const said = new Set<string>();
   let stopped = false;

@@ -4,16 +4,12 @@
  * release them when it ends, however it ends.
  */
 import { basename } from 'node:path';
-import type { Lease } from '../types.js';
-import { BerthError, type ExitCode } from '../errors.js';
-import type { ServiceConfig } from '../types.js';
-import type { AllocationRequest } from '../core/strategy.js';
-import type { AllocateOptions } from '../core/engine.js';
-import type { EnvOptions } from './env-format.js';
+import type { Lease, ServiceConfig } from '../types.js';
+import { ChildExitStatus } from '../errors.js';
+import type { Engine, ScopeContext } from '../engine/index.js';
 import { envObject } from '../wiring/json.js';
 import { watchChildPorts, type PortWatchSources } from './port-watch.js';
 import { runChild, type ChildOutcome } from './run-child.js';
-import type { EnvVar } from '../wiring/variables.js';
 
 /** The lease `berth run` uses when neither the command line nor berth.yaml names one. */
 export const DEFAULT_RUN_LEASE = 'app';
@@ -35,9 +31,9 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Receives advice for people (port checks, ownership notes); default: dropped. */
   readonly warn?: (message: string) => void;
-  /** Check after start which ports the command listens on (default true). */
+  /** Check after start which ports the command listens on (default true when `portSources` is given). */
   readonly checkPorts?: boolean;
-  /** Where the port check reads the OS (tests). */
+  /** Where the port check reads the OS; without it there is no port check. */
   readonly portSources?: PortWatchSources;
 }
 
@@ -49,16 +45,6 @@ export interface RunOutcome extends ChildOutcome {
   readonly variables: Readonly<Record<string, string>>;
   /** Ephemeral leases released after the command ended. */
   readonly released: readonly Lease[];
-}
-
-/** The engine operations run needs; `Berth` provides them. */
-export interface RunEngine {
-  readonly config: { readonly services: readonly ServiceConfig[] };
-  allocate(requests: readonly AllocationRequest[], opts?: AllocateOptions): Promise<Lease[]>;
-  env(opts?: EnvOptions): Promise<EnvVar[]>;
-  scopeLeases(): Promise<Lease[]>;
-  handOver(names: readonly string[], from: number, to: number): Promise<Lease[]>;
-  releaseEphemeral(names: readonly string[], pids: readonly number[]): Promise<Lease[]>;
 }
 
 /**
@@ -80,11 +66,12 @@ export interface RunEngine {
  * start (UsageError `command not found`, details.shellStatus 127; see runChild) or the
  * leases cannot be had.
  */
-export async function runLeased(engine: RunEngine, command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutcome> {
+export async function runLeased(engine: Engine, ctx: ScopeContext, command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutcome> {
   const warn = opts.warn ?? (() => undefined);
-  const names = opts.names && opts.names.length > 0 ? opts.names : defaultNames(engine.config.services);
+  const names = opts.names && opts.names.length > 0 ? opts.names : defaultNames((await engine.project(ctx)).config.services);
   const ephemeral = opts.ephemeral === true;
-  const leases = await engine.allocate(
+  const leases = await engine.leases.allocate(
+    ctx,
     names.map((name) => ({ name })),
     ephemeral ? { ephemeral: true, pid: process.pid } : {},
   );
@@ -97,7 +84,7 @@ export async function runLeased(engine: RunEngine, command: string, args: readon
   let childPid: number | undefined;
   let stopWatch = (): void => undefined;
   try {
-    const vars = envObject(await engine.env({ urls: true, host: opts.host }));
+    const vars = envObject(await engine.wiring.env(ctx, { urls: true, host: opts.host }));
     const variables = { ...vars, PORT: String(leases[0]!.port) };
     const label = basename(command);
     const outcome = await runChild(command, args, { ...(opts.env ?? process.env), ...variables }, {
@@ -105,24 +92,25 @@ export async function runLeased(engine: RunEngine, command: string, args: readon
       onSpawn: async (pid) => {
         childPid = pid;
         if (candidates.length > 0) {
-          const taken = new Set((await engine.handOver(candidates, process.pid, pid)).map((l) => l.name));
+          const taken = new Set((await engine.leases.handOver(ctx, candidates, process.pid, pid)).map((l) => l.name));
           for (const name of candidates.filter((n) => !taken.has(n))) {
             warn(`lease ${name} belongs to another running process; it stays with that process.`);
           }
         }
-        if (opts.checkPorts !== false) {
-          stopWatch = watchChildPorts({ pid, command: label, leases, scopeLeases: await engine.scopeLeases(), warn, sources: opts.portSources });
+        if (opts.checkPorts !== false && opts.portSources !== undefined) {
+          const scopeLeases = await engine.leases.list(ctx, { scope: leases[0]!.scope });
+          stopWatch = watchChildPorts({ pid, command: label, leases, scopeLeases, warn, sources: opts.portSources });
         }
       },
     });
     stopWatch();
-    const released = candidates.length > 0 ? await engine.releaseEphemeral(candidates, [process.pid, outcome.pid]) : [];
+    const released = candidates.length > 0 ? await engine.leases.releaseOwned(ctx, candidates, [process.pid, outcome.pid]) : [];
     return { ...outcome, leases, variables, released };
   } catch (error) {
     stopWatch();
     if (candidates.length > 0) {
       const owners = childPid === undefined ? [process.pid] : [process.pid, childPid];
-      await engine.releaseEphemeral(candidates, owners).catch((releaseError: unknown) => {
+      await engine.leases.releaseOwned(ctx, candidates, owners).catch((releaseError: unknown) => {
         // The command's own failure is what the caller must see; the leases stay owned by
         // pids that are gone, so `berth gc` reclaims them.
         warn(`could not release the ephemeral leases (${(releaseError as Error).message}); \`berth gc\` will.`);
@@ -137,23 +125,12 @@ function defaultNames(services: readonly ServiceConfig[]): string[] {
   return services.length > 0 ? services.map((s) => s.name) : [DEFAULT_RUN_LEASE];
 }
 
-/**
- * A command's non-zero status, as an error the CLI entry maps to that same status. It
- * deliberately carries the command's status (1-255), not one of berth's own exit codes, so
- * `berth run -- CMD` exits as CMD did, as a shell would.
- */
-export class ChildExitStatus extends BerthError {
-  readonly kind = 'child-exit';
-  readonly exitCode: ExitCode;
-
-  constructor(command: string, outcome: ChildOutcome) {
-    super(
-      outcome.signal === null
-        ? `${command} exited with status ${outcome.exitCode}`
-        : `${command} was ended by ${outcome.signal} (exit status ${outcome.exitCode})`,
-      { command, code: outcome.code, signal: outcome.signal, status: outcome.exitCode },
-    );
-    // ExitCode names berth's own codes; a child's status is passed through unchanged.
-    this.exitCode = outcome.exitCode as ExitCode;
-  }
+/** The error for a command's non-zero status: the CLI exits with that same status. */
+export function childExitStatus(command: string, outcome: ChildOutcome): ChildExitStatus {
+  return new ChildExitStatus(
+    outcome.signal === null
+      ? `${command} exited with status ${outcome.exitCode}`
+      : `${command} was ended by ${outcome.signal} (exit status ${outcome.exitCode})`,
+    { command, code: outcome.code, signal: outcome.signal, status: outcome.exitCode },
+  );
 }

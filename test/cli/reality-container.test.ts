@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import type { Conflict, PortEntry, WhoResult } from '../../src/core/reality/index.js';
+import type { Conflict, PortEntry, WhoResult } from '../../src/engine/index.js';
 import { berth, json, tempDir, type CliResult } from '../helpers/cli.js';
 import { startPublishedContainer } from '../os/podman.js';
 

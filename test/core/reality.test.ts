@@ -17,14 +17,14 @@ import {
   killRefusals,
   leaseStatus,
   parseKillTarget,
-  parseSignal,
-  printable,
   processNameMatches,
   serviceOf,
   type KillPolicyContext,
-  type LeaseStatus,
   type ParentOf,
 } from '../../src/core/reality/index.js';
+import type { LeaseStatus } from '../../src/engine/index.js';
+import { printable } from '../../src/wiring/describe.js';
+import { parseSignal } from '../../src/config/signals.js';
 import type { ServiceConfig } from '../../src/types.js';
 import type { Lease, Listener } from '../../src/types.js';
 import { lease as baseLease, service } from '../helpers/fixtures.js';

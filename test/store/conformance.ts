@@ -174,7 +174,7 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
         await tx.ensureScope('h1', 's', null);
         await tx.insertLease(lease());
         await tx.setScanHint('h1', 'tcp', 4000, 4001);
-        await tx.reset();
+        await tx.reset('h1');
       });
       await store.transaction('read', async (tx) => {
         assert.deepEqual(await tx.listLeases(), []);

@@ -4,10 +4,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
-import type { GcResult } from '../../core/gc.js';
-import { checkSnapshotHost, parseSnapshot } from '../../core/snapshot.js';
+import type { GcResult } from '../../engine/index.js';
 import { writeError } from '../../workflows/files.js';
-import { withBerth } from '../context.js';
+import { withEngine } from '../context.js';
 import { emit, leaseTable, writeOut } from '../render.js';
 
 function readSource(file: string): string {
@@ -30,11 +29,11 @@ function gcText(r: GcResult): string {
 export function registerAdminCommands(program: Command): void {
   program
     .command('export')
-    .description('print a versioned JSON snapshot of every scope and lease')
+    .description("print a versioned JSON snapshot of this machine's scopes and leases (one scope's with --scope)")
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .action(async (flags: { output?: string }, cmd: Command) => {
-      await withBerth(cmd, async (berth) => {
-        const text = `${JSON.stringify(await berth.exportSnapshot(), null, 2)}\n`;
+      await withEngine(cmd, async ({ engine, ctx }) => {
+        const text = `${JSON.stringify(await engine.registry.export(ctx, { scope: ctx.scope }), null, 2)}\n`;
         if (!flags.output) {
           writeOut(text);
           return;
@@ -61,12 +60,9 @@ export function registerAdminCommands(program: Command): void {
       } catch (err) {
         throw new UsageError(`${file} is not valid JSON (${(err as Error).message}). Make a snapshot with \`berth export > FILE\`.`);
       }
-      const snap = parseSnapshot(value, file);
-      await withBerth(cmd, async (berth, opts) => {
-        // Before the write transaction, so rows of another host are refused with the file's name.
-        checkSnapshotHost(snap, berth.store.host, file);
-        const result = await berth.importSnapshot(snap, flags.replace);
-        emit(!!opts.json, result, (r) => `imported ${r.imported} lease(s), ${r.unchanged} already present${r.replaced ? ' (store replaced)' : ''}`);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const result = await engine.registry.import(ctx, value, { replace: flags.replace, source: file });
+        emit(json, result, (r) => `imported ${r.imported} lease(s), ${r.unchanged} already present${r.replaced ? ' (store replaced)' : ''}`);
       });
     });
 
@@ -75,20 +71,19 @@ export function registerAdminCommands(program: Command): void {
     .description('release ephemeral leases whose pid is gone and scopes whose directory is gone')
     .option('--dry-run', 'only say what would be released')
     .action(async (flags: { dryRun?: boolean }, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
-        emit(!!opts.json, await berth.gc(flags.dryRun), gcText);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        emit(json, await engine.registry.gc(ctx, { dryRun: flags.dryRun }), gcText);
       });
     });
 
   program
     .command('reset')
-    .description('forget every lease and scope (needs --yes)')
+    .description("forget every lease and scope of this machine (needs --yes); the history stays")
     .option('--yes', 'really forget everything')
     .action(async (flags: { yes?: boolean }, cmd: Command) => {
       if (!flags.yes) throw new RefusedError('reset forgets every lease and scope and cannot be undone. Run `berth export > backup.json` first, then `berth reset --yes`.');
-      await withBerth(cmd, async (berth, opts) => {
-        await berth.reset();
-        emit(!!opts.json, { reset: true, store: berth.store.location }, (r) => `forgot every lease and scope in ${r.store}`);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        emit(json, await engine.registry.reset(ctx), (r) => `forgot every lease and scope of ${r.host} in ${r.store} (${r.leases} lease(s))`);
       });
     });
 }

@@ -4,8 +4,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
-import type { AllocationRequest } from '../../core/strategy.js';
-import { withBerth } from '../context.js';
+import type { AllocationRequest } from '../../engine/index.js';
+import { withEngine } from '../context.js';
 import { parseCount, parseStrategy } from '../options.js';
 import { emit, leaseTable } from '../render.js';
 
@@ -60,9 +60,9 @@ export function registerLeaseCommands(program: Command): void {
     .action(async (names: string[], flags: AllocateFlags, cmd: Command) => {
       const requests = requestsFrom(names, flags);
       const pid = flags.pid === undefined ? (flags.ephemeral ? process.ppid : undefined) : parseCount(flags.pid, '--pid');
-      await withBerth(cmd, async (berth, opts) => {
-        const leases = await berth.allocate(requests, { ephemeral: flags.ephemeral, pid, force: flags.force });
-        emit(!!opts.json, leases, (l) => leaseTable(l));
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const leases = await engine.leases.allocate(ctx, requests, { ephemeral: flags.ephemeral, pid, force: flags.force });
+        emit(json, leases, (l) => leaseTable(l));
       });
     });
 
@@ -71,9 +71,9 @@ export function registerLeaseCommands(program: Command): void {
     .description("print the port of the scope's lease NAME (exit 1 if none)")
     .argument('<name>')
     .action(async (name: string, _flags: unknown, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
-        const lease = await berth.get(name);
-        emit(!!opts.json, lease, (l) => String(l.port));
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const lease = await engine.leases.get(ctx, name);
+        emit(json, lease, (l) => String(l.port));
       });
     });
 
@@ -82,9 +82,10 @@ export function registerLeaseCommands(program: Command): void {
     .description("release the scope's leases NAME...; with no names, the whole scope (leases and pool slot)")
     .argument('[names...]')
     .action(async (names: string[], _flags: unknown, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
-        const released = await berth.release(names);
-        emit(!!opts.json, released, (l) => leaseTable(l, `nothing to release in scope ${berth.scope}`));
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const released = await engine.leases.release(ctx, names);
+        const scope = released.length === 0 ? (await engine.project(ctx)).scope : '';
+        emit(json, released, (l) => leaseTable(l, `nothing to release in scope ${scope}`));
       });
     });
 
@@ -94,9 +95,9 @@ export function registerLeaseCommands(program: Command): void {
     .description('list leases: every scope, or the one named by --scope / BERTH_SCOPE')
     .option('--pool <name>', 'only leases of this pool')
     .action(async (flags: { pool?: string }, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
-        const leases = await berth.list({ scope: berth.scopeExplicit ? berth.scope : undefined, pool: flags.pool });
-        emit(!!opts.json, leases, (l) => leaseTable(l));
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const leases = await engine.leases.list(ctx, { scope: ctx.scope, pool: flags.pool });
+        emit(json, leases, (l) => leaseTable(l));
       });
     });
 
@@ -108,9 +109,9 @@ export function registerLeaseCommands(program: Command): void {
     .option('--force', 'move even if a process holds PORT or it is reserved')
     .action(async (name: string, port: string, flags: { force?: boolean }, cmd: Command) => {
       const target = parsePort(port);
-      await withBerth(cmd, async (berth, opts) => {
-        const lease = await berth.reassign(name, target, flags.force);
-        emit(!!opts.json, lease, (l) => leaseTable([l]));
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const lease = await engine.leases.reassign(ctx, name, target, { force: flags.force });
+        emit(json, lease, (l) => leaseTable([l]));
       });
     });
 }

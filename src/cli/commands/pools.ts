@@ -2,8 +2,8 @@
  * Pool commands: reserve, pools.
  */
 import type { Command } from 'commander';
-import type { PoolStatus } from '../../core/pools.js';
-import { withBerth } from '../context.js';
+import type { PoolStatus } from '../../engine/index.js';
+import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
 import { emit, leaseTable, table } from '../render.js';
 
@@ -29,9 +29,9 @@ export function registerPoolCommands(program: Command): void {
     .option('--pid <pid>', 'owner pid of an ephemeral slot (default: the calling process)')
     .action(async (flags: { pool?: string; ephemeral?: boolean; pid?: string }, cmd: Command) => {
       const pid = flags.pid === undefined ? (flags.ephemeral ? process.ppid : undefined) : parseCount(flags.pid, '--pid');
-      await withBerth(cmd, async (berth, opts) => {
-        const leases = await berth.reserve(flags.pool, { ephemeral: flags.ephemeral, pid });
-        emit(!!opts.json, leases, (l) => leaseTable(l));
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const leases = await engine.pools.reserve(ctx, { pool: flags.pool, ephemeral: flags.ephemeral, pid });
+        emit(json, leases, (l) => leaseTable(l));
       });
     });
 
@@ -39,8 +39,8 @@ export function registerPoolCommands(program: Command): void {
     .command('pools')
     .description('each pool with its slots used and free, and who holds each slot')
     .action(async (_flags: unknown, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
-        emit(!!opts.json, await berth.pools(), poolsText);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        emit(json, await engine.pools.status(ctx), poolsText);
       });
     });
 }

@@ -1,25 +1,15 @@
 /**
  * Reality commands: who, ports, status, check (conflicts), free, kill. They parse options,
- * call the engine's reality methods and render; the logic lives in core/reality.
+ * call the engine's reality operations and render.
  */
 import type { Command } from 'commander';
-import { NotFoundError } from '../../errors.js';
+import { ConflictsFoundError, KillIncompleteError, NotFoundError } from '../../errors.js';
 import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
-import {
-  ConflictsFoundError,
-  KillIncompleteError,
-  describeExpectation,
-  printable,
-  parseSignal,
-  type Conflict,
-  type FreeResult,
-  type KillReport,
-  type LeaseStatus,
-  type PortEntry,
-  type WhoResult,
-} from '../../core/reality/index.js';
+import type { Conflict, FreeResult, KillReport, LeaseStatus, PortEntry, WhoResult } from '../../engine/index.js';
+import { describeExpectation, printable } from '../../wiring/describe.js';
+import { parseSignal } from '../../config/signals.js';
 import type { Lease, Listener, Protocol } from '../../types.js';
-import { withBerth } from '../context.js';
+import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
 import { emit, table } from '../render.js';
 
@@ -89,6 +79,15 @@ function killText(r: KillReport): string {
   return `${rows}\n${outcome}`;
 }
 
+/** The exit-4 error for a kill whose holders survived, or whose port is still not bindable. */
+function killIncomplete(report: KillReport): KillIncompleteError {
+  const alive = report.killed.filter((k) => !k.exited);
+  const why = alive.length > 0
+    ? alive.map((k) => `pid ${k.pid} (${printable(k.process ?? '?')}) is still running${k.error ? ` (${k.error})` : ''}`).join('; ')
+    : `every holder exited, but ${report.protocol} port ${report.port} still cannot be bound (see \`berth who ${report.port}\`)`;
+  return new KillIncompleteError(`${why}.`, { port: report.port, protocol: report.protocol, alive: alive.map((k) => k.pid) });
+}
+
 interface FreeFlags {
   from?: string;
   range?: string;
@@ -113,12 +112,12 @@ export function registerRealityCommands(program: Command): void {
     .action(async (portText: string, flags: { protocol?: string }, cmd: Command) => {
       const port = parsePort(portText);
       const protocol = protocolOf(flags.protocol);
-      await withBerth(cmd, async (berth, opts) => {
-        const result = await berth.who(port, protocol);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const result = await engine.reality.who(ctx, port, protocol);
         if (result.holders.length === 0 && result.lease === null) {
           throw new NotFoundError(`nothing listens on ${protocol} port ${port} and no lease holds it.`, { port, protocol });
         }
-        emit(!!opts.json, result, whoText);
+        emit(json, result, whoText);
       });
     });
 
@@ -128,8 +127,8 @@ export function registerRealityCommands(program: Command): void {
     .option('--protocol <proto>', 'only tcp or udp')
     .action(async (flags: { protocol?: string }, cmd: Command) => {
       const protocol = flags.protocol === undefined ? undefined : parseProtocol(flags.protocol);
-      await withBerth(cmd, async (berth, opts) => {
-        emit(!!opts.json, await berth.ports({ protocol }), portsText);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        emit(json, await engine.reality.ports(ctx, { protocol }), portsText);
       });
     });
 
@@ -138,8 +137,8 @@ export function registerRealityCommands(program: Command): void {
     .description("the scope's leases with their live state: listening (by whom), idle or foreign")
     .option('--all', 'every scope')
     .action(async (flags: { all?: boolean }, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
-        emit(!!opts.json, await berth.status({ all: flags.all }), statusText);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        emit(json, await engine.reality.status(ctx, { all: flags.all }), statusText);
       });
     });
 
@@ -149,9 +148,9 @@ export function registerRealityCommands(program: Command): void {
     .description('every conflict between leases, berth.yaml and what really listens; exit 1 if any')
     .option('--all', "every scope's leases, not only this scope's")
     .action(async (flags: { all?: boolean }, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
-        const conflicts = await berth.check({ all: flags.all });
-        emit(!!opts.json, conflicts, checkText);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const conflicts = await engine.reality.check(ctx, { all: flags.all });
+        emit(json, conflicts, checkText);
         if (conflicts.length > 0) throw new ConflictsFoundError(conflicts);
       });
     });
@@ -170,8 +169,8 @@ export function registerRealityCommands(program: Command): void {
         count: flags.count === undefined ? undefined : parseCount(flags.count, '--count'),
         protocol: protocolOf(flags.protocol),
       };
-      await withBerth(cmd, async (berth, opts) => {
-        emit(!!opts.json, await berth.free(search), (r: FreeResult) => r.ports.join('\n'));
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        emit(json, await engine.reality.free(ctx, search), (r: FreeResult) => r.ports.join('\n'));
       });
     });
 
@@ -201,10 +200,10 @@ export function registerRealityCommands(program: Command): void {
         force: flags.force,
         protocol: flags.protocol === undefined ? undefined : parseProtocol(flags.protocol),
       };
-      await withBerth(cmd, async (berth, opts) => {
-        const report = await berth.kill(target, options);
-        emit(!!opts.json, report, killText);
-        if (!report.free || report.killed.some((k) => !k.exited)) throw new KillIncompleteError(report);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const report = await engine.reality.kill(ctx, target, options);
+        emit(json, report, killText);
+        if (!report.free || report.killed.some((k) => !k.exited)) throw killIncomplete(report);
       });
     });
 }

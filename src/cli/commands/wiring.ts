@@ -1,14 +1,16 @@
 /**
- * Wiring commands: env, compose-override, urls, run. They parse options, call the engine's
- * wiring methods and render; the logic lives in core/wiring.
+ * Wiring commands: env, compose-override, urls, run. They parse options, call the engine
+ * contract and the workflows above it (src/workflows/), and render.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { ComposeOverrideResult } from '../../workflows/compose-build.js';
-import { parseEnvFormat, renderEnv, type EnvWriteResult } from '../../workflows/env-format.js';
+import { parseEnvFormat, renderEnv, writeEnvOutput, type EnvWriteResult } from '../../workflows/env-format.js';
 import { envObject } from '../../wiring/json.js';
-import { ChildExitStatus } from '../../workflows/run-leased.js';
-import { withBerth } from '../context.js';
+import { urlHost } from '../../wiring/hosts.js';
+import { childExitStatus, runLeased } from '../../workflows/run-leased.js';
+import { withEngine } from '../context.js';
+import { localPortSources } from '../open-engine.js';
 import { emit, note, writeOut } from '../render.js';
 
 interface EnvFlags {
@@ -64,16 +66,17 @@ export function registerWiringCommands(program: Command): void {
       if (json && flags.write === undefined && format !== 'json') {
         throw new UsageError(`--json prints the variables as JSON; it cannot be combined with --format ${format}.`);
       }
-      await withBerth(cmd, async (berth) => {
-        const opts = { urls: flags.urls, host: flags.host };
+      await withEngine(cmd, async ({ engine, ctx }) => {
+        // The host is the caller's (its BERTH_HOST), even when the engine is the daemon's.
+        const opts = { urls: flags.urls, host: urlHost(flags.host) };
         if (flags.write !== undefined) {
-          const result = await berth.writeEnv(flags.write, { ...opts, format });
+          const result = await writeEnvOutput(flags.write, format, await engine.wiring.env(ctx, opts));
           if (json) emit(true, writeSummary(result), () => '');
           else note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.file} (${result.variables.map((v) => v.name).join(', ') || 'no variables'})`);
           return;
         }
-        const vars = await berth.env(opts);
-        if (vars.length === 0) note(`scope ${berth.scope} has no leases; allocate some with \`berth allocate\`.`);
+        const vars = await engine.wiring.env(ctx, opts);
+        if (vars.length === 0) note(`scope ${(await engine.project(ctx)).scope} has no leases; allocate some with \`berth allocate\`.`);
         const text = renderEnv(format, vars);
         if (text !== '') writeOut(text);
       });
@@ -86,14 +89,16 @@ export function registerWiringCommands(program: Command): void {
     .option('--write <file>', 'write the override to FILE atomically instead of printing it')
     .option('--allocate', 'lease every published port berth does not lease yet (all or none)')
     .action(async (flags: { file?: string; write?: string; allocate?: boolean }, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
-        const result = await berth.composeOverride({ file: flags.file, write: flags.write, allocate: flags.allocate });
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        // Loaded on demand: the YAML library costs start-up time that only compose work needs.
+        const { buildComposeOverride } = await import('../../workflows/compose-build.js');
+        const result = await buildComposeOverride(engine, ctx, { file: flags.file, write: flags.write, allocate: flags.allocate });
         composeNotes(result);
-        if (result.written !== null && !opts.json) {
+        if (result.written !== null && !json) {
           note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.written}; use it with docker compose -f ${result.composeFile} -f ${result.written} up`);
           return;
         }
-        emit(!!opts.json, result, (r) => r.text);
+        emit(json, result, (r) => r.text);
       });
     });
 
@@ -103,16 +108,19 @@ export function registerWiringCommands(program: Command): void {
     .option('--pool <name>', 'every URL of this pool: all slots of a bounded pool, the held slots of an open-ended one')
     .option('--host <host>', 'host in service URLs (default: BERTH_HOST, else localhost)')
     .action(async (flags: { pool?: string; host?: string }, cmd: Command) => {
-      await withBerth(cmd, async (berth, opts) => {
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
         if (flags.pool !== undefined) {
-          const urls = await berth.poolUrls(flags.pool);
-          if (urls.length === 0) note(`pool ${flags.pool} gives no URLs: it has no urls: templates${berth.pool(flags.pool).kind === 'series' ? ', or (open-ended) no held slots' : ''}.`);
-          emit(!!opts.json, urls, (u) => u.map((x) => x.url).join('\n'));
+          const urls = await engine.pools.urls(ctx, flags.pool);
+          if (urls.length === 0) {
+            const openEnded = (await engine.pools.definition(ctx, flags.pool)).kind === 'series';
+            note(`pool ${flags.pool} gives no URLs: it has no urls: templates${openEnded ? ', or (open-ended) no held slots' : ''}.`);
+          }
+          emit(json, urls, (u) => u.map((x) => x.url).join('\n'));
           return;
         }
-        const urls = await berth.urls({ host: flags.host });
-        if (urls.length === 0) note(`scope ${berth.scope} has no HTTP services or pool URLs.`);
-        emit(!!opts.json, urls, (u) => u.map((x) => x.url).join('\n'));
+        const urls = await engine.wiring.urls(ctx, { host: urlHost(flags.host) });
+        if (urls.length === 0) note(`scope ${(await engine.project(ctx)).scope} has no HTTP services or pool URLs.`);
+        emit(json, urls, (u) => u.map((x) => x.url).join('\n'));
       });
     });
 
@@ -136,14 +144,15 @@ export function registerWiringCommands(program: Command): void {
     )
     .action(async (words: string[], flags: { ephemeral?: boolean; host?: string }, cmd: Command) => {
       const { names, command } = splitRun(words, cmd);
-      await withBerth(cmd, async (berth) => {
-        const outcome = await berth.run(command[0]!, command.slice(1), {
+      await withEngine(cmd, async ({ engine, ctx }) => {
+        const outcome = await runLeased(engine, ctx, command[0]!, command.slice(1), {
           names,
           ephemeral: flags.ephemeral,
-          host: flags.host,
+          host: urlHost(flags.host),
           warn: (m) => note(`berth: ${m}`),
+          portSources: localPortSources(),
         });
-        if (outcome.exitCode !== 0) throw new ChildExitStatus(command[0]!, outcome);
+        if (outcome.exitCode !== 0) throw childExitStatus(command[0]!, outcome);
       });
     });
 }

@@ -4,9 +4,10 @@
  */
 import type { Lease, Protocol } from '../../types.js';
 import type { ServiceConfig } from '../../types.js';
-import { describeExpectation, describeHolder, holderMatches, type ParentOf } from './expect.js';
+import { describeExpectation, describeHolder } from '../../wiring/describe.js';
+import { holderMatches, type ParentOf } from './expect.js';
 import type { ListenerIndex } from './status.js';
-import { CONFLICT_KINDS, type Conflict, type LeaseStatus } from './types.js';
+import { CONFLICT_KINDS, type Conflict, type LeaseStatus } from '../../engine/index.js';
 
 /** The fixed port of a service in berth.yaml (strategy fixed, or a port with no strategy), or null. */
 export function fixedPortOf(service: ServiceConfig): number | null {

@@ -4,7 +4,7 @@
  */
 import type { Lease, Listener } from '../../types.js';
 import type { ServiceConfig } from '../../types.js';
-import type { Expectation } from './types.js';
+import type { Expectation } from '../../types.js';
 
 /** pid -> parent pid, or null when the pid is gone or hidden. */
 export type ParentOf = (pid: number) => number | null;
@@ -74,38 +74,5 @@ export function holderMatches(expected: Expectation, holder: Listener, parentOf:
         processNameMatches(expected.name, programOf(holder.command)) ||
         (holder.container !== null && holder.container.name === expected.name)
       );
-  }
-}
-
-/**
- * Text from the process table made safe for one line of a message or a table cell: runs of
- * whitespace become one space and control characters `?`, since a process chooses its own
- * name and command line (a newline or a terminal escape must not reach the reader).
- */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
-
-/** `'python' (pid 12345)`, `container 'web1' (conmon, pid 77)`: a holder, for messages. */
-export function describeHolder(holder: Listener): string {
-  const pid = holder.pid === null ? null : `pid ${holder.pid}`;
-  if (holder.container) {
-    const via = [holder.process === null ? null : printable(holder.process), pid].filter((x) => x !== null).join(', ');
-    return `container '${printable(holder.container.name)}'${via ? ` (${via})` : ''}`;
-  }
-  if (holder.pid === null) return 'a process berth cannot inspect (another user\'s?)';
-  return `'${printable(holder.process ?? '?')}' (${pid})`;
-}
-
-/** `'goblin'`, `pid 4242 or its children`, `any process`: an expectation, for messages. */
-export function describeExpectation(expected: Expectation): string {
-  switch (expected.kind) {
-    case 'any':
-      return 'any process';
-    case 'pid':
-      return `pid ${expected.pid} or its children`;
-    case 'process':
-      return `'${printable(expected.name)}'`;
   }
 }

@@ -6,7 +6,7 @@ import { ExhaustedError, UsageError } from '../../errors.js';
 import { MAX_PORT, type PortRange, type Protocol } from '../../types.js';
 import { candidatePorts, unavailableReason, type AllocContext } from '../allocate.js';
 import { formatRange, parsePort } from '../../config/ports.js';
-import type { FreeOptions, FreeResult } from './types.js';
+import type { FreeOptions, FreeResult } from '../../engine/index.js';
 
 /** What to look for. */
 export interface FreeSearch {

@@ -2,12 +2,11 @@
  * Kill policy: what `berth kill` may signal, and how its input is read. Pure; the
  * mechanics (signal, wait, SIGKILL) live in os/kill.ts.
  */
-import { constants } from 'node:os';
 import { UsageError } from '../../errors.js';
 import type { Listener } from '../../types.js';
 import { parsePort } from '../../config/ports.js';
-import { printable } from './expect.js';
-import type { Refusal } from './types.js';
+import { printable } from '../../wiring/describe.js';
+import type { Refusal } from '../../engine/index.js';
 
 /**
  * Host-side processes that hold a container's published port: stopping them breaks the
@@ -40,23 +39,6 @@ export function parseKillTarget(text: string): KillTarget {
   return { lease: word };
 }
 
-/**
- * Reads a signal name or number: `TERM`, `SIGTERM`, `sigterm`, `15`. Throws UsageError
- * for anything the OS does not know.
- */
-export function parseSignal(value: string | number): NodeJS.Signals {
-  const text = String(value).trim();
-  const signals = constants.signals as Readonly<Record<string, number>>;
-  if (/^\d+$/.test(text)) {
-    const name = Object.keys(signals).find((n) => signals[n] === Number(text));
-    if (name && Number(text) > 0) return name as NodeJS.Signals;
-  } else {
-    const upper = text.toUpperCase();
-    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-    if (name in signals) return name as NodeJS.Signals;
-  }
-  throw new UsageError(`invalid signal '${text}': give a signal name or number, e.g. TERM, SIGINT, KILL or 9.`);
-}
 
 /** What the policy needs to know about the machine and the caller. */
 export interface KillPolicyContext {

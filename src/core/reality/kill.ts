@@ -4,11 +4,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError, RefusedError } from '../../errors.js';
-import { DEFAULT_GRACE_MS, killProcesses, processInfo } from '../../os/index.js';
+import { DEFAULT_GRACE_MS } from '../../os/kill.js';
+import type { Machine } from '../../os/machine.js';
 import type { Protocol } from '../../types.js';
 import { killRefusals } from './kill-policy.js';
-import { ancestorsOfSelf, observeListeners, ownerOf, selfUid } from './observe.js';
-import type { KilledProcess, KillReport, LeaseRef } from './types.js';
+import { ancestorsOfSelf, liveParents } from './observe.js';
+import type { KilledProcess, KillReport, LeaseRef } from '../../engine/index.js';
 
 /**
  * After the holders exited, how long the port may take to become bindable: a
@@ -31,14 +32,14 @@ export interface KillPortOptions {
   readonly graceMs?: number;
   /** Also kill other users' processes. */
   readonly force?: boolean;
-  /** The bind probe. */
-  readonly isFree: (port: number, protocol: Protocol) => Promise<boolean>;
+  /** The machine whose processes are killed. */
+  readonly machine: Machine;
 }
 
-async function confirmFree(port: number, protocol: Protocol, isFree: KillPortOptions['isFree']): Promise<boolean> {
+async function confirmFree(port: number, protocol: Protocol, machine: Machine): Promise<boolean> {
   const deadline = Date.now() + FREE_CONFIRM_MS;
   for (let pause = FREE_POLL_FIRST_MS; ; pause = Math.min(pause * 2, FREE_POLL_MAX_MS)) {
-    if (await isFree(port, protocol)) return true;
+    if (await machine.isPortFree(port, protocol)) return true;
     if (Date.now() >= deadline) return false;
     await sleep(pause);
   }
@@ -55,11 +56,17 @@ export async function killPort(opts: KillPortOptions): Promise<KillReport> {
   const { port, protocol } = opts;
   const signal = opts.signal ?? 'SIGTERM';
   const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
-  const holders = await observeListeners({ port, protocol, everyHolder: true });
+  const { machine } = opts;
+  const holders = await machine.listeners({ port, protocol, everyHolder: true });
   if (holders.length === 0) {
     throw new NotFoundError(`nothing listens on ${protocol} port ${port}; nothing was killed.`, { port, protocol });
   }
-  const refusals = killRefusals(holders, { selfPid: process.pid, ancestors: ancestorsOfSelf(), uid: selfUid(), force: opts.force === true, ownerOf });
+  const ownerOf = (pid: number) => {
+    const info = machine.processInfo(pid);
+    return info === null ? null : { uid: info.uid, user: info.user };
+  };
+  const ancestors = ancestorsOfSelf(liveParents(machine));
+  const refusals = killRefusals(holders, { selfPid: process.pid, ancestors, uid: machine.currentUid(), force: opts.force === true, ownerOf });
   if (refusals.length > 0) {
     throw new RefusedError(`refusing to kill the holders of ${protocol} port ${port}; nothing was signalled.\n  ${refusals.map((r) => r.reason).join('\n  ')}`, {
       port,
@@ -68,8 +75,8 @@ export async function killPort(opts: KillPortOptions): Promise<KillReport> {
     });
   }
   const pids = [...new Set(holders.map((h) => h.pid!))];
-  const users = new Map(pids.map((pid) => [pid, processInfo(pid)?.user ?? holders.find((h) => h.pid === pid)?.user ?? null]));
-  const results = await killProcesses(pids, { signal, graceMs });
+  const users = new Map(pids.map((pid) => [pid, machine.processInfo(pid)?.user ?? holders.find((h) => h.pid === pid)?.user ?? null]));
+  const results = await machine.killProcesses(pids, { signal, graceMs });
   const killed: KilledProcess[] = results.map((r) => ({
     pid: r.pid,
     process: r.name ?? holders.find((h) => h.pid === r.pid)?.process ?? null,
@@ -79,6 +86,6 @@ export async function killPort(opts: KillPortOptions): Promise<KillReport> {
     exited: r.exited,
     error: r.error,
   }));
-  const free = killed.every((k) => k.exited) ? await confirmFree(port, protocol, opts.isFree) : await opts.isFree(port, protocol);
+  const free = killed.every((k) => k.exited) ? await confirmFree(port, protocol, machine) : await machine.isPortFree(port, protocol);
   return { port, protocol, lease: opts.lease, signal, graceMs, killed, free };
 }

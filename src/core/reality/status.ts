@@ -5,7 +5,7 @@
 import type { Lease, Listener, Protocol } from '../../types.js';
 import type { BerthConfig, ServiceConfig } from '../../types.js';
 import { expectationOf, holderMatches, type ParentOf } from './expect.js';
-import type { LeaseRef, LeaseStatus, PortEntry } from './types.js';
+import type { LeaseRef, LeaseStatus, PortEntry } from '../../engine/index.js';
 
 const key = (protocol: Protocol, port: number): string => `${protocol}/${port}`;
 

@@ -11,7 +11,7 @@ import { runChild } from '../../src/workflows/run-child.js';
 /** Upper bound for anything a test waits on; generous, never asserted. */
 const WAIT_LIMIT_MS = 20_000;
 const POLL_MS = 20;
-const RUN_CHILD_URL = new URL('../../src/core/wiring/run-child.js', import.meta.url).href;
+const RUN_CHILD_URL = new URL('../../src/workflows/run-child.js', import.meta.url).href;
 const NODE = process.execPath;
 
 function tempDir(): string {

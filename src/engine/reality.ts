@@ -1,8 +1,11 @@
 /**
- * Plain data of reality: what the OS says about ports, set against berth's records.
- * No behaviour lives here.
+ * Reality: what the OS says about ports, set against berth's records. who, ports, status,
+ * check (conflicts), free, kill; their plain data.
  */
-import type { Lease, Listener, PortRange, Protocol } from '../../types.js';
+import type { Expectation, Lease, Listener, PortRange, Protocol } from '../types.js';
+
+export type { Expectation } from '../types.js';
+import type { ScopeContext } from './context.js';
 
 /** A lease named by its scope and name: how listeners and conflicts point at leases. */
 export interface LeaseRef {
@@ -24,15 +27,6 @@ export interface WhoResult {
 export interface PortEntry extends Listener {
   readonly lease: LeaseRef | null;
 }
-
-/**
- * Who should hold a lease's port: the lease's pid or one of its descendants (ephemeral
- * leases), a process name (`process:` of the service in berth.yaml), or anyone.
- */
-export type Expectation =
-  | { readonly kind: 'pid'; readonly pid: number }
-  | { readonly kind: 'process'; readonly name: string }
-  | { readonly kind: 'any' };
 
 /** A lease's live state: someone expected listens, nobody does, or someone else does. */
 export type LeaseState = 'listening' | 'idle' | 'foreign';
@@ -125,7 +119,7 @@ export interface FreeResult {
   readonly to: number;
 }
 
-/** Options of `Berth.free`. */
+/** Options of `free`. */
 export interface FreeOptions {
   /** First port to try (default: `base:` of berth.yaml, else 4000). Without `range`, the search runs to 65535. */
   readonly from?: number;
@@ -136,7 +130,7 @@ export interface FreeOptions {
   readonly protocol?: Protocol;
 }
 
-/** Options of `Berth.kill`. */
+/** Options of `kill`. */
 export interface PortKillOptions {
   /** First signal, a name or number (default SIGTERM); survivors get SIGKILL after the grace period. */
   readonly signal?: string | number;
@@ -148,8 +142,27 @@ export interface PortKillOptions {
   readonly protocol?: Protocol;
 }
 
-/** Which leases `Berth.status` and `Berth.check` look at. */
+/** Which leases `status` and `check` look at. */
 export interface RealityFilter {
-  /** Every scope instead of the engine's scope. */
+  /** Every scope instead of the context's scope. */
   readonly all?: boolean;
+}
+
+/** The reality operations. They ask this machine's OS. */
+export interface RealityApi {
+  /** Every holder of `port` (each process, container) and the lease (any scope) that owns it. */
+  who(ctx: ScopeContext, port: number, protocol?: Protocol): Promise<WhoResult>;
+  /** Every listener on the machine, each with the lease of its port when berth knows it. */
+  ports(ctx: ScopeContext, opts?: { readonly protocol?: Protocol }): Promise<PortEntry[]>;
+  /** The scope's leases (every scope with `all`) with their live state. */
+  status(ctx: ScopeContext, filter?: RealityFilter): Promise<LeaseStatus[]>;
+  /** Every conflict between registry, berth.yaml and reality. */
+  check(ctx: ScopeContext, filter?: RealityFilter): Promise<Conflict[]>;
+  /** The first ports free in the registry and the OS, by allocation's rules; takes no lease. */
+  free(ctx: ScopeContext, opts?: FreeOptions): Promise<FreeResult>;
+  /**
+   * Kills what listens on `target` (`:PORT`, `PORT`, a port number, or a lease name of the
+   * scope): all holders or none, SIGTERM then SIGKILL, then confirms the port is free.
+   */
+  kill(ctx: ScopeContext, target: string | number, opts?: PortKillOptions): Promise<KillReport>;
 }

@@ -1,0 +1,173 @@
+/**
+ * Leases: get-or-allocate, get, release, list, reassign, and the ephemeral hand-over that
+ * `berth run` uses. Plans are made before the write transaction; the transaction only
+ * re-checks and claims (allocate.ts).
+ */
+import { NotFoundError, RefusedError, UsageError } from '../errors.js';
+import type { AllocateOptions, LeasesApi, ListFilter, ReassignOptions, ScopeContext } from '../engine/index.js';
+import type { Lease } from '../types.js';
+import { parsePort } from '../config/ports.js';
+import { checkNamedPort, claim, reuse } from './allocate.js';
+import type { EngineCore } from './shared.js';
+import { checkScopeName } from './scope.js';
+import { planFor } from './strategy.js';
+import { checkNames, checkPid, checkRequest } from './validate.js';
+
+/** The lease operations of the LocalEngine. */
+export class LeaseService implements LeasesApi {
+  constructor(private readonly core: EngineCore) {}
+
+  async allocate(ctx: ScopeContext, requests?: readonly unknown[], opts: AllocateOptions = {}): Promise<Lease[]> {
+    const project = await this.core.resolve(ctx);
+    const { config } = project;
+    if (requests !== undefined && !Array.isArray(requests)) throw new UsageError('invalid requests: expected a list of {name, ...} objects.');
+    const reqs = requests && requests.length > 0 ? requests.map(checkRequest) : config.services.map((s) => ({ name: s.name }));
+    if (reqs.length === 0) {
+      throw new UsageError('nothing to allocate: name the services (berth allocate web api), or list them under services: in berth.yaml.');
+    }
+    const seen = new Set<string>();
+    const plans = reqs.map((req) => {
+      if (seen.has(req.name)) throw new UsageError(`'${req.name}' is named twice.`);
+      seen.add(req.name);
+      const svc = config.services.find((s) => s.name === req.name) ?? null;
+      return { name: req.name, plan: planFor(req, svc, config, project.scope) };
+    });
+    const owner = this.core.owner(opts);
+    const exclusions = this.core.exclusions(config);
+    const leases = await this.core.store.transaction(
+      'write',
+      async (tx) => {
+        await this.core.recordScope(tx, project);
+        const ctx2 = this.core.allocContext(tx, project, exclusions);
+        const got: Lease[] = [];
+        for (const { name, plan } of plans) {
+          const existing = await tx.getLease(ctx2.host, project.scope, name);
+          got.push(existing ? await reuse(ctx2, existing, plan, owner) : await claim(ctx2, name, plan, owner, opts.force === true));
+        }
+        return got;
+      },
+      { action: 'allocate' },
+    );
+    this.core.scopeRecorded(project.scope);
+    return leases;
+  }
+
+  async get(ctx: ScopeContext, name: string): Promise<Lease> {
+    return this.core.lease(await this.core.resolve(ctx), name);
+  }
+
+  async release(ctx: ScopeContext, names?: readonly string[]): Promise<Lease[]> {
+    const project = await this.core.resolve(ctx);
+    const wanted = names === undefined ? [] : checkNames(names);
+    const { scope } = project;
+    const host = this.core.host;
+    const released = await this.core.store.transaction(
+      'write',
+      async (tx) => {
+        if (wanted.length === 0) return tx.deleteScope(host, scope);
+        const named = new Map<string, Lease>();
+        const missing: string[] = [];
+        for (const name of new Set(wanted)) {
+          const lease = await tx.getLease(host, scope, name);
+          if (lease) named.set(name, lease);
+          else missing.push(name);
+        }
+        if (missing.length > 0) {
+          throw new NotFoundError(`no lease ${missing.map((n) => `'${n}'`).join(', ')} in scope ${scope}; nothing was released. See \`berth list --scope ${scope}\`.`, {
+            scope,
+            missing,
+          });
+        }
+        // A slot is held all or none: naming one role releases every role of its slot.
+        const doomed = new Map(named);
+        for (const lease of named.values()) {
+          if (lease.pool === null) continue;
+          for (const role of await tx.listLeases({ host, scope, pool: lease.pool })) if (role.slot === lease.slot) doomed.set(role.name, role);
+        }
+        const out: Lease[] = [];
+        for (const name of doomed.keys()) out.push((await tx.deleteLease(host, scope, name))!);
+        return out;
+      },
+      { action: 'release' },
+    );
+    if (wanted.length === 0) this.core.forgetScopes(scope);
+    return released;
+  }
+
+  async list(ctx: ScopeContext, filter: ListFilter = {}): Promise<Lease[]> {
+    const scope = filter.scope === undefined ? undefined : checkScopeName(filter.scope);
+    if (filter.pool !== undefined) await this.core.pool(await this.core.resolve(ctx), filter.pool);
+    return this.core.store.transaction('read', (tx) => tx.listLeases({ host: this.core.host, scope, pool: filter.pool }));
+  }
+
+  async reassign(ctx: ScopeContext, name: string, port: number, opts: ReassignOptions = {}): Promise<Lease> {
+    const project = await this.core.resolve(ctx);
+    const target = parsePort(port);
+    const exclusions = this.core.exclusions(project.config);
+    const { scope } = project;
+    return this.core.store.transaction(
+      'write',
+      async (tx) => {
+        const actx = this.core.allocContext(tx, project, exclusions);
+        const lease = await tx.getLease(actx.host, scope, name);
+        if (!lease) throw new NotFoundError(`no lease '${name}' in scope ${scope}. See \`berth list --scope ${scope}\`.`, { scope, name });
+        if (lease.port === target) return lease;
+        if (lease.pool !== null) {
+          throw new RefusedError(
+            `${scope}/${name} is role ${name} of pool ${lease.pool} slot ${lease.slot}, whose ports the pool fixes; it stays on ${lease.port}. Release the slot and reserve another instead.`,
+          );
+        }
+        const holder = await tx.leaseAt(actx.host, lease.protocol, target);
+        if (holder) {
+          throw new RefusedError(`port ${target} is leased to ${holder.scope}/${holder.name}; ${scope}/${name} stays on ${lease.port}. Release that lease first or pick another port.`);
+        }
+        await checkNamedPort(actx, target, lease.protocol, opts.force === true, `${scope}/${name} (it stays on ${lease.port})`);
+        return tx.updateLease(actx.host, scope, name, { port: target });
+      },
+      { action: 'reassign' },
+    );
+  }
+
+  async handOver(ctx: ScopeContext, names: readonly string[], from: number, to: number): Promise<Lease[]> {
+    const project = await this.core.resolve(ctx);
+    const list = checkNames(names);
+    const previous = checkPid(from, 'from');
+    this.core.owner({ ephemeral: true, pid: checkPid(to, 'to') });
+    const { host, machine } = this.core;
+    return this.core.store.transaction(
+      'write',
+      async (tx) => {
+        const moved: Lease[] = [];
+        for (const name of list) {
+          const lease = await tx.getLease(host, project.scope, name);
+          if (!lease || !lease.ephemeral) continue;
+          if (lease.pid !== previous && lease.pid !== null && machine.isAlive(lease.pid)) continue;
+          moved.push(await tx.updateLease(host, project.scope, name, { pid: to }));
+        }
+        return moved;
+      },
+      { action: 'handover' },
+    );
+  }
+
+  async releaseOwned(ctx: ScopeContext, names: readonly string[], pids: readonly number[]): Promise<Lease[]> {
+    const project = await this.core.resolve(ctx);
+    const list = checkNames(names);
+    if (!Array.isArray(pids)) throw new UsageError('invalid pids: expected a list of pids.');
+    const owners = pids.map((p) => checkPid(p));
+    const host = this.core.host;
+    return this.core.store.transaction(
+      'write',
+      async (tx) => {
+        const released: Lease[] = [];
+        for (const name of list) {
+          const lease = await tx.getLease(host, project.scope, name);
+          if (!lease || !lease.ephemeral || lease.pid === null || !owners.includes(lease.pid)) continue;
+          released.push((await tx.deleteLease(host, project.scope, name))!);
+        }
+        return released;
+      },
+      { action: 'release' },
+    );
+  }
+}

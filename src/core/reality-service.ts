@@ -1,0 +1,119 @@
+/**
+ * Reality as an engine service: who holds a port, every listener, each lease's live state,
+ * conflicts, the first free ports, and safe kill. Everything the OS says comes from the
+ * Machine; the registry from the store.
+ */
+import { UsageError } from '../errors.js';
+import type {
+  Conflict,
+  FreeOptions,
+  FreeResult,
+  KillReport,
+  LeaseRef,
+  LeaseStatus,
+  PortEntry,
+  PortKillOptions,
+  ProjectInfo,
+  RealityApi,
+  RealityFilter,
+  ScopeContext,
+  WhoResult,
+} from '../engine/index.js';
+import type { Protocol } from '../types.js';
+import { parsePort, parseProtocol } from '../config/ports.js';
+import { parseSignal } from '../config/signals.js';
+import {
+  ListenerIndex,
+  annotateListeners,
+  findConflicts,
+  findFreePorts,
+  freeSearch,
+  killPort,
+  leaseStatus,
+  liveParents,
+  parseKillTarget,
+  serviceOf,
+} from './reality/index.js';
+import type { EngineCore } from './shared.js';
+
+const protocolOr = (value: unknown, fallback: Protocol): Protocol => (value === undefined ? fallback : parseProtocol(value));
+
+/** The reality operations of the LocalEngine. */
+export class RealityService implements RealityApi {
+  constructor(private readonly core: EngineCore) {}
+
+  async who(_ctx: ScopeContext, port: number, protocol?: Protocol): Promise<WhoResult> {
+    const at = parsePort(port);
+    const proto = protocolOr(protocol, 'tcp');
+    const [holders, lease] = await Promise.all([
+      this.core.machine.listeners({ port: at, protocol: proto, everyHolder: true }),
+      this.core.store.transaction('read', (tx) => tx.leaseAt(this.core.host, proto, at)),
+    ]);
+    return { port: at, protocol: proto, lease, holders };
+  }
+
+  async ports(_ctx: ScopeContext, opts: { readonly protocol?: Protocol } = {}): Promise<PortEntry[]> {
+    const protocol = opts.protocol === undefined ? undefined : parseProtocol(opts.protocol);
+    const [listeners, leases] = await Promise.all([
+      this.core.machine.listeners({ protocol }),
+      this.core.store.transaction('read', (tx) => tx.listLeases({ host: this.core.host })),
+    ]);
+    return annotateListeners(listeners, leases);
+  }
+
+  async status(ctx: ScopeContext, filter: RealityFilter = {}): Promise<LeaseStatus[]> {
+    return (await this.observe(await this.core.resolve(ctx), filter)).statuses;
+  }
+
+  async check(ctx: ScopeContext, filter: RealityFilter = {}): Promise<Conflict[]> {
+    const project = await this.core.resolve(ctx);
+    const seen = await this.observe(project, filter);
+    return findConflicts({
+      ...seen,
+      services: project.config.services,
+      scope: project.scope,
+      configFile: project.config.file,
+      isAlive: (pid: number) => this.core.machine.isAlive(pid),
+    });
+  }
+
+  async free(ctx: ScopeContext, opts: FreeOptions = {}): Promise<FreeResult> {
+    const project = await this.core.resolve(ctx);
+    const search = freeSearch({ ...opts, protocol: protocolOr(opts.protocol, 'tcp') }, project.config.base);
+    const exclusions = this.core.exclusions(project.config);
+    return this.core.store.transaction('read', (tx) => findFreePorts(this.core.allocContext(tx, project, exclusions), search));
+  }
+
+  async kill(ctx: ScopeContext, target: string | number, opts: PortKillOptions = {}): Promise<KillReport> {
+    const aim = typeof target === 'number' ? { port: parsePort(target) } : typeof target === 'string' ? parseKillTarget(target) : null;
+    if (aim === null) throw new UsageError(`invalid kill target ${JSON.stringify(target)}: give :PORT, PORT or a lease name.`);
+    const signal = parseSignal(opts.signal ?? 'SIGTERM');
+    const graceMs = opts.graceMs;
+    if (graceMs !== undefined && (!Number.isInteger(graceMs) || graceMs < 0)) throw new UsageError(`invalid grace ${String(graceMs)}: give whole milliseconds, 0 or more.`);
+    let port: number;
+    let protocol: Protocol;
+    let lease: LeaseRef | null = null;
+    if ('lease' in aim) {
+      const held = await this.core.lease(await this.core.resolve(ctx), aim.lease);
+      ({ port, protocol } = held);
+      lease = { scope: held.scope, name: held.name };
+    } else {
+      port = aim.port;
+      protocol = protocolOr(opts.protocol, 'tcp');
+      const held = await this.core.store.transaction('read', (tx) => tx.leaseAt(this.core.host, protocol, port));
+      if (held) lease = { scope: held.scope, name: held.name };
+    }
+    return killPort({ port, protocol, lease, signal, graceMs, force: opts.force === true, machine: this.core.machine });
+  }
+
+  /** The leases of the scope (every scope with `all`) next to what listens on their ports. */
+  private async observe(project: ProjectInfo, filter: RealityFilter) {
+    const { machine } = this.core;
+    const [listeners, allLeases] = await Promise.all([machine.listeners(), this.core.store.transaction('read', (tx) => tx.listLeases({ host: this.core.host }))]);
+    const listenersIndex = new ListenerIndex(listeners);
+    const parentOf = liveParents(machine);
+    const leases = filter.all ? allLeases : allLeases.filter((l) => l.scope === project.scope);
+    const statuses = leases.map((l) => leaseStatus(l, serviceOf(l, project.config, project.scope), listenersIndex.at(l.protocol, l.port), parentOf));
+    return { statuses, allLeases, listeners: listenersIndex, parentOf };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * What every service of the LocalEngine shares: the store, the machine, context
+ * resolution, and the few things worth computing once per engine.
+ */
+import { NotFoundError, UsageError } from '../errors.js';
+import type { ProjectInfo, ScopeContext } from '../engine/index.js';
+import type { Machine } from '../os/machine.js';
+import type { Store, StoreTx } from '../store/store.js';
+import type { BerthConfig, PoolConfig, PortRange } from '../types.js';
+import type { AllocContext, Owner } from './allocate.js';
+import { Exclusions } from './availability.js';
+import type { ProjectResolver } from './project.js';
+
+/** The engine's shared state. One per LocalEngine; services hold a reference. */
+export class EngineCore {
+  /** Read once: the kernel's ephemeral range does not change under a running engine. */
+  private ephemeral: PortRange | null | undefined;
+  /**
+   * Scopes whose row (and directory) this engine has written in a committed transaction:
+   * later writes skip the lookup. Releasing a whole scope, gc and reset forget them.
+   */
+  private readonly recorded = new Set<string>();
+
+  constructor(
+    readonly store: Store,
+    readonly machine: Machine,
+    private readonly resolver: ProjectResolver,
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** The machine (port namespace) this engine allocates on. */
+  get host(): string {
+    return this.store.host;
+  }
+
+  resolve(ctx: ScopeContext | undefined): Promise<ProjectInfo> {
+    return this.resolver.resolve(ctx ?? {});
+  }
+
+  /** Static exclusions for allocations under `config`. */
+  exclusions(config: BerthConfig): Exclusions {
+    if (this.ephemeral === undefined) this.ephemeral = this.machine.ephemeralRange();
+    return new Exclusions(config.reserved, this.ephemeral);
+  }
+
+  /** Everything one allocation transaction needs. */
+  allocContext(tx: StoreTx, project: ProjectInfo, exclusions: Exclusions): AllocContext {
+    return { tx, host: this.host, scope: project.scope, machine: this.machine, exclusions };
+  }
+
+  /** The owner of new leases: sticky, or ephemeral with a live pid. */
+  owner(opts: { readonly ephemeral?: boolean; readonly pid?: number }): Owner {
+    if (!opts.ephemeral) return { ephemeral: false, pid: null };
+    if (opts.pid === undefined || !Number.isInteger(opts.pid) || opts.pid < 1) {
+      throw new UsageError('an ephemeral lease needs the pid that owns it: pass --pid PID (a whole number above 0).');
+    }
+    if (!this.machine.isAlive(opts.pid)) {
+      throw new UsageError(`pid ${opts.pid} is not running: an ephemeral lease needs a live owner (it would be reclaimed at once).`);
+    }
+    return { ephemeral: true, pid: opts.pid };
+  }
+
+  /** Records the scope and its directory in `tx`, unless this engine already did. */
+  async recordScope(tx: StoreTx, project: ProjectInfo): Promise<void> {
+    if (this.recorded.has(project.scope)) return;
+    await tx.ensureScope(this.host, project.scope, project.directory);
+  }
+
+  /** After the transaction that recorded `scope` committed. */
+  scopeRecorded(scope: string): void {
+    this.recorded.add(scope);
+  }
+
+  /** After a scope (or, with no argument, every scope) may have been deleted. */
+  forgetScopes(scope?: string): void {
+    if (scope === undefined) this.recorded.clear();
+    else this.recorded.delete(scope);
+  }
+
+  /**
+   * The pool called `name` (or the only pool when omitted): berth.yaml's definition, else
+   * the one recorded in the store when a slot was reserved (so pools work from any
+   * directory). UsageError when unknown.
+   */
+  async pool(project: ProjectInfo, name?: string): Promise<PoolConfig> {
+    const pools = project.config.pools;
+    const where = project.config.file ?? 'berth.yaml (none was found)';
+    if (name === undefined) {
+      if (pools.length === 1) return pools[0]!;
+      throw new UsageError(
+        pools.length === 0 ? `no pools are defined in ${where}; add one under pools:, or name a pool with --pool NAME.` : `several pools are defined (${pools.map((p) => p.name).join(', ')}): pass --pool NAME.`,
+      );
+    }
+    const configured = pools.find((p) => p.name === name);
+    if (configured) return configured;
+    const recorded = await this.store.transaction('read', (tx) => tx.getPool(this.host, name));
+    if (recorded) return recorded;
+    const names = new Set(pools.map((p) => p.name));
+    const others = (await this.recordedPools()).map((p) => p.name).filter((n) => !names.has(n));
+    throw new UsageError(
+      `unknown pool '${name}'. Pools in ${where}: ${[...names].join(', ') || 'none'}` +
+        `${others.length > 0 ? `; recorded by earlier reserves: ${others.join(', ')}` : ''}.`,
+      { pool: name },
+    );
+  }
+
+  /** Pools recorded in the store for this machine. */
+  recordedPools(): Promise<PoolConfig[]> {
+    return this.store.transaction('read', (tx) => tx.listPools(this.host));
+  }
+
+  /** The scope's lease `name`, or NotFoundError saying how to get one. */
+  async lease(project: ProjectInfo, name: string) {
+    const lease = await this.store.transaction('read', (tx) => tx.getLease(this.host, project.scope, name));
+    if (!lease) {
+      const flag = project.explicit ? ` --scope ${project.scope}` : '';
+      throw new NotFoundError(`no lease '${name}' in scope ${project.scope}. Allocate one with \`berth allocate ${name}${flag}\`, or see \`berth list${flag}\`.`, {
+        scope: project.scope,
+        name,
+      });
+    }
+    return lease;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The scope context every engine call carries: who the call acts for. One engine serves
+ * many scopes and projects, so nothing about the caller is bound at construction.
+ */
+import type { BerthConfig } from '../types.js';
+
+/** Who a call acts for. Every field is optional; the engine resolves the rest. */
+export interface ScopeContext {
+  /**
+   * The scope (`conductor/ws-7`): a named scope is tied to no directory. Default:
+   * `project:` of berth.yaml, else the project directory's name.
+   */
+  readonly scope?: string;
+  /**
+   * The caller's working directory, absolute: berth.yaml is looked for from here upward,
+   * and a derived scope belongs to the project directory found from here (gc releases it
+   * when that directory is gone). Default: the engine's own working directory.
+   */
+  readonly dir?: string;
+  /** berth.yaml to read instead of searching upward from `dir` (absolute, or relative to `dir`). */
+  readonly config?: string;
+}
+
+/** What a context resolved to. */
+export interface ProjectInfo {
+  /** The scope calls act for. */
+  readonly scope: string;
+  /** Whether the scope was named (ScopeContext.scope) rather than derived. */
+  readonly explicit: boolean;
+  /** The directory the scope is tied to (gc); null for a named scope. */
+  readonly directory: string | null;
+  /** The project directory: the one holding berth.yaml, else the git root, else `dir`. */
+  readonly projectDir: string;
+  /** berth.yaml as read and normalised (the empty config when there is none). */
+  readonly config: BerthConfig;
+}

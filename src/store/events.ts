@@ -1,0 +1,77 @@
+/**
+ * What every backend records the same way: who made a change (the actor), which action a
+ * change stands for when the write gave no intent, and how an event query's `since` is
+ * compared. Backends only store and query the events.
+ */
+import os from 'node:os';
+import type { Actor, EventAction, EventChange } from '../types.js';
+import type { WriteIntent } from './store.js';
+
+/** Command lines longer than this are cut: an event records who, not a whole script. */
+export const ACTOR_COMMAND_MAX_CHARS = 500;
+
+/** The action a change stands for when the write said nothing. */
+export const ACTION_BY_CHANGE: Readonly<Record<EventChange, EventAction>> = {
+  created: 'allocate',
+  deleted: 'release',
+  moved: 'reassign',
+  updated: 'update',
+};
+
+let processActor: Actor | undefined;
+
+/**
+ * This process as an actor: its pid, its user and its command line. Computed once, on
+ * first use: a process does not change user or arguments, and reading the user costs a
+ * passwd lookup.
+ */
+export function defaultActor(): Actor {
+  processActor ??= { pid: process.pid, user: currentUser(), command: currentCommand() };
+  return processActor;
+}
+
+function currentUser(): string | null {
+  try {
+    return os.userInfo().username;
+  } catch {
+    // A uid with no passwd entry (containers, `docker run -u 1234`): the pid still says who.
+    return null;
+  }
+}
+
+function currentCommand(): string | null {
+  const command = process.argv.join(' ');
+  if (command === '') return null;
+  return command.length > ACTOR_COMMAND_MAX_CHARS ? `${command.slice(0, ACTOR_COMMAND_MAX_CHARS - 1)}…` : command;
+}
+
+/** The action recorded for one change: the write's intent, else the change's own. */
+export function actionFor(intent: WriteIntent | undefined, change: EventChange): EventAction {
+  return intent?.action ?? ACTION_BY_CHANGE[change];
+}
+
+/** The actor recorded: the write's intent, else this process. */
+export function actorFor(intent: WriteIntent | undefined): Actor {
+  return intent?.actor ?? defaultActor();
+}
+
+/** The owner pid an event records: the pid of an ephemeral lease, null for a sticky one. */
+export function ownerPidOf(lease: { readonly ephemeral: boolean; readonly pid: number | null }): number | null {
+  return lease.ephemeral ? lease.pid : null;
+}
+
+/**
+ * `since` as stored times are written (toISOString, UTC, milliseconds), so comparing the
+ * strings compares the instants; `2024-05-01` or `...+02:00` work too. A string Date cannot
+ * read is compared as given.
+ */
+export function normaliseSince(since: string): string {
+  const ms = Date.parse(since);
+  return Number.isNaN(ms) ? since : new Date(ms).toISOString();
+}
+
+/** How many events a query's `limit` allows: undefined for all, else a count from 0. */
+export function limitOf(limit: number | undefined): number | undefined {
+  if (limit === undefined || !Number.isFinite(limit)) return undefined;
+  return Math.max(0, Math.trunc(limit));
+}

@@ -1,0 +1,75 @@
+/**
+ * When and how far history is pruned, the same for every backend. Pruning runs inside a
+ * write transaction, on the first write after a store is opened and then once every
+ * PRUNE_EVERY_TX writes, and it deletes only when the excess is worth a write: more than
+ * a hundredth of the limit. So an allocation almost never pays for it, and history is
+ * never cut below what the retention keeps.
+ */
+import { UsageError } from '../errors.js';
+import type { HistoryRetention } from './store.js';
+
+/** Write transactions between two prunes of one connection. */
+export const PRUNE_EVERY_TX = 100;
+
+/** At most this many events are deleted by one prune; the next write goes on if more are due. */
+export const PRUNE_BATCH_MAX_EVENTS = 10_000;
+
+/** The share of a limit that may be exceeded before a prune deletes anything. */
+const PRUNE_SLACK_FRACTION = 0.01;
+
+const DAY_MS = 86_400_000;
+
+/** Refuses a retention that would keep nothing sensible. */
+export function checkRetention(retention: HistoryRetention): HistoryRetention {
+  const { maxEvents, maxAgeDays } = retention;
+  if (!Number.isInteger(maxEvents) || maxEvents < 0) {
+    throw new UsageError(`history retention: maxEvents must be a whole number from 0, not ${maxEvents}. Check BERTH_HISTORY_EVENTS.`);
+  }
+  if (typeof maxAgeDays !== 'number' || !(maxAgeDays > 0)) {
+    throw new UsageError(`history retention: maxAgeDays must be a number above 0, not ${maxAgeDays}. Check BERTH_HISTORY_DAYS.`);
+  }
+  return retention;
+}
+
+/** What one prune deletes, given the retention and the clock. */
+export interface PrunePlan {
+  /** Events older than this ISO time go, once the oldest is older than `ageTrigger`. */
+  readonly ageCutoff: string;
+  readonly ageTrigger: string;
+  /** Down to `maxEvents`, once there are more than `countTrigger`. */
+  readonly maxEvents: number;
+  readonly countTrigger: number;
+}
+
+/** The cut-offs of a prune at `nowMs`. */
+export function prunePlan(retention: HistoryRetention, nowMs: number): PrunePlan {
+  const ageMs = retention.maxAgeDays * DAY_MS;
+  const cutoffMs = nowMs - ageMs;
+  return {
+    ageCutoff: new Date(cutoffMs).toISOString(),
+    ageTrigger: new Date(cutoffMs - ageMs * PRUNE_SLACK_FRACTION).toISOString(),
+    maxEvents: retention.maxEvents,
+    countTrigger: retention.maxEvents + Math.floor(retention.maxEvents * PRUNE_SLACK_FRACTION),
+  };
+}
+
+/**
+ * Counts the write transactions of one connection and says which of them prune: the
+ * first, every PRUNE_EVERY_TX-th, and the next one after a prune that hit its batch limit.
+ */
+export class PruneSchedule {
+  private writes = 0;
+  private behind = false;
+
+  /** Whether the write transaction now ending should prune. */
+  due(): boolean {
+    const due = this.behind || this.writes % PRUNE_EVERY_TX === 0;
+    this.writes++;
+    return due;
+  }
+
+  /** Records whether the prune left work for the next write. */
+  done(more: boolean): void {
+    this.behind = more;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * History in SQLite: one row of `events` per changed lease, queries over them, and pruning.
+ */
+import type { EventChange, RegistryEvent } from '../../types.js';
+import { actionFor, actorFor, limitOf, normaliseSince, ownerPidOf } from '../events.js';
+import { PRUNE_BATCH_MAX_EVENTS, prunePlan } from '../retention.js';
+import type { EventQuery, HistoryRetention, WriteIntent } from '../store.js';
+import { toEvent, type EventRow, type LeaseRow } from './rows.js';
+import type { AdhocStatements, FixedStatements } from './statements.js';
+
+/** Records one change of one lease row; `row` is the lease after the change (before it, for a deletion). */
+export function recordEvent(st: FixedStatements, intent: WriteIntent | undefined, change: EventChange, row: LeaseRow, oldPort: number | null, time: string): void {
+  const actor = actorFor(intent);
+  st.insertEvent.run(
+    time,
+    row.host,
+    actionFor(intent, change),
+    change,
+    row.scope,
+    row.name,
+    row.port,
+    row.protocol,
+    row.pool,
+    row.slot,
+    oldPort,
+    ownerPidOf({ ephemeral: row.ephemeral === 1, pid: row.pid }),
+    actor.pid,
+    actor.user,
+    actor.command,
+  );
+}
+
+/**
+ * The events a query asks for. Each filter is a condition an index serves: ids by the
+ * primary key, a port by events_by_port and events_by_old_port, a lease by events_by_lease,
+ * `since` by events_by_time.
+ */
+export function listEvents(adhoc: AdhocStatements, query: EventQuery): RegistryEvent[] {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (condition: string, ...values: unknown[]) => (where.push(condition), args.push(...values));
+  if (query.host !== undefined) add('host = ?', query.host);
+  if (query.afterId !== undefined) add('id > ?', query.afterId);
+  if (query.scope !== undefined) add('scope = ?', query.scope);
+  if (query.name !== undefined) add('name = ?', query.name);
+  if (query.port !== undefined) add('(port = ? OR old_port = ?)', query.port, query.port);
+  if (query.since !== undefined) add('time >= ?', normaliseSince(query.since));
+  const limit = limitOf(query.limit);
+  if (limit !== undefined) args.push(limit);
+  const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+               ORDER BY id ${query.newestFirst ? 'DESC' : 'ASC'}${limit !== undefined ? ' LIMIT ?' : ''}`;
+  return adhoc.get<EventRow>(sql).all(...args).map(toEvent);
+}
+
+/**
+ * Deletes what the retention no longer keeps, at most PRUNE_BATCH_MAX_EVENTS events, the
+ * oldest first. Returns whether more is due. Ids run without gaps from the oldest kept
+ * event (they only grow, and only the oldest are deleted), so the count is last - first + 1.
+ */
+export function pruneEvents(st: FixedStatements, retention: HistoryRetention, nowMs: number): boolean {
+  const { first, last, oldest } = st.eventBounds.get()!;
+  if (first === null || last === null || oldest === null) return false;
+  const plan = prunePlan(retention, nowMs);
+  const batchEnd = first + PRUNE_BATCH_MAX_EVENTS - 1;
+  let more = false;
+  if (last - first + 1 > plan.countTrigger) {
+    const upTo = last - plan.maxEvents;
+    st.pruneUpTo.run(Math.min(upTo, batchEnd));
+    more = upTo > batchEnd;
+  }
+  if (oldest < plan.ageTrigger) {
+    st.pruneOlder.run(plan.ageCutoff, batchEnd);
+    const left = st.eventBounds.get()!.oldest;
+    more ||= left !== null && left < plan.ageCutoff;
+  }
+  return more;
+}

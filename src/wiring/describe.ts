@@ -1,0 +1,38 @@
+/**
+ * Reality in words: processes, holders and expectations as people read them in tables and
+ * messages. One line each, never a control character (a process name can hold anything).
+ */
+import type { Expectation, Listener } from '../types.js';
+
+/**
+ * Text from the process table made safe for one line of a message or a table cell: runs of
+ * whitespace become one space and control characters `?`, since a process chooses its own
+ * name and command line (a newline or a terminal escape must not reach the reader).
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
+/** `'python' (pid 12345)`, `container 'web1' (conmon, pid 77)`: a holder, for messages. */
+export function describeHolder(holder: Listener): string {
+  const pid = holder.pid === null ? null : `pid ${holder.pid}`;
+  if (holder.container) {
+    const via = [holder.process === null ? null : printable(holder.process), pid].filter((x) => x !== null).join(', ');
+    return `container '${printable(holder.container.name)}'${via ? ` (${via})` : ''}`;
+  }
+  if (holder.pid === null) return 'a process berth cannot inspect (another user\'s?)';
+  return `'${printable(holder.process ?? '?')}' (${pid})`;
+}
+
+/** `'goblin'`, `pid 4242 or its children`, `any process`: an expectation, for messages. */
+export function describeExpectation(expected: Expectation): string {
+  switch (expected.kind) {
+    case 'any':
+      return 'any process';
+    case 'pid':
+      return `pid ${expected.pid} or its children`;
+    case 'process':
+      return `'${printable(expected.name)}'`;
+  }
+}
