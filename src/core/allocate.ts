@@ -33,15 +33,57 @@ export async function unavailableReason(ctx: AllocContext, port: number, protoco
   return (await ctx.machine.isPortFree(port, protocol)) ? null : 'in-use';
 }
 
-/** Claims a port for `name` following `plan`; throws when the plan has no free port. */
-export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: Owner, force = false): Promise<Lease> {
-  const port = plan.segments.length === 0 ? await fixedPort(ctx, name, plan, force) : await walkPlan(ctx, plan);
-  if (port === null) throw await exhausted(ctx, name, plan);
+/** Where a segment walk should start next time: the store's scan hint for `start`. */
+interface HintUpdate {
+  readonly start: number;
+  readonly next: number;
+  /** The hint read before the walk (no write when unchanged). */
+  readonly stored: number;
+}
+
+/**
+ * A port found before the write lock (`guessPort`, in a read transaction: the bind probe
+ * and the walk need no lock), to be confirmed inside the write transaction by one lookup.
+ * Another berth may have leased it meanwhile; then the write transaction walks again. A
+ * stranger binding it meanwhile is the same race as binding it right after the commit.
+ */
+export interface Guess {
+  readonly port: number;
+  readonly hints: readonly HintUpdate[];
+}
+
+/**
+ * Finds the port `claim` would take, without the write lock: for the fixed strategy the
+ * named port (ConflictError/RefusedError as claim would throw), else the first claimable
+ * port of the plan that is not in `skip` (ports guessed for earlier names of the same
+ * request). Null when the plan has no free port: claim then says why, under the lock.
+ */
+export async function guessPort(ctx: AllocContext, name: string, plan: Plan, force: boolean, skip: ReadonlySet<number>): Promise<Guess | null> {
+  if (plan.segments.length === 0) {
+    const port = await fixedPort(ctx, name, plan, force);
+    return skip.has(port) ? null : { port, hints: [] };
+  }
+  const walked = await walkPlan(ctx, plan, skip);
+  return walked.port === null ? null : { port: walked.port, hints: walked.hints };
+}
+
+/**
+ * Claims a port for `name` following `plan`, inside the write transaction; throws when the
+ * plan has no free port. With a `guess` still unleased, that port is taken without probing
+ * again; otherwise the plan is walked here.
+ */
+export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: Owner, force = false, guess: Guess | null = null): Promise<Lease> {
+  let found: Walked;
+  if (guess !== null && (await ctx.tx.leaseAt(ctx.host, plan.protocol, guess.port)) === null) found = guess;
+  else if (plan.segments.length === 0) found = { port: await fixedPort(ctx, name, plan, force), hints: [] };
+  else found = await walkPlan(ctx, plan, new Set());
+  await saveHints(ctx, plan, found.hints);
+  if (found.port === null) throw await exhausted(ctx, name, plan);
   return ctx.tx.insertLease({
     host: ctx.host,
     scope: ctx.scope,
     name,
-    port,
+    port: found.port,
     protocol: plan.protocol,
     purpose: plan.purpose,
     pool: null,
@@ -49,6 +91,10 @@ export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: 
     ephemeral: owner.ephemeral,
     pid: owner.pid,
   });
+}
+
+async function saveHints(ctx: AllocContext, plan: Plan, hints: readonly HintUpdate[]): Promise<void> {
+  for (const h of hints) if (h.next !== h.stored) await ctx.tx.setScanHint(ctx.host, plan.protocol, h.start, h.next);
 }
 
 async function fixedPort(ctx: AllocContext, name: string, plan: Plan, force: boolean): Promise<number> {
@@ -91,13 +137,23 @@ export async function checkNamedPort(ctx: AllocContext, port: number, protocol: 
  * owner is alive cannot be claimed by another pid.
  */
 export async function reuse(ctx: AllocContext, existing: Lease, plan: Plan, owner: Owner): Promise<Lease> {
-  const who = `${ctx.scope}/${existing.name}`;
   if (plan.strategy === 'fixed' && plan.first !== existing.port) {
     throw new ConflictError(
-      `${who} already holds port ${existing.port}, not ${plan.first}. Move it with \`berth reassign ${existing.name} ${plan.first}\`, or release it first.`,
+      `${ctx.scope}/${existing.name} already holds port ${existing.port}, not ${plan.first}. Move it with \`berth reassign ${existing.name} ${plan.first}\`, or release it first.`,
       { port: existing.port, wanted: plan.first },
     );
   }
+  return takeOver(ctx, existing, owner);
+}
+
+/**
+ * An existing lease asked for again by `owner`: the same lease when the owner is the same,
+ * or the lease is sticky, or a sticky get reads a lease whose ephemeral owner lives; a
+ * live owner's lease refused to another ephemeral owner (ConflictError); a dead owner's
+ * lease passed to the new owner (or made sticky). Leases and pool roles alike.
+ */
+export async function takeOver(ctx: AllocContext, existing: Lease, owner: Owner): Promise<Lease> {
+  const who = `${ctx.scope}/${existing.name}`;
   if (!existing.ephemeral || existing.pid === owner.pid) return existing;
   const ownerAlive = existing.pid !== null && ctx.machine.isAlive(existing.pid);
   if (ownerAlive) {
@@ -110,14 +166,28 @@ export async function reuse(ctx: AllocContext, existing: Lease, plan: Plan, owne
   return ctx.tx.updateLease(ctx.host, ctx.scope, existing.name, { ephemeral: owner.ephemeral, pid: owner.pid });
 }
 
-/** The preferred port first, then each segment; returns the first claimable port. */
-async function walkPlan(ctx: AllocContext, plan: Plan): Promise<number | null> {
-  if (plan.first !== null && (await unavailableReason(ctx, plan.first, plan.protocol, plan.explicitRange)) === null) return plan.first;
-  for (const segment of plan.segments) {
-    const port = await walkSegment(ctx, plan, segment);
-    if (port !== null) return port;
+/** A walk's outcome: the port (null when none is free) and the scan hints it moved. */
+interface Walked {
+  readonly port: number | null;
+  readonly hints: readonly HintUpdate[];
+}
+
+/**
+ * The preferred port first, then each segment: the first claimable port not in `skip`,
+ * with the scan hints the walk moved (the caller saves them in a write transaction; a
+ * walk that finds nothing moves each hint past its segment's end).
+ */
+async function walkPlan(ctx: AllocContext, plan: Plan, skip: ReadonlySet<number>): Promise<Walked> {
+  const hints: HintUpdate[] = [];
+  if (plan.first !== null && !skip.has(plan.first) && (await unavailableReason(ctx, plan.first, plan.protocol, plan.explicitRange)) === null) {
+    return { port: plan.first, hints };
   }
-  return null;
+  for (const segment of plan.segments) {
+    const { port, hint } = await walkSegment(ctx, plan, segment, skip);
+    hints.push(hint);
+    if (port !== null) return { port, hints };
+  }
+  return { port: null, hints };
 }
 
 /**
@@ -127,18 +197,17 @@ async function walkPlan(ctx: AllocContext, plan: Plan): Promise<number | null> {
  * free above the hint is the part below it walked again, so a range filled with 50,000
  * leases costs the same per allocation as an empty one, and a port is never missed.
  */
-async function walkSegment(ctx: AllocContext, plan: Plan, segment: PortRange): Promise<number | null> {
+async function walkSegment(ctx: AllocContext, plan: Plan, segment: PortRange, skip: ReadonlySet<number>): Promise<{ port: number | null; hint: HintUpdate }> {
   const stored = (await ctx.tx.getScanHint(ctx.host, plan.protocol, segment.start)) ?? segment.start;
-  const hint = Math.min(Math.max(stored, segment.start), segment.end + 1);
-  const found = (await scan(ctx, plan, hint, segment.end)) ?? (hint > segment.start ? await scan(ctx, plan, segment.start, hint - 1) : null);
-  const next = found === null ? segment.end + 1 : found + 1;
-  if (next !== stored) await ctx.tx.setScanHint(ctx.host, plan.protocol, segment.start, next);
-  return found;
+  const from = Math.min(Math.max(stored, segment.start), segment.end + 1);
+  const port = (await scan(ctx, plan, from, segment.end, skip)) ?? (from > segment.start ? await scan(ctx, plan, segment.start, from - 1, skip) : null);
+  return { port, hint: { start: segment.start, next: port === null ? segment.end + 1 : port + 1, stored } };
 }
 
-/** The first claimable port in [from, to]. */
-async function scan(ctx: AllocContext, plan: Plan, from: number, to: number): Promise<number | null> {
+/** The first claimable port in [from, to] not in `skip`. */
+async function scan(ctx: AllocContext, plan: Plan, from: number, to: number, skip: ReadonlySet<number>): Promise<number | null> {
   for (const port of candidatePorts(ctx.exclusions, plan.explicitRange, from, to)) {
+    if (skip.has(port)) continue;
     if ((await unavailableReason(ctx, port, plan.protocol, plan.explicitRange)) === null) return port;
   }
   return null;

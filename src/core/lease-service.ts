@@ -6,12 +6,11 @@
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import type { AllocateOptions, LeasesApi, ListFilter, ReassignOptions, ScopeContext } from '../engine/index.js';
 import type { Lease } from '../types.js';
-import { parsePort } from '../config/ports.js';
-import { checkNamedPort, claim, reuse } from './allocate.js';
+import { checkNamedPort, claim, guessPort, reuse, type Guess } from './allocate.js';
 import type { EngineCore } from './shared.js';
 import { checkScopeName } from './scope.js';
 import { planFor } from './strategy.js';
-import { checkNames, checkPid, checkRequest } from './validate.js';
+import { checkName, checkNames, checkPid, checkPort, checkRequest } from './validate.js';
 
 /** The lease operations of the LocalEngine. */
 export class LeaseService implements LeasesApi {
@@ -34,21 +33,37 @@ export class LeaseService implements LeasesApi {
     });
     const owner = this.core.owner(opts);
     const exclusions = this.core.exclusions(config);
+    const force = opts.force === true;
+    // Walk and probe before the write lock: the lock is then held only to confirm each
+    // port is still unleased and to insert, so concurrent writers wait for microseconds of
+    // SQLite work, not for bind probes (see Guess).
+    const guesses = await this.core.store.transaction('read', async (tx) => {
+      const actx = this.core.allocContext(tx, project, exclusions);
+      const found = new Map<string, Guess>();
+      const skip = new Set<number>();
+      for (const { name, plan } of plans) {
+        if (await tx.getLease(actx.host, project.scope, name)) continue;
+        const guess = await guessPort(actx, name, plan, force, skip);
+        if (guess === null) continue;
+        skip.add(guess.port);
+        found.set(name, guess);
+      }
+      return found;
+    });
     const leases = await this.core.store.transaction(
       'write',
       async (tx) => {
         await this.core.recordScope(tx, project);
-        const ctx2 = this.core.allocContext(tx, project, exclusions);
+        const actx = this.core.allocContext(tx, project, exclusions);
         const got: Lease[] = [];
         for (const { name, plan } of plans) {
-          const existing = await tx.getLease(ctx2.host, project.scope, name);
-          got.push(existing ? await reuse(ctx2, existing, plan, owner) : await claim(ctx2, name, plan, owner, opts.force === true));
+          const existing = await tx.getLease(actx.host, project.scope, name);
+          got.push(existing ? await reuse(actx, existing, plan, owner) : await claim(actx, name, plan, owner, force, guesses.get(name) ?? null));
         }
         return got;
       },
       { action: 'allocate' },
     );
-    this.core.scopeRecorded(project.scope);
     return leases;
   }
 
@@ -59,6 +74,10 @@ export class LeaseService implements LeasesApi {
   async release(ctx: ScopeContext, names?: readonly string[]): Promise<Lease[]> {
     const project = await this.core.resolve(ctx);
     const wanted = names === undefined ? [] : checkNames(names);
+    if (names !== undefined && wanted.length === 0) {
+      // An empty list computed by a script must never mean "everything".
+      throw new UsageError('no lease names given: name the leases to release, or omit names to release the whole scope.');
+    }
     const { scope } = project;
     const host = this.core.host;
     const released = await this.core.store.transaction(
@@ -90,11 +109,11 @@ export class LeaseService implements LeasesApi {
       },
       { action: 'release' },
     );
-    if (wanted.length === 0) this.core.forgetScopes(scope);
     return released;
   }
 
   async list(ctx: ScopeContext, filter: ListFilter = {}): Promise<Lease[]> {
+    this.core.check(ctx);
     const scope = filter.scope === undefined ? undefined : checkScopeName(filter.scope);
     if (filter.pool !== undefined) await this.core.pool(await this.core.resolve(ctx), filter.pool);
     return this.core.store.transaction('read', (tx) => tx.listLeases({ host: this.core.host, scope, pool: filter.pool }));
@@ -102,7 +121,8 @@ export class LeaseService implements LeasesApi {
 
   async reassign(ctx: ScopeContext, name: string, port: number, opts: ReassignOptions = {}): Promise<Lease> {
     const project = await this.core.resolve(ctx);
-    const target = parsePort(port);
+    checkName(name);
+    const target = checkPort(port);
     const exclusions = this.core.exclusions(project.config);
     const { scope } = project;
     return this.core.store.transaction(

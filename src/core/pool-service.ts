@@ -28,7 +28,6 @@ export class PoolService implements PoolsApi {
       },
       { action: 'reserve' },
     );
-    this.core.scopeRecorded(project.scope);
     return slot;
   }
 

@@ -5,7 +5,7 @@
 import { ConflictError, ExhaustedError } from '../errors.js';
 import type { Lease } from '../types.js';
 import type { StoreTx } from '../store/store.js';
-import { unavailableReason, type AllocContext, type Owner } from './allocate.js';
+import { takeOver, unavailableReason, type AllocContext, type Owner } from './allocate.js';
 import type { PoolConfig } from '../types.js';
 import { slotCount, slotPorts } from '../wiring/pool-slots.js';
 import type { PoolStatus, SlotStatus } from '../engine/index.js';
@@ -22,8 +22,12 @@ export async function heldSlot(tx: StoreTx, host: string, scope: string, pool: P
  */
 export async function reserveSlot(ctx: AllocContext, pool: PoolConfig, owner: Owner): Promise<Lease[]> {
   const held = await heldSlot(ctx.tx, ctx.host, ctx.scope, pool);
-  if (held.length === pool.roles.length) return held;
-  if (held.length > 0) return completeSlot(ctx, pool, held, owner);
+  if (held.length > 0) {
+    // The slot is owned as a whole: every role passes (or is refused) as allocate's leases do.
+    const owned: Lease[] = [];
+    for (const lease of held) owned.push(await takeOver(ctx, lease, owner));
+    return owned.length === pool.roles.length ? owned : completeSlot(ctx, pool, owned, owner);
+  }
   for (const role of pool.roles) {
     const clash = await ctx.tx.getLease(ctx.host, ctx.scope, role);
     if (clash) {

@@ -6,7 +6,27 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ProjectInfo, ScopeContext } from '../engine/index.js';
 import { loadConfig } from '../config/load.js';
-import { projectDir, resolveScope } from './scope.js';
+import { checkScopeName, projectDir, resolveScope } from './scope.js';
+
+/**
+ * Checks a context's fields without reading anything: every call does this, including
+ * machine-wide ones that need no berth.yaml (an empty scope must fail there too, not wipe
+ * the machine).
+ */
+export function checkContext(ctx: ScopeContext): void {
+  if (typeof ctx !== 'object' || ctx === null) throw new UsageError('invalid scope context: expected an object with scope, dir or config.');
+  if (ctx.scope !== undefined) {
+    if (ctx.scope === '') throw new UsageError('the scope is empty: name one (--scope NAME), or leave the option out to act for the project.');
+    if (typeof ctx.scope !== 'string') throw new UsageError(`invalid scope ${JSON.stringify(ctx.scope)}: a scope is text, e.g. conductor/ws-7.`);
+    checkScopeName(ctx.scope);
+  }
+  if (ctx.dir !== undefined && (typeof ctx.dir !== 'string' || !path.isAbsolute(ctx.dir))) {
+    throw new UsageError(`the working directory must be an absolute path, got ${JSON.stringify(ctx.dir)}.`);
+  }
+  if (ctx.config !== undefined && (typeof ctx.config !== 'string' || ctx.config === '')) {
+    throw new UsageError(`invalid config file ${JSON.stringify(ctx.config)}: give a path to berth.yaml.`);
+  }
+}
 
 /** Resolves contexts against a default working directory (the engine's own). */
 export class ProjectResolver {
@@ -19,10 +39,7 @@ export class ProjectResolver {
    * never silently act on the project's.
    */
   async resolve(ctx: ScopeContext = {}): Promise<ProjectInfo> {
-    if (ctx.scope === '') throw new UsageError('the scope is empty: name one (--scope NAME), or leave the option out to act for the project.');
-    if (ctx.dir !== undefined && (typeof ctx.dir !== 'string' || !path.isAbsolute(ctx.dir))) {
-      throw new UsageError(`the working directory must be an absolute path, got ${JSON.stringify(ctx.dir)}.`);
-    }
+    checkContext(ctx);
     const dir = ctx.dir ?? this.cwd;
     const config = await loadConfig(dir, ctx.config);
     const explicit = ctx.scope !== undefined;

@@ -19,8 +19,9 @@ import type {
   ScopeContext,
   WhoResult,
 } from '../engine/index.js';
-import type { Protocol } from '../types.js';
-import { parsePort, parseProtocol } from '../config/ports.js';
+import { MAX_PORT, type Protocol } from '../types.js';
+import { parseProtocol } from '../config/ports.js';
+import { checkLimit, checkName, checkPort, checkRange } from './validate.js';
 import { parseSignal } from '../config/signals.js';
 import {
   ListenerIndex,
@@ -42,8 +43,9 @@ const protocolOr = (value: unknown, fallback: Protocol): Protocol => (value === 
 export class RealityService implements RealityApi {
   constructor(private readonly core: EngineCore) {}
 
-  async who(_ctx: ScopeContext, port: number, protocol?: Protocol): Promise<WhoResult> {
-    const at = parsePort(port);
+  async who(ctx: ScopeContext, port: number, protocol?: Protocol): Promise<WhoResult> {
+    this.core.check(ctx);
+    const at = checkPort(port);
     const proto = protocolOr(protocol, 'tcp');
     const [holders, lease] = await Promise.all([
       this.core.machine.listeners({ port: at, protocol: proto, everyHolder: true }),
@@ -52,7 +54,8 @@ export class RealityService implements RealityApi {
     return { port: at, protocol: proto, lease, holders };
   }
 
-  async ports(_ctx: ScopeContext, opts: { readonly protocol?: Protocol } = {}): Promise<PortEntry[]> {
+  async ports(ctx: ScopeContext, opts: { readonly protocol?: Protocol } = {}): Promise<PortEntry[]> {
+    this.core.check(ctx);
     const protocol = opts.protocol === undefined ? undefined : parseProtocol(opts.protocol);
     const [listeners, leases] = await Promise.all([
       this.core.machine.listeners({ protocol }),
@@ -79,13 +82,21 @@ export class RealityService implements RealityApi {
 
   async free(ctx: ScopeContext, opts: FreeOptions = {}): Promise<FreeResult> {
     const project = await this.core.resolve(ctx);
-    const search = freeSearch({ ...opts, protocol: protocolOr(opts.protocol, 'tcp') }, project.config.base);
+    const search = freeSearch(
+      {
+        from: opts.from === undefined ? undefined : checkPort(opts.from, 'from'),
+        range: opts.range === undefined ? undefined : checkRange(opts.range),
+        count: checkLimit(opts.count, 'count', MAX_PORT),
+        protocol: protocolOr(opts.protocol, 'tcp'),
+      },
+      project.config.base,
+    );
     const exclusions = this.core.exclusions(project.config);
     return this.core.store.transaction('read', (tx) => findFreePorts(this.core.allocContext(tx, project, exclusions), search));
   }
 
   async kill(ctx: ScopeContext, target: string | number, opts: PortKillOptions = {}): Promise<KillReport> {
-    const aim = typeof target === 'number' ? { port: parsePort(target) } : typeof target === 'string' ? parseKillTarget(target) : null;
+    const aim = typeof target === 'number' ? { port: checkPort(target) } : typeof target === 'string' ? parseKillTarget(target) : null;
     if (aim === null) throw new UsageError(`invalid kill target ${JSON.stringify(target)}: give :PORT, PORT or a lease name.`);
     const signal = parseSignal(opts.signal ?? 'SIGTERM');
     const graceMs = opts.graceMs;
@@ -94,6 +105,7 @@ export class RealityService implements RealityApi {
     let protocol: Protocol;
     let lease: LeaseRef | null = null;
     if ('lease' in aim) {
+      checkName(aim.lease);
       const held = await this.core.lease(await this.core.resolve(ctx), aim.lease);
       ({ port, protocol } = held);
       lease = { scope: held.scope, name: held.name };

@@ -16,13 +16,12 @@ import type {
   Snapshot,
 } from '../engine/index.js';
 import type { RegistryEvent } from '../types.js';
-import { parsePort } from '../config/ports.js';
 import { parseSince } from '../config/durations.js';
 import { collectGarbage } from './gc.js';
 import type { EngineCore } from './shared.js';
 import { checkLeaseName, checkScopeName } from './scope.js';
 import { applySnapshot, checkSnapshotHost, parseSnapshot, takeSnapshot } from './snapshot.js';
-import { checkLimit } from './validate.js';
+import { checkLimit, checkPort } from './validate.js';
 
 /** How many events `history` lists unless told. */
 export const DEFAULT_HISTORY_LIMIT = 50;
@@ -33,30 +32,32 @@ export const MAX_HISTORY_LIMIT = 10_000;
 export class RegistryService implements RegistryApi {
   constructor(private readonly core: EngineCore) {}
 
-  async export(_ctx: ScopeContext, opts: ExportOptions = {}): Promise<Snapshot> {
+  async export(ctx: ScopeContext, opts: ExportOptions = {}): Promise<Snapshot> {
+    this.core.check(ctx);
     const scope = opts.scope === undefined ? undefined : checkScopeName(opts.scope);
     return this.core.store.transaction('read', (tx) => takeSnapshot(tx, this.core.host, scope));
   }
 
-  async import(_ctx: ScopeContext, snapshot: unknown, opts: ImportOptions = {}): Promise<ImportResult> {
+  async import(ctx: ScopeContext, snapshot: unknown, opts: ImportOptions = {}): Promise<ImportResult> {
+    this.core.check(ctx);
     const source = opts.source === undefined ? 'the snapshot' : String(opts.source);
     const snap = parseSnapshot(snapshot, source);
     // Before the write transaction, so rows of another machine are refused naming the source.
     checkSnapshotHost(snap, this.core.host, source);
     const result = await this.core.store.transaction('write', (tx) => applySnapshot(tx, snap, opts.replace === true, this.core.host), { action: 'import' });
-    if (opts.replace) this.core.forgetScopes();
     return result;
   }
 
-  async gc(_ctx: ScopeContext, opts: { readonly dryRun?: boolean } = {}): Promise<GcResult> {
+  async gc(ctx: ScopeContext, opts: { readonly dryRun?: boolean } = {}): Promise<GcResult> {
+    this.core.check(ctx);
     const dryRun = opts.dryRun === true;
     const isAlive = (pid: number) => this.core.machine.isAlive(pid);
     const result = await this.core.store.transaction(dryRun ? 'read' : 'write', (tx) => collectGarbage(tx, this.core.host, dryRun, isAlive), { action: 'gc' });
-    if (!dryRun) this.core.forgetScopes();
     return result;
   }
 
-  async reset(_ctx: ScopeContext): Promise<ResetResult> {
+  async reset(ctx: ScopeContext): Promise<ResetResult> {
+    this.core.check(ctx);
     const host = this.core.host;
     const leases = await this.core.store.transaction(
       'write',
@@ -67,11 +68,11 @@ export class RegistryService implements RegistryApi {
       },
       { action: 'reset' },
     );
-    this.core.forgetScopes();
     return { reset: true, store: this.core.store.location, host, leases };
   }
 
-  async history(_ctx: ScopeContext, query: HistoryQuery = {}): Promise<RegistryEvent[]> {
+  async history(ctx: ScopeContext, query: HistoryQuery = {}): Promise<RegistryEvent[]> {
+    this.core.check(ctx);
     const q = checkHistoryQuery(query);
     return this.core.store.transaction('read', (tx) => tx.listEvents({ host: this.core.host, ...q, newestFirst: true }));
   }
@@ -84,7 +85,7 @@ function checkHistoryQuery(query: HistoryQuery): { name?: string; port?: number;
     limit: checkLimit(query.limit, 'limit', MAX_HISTORY_LIMIT) ?? DEFAULT_HISTORY_LIMIT,
   };
   if (query.name !== undefined) out.name = checkLeaseName(String(query.name));
-  if (query.port !== undefined) out.port = parsePort(query.port);
+  if (query.port !== undefined) out.port = checkPort(query.port);
   if (query.scope !== undefined) out.scope = checkScopeName(String(query.scope));
   if (query.since !== undefined) out.since = parseSince(String(query.since));
   return out;

@@ -9,17 +9,13 @@ import type { Store, StoreTx } from '../store/store.js';
 import type { BerthConfig, PoolConfig, PortRange } from '../types.js';
 import type { AllocContext, Owner } from './allocate.js';
 import { Exclusions } from './availability.js';
-import type { ProjectResolver } from './project.js';
+import { checkContext, type ProjectResolver } from './project.js';
+import { checkName } from './validate.js';
 
 /** The engine's shared state. One per LocalEngine; services hold a reference. */
 export class EngineCore {
   /** Read once: the kernel's ephemeral range does not change under a running engine. */
   private ephemeral: PortRange | null | undefined;
-  /**
-   * Scopes whose row (and directory) this engine has written in a committed transaction:
-   * later writes skip the lookup. Releasing a whole scope, gc and reset forget them.
-   */
-  private readonly recorded = new Set<string>();
 
   constructor(
     readonly store: Store,
@@ -35,6 +31,11 @@ export class EngineCore {
 
   resolve(ctx: ScopeContext | undefined): Promise<ProjectInfo> {
     return this.resolver.resolve(ctx ?? {});
+  }
+
+  /** Checks a context that a machine-wide call does not need to resolve. */
+  check(ctx: ScopeContext | undefined): void {
+    checkContext(ctx ?? {});
   }
 
   /** Static exclusions for allocations under `config`. */
@@ -60,21 +61,13 @@ export class EngineCore {
     return { ephemeral: true, pid: opts.pid };
   }
 
-  /** Records the scope and its directory in `tx`, unless this engine already did. */
+  /**
+   * Records the scope and its directory in `tx`. Every write asks (one primary-key
+   * lookup): another process or engine may have released the scope since this one last
+   * wrote it, and a lease must never outlive its scope row (gc finds directories there).
+   */
   async recordScope(tx: StoreTx, project: ProjectInfo): Promise<void> {
-    if (this.recorded.has(project.scope)) return;
     await tx.ensureScope(this.host, project.scope, project.directory);
-  }
-
-  /** After the transaction that recorded `scope` committed. */
-  scopeRecorded(scope: string): void {
-    this.recorded.add(scope);
-  }
-
-  /** After a scope (or, with no argument, every scope) may have been deleted. */
-  forgetScopes(scope?: string): void {
-    if (scope === undefined) this.recorded.clear();
-    else this.recorded.delete(scope);
   }
 
   /**
@@ -111,6 +104,7 @@ export class EngineCore {
 
   /** The scope's lease `name`, or NotFoundError saying how to get one. */
   async lease(project: ProjectInfo, name: string) {
+    checkName(name);
     const lease = await this.store.transaction('read', (tx) => tx.getLease(this.host, project.scope, name));
     if (!lease) {
       const flag = project.explicit ? ` --scope ${project.scope}` : '';

@@ -14,15 +14,16 @@ export const MAX_PURPOSE_CHARS = 500;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** A whole number port given as a number (the engine takes data, not text). */
-function portField(value: unknown, what: string): number {
+/** A whole number port given as a number: the engine takes data, not text (the faces parse text). */
+export function checkPort(value: unknown, what = 'port'): number {
   if (typeof value !== 'number') throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: a port is a whole number from 1 to 65535.`);
   return parsePort(value, what);
 }
 
-function rangeField(value: unknown, what: string): PortRange {
+/** A range given as `{start, end}` ports, start not above end. */
+export function checkRange(value: unknown, what = 'range'): PortRange {
   if (!isObject(value)) throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: give {start, end}, e.g. {"start": 5000, "end": 5999}.`);
-  return makeRange(portField(value.start, `${what} start`), portField(value.end, `${what} end`), what);
+  return makeRange(checkPort(value.start, `${what} start`), checkPort(value.end, `${what} end`), what);
 }
 
 function textField(value: unknown, what: string, max: number): string {
@@ -41,13 +42,19 @@ export function checkRequest(value: unknown): AllocationRequest {
     if (!STRATEGIES.includes(value.strategy as StrategyName)) throw new UsageError(`unknown strategy ${JSON.stringify(value.strategy)}. Use one of: ${STRATEGIES.join(', ')}.`);
     out.strategy = value.strategy as StrategyName;
   }
-  if (value.port !== undefined) out.port = portField(value.port, 'port');
-  if (value.prefer !== undefined) out.prefer = portField(value.prefer, 'prefer');
-  if (value.range !== undefined) out.range = rangeField(value.range, 'range');
+  if (value.port !== undefined) out.port = checkPort(value.port, 'port');
+  if (value.prefer !== undefined) out.prefer = checkPort(value.prefer, 'prefer');
+  if (value.range !== undefined) out.range = checkRange(value.range, 'range');
   if (value.category !== undefined) out.category = textField(value.category, 'category', 100);
   if (value.protocol !== undefined) out.protocol = parseProtocol(value.protocol);
   if (value.purpose !== undefined) out.purpose = textField(value.purpose, 'purpose', MAX_PURPOSE_CHARS);
   return out;
+}
+
+/** Checks one lease name given to the engine. */
+export function checkName(value: unknown, what = 'name'): string {
+  if (typeof value !== 'string') throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: a lease name is text, e.g. web.`);
+  return checkLeaseName(value);
 }
 
 /** Checks a list of lease names (release, handOver). */

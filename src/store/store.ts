@@ -126,7 +126,7 @@ export type TxMode = 'read' | 'write';
 
 /** A persisted registry. */
 export interface Store {
-  /** `sqlite` or `postgres`. */
+  /** `sqlite`, `postgres` or `memory`. */
   readonly kind: string;
   /** Where it lives, for messages: a file path or a connection target. */
   readonly location: string;

@@ -5,16 +5,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { StoreError } from '../../src/errors.js';
+import { StoreError, UsageError } from '../../src/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite-schema.js';
 import { defaultDbPath, openSqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir } from '../helpers/cli.js';
-import { lease } from '../helpers/fixtures.js';
+import { lease, seriesPool } from '../helpers/fixtures.js';
 import { storeConformance } from './conformance.js';
 
-storeConformance('sqlite', async () => {
+storeConformance('sqlite', async (opts) => {
   const { dir, cleanup } = tempDir();
-  return { store: openSqliteStore(path.join(dir, 'nested', 'berth.db')), cleanup: async () => cleanup() };
+  return { store: openSqliteStore(path.join(dir, 'nested', 'berth.db'), opts), cleanup: async () => cleanup() };
 });
 
 describe('sqlite store', () => {
@@ -105,6 +105,77 @@ describe('sqlite store', () => {
       const after = new Database(file, { readonly: true });
       assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
       after.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('upgrades a schema-2 store in place: its leases stay, history and pool definitions work', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'v2.db');
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      for (const migration of MIGRATIONS.slice(0, 2)) db.exec(migration);
+      db.pragma('user_version = 2');
+      db.prepare(
+        `INSERT INTO leases (host, scope, name, port, protocol, ephemeral, created_at, updated_at)
+         VALUES ('local', 'old', 'web', 4000, 'tcp', 0, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')`,
+      ).run();
+      db.close();
+      const store = openSqliteStore(file);
+      try {
+        assert.deepEqual(await store.transaction('read', (tx) => tx.getLease('local', 'old', 'web')), lease('web', 4000, { scope: 'old' }));
+        assert.equal(await store.transaction('read', (tx) => tx.lastEventId()), 0);
+        await store.transaction('write', (tx) => tx.updateLease('local', 'old', 'web', { port: 4001 }));
+        await store.transaction('write', (tx) => tx.savePool('local', seriesPool('p', { web: 5000 })));
+        const [event] = await store.transaction('read', (tx) => tx.listEvents({ port: 4000 }));
+        assert.equal(event?.change, 'moved');
+        assert.equal(event?.port, 4001);
+        assert.deepEqual(await store.transaction('read', (tx) => tx.getPool('local', 'p')), seriesPool('p', { web: 5000 }));
+      } finally {
+        await store.close();
+      }
+      const after = new Database(file, { readonly: true });
+      assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(after.pragma('integrity_check', { simple: true }), 'ok');
+      after.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('prunes history on the first write after it is opened', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'b.db');
+      const first = openSqliteStore(file);
+      await first.transaction('write', async (tx) => {
+        for (let k = 0; k < 10; k++) await tx.insertLease(lease(`s${k}`, 4000 + k));
+      });
+      await first.close();
+      const reopened = openSqliteStore(file, { retention: { maxEvents: 3, maxAgeDays: 1 } });
+      try {
+        assert.equal((await reopened.transaction('read', (tx) => tx.listEvents())).length, 10, 'opening alone writes nothing');
+        await reopened.transaction('write', (tx) => tx.deleteLease('local', 'demo', 's0'));
+        const kept = await reopened.transaction('read', (tx) => tx.listEvents());
+        assert.deepEqual(kept.map((e) => `${e.change} ${e.name}`), ['created s8', 'created s9', 'deleted s0']);
+        assert.equal(await reopened.transaction('read', (tx) => tx.lastEventId()), 11);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses a retention that keeps nothing sensible', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'b.db');
+      assert.throws(() => openSqliteStore(file, { retention: { maxEvents: -1, maxAgeDays: 1 } }), (err) => err instanceof UsageError && /maxEvents/.test(err.message));
+      assert.throws(() => openSqliteStore(file, { retention: { maxEvents: 10, maxAgeDays: 0 } }), (err) => err instanceof UsageError && /maxAgeDays/.test(err.message));
+      assert.deepEqual(fs.readdirSync(dir), [], 'refused before the file was made');
     } finally {
       cleanup();
     }

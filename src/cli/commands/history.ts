@@ -27,8 +27,11 @@ function when(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
 }
 
+/** `node /path/bin/berth.js reassign web 4150` reads as `berth reassign web 4150`; --json keeps it whole. */
+const BERTH_SCRIPT = /^\S*node(?:js)?\S* \S*\/berth(?:\.js)?(?= |$)/;
+
 function who(e: RegistryEvent): string {
-  const command = e.actor.command === null ? '' : printable(e.actor.command);
+  const command = e.actor.command === null ? '' : printable(e.actor.command).replace(BERTH_SCRIPT, 'berth');
   const cut = command.length > COMMAND_SHOWN_CHARS ? `${command.slice(0, COMMAND_SHOWN_CHARS - 1)}…` : command;
   return `${e.actor.user === null ? '?' : printable(e.actor.user)} (pid ${e.actor.pid}${cut ? `: ${cut}` : ''})`;
 }

@@ -83,7 +83,7 @@ export function registerLeaseCommands(program: Command): void {
     .argument('[names...]')
     .action(async (names: string[], _flags: unknown, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
-        const released = await engine.leases.release(ctx, names);
+        const released = await engine.leases.release(ctx, names.length > 0 ? names : undefined);
         const scope = released.length === 0 ? (await engine.project(ctx)).scope : '';
         emit(json, released, (l) => leaseTable(l, `nothing to release in scope ${scope}`));
       });

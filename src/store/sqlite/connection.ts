@@ -23,6 +23,7 @@ export interface TxRequest<T> {
   readonly location: string;
 }
 
+/** A connection, its statements, its transaction queue, and how many stores use it. */
 export class SharedConnection {
   private readonly st: FixedStatements;
   private readonly adhoc: AdhocStatements;

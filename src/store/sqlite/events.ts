@@ -33,7 +33,8 @@ export function recordEvent(st: FixedStatements, intent: WriteIntent | undefined
 /**
  * The events a query asks for. Each filter is a condition an index serves: ids by the
  * primary key, a port by events_by_port and events_by_old_port, a lease by events_by_lease,
- * `since` by events_by_time.
+ * `since` by events_by_time. The time condition stays too: a clock set back must not let
+ * an older event in.
  */
 export function listEvents(adhoc: AdhocStatements, query: EventQuery): RegistryEvent[] {
   const where: string[] = [];
@@ -44,7 +45,13 @@ export function listEvents(adhoc: AdhocStatements, query: EventQuery): RegistryE
   if (query.scope !== undefined) add('scope = ?', query.scope);
   if (query.name !== undefined) add('name = ?', query.name);
   if (query.port !== undefined) add('(port = ? OR old_port = ?)', query.port, query.port);
-  if (query.since !== undefined) add('time >= ?', normaliseSince(query.since));
+  if (query.since !== undefined) {
+    // Ids grow with time, so the first id at or after `since` (found on events_by_time)
+    // bounds the scan by id; without the bound the planner scans every event in id order.
+    const since = normaliseSince(query.since);
+    // INDEXED BY: left to itself, the planner finds that min(id) by walking ids from the oldest.
+    add('id >= (SELECT min(id) FROM events INDEXED BY events_by_time WHERE time >= ?) AND time >= ?', since, since);
+  }
   const limit = limitOf(query.limit);
   if (limit !== undefined) args.push(limit);
   const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

@@ -35,6 +35,7 @@ function nativeBinding(): string | undefined {
   try {
     return createRequire(here).resolve(ADDON);
   } catch {
+    // Not resolvable from here either: better-sqlite3 then searches itself, and says what is missing.
     return undefined;
   }
 }

@@ -47,6 +47,7 @@ export interface EventRow {
   actor_command: string | null;
 }
 
+/** The lease a row holds (SQLite has no booleans: ephemeral is 0 or 1). */
 export function toLease(row: LeaseRow): Lease {
   return {
     host: row.host,
@@ -64,10 +65,12 @@ export function toLease(row: LeaseRow): Lease {
   };
 }
 
+/** The scope a row holds. */
 export function toScope(row: ScopeRow): Scope {
   return { host: row.host, name: row.name, directory: row.directory, createdAt: row.created_at };
 }
 
+/** The event a row records. */
 export function toEvent(row: EventRow): RegistryEvent {
   return {
     id: row.id,

@@ -3,7 +3,7 @@
  * underneath; every change to a lease row records its event with the transaction's intent.
  */
 import type { Lease, NewLease, PoolConfig, Protocol, RegistryEvent, Scope } from '../../types.js';
-import { nameTaken, noLease, portTaken } from '../lease-errors.js';
+import { nameTaken, noLease, notLeasable, portTaken } from '../lease-errors.js';
 import type { EventQuery, LeaseChanges, LeaseFilter, SlotHolder, StoreTx, WriteIntent } from '../store.js';
 import { listEvents, recordEvent } from './events.js';
 import { hasCode } from './files.js';
@@ -59,11 +59,17 @@ export class SqliteTx implements StoreTx {
     return { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, createdAt: now, updatedAt: now };
   }
 
-  /** Why an insert hit a uniqueness constraint, in words a person can act on. */
+  /** Why an insert hit a constraint, in words a person can act on. */
   private conflictFor(lease: NewLease): Error {
     const byName = this.st.getLease.get(lease.host, lease.scope, lease.name);
     if (byName) return nameTaken(lease.scope, lease.name, byName.port);
-    return portTaken(lease.port, lease.protocol, this.st.leaseAt.get(lease.host, lease.protocol, lease.port));
+    return this.portConflict(lease.host, lease.protocol, lease.port);
+  }
+
+  /** The lease holding the port; none means the schema's CHECK refused the port or protocol. */
+  private portConflict(host: string, protocol: Protocol, port: number): Error {
+    const holder = this.st.leaseAt.get(host, protocol, port);
+    return holder ? portTaken(port, protocol, holder) : notLeasable(port, protocol);
   }
 
   async updateLease(host: string, scope: string, name: string, changes: LeaseChanges): Promise<Lease> {
@@ -80,7 +86,7 @@ export class SqliteTx implements StoreTx {
     try {
       this.adhoc.get(`UPDATE leases SET ${sets.join(', ')} WHERE host = ? AND scope = ? AND name = ?`).run(...args, host, scope, name);
     } catch (err) {
-      if (isConstraint(err)) throw portTaken(changes.port ?? before.port, before.protocol, this.st.leaseAt.get(host, before.protocol, changes.port ?? before.port));
+      if (isConstraint(err)) throw this.portConflict(host, before.protocol, changes.port ?? before.port);
       throw err;
     }
     const after = this.st.getLease.get(host, scope, name)!;
