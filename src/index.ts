@@ -20,6 +20,7 @@ export type * from './engine/index.js';
 export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, CONFLICT_KINDS } from './engine/index.js';
 export type { Store, StoreTx } from './store/store.js';
 export { openSqliteStore, defaultDbPath } from './store/sqlite-store.js';
+export { openMemoryStore } from './store/memory/memory-store.js';
 export { localMachine, type Machine } from './os/machine.js';
 export * from './wiring/index.js';
 export * from './workflows/index.js';

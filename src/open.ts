@@ -8,7 +8,8 @@ import type { ScopeContext } from './engine/index.js';
 import { LocalEngine } from './core/local-engine.js';
 import { localMachine, type Machine } from './os/machine.js';
 import { defaultDbPath, openSqliteStore } from './store/sqlite-store.js';
-import type { Store } from './store/store.js';
+import { retentionFromEnv } from './store/retention.js';
+import { DEFAULT_RETENTION, type Store } from './store/store.js';
 import { Berth } from './workflows/berth.js';
 import type { PortWatchSources } from './workflows/port-watch.js';
 
@@ -37,7 +38,7 @@ export function portSourcesOf(machine: Machine): PortWatchSources {
 /** A LocalEngine over the store and machine `opts` name (defaults: BERTH_DB's SQLite file, this machine). */
 export function openEngine(opts: OpenOptions = {}): LocalEngine {
   const env = opts.env ?? process.env;
-  const store = opts.store ?? openSqliteStore(opts.db ?? (env.BERTH_DB || defaultDbPath(env)));
+  const store = opts.store ?? openSqliteStore(opts.db ?? (env.BERTH_DB || defaultDbPath(env)), { retention: retentionFromEnv(env, DEFAULT_RETENTION) });
   return new LocalEngine({ store, machine: opts.machine ?? localMachine, cwd: opts.cwd, env });
 }
 

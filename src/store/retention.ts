@@ -77,3 +77,20 @@ export class PruneSchedule {
     this.behind = more;
   }
 }
+
+/**
+ * The retention `env` asks for: BERTH_HISTORY_DAYS (days, a number above 0) and
+ * BERTH_HISTORY_EVENTS (a whole number), each defaulting to DEFAULT_RETENTION's.
+ *
+ * @throws UsageError naming the variable when a value is not a number.
+ */
+export function retentionFromEnv(env: Readonly<Record<string, string | undefined>>, defaults: HistoryRetention): HistoryRetention {
+  const read = (name: string, fallback: number): number => {
+    const text = env[name];
+    if (text === undefined || text.trim() === '') return fallback;
+    const value = Number(text.trim());
+    if (!Number.isFinite(value)) throw new UsageError(`${name}=${JSON.stringify(text)} is not a number: give days (BERTH_HISTORY_DAYS=90) or a count (BERTH_HISTORY_EVENTS=200000).`);
+    return value;
+  };
+  return checkRetention({ maxAgeDays: read('BERTH_HISTORY_DAYS', defaults.maxAgeDays), maxEvents: read('BERTH_HISTORY_EVENTS', defaults.maxEvents) });
+}

@@ -110,4 +110,20 @@ describe('berth history', () => {
       assert.match(res.stderr, /^berth: invalid/);
     }
   });
+
+  it('is kept within BERTH_HISTORY_EVENTS; a retention that is not a number is bad input', () => {
+    const own = path.join(dir, 'kept.db');
+    const env = { BERTH_HISTORY_EVENTS: '2' };
+    for (let i = 0; i < 6; i++) {
+      const res = berth(['allocate', `k${i}`, '--scope', 'kept'], { cwd: dir, db: own, env });
+      assert.equal(res.code, 0, res.stderr);
+    }
+    // Each process prunes on its first write, before recording its own change.
+    const kept = json<RegistryEvent[]>(berth(['history', '--json'], { cwd: dir, db: own, env }));
+    assert.ok(kept.length <= 3, `kept ${kept.length} events`);
+    assert.equal(kept[0]!.name, 'k5');
+    const bad = berth(['allocate', 'x', '--scope', 'kept'], { cwd: dir, db: own, env: { BERTH_HISTORY_DAYS: 'forever' } });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /BERTH_HISTORY_DAYS/);
+  });
 });
