@@ -163,3 +163,39 @@ test('on a machine without IPv6, the IPv6 addresses are skipped rather than repo
   assert.equal(result.error, null, result.stderr);
   assert.deepEqual(JSON.parse(result.stdout), { v6: 'EADDRNOTAVAIL', freeTcp: true, freeUdp: true, busy: false });
 });
+
+test("the raw TCP probe answers exactly as net.Server's listen does, holder by holder", async (t) => {
+  const { TCP_PROBES } = await import('../../src/os/bind-probe.js');
+  const free = await listen('127.0.0.1');
+  const port = portOf(free);
+  await close(free);
+  if (TCP_PROBES.raw(port, '127.0.0.1') === null) {
+    t.skip('this Node offers no tcp_wrap binding: isPortFree uses net.Server alone');
+    return;
+  }
+  const holders: (string | null)[] = [null, '127.0.0.1', '0.0.0.0', '::', '::1'];
+  for (const holderAddress of holders) {
+    let holder: Server | undefined;
+    try {
+      if (holderAddress !== null) holder = await listen(holderAddress, port);
+    } catch {
+      continue; // no IPv6 here: nothing to compare for that holder
+    }
+    try {
+      for (const address of ['0.0.0.0', '127.0.0.1', '::', '::1']) {
+        const server = await TCP_PROBES.server(port, address);
+        assert.equal(TCP_PROBES.raw(port, address), server, `holder ${holderAddress ?? 'none'}, probe on ${address}`);
+      }
+    } finally {
+      await close(holder);
+    }
+  }
+  // A socket bound but not listening (a client's, or one about to listen) blocks neither.
+  const bound = createSocket('udp4');
+  await new Promise<void>((resolve) => bound.bind(port, '127.0.0.1', () => resolve()));
+  try {
+    assert.equal(TCP_PROBES.raw(port, '::'), await TCP_PROBES.server(port, '::'));
+  } finally {
+    bound.close();
+  }
+});
