@@ -444,6 +444,12 @@ describe('berth run', () => {
       const killed = p.cli(['run', '--', 'node', '-e', "process.kill(process.pid, 'SIGKILL')"]);
       assert.equal(killed.code, 137);
       assert.match(killed.stderr, /SIGKILL \(exit status 137\)/);
+      // --json after `--` is the child's argument: berth's own error stays a line for people.
+      const childJson = p.cli(['run', '--', 'node', '-e', 'process.exit(3)', '--', '--json']);
+      assert.equal(childJson.code, 3);
+      assert.match(childJson.stderr, /^berth: node exited with status 3\n$/);
+      const ownJson = p.cli(['--json', 'run', '--', 'node', '-e', 'process.exit(3)']);
+      assert.equal(JSON.parse(ownJson.stderr).error, 'child-exit');
     } finally {
       p.cleanup();
     }
