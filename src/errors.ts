@@ -234,3 +234,13 @@ export function yamlProblem(message: string, at: { readonly line: number; readon
   const reason = (message.split('\n')[0] ?? '').trim().replace(/[\s.:]+$/, '');
   return `not valid YAML${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${reason}. Fix the file and try again.`;
 }
+
+/**
+ * Text made safe for one line of a message or a table cell: runs of whitespace become one
+ * space and control characters `?`. Process names, command lines, scopes, purposes and
+ * YAML keys are chosen by others; a newline or a terminal escape must not reach the reader.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}

@@ -11,7 +11,7 @@ import { registerPoolCommands } from './commands/pools.js';
 import { registerRealityCommands } from './commands/reality.js';
 import { registerWiringCommands } from './commands/wiring.js';
 import { wantsJson } from './options.js';
-import { writeErr, writeOut } from './render.js';
+import { forTerminal, writeErr, writeOut } from './render.js';
 
 /** Builds the command tree. Exported so tests and docs can inspect it. */
 export function buildProgram(): Command {
@@ -38,7 +38,7 @@ export function buildProgram(): Command {
 /** Prints an error the way the caller asked for, and returns its exit code. */
 function report(err: unknown, json: boolean): number {
   if (err instanceof BerthError) {
-    writeErr(json ? `${JSON.stringify(err.toJSON())}\n` : `berth: ${err.message}\n`);
+    writeErr(json ? `${JSON.stringify(err.toJSON())}\n` : `berth: ${forTerminal(err.message)}\n`);
     return err.exitCode;
   }
   if (err instanceof CommanderError) {

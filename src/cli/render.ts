@@ -3,6 +3,7 @@
  * as text for people. Logs and hints go to stderr.
  */
 import { writeSync } from 'node:fs';
+import { printable } from '../errors.js';
 import type { Lease } from '../types.js';
 
 /** Descriptors that refused a synchronous write (a non-blocking pipe, full): now streamed. */
@@ -51,20 +52,30 @@ export function writeErr(text: string): void {
   writeAll(2, text);
 }
 
+/**
+ * Text for a terminal: every control character but newline becomes `?`. Scopes, names,
+ * purposes, process names and URL templates come from others; an escape sequence in one
+ * must not retitle, clear or recolour the reader's terminal. JSON keeps exact values.
+ */
+export function forTerminal(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '?');
+}
+
 /** Writes data to stdout: JSON with --json, else the text `human` makes of it. */
 export function emit<T>(json: boolean, data: T, human: (data: T) => string): void {
-  const text = json ? JSON.stringify(data, null, 2) : human(data);
+  const text = json ? JSON.stringify(data, null, 2) : forTerminal(human(data));
   if (text !== '') writeOut(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** A hint or log line for people, on stderr. */
 export function note(message: string): void {
-  writeErr(`${message}\n`);
+  writeErr(`${forTerminal(message)}\n`);
 }
 
 /** Aligns rows under headers. Empty cells print as `-`. */
 export function table(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const cells = rows.map((row) => row.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))));
+  const cells = rows.map((row) => row.map((c) => (c === null || c === undefined || c === '' ? '-' : printable(String(c)))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
   const line = (r: readonly string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(headers), ...cells.map(line)].join('\n');

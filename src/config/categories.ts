@@ -58,3 +58,16 @@ export const WELL_KNOWN: Readonly<Record<string, WellKnown>> = {
   vite: { port: 5173, category: 'api' },
   storybook: { port: 6006, category: 'api' },
 };
+
+/**
+ * The customary port of a service name, or undefined. An own-key lookup: names such as
+ * `constructor` or `toString` are ordinary service names, not Object.prototype members.
+ */
+export function wellKnown(name: string): WellKnown | undefined {
+  return Object.hasOwn(WELL_KNOWN, name) ? WELL_KNOWN[name] : undefined;
+}
+
+/** The band of category `name` in `ranges`, or undefined: an own-key lookup, as wellKnown. */
+export function rangeOf(ranges: Readonly<Record<string, PortRange>>, name: string): PortRange | undefined {
+  return Object.hasOwn(ranges, name) ? ranges[name] : undefined;
+}

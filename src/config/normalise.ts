@@ -3,13 +3,15 @@
  * Every error is a ConfigError naming the file, the key path and what is allowed.
  */
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, printable } from '../errors.js';
 import { MAX_PORT, type PortRange, type Protocol } from '../types.js';
-import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from './categories.js';
+import { DEFAULT_BASE_PORT, DEFAULT_RANGES, rangeOf } from './categories.js';
 import { isPort } from './ports.js';
 import { STRATEGIES, type BerthConfig, type PoolConfig, type SeriesPoolConfig, type ServiceConfig, type SetsPoolConfig, type StrategyName } from '../types.js';
 
 const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools'];
+/** More services (or pools, or ranges) than anyone runs in one project: a generated file gone wrong. */
+export const MAX_ENTRIES = 2000;
 const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http'];
 const POOL_KEYS = ['ports', 'step', 'slots', 'sets', 'urls', 'protocol'];
 /** Names of services, pools, roles and categories: letters, digits, `.`, `_`, `-`. */
@@ -48,7 +50,14 @@ class Check {
   }
 
   name(value: string, key: string): string {
-    if (!NAME_RE.test(value)) this.fail(key, `'${value}' is not a valid name: use letters, digits, '.', '_' and '-', starting with a letter or digit.`);
+    if (!NAME_RE.test(value)) this.fail(key, `'${printable(value)}' is not a valid name: use letters, digits, '.', '_' and '-', starting with a letter or digit.`);
+    return value;
+  }
+
+  /** A name that becomes a lease name (a service, a pool role): not digits alone, which read as a port. */
+  leaseName(value: string, key: string): string {
+    this.name(value, key);
+    if (/^\d+$/.test(value)) this.fail(key, `'${value}' is digits alone, which berth reads as a port (berth kill ${value}); add a letter, e.g. 'svc-${value}'.`);
     return value;
   }
 
@@ -102,16 +111,23 @@ export function normaliseConfig(raw: unknown, file: string): BerthConfig {
 
   const ranges: Record<string, PortRange> = { ...DEFAULT_RANGES };
   if (top.ranges !== undefined) {
-    for (const [name, value] of Object.entries(c.object(top.ranges, 'ranges'))) {
+    for (const [name, value] of entries(c, top.ranges, 'ranges')) {
       ranges[c.name(name, `ranges.${name}`)] = c.range(value, `ranges.${name}`);
     }
   }
 
   const reserved = normaliseReserved(c, top.reserved);
-  const services = top.services === undefined ? [] : Object.entries(c.object(top.services, 'services')).map(([name, value]) => normaliseService(c, name, value, ranges));
-  const pools = top.pools === undefined ? [] : Object.entries(c.object(top.pools, 'pools')).map(([name, value]) => normalisePool(c, name, value));
+  const services = top.services === undefined ? [] : entries(c, top.services, 'services').map(([name, value]) => normaliseService(c, name, value, ranges));
+  const pools = top.pools === undefined ? [] : entries(c, top.pools, 'pools').map(([name, value]) => normalisePool(c, name, value));
 
   return { file, dir: path.dirname(file), project, base, ranges, reserved, services, pools };
+}
+
+/** The entries of a mapping, at most MAX_ENTRIES of them. */
+function entries(c: Check, value: unknown, key: string): [string, unknown][] {
+  const list = Object.entries(c.object(value, key));
+  if (list.length > MAX_ENTRIES) c.fail(key, `${list.length} entries; berth reads at most ${MAX_ENTRIES}. Split the project, or check the generator that wrote this file.`);
+  return list;
 }
 
 function normaliseReserved(c: Check, value: unknown): number[] {
@@ -133,7 +149,7 @@ function normaliseReserved(c: Check, value: unknown): number[] {
 
 function normaliseService(c: Check, name: string, value: unknown, ranges: Record<string, PortRange>): ServiceConfig {
   const key = `services.${name}`;
-  c.name(name, key);
+  c.leaseName(name, key);
   // `web: 3000` is shorthand for a fixed port; `web:` (empty) takes every default.
   const raw: Raw = value === null || value === undefined ? {} : typeof value === 'number' ? { port: value } : c.object(value, key);
   c.keys(raw, key, SERVICE_KEYS);
@@ -141,7 +157,7 @@ function normaliseService(c: Check, name: string, value: unknown, ranges: Record
 
   const category = opt('category', (v, k) => {
     const cat = c.string(v, k);
-    if (!ranges[cat]) c.fail(k, `unknown category '${cat}'. Known: ${Object.keys(ranges).join(', ')}; add it under ranges:.`);
+    if (!rangeOf(ranges, cat)) c.fail(k, `unknown category '${cat}'. Known: ${Object.keys(ranges).join(', ')}; add it under ranges:.`);
     return cat;
   });
   const strategy = opt('strategy', (v, k) => {
@@ -191,7 +207,7 @@ function normalisePool(c: Check, name: string, value: unknown): PoolConfig {
   if (raw.ports !== undefined) {
     const ports: Record<string, number> = {};
     for (const [role, port] of Object.entries(c.object(raw.ports, `${key}.ports`))) {
-      ports[c.name(role, `${key}.ports.${role}`)] = c.port(port, `${key}.ports.${role}`);
+      ports[c.leaseName(role, `${key}.ports.${role}`)] = c.port(port, `${key}.ports.${role}`);
     }
     const roles = Object.keys(ports);
     if (roles.length === 0) c.fail(`${key}.ports`, 'needs at least one role, e.g. backend: 5001.');
@@ -204,7 +220,7 @@ function normalisePool(c: Check, name: string, value: unknown): PoolConfig {
     if (!Array.isArray(raw.sets) || raw.sets.length === 0) c.fail(`${key}.sets`, 'must be a non-empty list of {role: port} mappings.');
     const sets = raw.sets.map((set, i) => {
       const out: Record<string, number> = {};
-      for (const [role, port] of Object.entries(c.object(set, `${key}.sets[${i}]`))) out[c.name(role, `${key}.sets[${i}].${role}`)] = c.port(port, `${key}.sets[${i}].${role}`);
+      for (const [role, port] of Object.entries(c.object(set, `${key}.sets[${i}]`))) out[c.leaseName(role, `${key}.sets[${i}].${role}`)] = c.port(port, `${key}.sets[${i}].${role}`);
       return out;
     });
     const roles = Object.keys(sets[0]!);

@@ -25,10 +25,11 @@ export class LeaseService implements LeasesApi {
       throw new UsageError('nothing to allocate: name the services (berth allocate web api), or list them under services: in berth.yaml.');
     }
     const seen = new Set<string>();
+    const services = new Map(config.services.map((s) => [s.name, s]));
     const plans = reqs.map((req) => {
       if (seen.has(req.name)) throw new UsageError(`'${req.name}' is named twice.`);
       seen.add(req.name);
-      const svc = config.services.find((s) => s.name === req.name) ?? null;
+      const svc = services.get(req.name) ?? null;
       return { name: req.name, plan: planFor(req, svc, config, project.scope) };
     });
     const owner = this.core.owner(opts);

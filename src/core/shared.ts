@@ -55,6 +55,9 @@ export class EngineCore {
     if (opts.pid === undefined || !Number.isInteger(opts.pid) || opts.pid < 1) {
       throw new UsageError('an ephemeral lease needs the pid that owns it: pass --pid PID (a whole number above 0).');
     }
+    if (opts.pid === 1) {
+      throw new UsageError('pid 1 (init) never exits, so an ephemeral lease it owned would never be reclaimed: name the process that uses the port, or leave out --ephemeral for a sticky lease.');
+    }
     if (!this.machine.isAlive(opts.pid)) {
       throw new UsageError(`pid ${opts.pid} is not running: an ephemeral lease needs a live owner (it would be reclaimed at once).`);
     }

@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { PortRange, Protocol } from '../types.js';
-import { WELL_KNOWN } from '../config/categories.js';
+import { rangeOf, wellKnown } from '../config/categories.js';
 import type { BerthConfig, ServiceConfig, StrategyName } from '../types.js';
 import { formatRange, inRange } from '../config/ports.js';
 import type { AllocationRequest } from '../engine/index.js';
@@ -47,7 +47,7 @@ function wrapFrom(range: PortRange, from: number): PortRange[] {
 }
 
 function categoryRange(config: BerthConfig, category: string): PortRange {
-  const range = config.ranges[category];
+  const range = rangeOf(config.ranges, category);
   if (!range) throw new UsageError(`unknown category '${category}'. Known: ${Object.keys(config.ranges).join(', ')}; add it under ranges: in berth.yaml.`);
   return range;
 }
@@ -55,7 +55,7 @@ function categoryRange(config: BerthConfig, category: string): PortRange {
 /** Which strategy applies when neither the request nor berth.yaml names one. */
 function defaultStrategy(req: AllocationRequest, svc: ServiceConfig | null): StrategyName {
   if (req.port !== undefined || svc?.port != null) return 'fixed';
-  if (req.prefer !== undefined || svc?.prefer != null || WELL_KNOWN[req.name]) return 'preferred';
+  if (req.prefer !== undefined || svc?.prefer != null || wellKnown(req.name)) return 'preferred';
   if (req.range || req.category || svc?.range || svc?.category) return 'range';
   return 'sequential';
 }
@@ -68,7 +68,7 @@ export function planFor(req: AllocationRequest, svc: ServiceConfig | null, confi
   const strategy = req.strategy ?? svc?.strategy ?? defaultStrategy(req, svc);
   const protocol = req.protocol ?? svc?.protocol ?? 'tcp';
   const purpose = req.purpose ?? svc?.purpose ?? null;
-  const known = WELL_KNOWN[req.name];
+  const known = wellKnown(req.name);
   const category = req.category ?? svc?.category ?? null;
   const explicit = req.range ?? svc?.range ?? null;
   const range = explicit ?? (category ? categoryRange(config, category) : null);

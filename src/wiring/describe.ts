@@ -2,17 +2,10 @@
  * Reality in words: processes, holders and expectations as people read them in tables and
  * messages. One line each, never a control character (a process name can hold anything).
  */
+import { printable } from '../errors.js';
 import type { Expectation, Listener } from '../types.js';
 
-/**
- * Text from the process table made safe for one line of a message or a table cell: runs of
- * whitespace become one space and control characters `?`, since a process chooses its own
- * name and command line (a newline or a terminal escape must not reach the reader).
- */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-}
+export { printable } from '../errors.js';
 
 /** `'python' (pid 12345)`, `container 'web1' (conmon, pid 77)`: a holder, for messages. */
 export function describeHolder(holder: Listener): string {
