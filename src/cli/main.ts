@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { BerthError, EXIT } from '../errors.js';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerDaemonCommands } from './commands/daemon.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerPoolCommands(program);
   registerAdminCommands(program);
   registerHistoryCommand(program);
+  registerDaemonCommands(program);
   registerWiringCommands(program);
   registerRealityCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();

@@ -1,0 +1,151 @@
+/**
+ * The API as a request handler, made without listening (vite's createServer-then-listen):
+ * route match, guard, query and body checks, then one engine call per route. The daemon
+ * (daemon.ts) listens on a unix socket and loopback TCP; tests call it in-process.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { UsageError } from '../errors.js';
+import type { Engine, ScopeContext } from '../engine/index.js';
+import { matchRoute } from '../http/match.js';
+import { CONTEXT_QUERY, type ParamType, type Route } from '../http/routes.js';
+import { allowedHostValues, guard, type GuardOptions } from './guard.js';
+import type { Call } from './call.js';
+import { HANDLERS } from './handlers.js';
+import { metricsText } from './metrics.js';
+import { HttpProblem, SECURITY_HEADERS, sendProblem } from './problem.js';
+import { streamEvents } from './sse.js';
+
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 1 << 20;
+
+/** What the API is made of. */
+export interface ApiOptions {
+  readonly engine: Engine;
+  readonly guard: GuardOptions;
+  readonly version: string;
+  /** Extra metrics lines (launch adds service states). */
+  readonly extraMetrics?: () => Promise<string>;
+}
+
+/** The API: a handler for node:http servers, and a close that ends open event streams. */
+export interface Api {
+  handle(req: IncomingMessage, res: ServerResponse, viaSocket: boolean): void;
+  /** Ends every open event stream (the server's close waits for open connections). */
+  close(): void;
+}
+
+function convert(name: string, type: ParamType, value: string): string | number | boolean {
+  if (type === 'integer') {
+    if (!/^-?\d{1,15}$/.test(value)) throw new UsageError(`query parameter ${name}=${JSON.stringify(value)} must be a whole number.`);
+    return Number(value);
+  }
+  if (type === 'boolean') {
+    if (['', 'true', '1'].includes(value)) return true;
+    if (['false', '0'].includes(value)) return false;
+    throw new UsageError(`query parameter ${name}=${JSON.stringify(value)} must be true or false.`);
+  }
+  return value;
+}
+
+/** The query, checked against the route: unknown or repeated parameters are bad input. */
+function queryOf(route: Route, url: URL): Record<string, string | number | boolean> {
+  const allowed = { ...(route.query ?? {}), ...CONTEXT_QUERY };
+  const out: Record<string, string | number | boolean> = {};
+  for (const [name, value] of url.searchParams) {
+    const type = Object.hasOwn(allowed, name) ? allowed[name]! : undefined;
+    if (type === undefined) throw new UsageError(`unknown query parameter '${name}'. This route takes: ${Object.keys(allowed).join(', ')}.`);
+    if (Object.hasOwn(out, name)) throw new UsageError(`query parameter '${name}' is given twice.`);
+    out[name] = convert(name, type, value);
+  }
+  return out;
+}
+
+/** The caller's scope context from `dir` and `config`. */
+function contextOf(query: Record<string, string | number | boolean>): ScopeContext {
+  const config = query.config === undefined ? undefined : String(query.config);
+  // The API never reads a file it is pointed at unless it is a berth.yaml-like file.
+  if (config !== undefined && !/\.ya?ml$/i.test(config)) throw new UsageError(`config ${JSON.stringify(config)} is not a .yaml file: name the project's berth.yaml.`);
+  return { dir: query.dir === undefined ? undefined : String(query.dir), config };
+}
+
+/** Reads a JSON body of at most MAX_BODY_BYTES; {} when empty. */
+async function bodyOf(req: IncomingMessage, route: Route): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpProblem(413, 'too-large', `request bodies are at most ${MAX_BODY_BYTES} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, 'too-large', `request bodies are at most ${MAX_BODY_BYTES} bytes.`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`the body is not valid JSON (${(error as Error).message}).`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('the body must be a JSON object.');
+  const props = (route.body?.properties ?? null) as Record<string, unknown> | null;
+  if (props !== null && route.body?.additionalProperties === false) {
+    for (const key of Object.keys(value)) {
+      if (!Object.hasOwn(props, key)) throw new UsageError(`unknown field '${key}' in the body. This route takes: ${Object.keys(props).join(', ') || 'no fields'}.`);
+    }
+  }
+  return value as Record<string, unknown>;
+}
+
+function send(res: ServerResponse, status: number, type: string, text: string): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Makes the API over `opts.engine`. */
+export function createApi(opts: ApiOptions): Api {
+  const hosts = allowedHostValues(opts.guard);
+  const streams = new Set<() => void>();
+
+  async function serve(req: IncomingMessage, res: ServerResponse, viaSocket: boolean): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://berth.invalid');
+    if (req.method === 'OPTIONS') throw new HttpProblem(405, 'method-not-allowed', 'no cross-origin requests: this API answers no preflights.', { Allow: 'GET, PUT, POST, DELETE' });
+    const match = matchRoute(req.method ?? 'GET', url.pathname);
+    if (match.kind === 'not-found') throw new HttpProblem(404, 'not-found', `no route ${url.pathname.slice(0, 200)}. See GET /v1/openapi.json.`);
+    if (match.kind === 'bad-encoding') throw new HttpProblem(400, 'usage', 'the path is not valid percent-encoding.');
+    if (match.kind === 'method-not-allowed') throw new HttpProblem(405, 'method-not-allowed', `${req.method} is not allowed here; use ${match.allowed.join(' or ')}.`, { Allow: match.allowed.join(', ') });
+    const { route, params } = match;
+    guard(req, route, opts.guard, hosts, viaSocket);
+    const query = queryOf(route, url);
+    const ctx = contextOf(query);
+    if (route.response === 'event-stream') {
+      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop));
+      streams.add(stop);
+      return;
+    }
+    if (route.id === 'metrics') {
+      send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await metricsText(opts.engine, ctx, opts.extraMetrics));
+      return;
+    }
+    const body = route.mutates ? await bodyOf(req, route) : {};
+    const handler = HANDLERS[route.id];
+    if (!handler) throw new HttpProblem(501, 'not-implemented', `route ${route.id} has no handler yet.`);
+    const call: Call = { engine: opts.engine, ctx, params, query, body, version: opts.version };
+    const reply = await handler(call);
+    if ('json' in reply) send(res, 200, 'application/json; charset=utf-8', JSON.stringify(reply.json ?? null));
+    else send(res, 200, reply.type, reply.text);
+  }
+
+  return {
+    handle(req, res, viaSocket) {
+      serve(req, res, viaSocket).catch((error: unknown) => {
+        // Drain what the client sent, so the connection can be reused after a refusal.
+        req.resume();
+        sendProblem(res, error);
+      });
+    },
+    close() {
+      for (const stop of [...streams]) stop();
+    },
+  };
+}

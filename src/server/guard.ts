@@ -1,0 +1,83 @@
+/**
+ * Who may ask what. The API can kill processes, and any web page the user opens is an
+ * attacker: every request passes a Host allow-list (DNS rebinding), a bearer token
+ * (never in the query), and for mutations and the event stream an Origin check; writes
+ * need JSON bodies; a read-only token reads and never writes. No CORS, no preflights.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Route } from '../http/routes.js';
+import { HttpProblem } from './problem.js';
+
+/** What the guard checks against. */
+export interface GuardOptions {
+  /** The write token (256-bit, hex). */
+  readonly token: string;
+  /** The read-only token, or null when there is none. */
+  readonly readToken: string | null;
+  /** Host header values allowed besides loopback names with the daemon's port. */
+  readonly allowedHosts: readonly string[];
+  /** The daemon's TCP port (Host headers name it), or null on the unix socket alone. */
+  readonly port: number | null;
+}
+
+/** What a request is allowed to do once it passed. */
+export type Access = 'write' | 'read';
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Constant-time comparison of a presented token with an expected one. */
+function sameToken(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The Host values this daemon answers to. */
+export function allowedHostValues(opts: GuardOptions): Set<string> {
+  const names = [...LOOPBACK_NAMES, ...opts.allowedHosts];
+  const values = new Set<string>();
+  for (const name of names) {
+    values.add(name);
+    if (opts.port !== null) values.add(`${name}:${opts.port}`);
+  }
+  return values;
+}
+
+/**
+ * Checks one request for `route`; returns its access, or throws an HttpProblem
+ * (401/403/405/415). `viaSocket`: it came over the unix socket (0600), where the Host is
+ * whatever the client wrote but no browser can connect.
+ */
+export function guard(req: IncomingMessage, route: Route, opts: GuardOptions, hosts: ReadonlySet<string>, viaSocket: boolean): Access {
+  const host = req.headers.host ?? '';
+  if (!viaSocket && !hosts.has(host.toLowerCase())) {
+    throw new HttpProblem(403, 'forbidden-host', `Host '${host}' is not one this daemon answers to (a DNS rebinding guard). Use http://127.0.0.1:${opts.port ?? 'PORT'}/, or add the name with --allow-host.`);
+  }
+  const fetchSite = String(req.headers['sec-fetch-site'] ?? '');
+  const origin = req.headers.origin;
+  const ownOrigins = new Set([...hosts].map((h) => `http://${h}`));
+  const crossSite = fetchSite === 'cross-site' || fetchSite === 'same-site' || (origin !== undefined && !ownOrigins.has(origin.toLowerCase()));
+  if ((route.mutates || route.response === 'event-stream') && crossSite) {
+    throw new HttpProblem(403, 'forbidden-origin', `requests from ${origin ?? 'another site'} may not change berth or read its event stream.`);
+  }
+  if (route.public) return 'read';
+  const url = new URL(req.url ?? '/', 'http://x');
+  if (url.searchParams.has('token') || url.searchParams.has('access_token')) {
+    throw new HttpProblem(401, 'unauthenticated', 'tokens are never accepted in the URL (they end up in logs and history): send Authorization: Bearer TOKEN.', { 'WWW-Authenticate': 'Bearer' });
+  }
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  if (!match) throw new HttpProblem(401, 'unauthenticated', 'a token is needed: send Authorization: Bearer TOKEN (the token is in the state directory, file api-token).', { 'WWW-Authenticate': 'Bearer' });
+  const presented = match[1]!;
+  let access: Access;
+  if (sameToken(presented, opts.token)) access = 'write';
+  else if (opts.readToken !== null && sameToken(presented, opts.readToken)) access = 'read';
+  else throw new HttpProblem(401, 'unauthenticated', 'that token is not valid for this daemon.', { 'WWW-Authenticate': 'Bearer' });
+  if (route.mutates && access !== 'write') throw new HttpProblem(403, 'forbidden', 'this token is read-only: it cannot change anything.');
+  if (route.mutates) {
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') throw new HttpProblem(415, 'unsupported-media-type', 'changes need a JSON body: send Content-Type: application/json.');
+  }
+  return access;
+}

@@ -1,0 +1,48 @@
+/**
+ * `GET /metrics`: port usage in Prometheus' text format, read fresh at each scrape
+ * (prom-client renders it): leases per scope, pool and category, pool slots used and free,
+ * listeners per protocol, conflicts per kind, and the registry's last event id.
+ */
+import { Gauge, Registry } from 'prom-client';
+import type { Engine, ScopeContext } from '../engine/index.js';
+import type { PortRange } from '../types.js';
+
+/** The category whose band holds `port` (the narrowest), or `none`. */
+function categoryOf(port: number, ranges: Readonly<Record<string, PortRange>>): string {
+  let best: [string, number] | null = null;
+  for (const [name, r] of Object.entries(ranges)) {
+    if (port < r.start || port > r.end) continue;
+    const width = r.end - r.start;
+    if (best === null || width < best[1]) best = [name, width];
+  }
+  return best?.[0] ?? 'none';
+}
+
+/** The metrics text for one scrape; `ctx` names the berth.yaml whose categories classify ports. */
+export async function metricsText(engine: Engine, ctx: ScopeContext, extra?: () => Promise<string>): Promise<string> {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
+  const leases = gauge('berth_leases', 'Leases on this machine, by scope, pool, category and protocol.', ['scope', 'pool', 'category', 'protocol']);
+  const slots = gauge('berth_pool_slots', 'Pool slots by state (used, free; free is absent for open-ended pools).', ['pool', 'state']);
+  const listeners = gauge('berth_listeners', 'Listening TCP and bound UDP sockets on this machine.', ['protocol']);
+  const conflicts = gauge('berth_conflicts', 'Conflicts between registry, berth.yaml and the OS, by kind (every scope).', ['kind']);
+  const lastEvent = gauge('berth_last_event_id', 'The id of the last change recorded in the registry.');
+
+  const [project, all, pools, ports, found, last] = await Promise.all([
+    engine.project(ctx),
+    engine.leases.list(ctx),
+    engine.pools.status(ctx),
+    engine.reality.ports(ctx),
+    engine.reality.check(ctx, { all: true }),
+    engine.events.lastId(),
+  ]);
+  for (const l of all) leases.inc({ scope: l.scope, pool: l.pool ?? '', category: categoryOf(l.port, project.config.ranges), protocol: l.protocol });
+  for (const p of pools) {
+    slots.set({ pool: p.name, state: 'used' }, p.used);
+    if (p.free !== null) slots.set({ pool: p.name, state: 'free' }, p.free);
+  }
+  for (const protocol of ['tcp', 'udp']) listeners.set({ protocol }, ports.filter((e) => e.protocol === protocol).length);
+  for (const c of found) conflicts.inc({ kind: c.kind });
+  lastEvent.set(last);
+  return (await registry.metrics()) + (extra ? await extra() : '');
+}

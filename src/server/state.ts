@@ -1,0 +1,110 @@
+/**
+ * The daemon's files in the state directory: its API tokens (0600), its lockfile (who
+ * runs, where it listens) and its unix socket, in a directory only its user can enter.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { RefusedError, UsageError } from '../errors.js';
+
+/** The state directory: BERTH_STATE_DIR, else $XDG_STATE_HOME/berth, else ~/.local/state/berth. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.BERTH_STATE_DIR) return path.resolve(env.BERTH_STATE_DIR);
+  return path.join(env.XDG_STATE_HOME || path.join(env.HOME || '.', '.local', 'state'), 'berth');
+}
+
+/** Where the daemon's files are. */
+export interface StatePaths {
+  readonly dir: string;
+  readonly token: string;
+  readonly readToken: string;
+  readonly lock: string;
+  readonly socket: string;
+}
+
+/** The daemon's paths in `dir`. */
+export function statePaths(dir: string): StatePaths {
+  return {
+    dir,
+    token: path.join(dir, 'api-token'),
+    readToken: path.join(dir, 'api-token-read'),
+    lock: path.join(dir, 'daemon.json'),
+    socket: path.join(dir, 'berth.sock'),
+  };
+}
+
+/** Creates the state directory (0700), or narrows an existing one of ours to 0700. */
+export function ensureStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const info = statSync(dir);
+  if (!info.isDirectory()) throw new UsageError(`the state directory ${dir} is not a directory. Set BERTH_STATE_DIR to another place.`);
+  if ((info.mode & 0o077) !== 0) {
+    if (typeof process.getuid === 'function' && info.uid !== process.getuid()) {
+      throw new RefusedError(`the state directory ${dir} belongs to another user and others can enter it; the daemon keeps its token and socket there. Set BERTH_STATE_DIR to a directory of your own.`);
+    }
+    chmodSync(dir, 0o700);
+  }
+}
+
+/**
+ * The token in `file`, created (256 random bits, hex, mode 0600) when absent. A token file
+ * others can read is refused: anyone who reads it can kill processes through the API.
+ */
+export function ensureToken(file: string): string {
+  if (!existsSync(file)) {
+    const fd = openSync(file, 'wx', 0o600);
+    try {
+      writeSync(fd, `${randomBytes(32).toString('hex')}\n`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return readToken(file);
+}
+
+/** Reads a token file, refusing one that is not a regular file or that others may read. */
+export function readToken(file: string): string {
+  const info = lstatSync(file);
+  if (!info.isFile()) throw new RefusedError(`${file} is not a regular file; refusing to use it as the API token.`);
+  if ((info.mode & 0o077) !== 0) {
+    throw new RefusedError(`${file} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); anyone who reads it controls the daemon. Run \`chmod 600 ${file}\`, or delete it for a new one.`);
+  }
+  const token = readFileSync(file, 'utf8').trim();
+  if (!/^[A-Za-z0-9._~+/=-]{32,}$/.test(token)) throw new RefusedError(`${file} does not hold a usable token (32 or more letters and digits). Delete it for a new one.`);
+  return token;
+}
+
+/** What the lockfile says about a running daemon. */
+export interface DaemonLock {
+  readonly pid: number;
+  readonly socket: string;
+  readonly url: string;
+  readonly port: number;
+  readonly version: string;
+  readonly startedAt: string;
+}
+
+/** The lockfile's content, or null when there is none or it is unreadable. */
+export function readLock(file: string): DaemonLock | null {
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as DaemonLock;
+    return Number.isInteger(value.pid) && typeof value.url === 'string' ? value : null;
+  } catch {
+    // Absent or half-written: no daemon is described there.
+    return null;
+  }
+}
+
+/** Writes the lockfile atomically (0600). */
+export function writeLock(file: string, lock: DaemonLock): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(lock, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, file);
+}
+
+/** Removes the lockfile and socket if they are still this process's. */
+export function removeLock(paths: StatePaths, pid: number): void {
+  if (readLock(paths.lock)?.pid !== pid) return;
+  rmSync(paths.lock, { force: true });
+  rmSync(paths.socket, { force: true });
+}
