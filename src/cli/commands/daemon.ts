@@ -48,6 +48,15 @@ export function registerDaemonCommands(program: Command): void {
 
   const daemon = program.command('daemon').description('the background daemon of this state directory');
   daemon
+    .command('start')
+    .description('start the daemon in the background unless one runs; print where it listens')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const opts = globals(cmd);
+      const { ensureDaemon } = await import('../ensure-daemon.js');
+      const { lock, started } = await ensureDaemon(opts.db ? { ...process.env, BERTH_DB: opts.db } : process.env);
+      emit(opts.json === true, { started, ...lock }, (l) => `${l.started ? 'started' : 'already running:'} berth daemon pid ${l.pid}, ${l.url}, socket ${l.socket}`);
+    });
+  daemon
     .command('status')
     .description('whether a daemon runs for this state directory, and where (exit 1 if none)')
     .action(async (_flags: unknown, cmd: Command) => {
