@@ -143,6 +143,19 @@ export interface BerthConfig {
   readonly reserved: readonly number[];
   readonly services: readonly ServiceConfig[];
   readonly pools: readonly PoolConfig[];
+  /** `defaults:`: what applies to services that say nothing of their own. */
+  readonly defaults: ConfigDefaults;
+}
+
+/** `defaults:` of berth.yaml. */
+export interface ConfigDefaults {
+  /**
+   * The strategy of services that name no port, preferred port, range or category: e.g.
+   * `sequential`, so postgres and redis count up from `base` like everything else instead
+   * of taking their customary ports. Null: customary ports for well-known names, else
+   * sequential.
+   */
+  readonly strategy: StrategyName | null;
 }
 
 /** Who made a change to the registry: the process, its user and its command line. */

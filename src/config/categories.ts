@@ -71,3 +71,14 @@ export function wellKnown(name: string): WellKnown | undefined {
 export function rangeOf(ranges: Readonly<Record<string, PortRange>>, name: string): PortRange | undefined {
   return Object.hasOwn(ranges, name) ? ranges[name] : undefined;
 }
+
+/** The category whose band holds `port` (the narrowest when bands nest), or null. */
+export function categoryOf(port: number, ranges: Readonly<Record<string, PortRange>>): string | null {
+  let best: [string, number] | null = null;
+  for (const [name, r] of Object.entries(ranges)) {
+    if (port < r.start || port > r.end) continue;
+    const width = r.end - r.start;
+    if (best === null || width < best[1]) best = [name, width];
+  }
+  return best?.[0] ?? null;
+}

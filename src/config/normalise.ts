@@ -9,7 +9,8 @@ import { DEFAULT_BASE_PORT, DEFAULT_RANGES, rangeOf } from './categories.js';
 import { isPort } from './ports.js';
 import { STRATEGIES, type BerthConfig, type PoolConfig, type SeriesPoolConfig, type ServiceConfig, type SetsPoolConfig, type StrategyName } from '../types.js';
 
-const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools'];
+const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools', 'defaults'];
+const DEFAULTS_KEYS = ['strategy'];
 /** More services (or pools, or ranges) than anyone runs in one project: a generated file gone wrong. */
 export const MAX_ENTRIES = 2000;
 const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http'];
@@ -66,6 +67,11 @@ class Check {
     return value;
   }
 
+  strategy(value: unknown, key: string): StrategyName {
+    if (!STRATEGIES.includes(value as StrategyName)) this.fail(key, `unknown strategy ${describe(value)}. Use one of: ${STRATEGIES.join(', ')}.`);
+    return value as StrategyName;
+  }
+
   protocol(value: unknown, key: string): Protocol {
     if (value === undefined) return 'tcp';
     if (value !== 'tcp' && value !== 'udp') this.fail(key, `must be tcp or udp, not ${describe(value)}.`);
@@ -120,7 +126,7 @@ export function normaliseConfig(raw: unknown, file: string): BerthConfig {
   const services = top.services === undefined ? [] : entries(c, top.services, 'services').map(([name, value]) => normaliseService(c, name, value, ranges));
   const pools = top.pools === undefined ? [] : entries(c, top.pools, 'pools').map(([name, value]) => normalisePool(c, name, value));
 
-  return { file, dir: path.dirname(file), project, base, ranges, reserved, services, pools };
+  return { file, dir: path.dirname(file), project, base, ranges, reserved, services, pools, defaults: normaliseDefaults(c, top.defaults) };
 }
 
 /** The entries of a mapping, at most MAX_ENTRIES of them. */
@@ -128,6 +134,15 @@ function entries(c: Check, value: unknown, key: string): [string, unknown][] {
   const list = Object.entries(c.object(value, key));
   if (list.length > MAX_ENTRIES) c.fail(key, `${list.length} entries; berth reads at most ${MAX_ENTRIES}. Split the project, or check the generator that wrote this file.`);
   return list;
+}
+
+function normaliseDefaults(c: Check, value: unknown): BerthConfig['defaults'] {
+  if (value === undefined) return { strategy: null };
+  const raw = c.object(value, 'defaults');
+  c.keys(raw, 'defaults', DEFAULTS_KEYS);
+  const strategy = raw.strategy === undefined ? null : c.strategy(raw.strategy, 'defaults.strategy');
+  if (strategy === 'fixed') c.fail('defaults.strategy', 'fixed cannot be a default: each service needs its own port: N.');
+  return { strategy };
 }
 
 function normaliseReserved(c: Check, value: unknown): number[] {
@@ -161,7 +176,7 @@ function normaliseService(c: Check, name: string, value: unknown, ranges: Record
     return cat;
   });
   const strategy = opt('strategy', (v, k) => {
-    if (!STRATEGIES.includes(v as StrategyName)) c.fail(k, `unknown strategy ${describe(v)}. Use one of: ${STRATEGIES.join(', ')}.`);
+    c.strategy(v, k);
     return v as StrategyName;
   });
   const port = opt('port', (v, k) => c.port(v, k));

@@ -25,10 +25,10 @@ export interface Owner {
   readonly pid: number | null;
 }
 
-/** Why `port` cannot be claimed now, or null when it can. */
-export async function unavailableReason(ctx: AllocContext, port: number, protocol: Protocol, explicitRange: boolean): Promise<Unavailable | null> {
+/** Why `port` cannot be claimed now, or null when it can (`ownPool`: see Exclusions.reason). */
+export async function unavailableReason(ctx: AllocContext, port: number, protocol: Protocol, explicitRange: boolean, ownPool: string | null = null): Promise<Unavailable | null> {
   if (await ctx.tx.leaseAt(ctx.host, protocol, port)) return 'leased';
-  const excluded = ctx.exclusions.reason(port, explicitRange);
+  const excluded = ctx.exclusions.reason(port, explicitRange, ownPool);
   if (excluded) return excluded;
   return (await ctx.machine.isPortFree(port, protocol)) ? null : 'in-use';
 }
@@ -118,6 +118,10 @@ async function fixedPort(ctx: AllocContext, name: string, plan: Plan, force: boo
  */
 export async function checkNamedPort(ctx: AllocContext, port: number, protocol: Protocol, force: boolean, forWhom: string): Promise<void> {
   if (force) return;
+  const pool = ctx.exclusions.poolOf(port);
+  if (pool !== null) {
+    throw new RefusedError(`port ${port} for ${forWhom} belongs to pool ${pool}: its slots are reserved whole (berth reserve --pool ${pool}). Choose another port, or pass --force to use it anyway.`, { port, pool });
+  }
   if (ctx.exclusions.isReserved(port)) {
     throw new RefusedError(`port ${port} for ${forWhom} is reserved in berth.yaml (reserved:). Choose another port, or pass --force to use it anyway.`, { port });
   }
@@ -143,7 +147,10 @@ export async function reuse(ctx: AllocContext, existing: Lease, plan: Plan, owne
       { port: existing.port, wanted: plan.first },
     );
   }
-  return takeOver(ctx, existing, owner);
+  const owned = await takeOver(ctx, existing, owner);
+  // A purpose said now (--purpose, or berth.yaml changed since) is the lease's purpose now.
+  if (plan.purpose !== null && plan.purpose !== owned.purpose) return ctx.tx.updateLease(ctx.host, ctx.scope, owned.name, { purpose: plan.purpose });
+  return owned;
 }
 
 /**

@@ -33,7 +33,7 @@ export class LeaseService implements LeasesApi {
       return { name: req.name, plan: planFor(req, svc, config, project.scope) };
     });
     const owner = this.core.owner(opts);
-    const exclusions = this.core.exclusions(config);
+    const exclusions = await this.core.exclusions(project);
     const force = opts.force === true;
     // Walk and probe before the write lock: the lock is then held only to confirm each
     // port is still unleased and to insert, so concurrent writers wait for microseconds of
@@ -124,7 +124,7 @@ export class LeaseService implements LeasesApi {
     const project = await this.core.resolve(ctx);
     checkName(name);
     const target = checkPort(port);
-    const exclusions = this.core.exclusions(project.config);
+    const exclusions = await this.core.exclusions(project);
     const { scope } = project;
     return this.core.store.transaction(
       'write',

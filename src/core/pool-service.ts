@@ -17,7 +17,7 @@ export class PoolService implements PoolsApi {
     const project = await this.core.resolve(ctx);
     const pool = await this.core.pool(project, opts.pool);
     const owner = this.core.owner(opts);
-    const exclusions = this.core.exclusions(project.config);
+    const exclusions = await this.core.exclusions(project);
     const slot = await this.core.store.transaction(
       'write',
       async (tx) => {

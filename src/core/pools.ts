@@ -59,7 +59,7 @@ async function completeSlot(ctx: AllocContext, pool: PoolConfig, held: Lease[], 
   for (const role of pool.roles) {
     if (held.some((l) => l.name === role)) continue;
     const port = ports[role];
-    if (port === undefined || (await unavailableReason(ctx, port, pool.protocol, true)) !== null) {
+    if (port === undefined || (await unavailableReason(ctx, port, pool.protocol, true, pool.name)) !== null) {
       throw new ConflictError(
         `scope ${ctx.scope} holds slot ${slot} of pool ${pool.name} without its role ${role}, whose port ${port ?? '(none)'} is taken. ` +
           `Release the slot (berth release --scope ${ctx.scope}) and reserve again.`,
@@ -88,7 +88,7 @@ async function insertRole(ctx: AllocContext, pool: PoolConfig, slot: number, rol
 async function slotIsFree(ctx: AllocContext, pool: PoolConfig, ports: Record<string, number>): Promise<boolean> {
   for (const role of pool.roles) {
     // A pool's ports are configured by name: the ephemeral range is allowed, as with --range.
-    if ((await unavailableReason(ctx, ports[role]!, pool.protocol, true)) !== null) return false;
+    if ((await unavailableReason(ctx, ports[role]!, pool.protocol, true, pool.name)) !== null) return false;
   }
   return true;
 }
@@ -127,4 +127,22 @@ export async function poolStatus(tx: StoreTx, host: string, pool: PoolConfig): P
     free: total === null ? null : total - holders.size,
     detail,
   };
+}
+
+/**
+ * Every port that belongs to a pool, and its pool: each slot of a bounded pool (a slot
+ * is reserved whole, so its ports are never handed out alone), and the held slots of an
+ * open-ended one (which has no last slot to set aside). Later pools do not take a port an
+ * earlier one claims.
+ */
+export async function poolPortIndex(tx: StoreTx, host: string, pools: readonly PoolConfig[]): Promise<Map<number, string>> {
+  const index = new Map<number, string>();
+  for (const pool of pools) {
+    const count = slotCount(pool);
+    const slots = count === null ? (await tx.poolSlots(host, pool.name)).map((h) => h.slot) : Array.from({ length: count }, (_, k) => k);
+    for (const k of slots) {
+      for (const port of Object.values(slotPorts(pool, k) ?? {})) if (!index.has(port)) index.set(port, pool.name);
+    }
+  }
+  return index;
 }

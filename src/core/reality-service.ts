@@ -91,7 +91,7 @@ export class RealityService implements RealityApi {
       },
       project.config.base,
     );
-    const exclusions = this.core.exclusions(project.config);
+    const exclusions = await this.core.exclusions(project);
     return this.core.store.transaction('read', (tx) => findFreePorts(this.core.allocContext(tx, project, exclusions), search));
   }
 

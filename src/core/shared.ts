@@ -6,9 +6,10 @@ import { NotFoundError, UsageError } from '../errors.js';
 import type { ProjectInfo, ScopeContext } from '../engine/index.js';
 import type { Machine } from '../os/machine.js';
 import type { Store, StoreTx } from '../store/store.js';
-import type { BerthConfig, PoolConfig, PortRange } from '../types.js';
+import type { PoolConfig, PortRange } from '../types.js';
 import type { AllocContext, Owner } from './allocate.js';
 import { Exclusions } from './availability.js';
+import { poolPortIndex } from './pools.js';
 import { checkContext, type ProjectResolver } from './project.js';
 import { checkName } from './validate.js';
 
@@ -38,10 +39,20 @@ export class EngineCore {
     checkContext(ctx ?? {});
   }
 
-  /** Static exclusions for allocations under `config`. */
-  exclusions(config: BerthConfig): Exclusions {
+  /**
+   * Static exclusions for allocations in `project`: berth.yaml's reserved ports, the
+   * kernel's ephemeral range, and the ports of every pool (berth.yaml's and those recorded
+   * by reserves in any project of this machine), which only their pool hands out.
+   */
+  async exclusions(project: ProjectInfo): Promise<Exclusions> {
     if (this.ephemeral === undefined) this.ephemeral = this.machine.ephemeralRange();
-    return new Exclusions(config.reserved, this.ephemeral);
+    const { config } = project;
+    const poolPorts = await this.store.transaction('read', async (tx) => {
+      const recorded = await tx.listPools(this.host);
+      const names = new Set(config.pools.map((p) => p.name));
+      return poolPortIndex(tx, this.host, [...config.pools, ...recorded.filter((p) => !names.has(p.name))]);
+    });
+    return new Exclusions(config.reserved, this.ephemeral, poolPorts);
   }
 
   /** Everything one allocation transaction needs. */

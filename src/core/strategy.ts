@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { PortRange, Protocol } from '../types.js';
-import { rangeOf, wellKnown } from '../config/categories.js';
+import { categoryOf, rangeOf, wellKnown } from '../config/categories.js';
 import type { BerthConfig, ServiceConfig, StrategyName } from '../types.js';
 import { formatRange, inRange } from '../config/ports.js';
 import type { AllocationRequest } from '../engine/index.js';
@@ -52,12 +52,17 @@ function categoryRange(config: BerthConfig, category: string): PortRange {
   return range;
 }
 
-/** Which strategy applies when neither the request nor berth.yaml names one. */
-function defaultStrategy(req: AllocationRequest, svc: ServiceConfig | null): StrategyName {
+/**
+ * Which strategy applies when neither the request nor the service names one: what the
+ * request or service says (a port, a preferred port, a band), else `defaults.strategy` of
+ * berth.yaml, else the customary port of a well-known name, else sequential.
+ */
+function defaultStrategy(req: AllocationRequest, svc: ServiceConfig | null, config: BerthConfig): StrategyName {
   if (req.port !== undefined || svc?.port != null) return 'fixed';
-  if (req.prefer !== undefined || svc?.prefer != null || wellKnown(req.name)) return 'preferred';
+  if (req.prefer !== undefined || svc?.prefer != null) return 'preferred';
   if (req.range || req.category || svc?.range || svc?.category) return 'range';
-  return 'sequential';
+  if (config.defaults.strategy !== null) return config.defaults.strategy;
+  return wellKnown(req.name) ? 'preferred' : 'sequential';
 }
 
 /**
@@ -65,7 +70,7 @@ function defaultStrategy(req: AllocationRequest, svc: ServiceConfig | null): Str
  * over built-in knowledge (well-known ports, categories).
  */
 export function planFor(req: AllocationRequest, svc: ServiceConfig | null, config: BerthConfig, scope: string): Plan {
-  const strategy = req.strategy ?? svc?.strategy ?? defaultStrategy(req, svc);
+  const strategy = req.strategy ?? svc?.strategy ?? defaultStrategy(req, svc, config);
   const protocol = req.protocol ?? svc?.protocol ?? 'tcp';
   const purpose = req.purpose ?? svc?.purpose ?? null;
   const known = wellKnown(req.name);
@@ -85,7 +90,9 @@ export function planFor(req: AllocationRequest, svc: ServiceConfig | null, confi
       if (prefer === null) {
         throw new UsageError(`berth knows no customary port for '${req.name}': pass --prefer N, or choose another strategy (--strategy sequential).`);
       }
-      const band = range ?? categoryRange(config, known?.category ?? 'dynamic');
+      // A taken preferred port falls back in its own category (8000 taken: the api band),
+      // not in the dynamic range: the service stays where people look for it.
+      const band = range ?? categoryRange(config, known?.category ?? categoryOf(prefer, config.ranges) ?? 'dynamic');
       return { ...base, first: prefer, segments: wrapFrom(band, prefer + 1 > band.end ? band.start : prefer + 1), range: band };
     }
     case 'sequential': {

@@ -4,19 +4,9 @@
  * listeners per protocol, conflicts per kind, and the registry's last event id.
  */
 import { Gauge, Registry } from 'prom-client';
+import { categoryOf } from '../config/categories.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
-import type { PortRange } from '../types.js';
 
-/** The category whose band holds `port` (the narrowest), or `none`. */
-function categoryOf(port: number, ranges: Readonly<Record<string, PortRange>>): string {
-  let best: [string, number] | null = null;
-  for (const [name, r] of Object.entries(ranges)) {
-    if (port < r.start || port > r.end) continue;
-    const width = r.end - r.start;
-    if (best === null || width < best[1]) best = [name, width];
-  }
-  return best?.[0] ?? 'none';
-}
 
 /** The metrics text for one scrape; `ctx` names the berth.yaml whose categories classify ports. */
 export async function metricsText(engine: Engine, ctx: ScopeContext, extra?: () => Promise<string>): Promise<string> {
@@ -36,7 +26,7 @@ export async function metricsText(engine: Engine, ctx: ScopeContext, extra?: () 
     engine.reality.check(ctx, { all: true }),
     engine.events.lastId(),
   ]);
-  for (const l of all) leases.inc({ scope: l.scope, pool: l.pool ?? '', category: categoryOf(l.port, project.config.ranges), protocol: l.protocol });
+  for (const l of all) leases.inc({ scope: l.scope, pool: l.pool ?? '', category: categoryOf(l.port, project.config.ranges) ?? 'none', protocol: l.protocol });
   for (const p of pools) {
     slots.set({ pool: p.name, state: 'used' }, p.used);
     if (p.free !== null) slots.set({ pool: p.name, state: 'free' }, p.free);

@@ -189,8 +189,9 @@ describe('pools through the CLI', () => {
 
   it('explicit sets: whole sets, all or none, skipping a set whose port is leased elsewhere', () => {
     const p = project('sets', POOLS);
-    // Someone else holds 26002 (the db of set 0): set 0 is skipped whole.
-    assert.equal(berth(['allocate', 'squat', '--port', '26002', '--scope', 'other'], { cwd: p, db }).code, 0);
+    // Someone else holds 26002 (the db of set 0; a pool's port is had only with --force): set 0 is skipped whole.
+    assert.equal(berth(['allocate', 'squat', '--port', '26002', '--scope', 'other'], { cwd: p, db }).code, 4, 'a pool port is refused to a fixed lease');
+    assert.equal(berth(['allocate', 'squat', '--port', '26002', '--force', '--scope', 'other'], { cwd: p, db }).code, 0);
     const slot = json<Lease[]>(berth(['reserve', '--pool', 'fixed', '--scope', 's1', '--json'], { cwd: p, db }));
     assert.deepEqual(slot.map((l) => [l.name, l.port, l.slot]), [
       ['web', 26011, 1],

@@ -31,7 +31,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   workflows: ['engine', 'wiring', 'types', 'errors'],
   // Route definitions shared by server and client: the contract's shapes, nothing concrete.
   http: ['engine', 'types', 'errors'],
-  server: ['http', 'engine', 'workflows', 'wiring', 'types', 'errors'],
+  server: ['http', 'engine', 'workflows', 'wiring', 'config', 'types', 'errors'],
   client: ['http', 'engine', 'workflows', 'wiring', 'types', 'errors'],
   cli: ['engine', 'workflows', 'wiring', 'config', 'client', 'server', 'http', 'types', 'errors'],
   // The library entry and its engine factory are composition roots.
