@@ -24,6 +24,13 @@ export interface ProcessInfo {
   readonly name: string;
   /** Full command line, arguments joined by spaces; null when the OS hides it (kernel threads). */
   readonly command: string | null;
+  /**
+   * The executable's file name, never truncated: the basename of `/proc/PID/exe`'s target,
+   * or of argv[0] when that link cannot be read (another user's process); off Linux, of
+   * the command's first word. `name` is cut to 15 characters on Linux
+   * (`rootlessport-child` shows as `rootlessport-ch`); this is not. Null when unknown.
+   */
+  readonly executable: string | null;
   /** Login name, or the uid as text when it has no name. */
   readonly user: string;
   readonly uid: number;

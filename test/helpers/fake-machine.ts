@@ -11,7 +11,13 @@ import type { KillOptions, KillResult, ListenerQuery, ProcessInfo } from '../../
 import { assertPid, assertPort } from '../../src/os/validate.js';
 import type { Listener, PortRange, Protocol } from '../../src/types.js';
 
-/** A process to put on the fake machine; everything but the pid has a default. */
+/** Linux's limit on a process name (comm), beyond which the kernel cuts it. */
+const COMM_MAX_CHARS = 15;
+
+/**
+ * A process to put on the fake machine; everything but the pid has a default. `name` is
+ * cut to 15 characters as Linux cuts comm; `executable` defaults to the full name.
+ */
 export interface FakeProcessSpec extends Partial<Omit<ProcessInfo, 'pid'>> {
   readonly pid: number;
   /** Survives every catchable first signal (SIGTERM, SIGINT, ...) and dies only on SIGKILL. */
@@ -59,7 +65,9 @@ export class FakeMachine implements Machine {
   addProcess(spec: FakeProcessSpec): ProcessInfo {
     assertPid(spec.pid);
     const uid = spec.uid ?? this.uid ?? 0;
-    const info: ProcessInfo = { pid: spec.pid, ppid: spec.ppid ?? 1, name: spec.name ?? 'node', command: spec.command ?? null, user: spec.user ?? String(uid), uid };
+    const name = spec.name ?? 'node';
+    // Like Linux: the name is comm, cut to 15 characters; the executable keeps its full name.
+    const info: ProcessInfo = { pid: spec.pid, ppid: spec.ppid ?? 1, name: name.slice(0, COMM_MAX_CHARS), command: spec.command ?? null, executable: spec.executable ?? name, user: spec.user ?? String(uid), uid };
     // A new process on an old pid does not inherit the old one's sockets.
     if (this.procs.has(spec.pid)) this.exit(spec.pid);
     this.procs.set(spec.pid, { info, start: ++this.starts, ignoresTerm: spec.ignoresTerm ?? false, refusesSignals: spec.refusesSignals ?? null });

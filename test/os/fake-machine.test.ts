@@ -134,6 +134,14 @@ test('kill: a refused signal is reported, not escalated, and the process lives o
   await assert.rejects(m.killProcesses([-1]), UsageError);
 });
 
+test('processes: a name longer than 15 characters is cut like comm; the executable keeps it', () => {
+  const m = new FakeMachine();
+  const info = m.addProcess({ pid: WEB, name: 'rootlessport-child' });
+  assert.equal(info.name, 'rootlessport-ch');
+  assert.equal(info.executable, 'rootlessport-child');
+  assert.equal(m.addProcess({ pid: API, name: 'exe', executable: 'rootlessport' }).executable, 'rootlessport');
+});
+
 test('localMachine agrees with reality: a loopback server is listed with our pid and holds its port until closed', async () => {
   const server = net.createServer();
   try {

@@ -65,8 +65,9 @@ export async function killPort(opts: KillPortOptions): Promise<KillReport> {
     const info = machine.processInfo(pid);
     return info === null ? null : { uid: info.uid, user: info.user };
   };
+  const executableOf = (pid: number) => machine.processInfo(pid)?.executable ?? null;
   const ancestors = ancestorsOfSelf(liveParents(machine));
-  const refusals = killRefusals(holders, { selfPid: process.pid, ancestors, uid: machine.currentUid(), force: opts.force === true, ownerOf });
+  const refusals = killRefusals(holders, { selfPid: process.pid, ancestors, uid: machine.currentUid(), force: opts.force === true, ownerOf, executableOf });
   if (refusals.length > 0) {
     throw new RefusedError(`refusing to kill the holders of ${protocol} port ${port}; nothing was signalled.\n  ${refusals.map((r) => r.reason).join('\n  ')}`, {
       port,
