@@ -1,7 +1,8 @@
 /**
  * The pure parts of reality: expected holders, lease states, conflict kinds, the kill
- * policy and its input parsing; and the kill on a fake machine. Real sockets and
- * processes are in test/cli/reality* and test/os/kill-*.
+ * policy and its input parsing; and the kill on a fake machine whose processes change
+ * under it (pid reuse). Real sockets and processes are in test/cli/reality* and
+ * test/os/kill-*.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -29,6 +30,7 @@ import { printable } from '../../src/wiring/describe.js';
 import { parseSignal } from '../../src/config/signals.js';
 import type { ServiceConfig } from '../../src/types.js';
 import type { Lease, Listener } from '../../src/types.js';
+import { NOT_HOLDING } from '../../src/os/types.js';
 import { FakeMachine } from '../helpers/fake-machine.js';
 import { lease as baseLease, service } from '../helpers/fixtures.js';
 
@@ -335,7 +337,7 @@ describe('kill policy', () => {
   });
 });
 
-describe('kill on a fake machine', () => {
+describe('kill on a machine that changes under it (fake)', () => {
   const PID = 4_200_001;
   const PORT = 3000;
   const kill = (machine: FakeMachine) => killPort({ port: PORT, protocol: 'tcp', lease: null, graceMs: 100, machine });
@@ -346,6 +348,53 @@ describe('kill on a fake machine', () => {
     m.addListener({ port: PORT, pid: PID });
     return m;
   }
+
+  it('the holder exits after listing and a newcomer takes its pid and port: the newcomer is never signalled', async () => {
+    const m = holderOnPort();
+    const killProcesses = m.killProcesses.bind(m);
+    m.killProcesses = async (pids, opts) => {
+      m.addProcess({ pid: PID, name: 'newcomer' });
+      m.addListener({ port: PORT, pid: PID });
+      return killProcesses(pids, opts);
+    };
+    const report = await kill(m);
+    assert.deepEqual(m.sent, []);
+    assert.deepEqual(report.killed, [{ pid: PID, process: 'web', command: 'node web.js', user: '1000', signals: [], exited: true, error: null }]);
+    assert.equal(report.free, false, 'the newcomer holds the port');
+    assert.equal(m.processInfo(PID)?.name, 'newcomer');
+  });
+
+  it('the pid changes hands while being listed: the newcomer holds no socket and is left alone', async () => {
+    const m = holderOnPort();
+    const listeners = m.listeners.bind(m);
+    m.listeners = async (query) => {
+      const found = await listeners(query);
+      m.addProcess({ pid: PID, name: 'newcomer' });
+      return found;
+    };
+    const report = await kill(m);
+    assert.deepEqual(m.sent, []);
+    assert.deepEqual(report.killed.map((k) => [k.pid, k.signals, k.error]), [[PID, [], NOT_HOLDING]]);
+  });
+
+  it('a holder already gone when recorded is never signalled, even if its pid is taken later', async () => {
+    const m = holderOnPort();
+    const listeners = m.listeners.bind(m);
+    m.listeners = async (query) => {
+      const found = await listeners(query);
+      m.exit(PID);
+      return found;
+    };
+    const killProcesses = m.killProcesses.bind(m);
+    m.killProcesses = async (pids, opts) => {
+      m.addProcess({ pid: PID, name: 'newcomer' });
+      m.addListener({ port: PORT, pid: PID });
+      return killProcesses(pids, opts);
+    };
+    const report = await kill(m);
+    assert.deepEqual(m.sent, []);
+    assert.deepEqual(report.killed.map((k) => [k.pid, k.process, k.signals, k.exited]), [[PID, 'web', [], true]]);
+  });
 
   it('a container port forwarder whose comm is cut to 15 characters is refused by its full name', async () => {
     const m = new FakeMachine();
