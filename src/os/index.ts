@@ -2,7 +2,8 @@
  * The os/ layer: what the operating system says about ports and processes. Imports only
  * ../types.js, ../errors.js and node builtins.
  */
-export type { KillOptions, KillResult, ListenerQuery, ProcessInfo, PublishedPort } from './types.js';
+export type { KillOptions, KillResult, ListenerQuery, PortRef, ProcessInfo, PublishedPort } from './types.js';
+export { NOT_HOLDING } from './types.js';
 export { listListeners } from './listeners.js';
 export { compareListeners } from './listener-order.js';
 export { listPublishedPorts, dockerEndpoint, DOCKER_TIMEOUT_MS, DEFAULT_DOCKER_SOCKET, type DockerOptions } from './docker.js';

@@ -4,11 +4,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parsePsParents } from './parse-ps.js';
-import { readParents } from './proc-fs.js';
+import { readParents, socketInodesOf } from './proc-fs.js';
 import { descendantsOf } from './process-tree.js';
+import { listListeners } from './listeners.js';
+import { readListeningSockets } from './listeners-linux.js';
 import { isAlive, processIdentity, processInfo } from './processes.js';
 import { runCommand } from './run-command.js';
-import type { KillOptions, KillResult } from './types.js';
+import { NOT_HOLDING, type KillOptions, type KillResult, type PortRef } from './types.js';
 import { assertPid } from './validate.js';
 
 /** Default wait after the first signal before survivors get SIGKILL. */
@@ -28,19 +30,31 @@ interface Target {
   readonly pid: number;
   readonly name: string | null;
   readonly command: string | null;
-  /** pid + start time when known, to notice the pid being reused by a newer process. */
+  /**
+   * pid + start time of the process meant (the caller's `expect`, else read when the
+   * kill starts), to notice the pid being reused by a newer process; null where the OS
+   * cannot tell.
+   */
   readonly identity: string | null;
+  /** Already gone when the kill started: whatever runs on its pid later is someone else. */
+  readonly goneAtStart: boolean;
   readonly signals: NodeJS.Signals[];
   error: string | null;
 }
 
+/** True while the process meant is running: alive, not a zombie, and not replaced by a newcomer on its pid. */
 function isRunning(target: Target): boolean {
-  if (!isAlive(target.pid)) return false;
+  if (target.goneAtStart || !isAlive(target.pid)) return false;
   return target.identity === null || processIdentity(target.pid) === target.identity;
 }
 
-/** Sends one signal; records it when delivered, or the reason when refused. */
+/**
+ * Sends one signal unless the pid no longer names the process meant: the identity is read
+ * right here, the last thing before kill(2), so a pid reused since the caller chose it is
+ * never signalled. Records the signal when delivered, or the reason when refused.
+ */
 function send(target: Target, signal: NodeJS.Signals): void {
+  if (!isRunning(target)) return;
   try {
     process.kill(target.pid, signal);
     target.signals.push(signal);
@@ -49,6 +63,20 @@ function send(target: Target, signal: NodeJS.Signals): void {
     // ESRCH: it exited on its own just now, which is the outcome we wanted.
     if (code !== 'ESRCH') target.error = code;
   }
+}
+
+/**
+ * A test of "does this pid hold a listening (TCP) or bound (UDP) socket on the port right
+ * now", read fresh. On Linux: the port's socket inodes from /proc/net, then each pid's fds
+ * when asked; elsewhere, one lsof run for every holder of the port.
+ */
+async function holdersOf(holding: PortRef): Promise<(pid: number) => boolean> {
+  if (process.platform === 'linux') {
+    const inodes = new Set(readListeningSockets(holding).map((s) => s.inode));
+    return (pid) => socketInodesOf(pid).some((inode) => inodes.has(inode));
+  }
+  const pids = new Set((await listListeners({ ...holding, everyHolder: true })).map((l) => l.pid));
+  return (pid) => pids.has(pid);
 }
 
 /** Polls until every target has exited or `timeoutMs` has passed. */
@@ -63,12 +91,29 @@ async function waitForExit(targets: readonly Target[], timeoutMs: number): Promi
   }
 }
 
+/** What a pid is, captured before any signal; null fields when it is not the process meant. */
+function targetOf(pid: number, expected: string | undefined): Target {
+  const identity = expected ?? processIdentity(pid);
+  const goneAtStart = !isAlive(pid);
+  const info = processInfo(pid);
+  // Read after the info, so a pid reused in between is not described as the one meant.
+  const same = identity === null || processIdentity(pid) === identity;
+  return { pid, name: same ? (info?.name ?? null) : null, command: same ? (info?.command ?? null) : null, identity, goneAtStart, signals: [], error: null };
+}
+
 /**
  * Sends `signal` (default SIGTERM) to each pid, waits up to `graceMs` (default 3000) for
  * them to exit, then sends SIGKILL to survivors and waits briefly again. Each result
  * names what the pid was (captured before the first signal), the signals delivered and
  * whether it is gone. A pid already gone yields no signals and `exited: true`; a pid that
  * refuses signals (EPERM) yields `error` and is not escalated.
+ *
+ * Never the wrong process: immediately before every signal the pid's identity is checked
+ * against `options.expect` (or the one read when the kill starts), and a pid that is now
+ * someone else's is reported gone, unsignalled. With `options.holding`, a pid that no
+ * longer holds that port just before the first signal is left alone (`error`
+ * {@link NOT_HOLDING}). A few microseconds remain between the last check and kill(2);
+ * closing them needs pidfd_send_signal(2), which Node does not expose.
  *
  * @throws UsageError when a pid is not a positive integer.
  */
@@ -77,17 +122,23 @@ export async function killProcesses(pids: readonly number[], options: KillOption
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   pids.forEach(assertPid);
 
-  const targets: Target[] = [...new Set(pids)].map((pid) => {
-    const info = processInfo(pid);
-    return { pid, name: info?.name ?? null, command: info?.command ?? null, identity: processIdentity(pid), signals: [], error: null };
-  });
+  const targets = [...new Set(pids)].map((pid) => targetOf(pid, options.expect?.get(pid)));
+  const holds = options.holding === undefined ? null : await holdersOf(options.holding);
 
-  const first = targets.filter(isRunning);
-  first.forEach((t) => send(t, signal));
-  await waitForExit(first.filter((t) => t.error === null), graceMs);
+  const first: Target[] = [];
+  for (const target of targets) {
+    if (!isRunning(target)) continue;
+    if (holds !== null && !holds(target.pid)) {
+      target.error = NOT_HOLDING;
+      continue;
+    }
+    send(target, signal);
+    if (target.signals.length > 0) first.push(target);
+  }
+  await waitForExit(first, graceMs);
 
   if (signal !== 'SIGKILL') {
-    const survivors = first.filter((t) => t.error === null && isRunning(t));
+    const survivors = first.filter(isRunning);
     survivors.forEach((t) => send(t, 'SIGKILL'));
     await waitForExit(survivors, SIGKILL_WAIT_MS);
   }

@@ -31,7 +31,11 @@ export interface Machine {
   isAlive(pid: number): boolean;
   /** This process's effective uid, or null where the OS has none (Windows). */
   currentUid(): number | null;
-  /** Signals `pids` (SIGTERM, then SIGKILL after the grace period) and reports each. */
+  /**
+   * Signals `pids` (SIGTERM, then SIGKILL after the grace period) and reports each. Never
+   * signals a pid whose identity no longer matches `opts.expect` (pid reuse), nor, with
+   * `opts.holding`, one that no longer holds that port before the first signal.
+   */
   killProcesses(pids: readonly number[], opts?: KillOptions): Promise<KillResult[]>;
   /** True when nothing on the machine holds the port (bind probe, v4 and v6, wildcard and loopback). */
   isPortFree(port: number, protocol: Protocol): Promise<boolean>;

@@ -61,6 +61,31 @@ export function parseCmdline(raw: string): string | null {
   return line === '' ? null : line;
 }
 
+/** What the kernel appends to /proc/PID/exe's target once the file was deleted or replaced. */
+const DELETED_SUFFIX = ' (deleted)';
+
+/** The last path component of `path` (`/usr/bin/pasta` -> `pasta`); null when empty. */
+function baseName(path: string): string | null {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return name === '' ? null : name;
+}
+
+/**
+ * The executable's full file name from the target of /proc/PID/exe (null when the link
+ * could not be read) or, failing that, from argv[0] in raw /proc/PID/cmdline
+ * (NUL-separated). Unlike comm, never cut to 15 characters. A binary replaced since it
+ * started (`/usr/bin/pasta (deleted)`) keeps its name. Null when neither names a file.
+ */
+export function executableName(exeTarget: string | null, rawCmdline: string | null): string | null {
+  if (exeTarget !== null && exeTarget !== '') {
+    const path = exeTarget.endsWith(DELETED_SUFFIX) ? exeTarget.slice(0, -DELETED_SUFFIX.length) : exeTarget;
+    return baseName(path);
+  }
+  if (rawCmdline === null) return null;
+  const nul = rawCmdline.indexOf('\0');
+  return baseName(nul < 0 ? rawCmdline : rawCmdline.slice(0, nul));
+}
+
 /** Parses /proc/sys/net/ipv4/ip_local_port_range (`32768\t60999`). */
 export function parsePortRange(text: string): PortRange | null {
   const [start, end] = text.trim().split(/\s+/).map(Number);

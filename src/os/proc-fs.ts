@@ -7,7 +7,7 @@
  * cost more than the read itself.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { parseCmdline, parseProcStat, parseProcStatus, type ProcStat, type ProcStatus } from './parse-proc.js';
+import { executableName, parseCmdline, parseProcStat, parseProcStatus, type ProcStat, type ProcStatus } from './parse-proc.js';
 
 /** Root of the proc file system. */
 export const PROC_ROOT = '/proc';
@@ -32,6 +32,21 @@ export function readComm(pid: number): string | null {
 export function readCmdline(pid: number): string | null {
   const text = readProcFile(pid, 'cmdline');
   return text === null ? null : parseCmdline(text);
+}
+
+/**
+ * The executable's full file name (see {@link executableName}): /proc/PID/exe's target,
+ * or argv[0] when the link cannot be read (another user's process, for a non-root caller).
+ */
+export function readExecutable(pid: number): string | null {
+  let target: string | null = null;
+  try {
+    target = readlinkSync(`${PROC_ROOT}/${pid}/exe`);
+  } catch {
+    // EACCES (another user's process), ENOENT (a kernel thread, or it exited): argv[0]
+    // below is the next best name, and null when that is gone too.
+  }
+  return executableName(target, target === null ? readProcFile(pid, 'cmdline') : null);
 }
 
 /** Parsed /proc/PID/stat (state, ppid, start time). */

@@ -2,7 +2,7 @@
  * Process facts: is a pid alive, and what is it. The one `isAlive` of berth.
  */
 import { parsePsRows, parsePsCommands } from './parse-ps.js';
-import { readCmdline, readComm, readStat, readStatus } from './proc-fs.js';
+import { readCmdline, readComm, readExecutable, readStat, readStatus } from './proc-fs.js';
 import { runCommandSync } from './run-command.js';
 import type { ProcessInfo } from './types.js';
 import { userName } from './users.js';
@@ -42,7 +42,7 @@ export function processIdentity(pid: number): string | null {
   return stat === null ? null : `${pid}@${stat.startTime}`;
 }
 
-/** What a pid is (name, command line, parent, user), or null when it is gone or hidden. */
+/** What a pid is (name, executable, command line, parent, user), or null when it is gone or hidden. */
 export function processInfo(pid: number): ProcessInfo | null {
   if (!Number.isInteger(pid) || pid < 1) return null;
   return IS_LINUX ? linuxProcessInfo(pid) : psProcessInfo(pid);
@@ -57,6 +57,7 @@ function linuxProcessInfo(pid: number): ProcessInfo | null {
     // comm is the raw name; status escapes some characters.
     name: readComm(pid) ?? status.name,
     command: readCmdline(pid),
+    executable: readExecutable(pid),
     user: userName(status.uid),
     uid: status.uid,
   };
@@ -68,5 +69,7 @@ function psProcessInfo(pid: number): ProcessInfo | null {
   if (row === undefined) return null;
   const commands = runCommandSync('ps', ['-ww', '-o', 'pid=,command=', '-p', String(pid)]);
   const command = commands === null ? null : (parsePsCommands(commands.stdout).get(pid) ?? null);
-  return { pid, ppid: row.ppid, name: row.name, command, user: row.user, uid: row.uid };
+  // ps has no untruncated executable name of its own: take the command's first word.
+  const executable = command === null ? null : (command.split(' ')[0]!.split('/').pop() || null);
+  return { pid, ppid: row.ppid, name: row.name, command, executable, user: row.user, uid: row.uid };
 }

@@ -1,5 +1,6 @@
 /**
- * Plain data of the os/ layer that the shared src/types.ts does not hold. No behaviour.
+ * Plain data of the os/ layer that the shared src/types.ts does not hold, and the one
+ * constant its results carry. No behaviour.
  */
 import type { ContainerRef, Protocol } from '../types.js';
 
@@ -24,9 +25,22 @@ export interface ProcessInfo {
   readonly name: string;
   /** Full command line, arguments joined by spaces; null when the OS hides it (kernel threads). */
   readonly command: string | null;
+  /**
+   * The executable's file name, never truncated: the basename of `/proc/PID/exe`'s target,
+   * or of argv[0] when that link cannot be read (another user's process); off Linux, of
+   * the command's first word. `name` is cut to 15 characters on Linux
+   * (`rootlessport-child` shows as `rootlessport-ch`); this is not. Null when unknown.
+   */
+  readonly executable: string | null;
   /** Login name, or the uid as text when it has no name. */
   readonly user: string;
   readonly uid: number;
+}
+
+/** A port of one protocol: what a kill's targets were chosen for holding. */
+export interface PortRef {
+  readonly port: number;
+  readonly protocol: Protocol;
 }
 
 /** Options of {@link killProcesses}. */
@@ -35,7 +49,29 @@ export interface KillOptions {
   readonly signal?: NodeJS.Signals;
   /** How long to wait after the first signal before SIGKILL. Default 3000 ms. */
   readonly graceMs?: number;
+  /**
+   * The identity ({@link processIdentity}: pid and start time) each pid had when the caller
+   * chose it, e.g. right after listing a port's holders or right after spawning. Checked
+   * immediately before every signal, the first one and the SIGKILL after the grace period:
+   * a pid whose identity differs (or that is gone) is never signalled, because the process
+   * the caller meant has exited and the pid may belong to a newcomer; its result says
+   * `exited: true` with no signals. A pid missing from the map is checked against the
+   * identity it has when the kill starts (so a reuse during the grace period is still
+   * caught). Off Linux identities are unknown and only `holding` guards the first signal.
+   */
+  readonly expect?: ReadonlyMap<number, string>;
+  /**
+   * The socket the pids were chosen for holding. Immediately before the first signal each
+   * pid must still hold a listening TCP (or bound UDP) socket on this port; one that no
+   * longer does is not signalled and its result has `error` {@link NOT_HOLDING}. Not
+   * re-checked before SIGKILL: a process that closes its socket on SIGTERM and lingers is
+   * still the one that was asked to exit.
+   */
+  readonly holding?: PortRef;
 }
+
+/** The `error` of a kill result whose pid no longer held the port just before the first signal. */
+export const NOT_HOLDING = 'no longer holds the port';
 
 /** What happened to one pid during a kill. */
 export interface KillResult {
@@ -47,7 +83,10 @@ export interface KillResult {
   readonly signals: readonly NodeJS.Signals[];
   /** True when the process is no longer running (a zombie counts as gone: it holds no ports). */
   readonly exited: boolean;
-  /** Why a signal could not be sent (`EPERM`, ...), or null. */
+  /**
+   * Why no signal was sent: an errno code of kill(2) (`EPERM`, ...), or {@link NOT_HOLDING}
+   * when the pid no longer held the port of `holding`; null otherwise.
+   */
   readonly error: string | null;
 }
 

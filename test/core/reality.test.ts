@@ -1,10 +1,12 @@
 /**
  * The pure parts of reality: expected holders, lease states, conflict kinds, the kill
- * policy and its input parsing. Real sockets and processes are in test/cli/reality*.
+ * policy and its input parsing; and the kill on a fake machine whose processes change
+ * under it (pid reuse). Real sockets and processes are in test/cli/reality* and
+ * test/os/kill-*.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UsageError } from '../../src/errors.js';
+import { RefusedError, UsageError } from '../../src/errors.js';
 import {
   ListenerIndex,
   annotateListeners,
@@ -14,6 +16,7 @@ import {
   fixedPortOf,
   holderMatches,
   isSelfOrDescendant,
+  killPort,
   killRefusals,
   leaseStatus,
   parseKillTarget,
@@ -27,6 +30,8 @@ import { printable } from '../../src/wiring/describe.js';
 import { parseSignal } from '../../src/config/signals.js';
 import type { ServiceConfig } from '../../src/types.js';
 import type { Lease, Listener } from '../../src/types.js';
+import { NOT_HOLDING } from '../../src/os/types.js';
+import { FakeMachine } from '../helpers/fake-machine.js';
 import { lease as baseLease, service } from '../helpers/fixtures.js';
 
 /** Reality's tests use host `h` and scope `app`. */
@@ -285,6 +290,29 @@ describe('kill policy', () => {
     assert.equal(vm!.instead, 'docker stop web2', 'a published port whose proxy is not visible');
   });
 
+  it('refuses the user-mode networks of rootless containers (pasta, passt, slirp4netns), naming the container stop instead', () => {
+    for (const name of ['pasta', 'passt', 'pasta.avx2', 'passt.avx2', 'slirp4netns']) {
+      const [r, ...rest] = killRefusals([listener(8080, 90, name)], { ...ctx, force: true });
+      assert.equal(rest.length, 0, name);
+      assert.equal(r!.kind, 'container', name);
+      assert.equal(r!.instead, 'podman ps --filter publish=8080, then podman stop NAME', name);
+      assert.match(r!.reason, new RegExp(`^${name.replace('.', '\\.')} \\(pid 90\\) forwards port 8080 into a rootless container's network; .*\`podman ps --filter publish=8080, then podman stop NAME\``), name);
+    }
+  });
+
+  it('matches the full executable, not the 15-character process name: rootlessport-child, and rootlessport re-executed as exe', () => {
+    const cut = listener(8080, 91, 'rootlessport-ch');
+    const withExe = { ...ctx, executableOf: (pid: number) => (pid === 91 ? 'rootlessport-child' : pid === 92 ? 'rootlessport' : null) };
+    const [r] = killRefusals([cut], withExe);
+    assert.equal(r!.kind, 'container');
+    assert.equal(r!.instead, 'podman ps --filter publish=8080, then podman stop NAME');
+    assert.match(r!.reason, /^rootlessport-child \(pid 91\) holds port 8080 for a container; killing rootlessport-child would break the container engine\. Run `podman ps/);
+    assert.equal(r!.process, 'rootlessport-ch', 'the refusal keeps the listed name');
+    assert.equal(killRefusals([listener(8080, 92, 'exe')], withExe)[0]?.instead, 'podman ps --filter publish=8080, then podman stop NAME');
+    assert.equal(containerStopCommand(cut, 'rootlessport-child'), 'podman ps --filter publish=8080, then podman stop NAME');
+    assert.deepEqual(killRefusals([listener(8080, 93, 'node')], withExe), [], 'an ordinary process is still allowed');
+  });
+
   it('refuses a holder it cannot see; one refusal per process', () => {
     const [r, ...rest] = killRefusals([listener(3000, null, null), listener(3000, null, null, { address: '::1' })], ctx);
     assert.equal(r!.kind, 'hidden');
@@ -306,5 +334,78 @@ describe('kill policy', () => {
     assert.equal(parseSignal('9'), 'SIGKILL');
     assert.equal(parseSignal(15), 'SIGTERM');
     for (const bad of ['FOO', 'SIG', '0', '999', '-9', '']) assert.throws(() => parseSignal(bad), UsageError, bad);
+  });
+});
+
+describe('kill on a machine that changes under it (fake)', () => {
+  const PID = 4_200_001;
+  const PORT = 3000;
+  const kill = (machine: FakeMachine) => killPort({ port: PORT, protocol: 'tcp', lease: null, graceMs: 100, machine });
+  /** A machine where PID (named `web`) listens on PORT. */
+  function holderOnPort(): FakeMachine {
+    const m = new FakeMachine();
+    m.addProcess({ pid: PID, name: 'web', command: 'node web.js' });
+    m.addListener({ port: PORT, pid: PID });
+    return m;
+  }
+
+  it('the holder exits after listing and a newcomer takes its pid and port: the newcomer is never signalled', async () => {
+    const m = holderOnPort();
+    const killProcesses = m.killProcesses.bind(m);
+    m.killProcesses = async (pids, opts) => {
+      m.addProcess({ pid: PID, name: 'newcomer' });
+      m.addListener({ port: PORT, pid: PID });
+      return killProcesses(pids, opts);
+    };
+    const report = await kill(m);
+    assert.deepEqual(m.sent, []);
+    assert.deepEqual(report.killed, [{ pid: PID, process: 'web', command: 'node web.js', user: '1000', signals: [], exited: true, error: null }]);
+    assert.equal(report.free, false, 'the newcomer holds the port');
+    assert.equal(m.processInfo(PID)?.name, 'newcomer');
+  });
+
+  it('the pid changes hands while being listed: the newcomer holds no socket and is left alone', async () => {
+    const m = holderOnPort();
+    const listeners = m.listeners.bind(m);
+    m.listeners = async (query) => {
+      const found = await listeners(query);
+      m.addProcess({ pid: PID, name: 'newcomer' });
+      return found;
+    };
+    const report = await kill(m);
+    assert.deepEqual(m.sent, []);
+    assert.deepEqual(report.killed.map((k) => [k.pid, k.signals, k.error]), [[PID, [], NOT_HOLDING]]);
+  });
+
+  it('a holder already gone when recorded is never signalled, even if its pid is taken later', async () => {
+    const m = holderOnPort();
+    const listeners = m.listeners.bind(m);
+    m.listeners = async (query) => {
+      const found = await listeners(query);
+      m.exit(PID);
+      return found;
+    };
+    const killProcesses = m.killProcesses.bind(m);
+    m.killProcesses = async (pids, opts) => {
+      m.addProcess({ pid: PID, name: 'newcomer' });
+      m.addListener({ port: PORT, pid: PID });
+      return killProcesses(pids, opts);
+    };
+    const report = await kill(m);
+    assert.deepEqual(m.sent, []);
+    assert.deepEqual(report.killed.map((k) => [k.pid, k.process, k.signals, k.exited]), [[PID, 'web', [], true]]);
+  });
+
+  it('a container port forwarder whose comm is cut to 15 characters is refused by its full name', async () => {
+    const m = new FakeMachine();
+    m.addProcess({ pid: PID, name: 'rootlessport-child' });
+    m.addListener({ port: PORT, pid: PID });
+    assert.equal((await m.listeners())[0]!.process, 'rootlessport-ch');
+    await assert.rejects(kill(m), (error: unknown) => {
+      assert.ok(error instanceof RefusedError);
+      assert.deepEqual((error.details?.refusals as { kind: string; instead: string }[]).map((r) => [r.kind, r.instead]), [['container', `podman ps --filter publish=${PORT}, then podman stop NAME`]]);
+      return true;
+    });
+    assert.deepEqual(m.sent, []);
   });
 });

@@ -7,11 +7,17 @@
 import { DEFAULT_GRACE_MS } from '../../src/os/kill.js';
 import { compareListeners } from '../../src/os/listener-order.js';
 import type { Machine } from '../../src/os/machine.js';
-import type { KillOptions, KillResult, ListenerQuery, ProcessInfo } from '../../src/os/types.js';
+import { NOT_HOLDING, type KillOptions, type KillResult, type ListenerQuery, type ProcessInfo } from '../../src/os/types.js';
 import { assertPid, assertPort } from '../../src/os/validate.js';
 import type { Listener, PortRange, Protocol } from '../../src/types.js';
 
-/** A process to put on the fake machine; everything but the pid has a default. */
+/** Linux's limit on a process name (comm), beyond which the kernel cuts it. */
+const COMM_MAX_CHARS = 15;
+
+/**
+ * A process to put on the fake machine; everything but the pid has a default. `name` is
+ * cut to 15 characters as Linux cuts comm; `executable` defaults to the full name.
+ */
 export interface FakeProcessSpec extends Partial<Omit<ProcessInfo, 'pid'>> {
   readonly pid: number;
   /** Survives every catchable first signal (SIGTERM, SIGINT, ...) and dies only on SIGKILL. */
@@ -59,7 +65,9 @@ export class FakeMachine implements Machine {
   addProcess(spec: FakeProcessSpec): ProcessInfo {
     assertPid(spec.pid);
     const uid = spec.uid ?? this.uid ?? 0;
-    const info: ProcessInfo = { pid: spec.pid, ppid: spec.ppid ?? 1, name: spec.name ?? 'node', command: spec.command ?? null, user: spec.user ?? String(uid), uid };
+    const name = spec.name ?? 'node';
+    // Like Linux: the name is comm, cut to 15 characters; the executable keeps its full name.
+    const info: ProcessInfo = { pid: spec.pid, ppid: spec.ppid ?? 1, name: name.slice(0, COMM_MAX_CHARS), command: spec.command ?? null, executable: spec.executable ?? name, user: spec.user ?? String(uid), uid };
     // A new process on an old pid does not inherit the old one's sockets.
     if (this.procs.has(spec.pid)) this.exit(spec.pid);
     this.procs.set(spec.pid, { info, start: ++this.starts, ignoresTerm: spec.ignoresTerm ?? false, refusesSignals: spec.refusesSignals ?? null });
@@ -161,7 +169,11 @@ export class FakeMachine implements Machine {
    * The real kill's rules (src/os/kill.ts): pids deduplicated, name and command captured
    * before the first signal, a pid already gone gets no signal and `exited: true`, a
    * refused signal is reported in `error` and not escalated, survivors of the first
-   * signal get SIGKILL after `graceMs`.
+   * signal get SIGKILL after `graceMs`. Before every signal the pid must still have the
+   * identity of `opts.expect` (else the one it had when the kill started): a pid re-added
+   * since (reused) is reported gone and never signalled. With `opts.holding`, a pid with
+   * no listener on that port before the first signal is left alone with `error`
+   * NOT_HOLDING.
    *
    * @throws UsageError when a pid is not a positive integer.
    */
@@ -170,12 +182,16 @@ export class FakeMachine implements Machine {
     const graceMs = opts.graceMs ?? DEFAULT_GRACE_MS;
     pids.forEach(assertPid);
     const targets = [...new Set(pids)].map((pid) => {
-      const info = this.processInfo(pid);
-      return { pid, name: info?.name ?? null, command: info?.command ?? null, identity: this.processIdentity(pid), signals: [] as NodeJS.Signals[], error: null as string | null };
+      const identity = opts.expect?.get(pid) ?? this.processIdentity(pid);
+      const info = identity !== null && this.processIdentity(pid) === identity ? this.processInfo(pid) : null;
+      return { pid, name: info?.name ?? null, command: info?.command ?? null, identity, signals: [] as NodeJS.Signals[], error: null as string | null };
     });
-    // Still the process we captured: a pid reused mid-kill is someone else's.
+    // Still the process meant: a pid reused since is someone else's.
     const running = (t: (typeof targets)[number]): boolean => t.identity !== null && this.processIdentity(t.pid) === t.identity;
+    const holds = (pid: number): boolean =>
+      opts.holding === undefined || this.held.some((l) => l.pid === pid && l.port === opts.holding!.port && l.protocol === opts.holding!.protocol);
     const send = (t: (typeof targets)[number], sig: NodeJS.Signals): void => {
+      if (!running(t)) return;
       const proc = this.procs.get(t.pid)!;
       if (proc.refusesSignals !== null) {
         t.error = proc.refusesSignals;
@@ -186,14 +202,21 @@ export class FakeMachine implements Machine {
       if (sig === 'SIGKILL' || !proc.ignoresTerm) this.exit(t.pid);
     };
 
-    const first = targets.filter(running);
-    first.forEach((t) => send(t, signal));
-    const survivors = signal === 'SIGKILL' ? [] : first.filter((t) => t.error === null && running(t));
+    const first = targets.filter((t) => {
+      if (!running(t)) return false;
+      if (!holds(t.pid)) {
+        t.error = NOT_HOLDING;
+        return false;
+      }
+      send(t, signal);
+      return t.signals.length > 0;
+    });
+    const survivors = signal === 'SIGKILL' ? [] : first.filter(running);
     if (survivors.length > 0) {
       // The real kill waits the whole grace when someone survives; here time is virtual.
       await new Promise((resolve) => setImmediate(resolve));
       this.clockMs += graceMs;
-      survivors.filter(running).forEach((t) => send(t, 'SIGKILL'));
+      survivors.forEach((t) => send(t, 'SIGKILL'));
     }
     return targets.map((t) => ({ pid: t.pid, name: t.name, command: t.command, signals: [...t.signals], exited: !running(t), error: t.error }));
   }

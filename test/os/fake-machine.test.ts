@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { DEFAULT_GRACE_MS } from '../../src/os/kill.js';
 import { localMachine } from '../../src/os/machine.js';
+import { NOT_HOLDING } from '../../src/os/types.js';
 import { FakeMachine } from '../helpers/fake-machine.js';
 
 // Pids above Linux's largest pid_max (2^22), so none of them could name a real process.
@@ -132,6 +133,53 @@ test('kill: a refused signal is reported, not escalated, and the process lives o
   assert.equal(m.isAlive(WEB), true);
   assert.equal(await m.isPortFree(3000, 'tcp'), false);
   await assert.rejects(m.killProcesses([-1]), UsageError);
+});
+
+test('kill: a pid whose identity is not the expected one is never signalled and is reported gone', async () => {
+  const m = new FakeMachine();
+  m.addProcess({ pid: WEB, name: 'web' });
+  const meant = m.processIdentity(WEB)!;
+  m.addProcess({ pid: WEB, name: 'newcomer' });
+  const [result] = await m.killProcesses([WEB], { graceMs: 100, expect: new Map([[WEB, meant]]) });
+  assert.deepEqual(result, { pid: WEB, name: null, command: null, signals: [], exited: true, error: null });
+  assert.deepEqual(m.sent, []);
+  assert.equal(m.processInfo(WEB)?.name, 'newcomer', 'still running');
+});
+
+test('kill: a pid reused during the grace period gets no SIGKILL', async () => {
+  const m = new FakeMachine();
+  m.addProcess({ pid: STUBBORN, ignoresTerm: true });
+  // Runs during the kill's grace wait: the stubborn process dies and its pid is taken.
+  setImmediate(() => m.addProcess({ pid: STUBBORN, name: 'newcomer' }));
+  const [result] = await m.killProcesses([STUBBORN], { graceMs: 100, expect: new Map([[STUBBORN, m.processIdentity(STUBBORN)!]]) });
+  assert.deepEqual([result!.signals, result!.exited], [['SIGTERM'], true]);
+  assert.deepEqual(m.sent.map((s) => s.signal), ['SIGTERM']);
+  assert.equal(m.isAlive(STUBBORN), true, 'the newcomer lives');
+});
+
+test('kill: with holding, a pid without a listener on that port is left alone (NOT_HOLDING)', async () => {
+  const m = new FakeMachine();
+  m.addProcess({ pid: WEB });
+  m.addProcess({ pid: API });
+  m.addListener({ port: 3000, pid: WEB });
+  m.addListener({ port: 3001, pid: API });
+  const results = await m.killProcesses([WEB, API], { graceMs: 100, holding: { port: 3000, protocol: 'tcp' } });
+  assert.deepEqual(
+    results.map((r) => [r.pid, r.signals, r.exited, r.error]),
+    [
+      [WEB, ['SIGTERM'], true, null],
+      [API, [], false, NOT_HOLDING],
+    ],
+  );
+  assert.equal(m.isAlive(API), true);
+});
+
+test('processes: a name longer than 15 characters is cut like comm; the executable keeps it', () => {
+  const m = new FakeMachine();
+  const info = m.addProcess({ pid: WEB, name: 'rootlessport-child' });
+  assert.equal(info.name, 'rootlessport-ch');
+  assert.equal(info.executable, 'rootlessport-child');
+  assert.equal(m.addProcess({ pid: API, name: 'exe', executable: 'rootlessport' }).executable, 'rootlessport');
 });
 
 test('localMachine agrees with reality: a loopback server is listed with our pid and holds its port until closed', async () => {

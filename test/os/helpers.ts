@@ -51,11 +51,13 @@ export interface Helper {
 export interface HelperOptions {
   readonly uid?: number;
   readonly gid?: number;
+  /** The node binary to run (a renamed link to it, for a process with another name). Default: this one. */
+  readonly execPath?: string;
 }
 
 /** Spawns `node -e script ...args` and resolves once it prints its first line. */
 export function startNode(script: string, args: string[] = [], options: HelperOptions = {}): Promise<Helper> {
-  const child = spawn(process.execPath, ['-e', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], uid: options.uid, gid: options.gid });
+  const child = spawn(options.execPath ?? process.execPath, ['-e', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], uid: options.uid, gid: options.gid });
   return new Promise((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(() => {
@@ -99,3 +101,14 @@ const [host, port] = process.argv.slice(1);
 const socket = require('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
 socket.bind(Number(port), host, () => console.log(socket.address().port));
 `;
+
+/** A hard link to `from` at `to`, or a copy when they sit on different file systems. */
+export function linkOrCopy(from: string, to: string): void {
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    // EXDEV (another file system) or EPERM (protected hard links): a copy runs the same.
+    fs.copyFileSync(from, to);
+    fs.chmodSync(to, 0o755);
+  }
+}

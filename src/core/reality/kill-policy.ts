@@ -8,21 +8,41 @@ import { parsePort } from '../../config/ports.js';
 import { printable } from '../../wiring/describe.js';
 import type { Refusal } from '../../engine/index.js';
 
+/** How a container port holder's container is stopped: through which engine, or whose network it is. */
+type HolderKind = 'docker' | 'podman' | 'rootless-net';
+
 /**
- * Host-side processes that hold a container's published port: stopping them breaks the
- * container engine, so berth names the container's stop command instead.
+ * Host-side processes that hold a container's published port, by full executable name
+ * (Linux cuts the process name to 15 characters: `rootlessport-child` shows as
+ * `rootlessport-ch`), and how their container is stopped instead.
  */
-export const CONTAINER_PORT_HOLDERS: ReadonlySet<string> = new Set([
-  'docker-proxy',
-  'conmon',
-  'rootlessport',
-  'rootlessport-child',
-  'com.docker.backend',
-  'vpnkit-bridge',
+const CONTAINER_HOLDER_KINDS: ReadonlyMap<string, HolderKind> = new Map<string, HolderKind>([
+  ['docker-proxy', 'docker'],
+  ['com.docker.backend', 'docker'],
+  ['vpnkit-bridge', 'docker'],
+  // Rootless docker's port driver.
+  ['rootlesskit', 'docker'],
+  ['conmon', 'podman'],
+  ['rootlessport', 'podman'],
+  ['rootlessport-child', 'podman'],
+  // Podman machine's port forwarder on macOS and Windows.
+  ['gvproxy', 'podman'],
+  // User-mode networks of rootless containers (podman's default, or rootless docker's):
+  // they forward the published port into the container's network namespace. passt
+  // re-executes itself as its AVX2 build where the CPU has it.
+  ['pasta', 'rootless-net'],
+  ['passt', 'rootless-net'],
+  ['pasta.avx2', 'rootless-net'],
+  ['passt.avx2', 'rootless-net'],
+  ['slirp4netns', 'rootless-net'],
 ]);
 
-/** Holders whose container engine is podman, so the stop command says podman. */
-const PODMAN_HOLDERS: ReadonlySet<string> = new Set(['conmon', 'rootlessport', 'rootlessport-child']);
+/**
+ * Host-side processes that hold a container's published port: stopping them breaks the
+ * container engine, so berth names the container's stop command instead. Matched on the
+ * process name and on the full executable name.
+ */
+export const CONTAINER_PORT_HOLDERS: ReadonlySet<string> = new Set(CONTAINER_HOLDER_KINDS.keys());
 
 /** What `berth kill` is aimed at: a port (`:3000`, `3000`) or a lease of the scope by name. */
 export type KillTarget = { readonly port: number } | { readonly lease: string };
@@ -52,22 +72,52 @@ export interface KillPolicyContext {
   readonly force: boolean;
   /** uid and login name of a pid, or null when it is gone or hidden. */
   readonly ownerOf: (pid: number) => { readonly uid: number; readonly user: string } | null;
+  /**
+   * The full executable name of a pid (never cut to 15 characters like the listed process
+   * name), or null when unknown. Without it only the listed name is matched.
+   */
+  readonly executableOf?: (pid: number) => string | null;
 }
 
-/** The command that stops the container holding `holder`'s port, or the way to find it. */
-export function containerStopCommand(holder: Listener): string {
-  const engine = holder.process !== null && PODMAN_HOLDERS.has(holder.process) ? 'podman' : 'docker';
+/** Which known container port holder `holder` is, by its listed name or its full executable name; null when none. */
+function containerHolderName(holder: Listener, executable: string | null): string | null {
+  for (const name of [executable, holder.process]) if (name !== null && CONTAINER_HOLDER_KINDS.has(name)) return name;
+  return null;
+}
+
+/**
+ * The command that stops the container holding `holder`'s port, or the way to find it.
+ * `executable` is the holder's full executable name when known (see
+ * {@link KillPolicyContext.executableOf}).
+ */
+export function containerStopCommand(holder: Listener, executable: string | null = null): string {
+  const known = containerHolderName(holder, executable);
+  const engine = known !== null && CONTAINER_HOLDER_KINDS.get(known) !== 'docker' ? 'podman' : 'docker';
   return holder.container ? `${engine} stop ${printable(holder.container.name)}` : `${engine} ps --filter publish=${holder.port}, then ${engine} stop NAME`;
+}
+
+/** The refusal of a holder that serves a container: what it is, and the command to run instead. */
+function containerRefusal(holder: Listener, known: string | null, base: Pick<Refusal, 'pid' | 'process'>): Refusal {
+  const instead = containerStopCommand(holder, known);
+  const who = `${printable(known ?? holder.process ?? '?')} (pid ${holder.pid})`;
+  const proxy = printable(known ?? holder.process ?? 'its proxy');
+  if (holder.container) {
+    const what = `container '${printable(holder.container.name)}' publishes port ${holder.port}`;
+    return { ...base, kind: 'container', reason: `${what}; killing ${proxy} would break the container engine. Run \`${instead}\` instead.`, instead };
+  }
+  if (known !== null && CONTAINER_HOLDER_KINDS.get(known) === 'rootless-net') {
+    const reason = `${who} forwards port ${holder.port} into a rootless container's network; killing it would cut that container off. Stop the container instead: run \`${instead}\` (rootless docker: the same with docker).`;
+    return { ...base, kind: 'container', reason, instead };
+  }
+  return { ...base, kind: 'container', reason: `${who} holds port ${holder.port} for a container; killing ${proxy} would break the container engine. Run \`${instead}\` instead.`, instead };
 }
 
 function refusalOf(holder: Listener, ctx: KillPolicyContext): Refusal | null {
   const who = holder.pid === null ? null : `${printable(holder.process ?? '?')} (pid ${holder.pid})`;
   const base = { pid: holder.pid, process: holder.process, instead: null };
-  if (holder.container || (holder.process !== null && CONTAINER_PORT_HOLDERS.has(holder.process))) {
-    const instead = containerStopCommand(holder);
-    const what = holder.container ? `container '${printable(holder.container.name)}' publishes port ${holder.port}` : `${who} holds port ${holder.port} for a container`;
-    return { ...base, kind: 'container', reason: `${what}; killing ${printable(holder.process ?? 'its proxy')} would break the container engine. Run \`${instead}\` instead.`, instead };
-  }
+  const executable = holder.pid === null ? null : (ctx.executableOf?.(holder.pid) ?? null);
+  const known = containerHolderName(holder, executable);
+  if (holder.container || known !== null) return containerRefusal(holder, known, base);
   if (holder.pid === null) {
     return { ...base, kind: 'hidden', reason: `berth cannot see which process holds port ${holder.port} (another user's?). Run berth as that user or as root.` };
   }
@@ -89,8 +139,9 @@ function refusalOf(holder: Listener, ctx: KillPolicyContext): Refusal | null {
 
 /**
  * Why berth refuses to kill each holder, one entry per refused process (empty: all may
- * be killed). Refused: anything that holds a container's published port (name the stop
- * command instead), holders berth cannot see, pid 1, berth itself and its ancestors, and
+ * be killed). Refused: anything that holds a container's published port, and every known
+ * container port forwarder by listed or full executable name (name the stop command
+ * instead), holders berth cannot see, pid 1, berth itself and its ancestors, and
  * other users' processes unless `force`. `force` never overrides the others.
  */
 export function killRefusals(holders: readonly Listener[], ctx: KillPolicyContext): Refusal[] {

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError, RefusedError } from '../../errors.js';
 import { DEFAULT_GRACE_MS } from '../../os/kill.js';
 import type { Machine } from '../../os/machine.js';
-import type { Protocol } from '../../types.js';
+import type { KillResult, ProcessInfo } from '../../os/types.js';
+import type { Listener, Protocol } from '../../types.js';
 import { killRefusals } from './kill-policy.js';
 import { ancestorsOfSelf, liveParents } from './observe.js';
 import type { KilledProcess, KillReport, LeaseRef } from '../../engine/index.js';
@@ -61,12 +62,16 @@ export async function killPort(opts: KillPortOptions): Promise<KillReport> {
   if (holders.length === 0) {
     throw new NotFoundError(`nothing listens on ${protocol} port ${port}; nothing was killed.`, { port, protocol });
   }
+  // Who each holder is, recorded now: the kill signals a pid only while it still is this
+  // process (a holder that exits and whose pid is reused must not get the newcomer killed).
+  const seen = recordHolders(holders, machine);
   const ownerOf = (pid: number) => {
-    const info = machine.processInfo(pid);
+    const info = seen.get(pid)?.info ?? null;
     return info === null ? null : { uid: info.uid, user: info.user };
   };
+  const executableOf = (pid: number) => seen.get(pid)?.info?.executable ?? null;
   const ancestors = ancestorsOfSelf(liveParents(machine));
-  const refusals = killRefusals(holders, { selfPid: process.pid, ancestors, uid: machine.currentUid(), force: opts.force === true, ownerOf });
+  const refusals = killRefusals(holders, { selfPid: process.pid, ancestors, uid: machine.currentUid(), force: opts.force === true, ownerOf, executableOf });
   if (refusals.length > 0) {
     throw new RefusedError(`refusing to kill the holders of ${protocol} port ${port}; nothing was signalled.\n  ${refusals.map((r) => r.reason).join('\n  ')}`, {
       port,
@@ -74,18 +79,48 @@ export async function killPort(opts: KillPortOptions): Promise<KillReport> {
       refusals,
     });
   }
-  const pids = [...new Set(holders.map((h) => h.pid!))];
-  const users = new Map(pids.map((pid) => [pid, machine.processInfo(pid)?.user ?? holders.find((h) => h.pid === pid)?.user ?? null]));
-  const results = await machine.killProcesses(pids, { signal, graceMs });
-  const killed: KilledProcess[] = results.map((r) => ({
+  const pids = [...seen.keys()];
+  const expect = new Map<number, string>();
+  for (const [pid, s] of seen) if (s.identity !== null) expect.set(pid, s.identity);
+  // A holder already gone when its identity was read is not signalled at all: whatever
+  // runs on its pid later is someone else.
+  const alive = pids.filter((pid) => !seen.get(pid)!.gone);
+  const results = alive.length === 0 ? [] : await machine.killProcesses(alive, { signal, graceMs, expect, holding: { port, protocol } });
+  const resultOf = (pid: number): KillResult => results.find((r) => r.pid === pid) ?? { pid, name: null, command: null, signals: [], exited: true, error: null };
+  const killed: KilledProcess[] = pids.map(resultOf).map((r) => ({
     pid: r.pid,
     process: r.name ?? holders.find((h) => h.pid === r.pid)?.process ?? null,
     command: r.command ?? holders.find((h) => h.pid === r.pid)?.command ?? null,
-    user: users.get(r.pid) ?? null,
+    user: seen.get(r.pid)?.info?.user ?? holders.find((h) => h.pid === r.pid)?.user ?? null,
     signals: r.signals,
     exited: r.exited,
     error: r.error,
   }));
   const free = killed.every((k) => k.exited) ? await confirmFree(port, protocol, machine) : await machine.isPortFree(port, protocol);
   return { port, protocol, lease: opts.lease, signal, graceMs, killed, free };
+}
+
+/** One holder as recorded right after listing. */
+interface Recorded {
+  /** pid and start time (null where the OS cannot tell, or when it is gone). */
+  readonly identity: string | null;
+  /** What the pid was then; null when gone or hidden, or when it changed hands while being read. */
+  readonly info: ProcessInfo | null;
+  /** Gone already: neither an identity nor a live process. */
+  readonly gone: boolean;
+}
+
+/** The identity and description of every holder's pid, read once each, in listing order. */
+function recordHolders(holders: readonly Listener[], machine: Machine): Map<number, Recorded> {
+  const seen = new Map<number, Recorded>();
+  for (const holder of holders) {
+    const pid = holder.pid;
+    if (pid === null || seen.has(pid)) continue;
+    const identity = machine.processIdentity(pid);
+    const info = machine.processInfo(pid);
+    // Read again after the info: a pid that changed hands in between describes someone else.
+    const same = machine.processIdentity(pid) === identity;
+    seen.set(pid, { identity, info: same ? info : null, gone: identity === null && !machine.isAlive(pid) });
+  }
+  return seen;
 }
