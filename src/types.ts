@@ -231,3 +231,9 @@ export type Expectation =
   | { readonly kind: 'pid'; readonly pid: number }
   | { readonly kind: 'process'; readonly name: string }
   | { readonly kind: 'any' };
+
+/**
+ * The `error` of a kill result whose pid no longer held the port just before the first
+ * signal: left alone on purpose (os/kill.ts), not a failure to kill.
+ */
+export const NOT_HOLDING = 'no longer holds the port';

@@ -70,8 +70,7 @@ export interface KillOptions {
   readonly holding?: PortRef;
 }
 
-/** The `error` of a kill result whose pid no longer held the port just before the first signal. */
-export const NOT_HOLDING = 'no longer holds the port';
+export { NOT_HOLDING } from '../types.js';
 
 /** What happened to one pid during a kill. */
 export interface KillResult {

@@ -8,7 +8,7 @@ import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
 import type { Conflict, FreeResult, KillReport, LeaseStatus, PortEntry, WhoResult } from '../../engine/index.js';
 import { describeExpectation, printable } from '../../wiring/describe.js';
 import { parseSignal } from '../../config/signals.js';
-import type { Lease, Listener, Protocol } from '../../types.js';
+import { NOT_HOLDING, type Lease, type Listener, type Protocol } from '../../types.js';
 import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
 import { emit, table } from '../render.js';
@@ -79,9 +79,16 @@ function killText(r: KillReport): string {
   return `${rows}\n${outcome}`;
 }
 
+/**
+ * A holder that is still running and was meant to go. One that let go of the port before
+ * its signal (error NOT_HOLDING) was left alone on purpose: the port's own
+ * state (report.free) says whether the kill did its job.
+ */
+const stillHolds = (k: KillReport['killed'][number]): boolean => !k.exited && k.error !== NOT_HOLDING;
+
 /** The exit-4 error for a kill whose holders survived, or whose port is still not bindable. */
 function killIncomplete(report: KillReport): KillIncompleteError {
-  const alive = report.killed.filter((k) => !k.exited);
+  const alive = report.killed.filter(stillHolds);
   const why = alive.length > 0
     ? alive.map((k) => `pid ${k.pid} (${printable(k.process ?? '?')}) is still running${k.error ? ` (${k.error})` : ''}`).join('; ')
     : `every holder exited, but ${report.protocol} port ${report.port} still cannot be bound (see \`berth who ${report.port}\`)`;
@@ -189,7 +196,10 @@ export function registerRealityCommands(program: Command): void {
         'Only processes listening on exactly that port are signalled (every process holding the',
         'socket), all or none: berth refuses (exit 4, naming the reason) pid 1, itself, its',
         'ancestors, other users\' processes without --force, and a container\'s published port',
-        '(it names `docker stop NAME`, or `podman stop NAME` when podman\'s conmon holds it).',
+        '(it names `docker stop NAME`, or `podman stop NAME` when podman\'s conmon or rootlessport',
+        'holds it; for pasta, passt and slirp4netns, the rootless container whose network it is).',
+        'A holder is signalled only while it is still the process that was listed (pid and start',
+        'time) and still holds the port: a pid reused in between is never signalled.',
         'Exit 1 if nothing listens; exit 4 if a holder survives or the port is still not bindable.',
       ].join('\n'),
     )
@@ -203,7 +213,7 @@ export function registerRealityCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const report = await engine.reality.kill(ctx, target, options);
         emit(json, report, killText);
-        if (!report.free || report.killed.some((k) => !k.exited)) throw killIncomplete(report);
+        if (!report.free || report.killed.some(stillHolds)) throw killIncomplete(report);
       });
     });
 }
