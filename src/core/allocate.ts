@@ -68,6 +68,33 @@ export async function guessPort(ctx: AllocContext, name: string, plan: Plan, for
 }
 
 /**
+ * Guesses for every new name of one all-or-none allocation, preferred ports first: each
+ * name whose preferred port is free gets it, and only then do the others walk, around
+ * every port another name of the same request prefers. So api falling back from a taken
+ * 8000 never pushes mcp off its own 8001.
+ */
+export async function guessAll(ctx: AllocContext, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean): Promise<Map<string, Guess>> {
+  const found = new Map<string, Guess>();
+  const skip = new Set<number>();
+  const preferred = plans.filter(({ plan }) => plan.strategy === 'preferred' && plan.first !== null);
+  for (const { name, plan } of preferred) {
+    const port = plan.first!;
+    if (skip.has(port) || (await unavailableReason(ctx, port, plan.protocol, plan.explicitRange)) !== null) continue;
+    skip.add(port);
+    found.set(name, { port, hints: [] });
+  }
+  const wanted = new Set(preferred.map(({ plan }) => plan.first!));
+  for (const { name, plan } of plans) {
+    if (found.has(name)) continue;
+    const guess = await guessPort(ctx, name, plan, force, new Set([...skip, ...wanted]));
+    if (guess === null) continue;
+    skip.add(guess.port);
+    found.set(name, guess);
+  }
+  return found;
+}
+
+/**
  * Claims a port for `name` following `plan`, inside the write transaction; throws when the
  * plan has no free port. With a `guess` still unleased, that port is taken without probing
  * again; otherwise the plan is walked here.

@@ -6,7 +6,7 @@
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import type { AllocateOptions, LeasesApi, ListFilter, ReassignOptions, ScopeContext } from '../engine/index.js';
 import type { Lease } from '../types.js';
-import { checkNamedPort, claim, guessPort, reuse, type Guess } from './allocate.js';
+import { checkNamedPort, claim, guessAll, reuse } from './allocate.js';
 import type { EngineCore } from './shared.js';
 import { checkScopeName } from './scope.js';
 import { planFor } from './strategy.js';
@@ -40,16 +40,9 @@ export class LeaseService implements LeasesApi {
     // SQLite work, not for bind probes (see Guess).
     const guesses = await this.core.store.transaction('read', async (tx) => {
       const actx = this.core.allocContext(tx, project, exclusions);
-      const found = new Map<string, Guess>();
-      const skip = new Set<number>();
-      for (const { name, plan } of plans) {
-        if (await tx.getLease(actx.host, project.scope, name)) continue;
-        const guess = await guessPort(actx, name, plan, force, skip);
-        if (guess === null) continue;
-        skip.add(guess.port);
-        found.set(name, guess);
-      }
-      return found;
+      const missing = [];
+      for (const p of plans) if (!(await tx.getLease(actx.host, project.scope, p.name))) missing.push(p);
+      return guessAll(actx, missing, force);
     });
     const leases = await this.core.store.transaction(
       'write',
