@@ -77,7 +77,12 @@ export class LeaseService implements LeasesApi {
     const released = await this.core.store.transaction(
       'write',
       async (tx) => {
-        if (wanted.length === 0) return tx.deleteScope(host, scope);
+        if (wanted.length === 0) {
+          const released = await tx.deleteScope(host, scope);
+          // A script that releases a scope with nothing in it (a typo, the wrong variable) must hear so.
+          if (released.length === 0) throw new NotFoundError(`scope ${scope} holds no leases; nothing was released. See \`berth list\` for the scopes there are.`, { scope });
+          return released;
+        }
         const named = new Map<string, Lease>();
         const missing: string[] = [];
         for (const name of new Set(wanted)) {
@@ -86,7 +91,9 @@ export class LeaseService implements LeasesApi {
           else missing.push(name);
         }
         if (missing.length > 0) {
-          throw new NotFoundError(`no lease ${missing.map((n) => `'${n}'`).join(', ')} in scope ${scope}; nothing was released. See \`berth list --scope ${scope}\`.`, {
+          // `berth release my-workspace` typed as the Conductor script did: a scope, not a lease.
+          const asScope = missing.length === 1 && (await tx.getScope(host, missing[0]!)) !== null ? ` Did you mean the scope: \`berth release --scope ${missing[0]}\`?` : '';
+          throw new NotFoundError(`no lease ${missing.map((n) => `'${n}'`).join(', ')} in scope ${scope}; nothing was released. See \`berth list --scope ${scope}\`.${asScope}`, {
             scope,
             missing,
           });
@@ -108,9 +115,13 @@ export class LeaseService implements LeasesApi {
 
   async list(ctx: ScopeContext, filter: ListFilter = {}): Promise<Lease[]> {
     this.core.check(ctx);
-    const scope = filter.scope === undefined ? undefined : checkScopeName(filter.scope);
+    // `model_a/*`: every scope under model_a/ (a trailing * is a prefix, nothing else is a pattern).
+    const prefix = filter.scope?.endsWith('*') ? filter.scope.slice(0, -1) : null;
+    if (prefix !== null && prefix !== '') checkScopeName(prefix.replace(/[/:@.-]+$/, '') || prefix);
+    const scope = filter.scope === undefined || prefix !== null ? undefined : checkScopeName(filter.scope);
     if (filter.pool !== undefined) await this.core.pool(await this.core.resolve(ctx), filter.pool);
-    return this.core.store.transaction('read', (tx) => tx.listLeases({ host: this.core.host, scope, pool: filter.pool }));
+    const leases = await this.core.store.transaction('read', (tx) => tx.listLeases({ host: this.core.host, scope, pool: filter.pool }));
+    return prefix === null ? leases : leases.filter((l) => l.scope.startsWith(prefix));
   }
 
   async reassign(ctx: ScopeContext, name: string, port: number, opts: ReassignOptions = {}): Promise<Lease> {

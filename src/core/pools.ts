@@ -33,7 +33,7 @@ export async function reserveSlot(ctx: AllocContext, pool: PoolConfig, owner: Ow
     if (clash) {
       throw new ConflictError(
         `scope ${ctx.scope} already has a lease named '${role}' (port ${clash.port}), the name of a role in pool ${pool.name}. ` +
-          `Release it (berth release ${role}) or rename the service.`,
+          `Release it (berth release ${role} --scope ${ctx.scope}) or rename the service.`,
       );
     }
   }

@@ -41,3 +41,4 @@ export { PORT_WATCH_DELAYS_MS, watchChildPorts, type PortWatchOptions, type Port
 export { childExitStatus, DEFAULT_RUN_LEASE, runLeased, type RunOptions, type RunOutcome } from './run-leased.js';
 export { serviceUrl } from './url.js';
 export { Berth } from './berth.js';
+export { computeStats, type PoolStats, type ScopeStats, type Stats } from './stats.js';

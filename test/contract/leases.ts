@@ -83,7 +83,8 @@ export function leasesContract(name: string, make: HarnessFactory): void {
       assert.deepEqual(namesOf(await lab.engine.leases.release(ctx)), ['rel/a/db', 'rel/a/web']);
       assert.deepEqual(await lab.engine.leases.list({}, { scope: 'rel/a' }), []);
       assert.deepEqual(namesOf(await lab.engine.leases.list({})), ['rel/b/x'], 'other scopes keep theirs');
-      assert.deepEqual(await lab.engine.leases.release(ctx), [], 'releasing an empty scope releases nothing');
+      // Releasing a scope that holds nothing (a typo, the wrong variable) is NotFound, not a silent no-op.
+      await fails(lab.engine.leases.release(ctx), NotFoundError, /holds no leases/);
       assert.deepEqual(namesOf(await lab.engine.leases.release({ scope: 'rel/b' }, ['x', 'x'])), ['rel/b/x'], 'a name given twice is released once');
     });
 

@@ -28,7 +28,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   wiring: ['types', 'errors'],
   engine: ['types', 'errors'],
   core: ['engine', 'config', 'store', 'os', 'wiring', 'types', 'errors'],
-  workflows: ['engine', 'wiring', 'types', 'errors'],
+  workflows: ['engine', 'wiring', 'config', 'types', 'errors'],
   // Route definitions shared by server and client: the contract's shapes, nothing concrete.
   http: ['engine', 'types', 'errors'],
   server: ['http', 'engine', 'workflows', 'wiring', 'config', 'types', 'errors'],

@@ -84,19 +84,20 @@ export function registerLeaseCommands(program: Command): void {
     .action(async (names: string[], _flags: unknown, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const released = await engine.leases.release(ctx, names.length > 0 ? names : undefined);
-        const scope = released.length === 0 ? (await engine.project(ctx)).scope : '';
-        emit(json, released, (l) => leaseTable(l, `nothing to release in scope ${scope}`));
+        emit(json, released, (l) => leaseTable(l));
       });
     });
 
   program
     .command('list')
     .alias('ls')
-    .description('list leases: every scope, or the one named by --scope / BERTH_SCOPE')
+    .description("list leases: every scope, or the one named by --scope / BERTH_SCOPE ('model_a/*': every scope under model_a/)")
     .option('--pool <name>', 'only leases of this pool')
     .action(async (flags: { pool?: string }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
-        const leases = await engine.leases.list(ctx, { scope: ctx.scope, pool: flags.pool });
+        // --scope 'model_a/*' filters by prefix; it is no scope to act for.
+        const pattern = ctx.scope?.endsWith('*') === true;
+        const leases = await engine.leases.list(pattern ? { ...ctx, scope: undefined } : ctx, { scope: ctx.scope, pool: flags.pool });
         emit(json, leases, (l) => leaseTable(l));
       });
     });

@@ -2,6 +2,8 @@
  * Pool commands: reserve, pools.
  */
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { computeStats, type Stats } from '../../workflows/stats.js';
 import type { PoolStatus } from '../../engine/index.js';
 import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
@@ -27,7 +29,12 @@ export function registerPoolCommands(program: Command): void {
     .option('--pool <name>', 'which pool (optional when there is only one)')
     .option('--ephemeral', 'tie the slot to a pid; reclaimed when it dies')
     .option('--pid <pid>', 'owner pid of an ephemeral slot (default: the calling process)')
-    .action(async (flags: { pool?: string; ephemeral?: boolean; pid?: string }, cmd: Command) => {
+    .argument('[scope]', 'not taken: the scope is --scope NAME (a hint says so)')
+    .action(async (word: string | undefined, flags: { pool?: string; ephemeral?: boolean; pid?: string }, cmd: Command) => {
+      if (word !== undefined) {
+        // `reserve my-workspace`, as the Conductor script was typed: say what berth wants.
+        throw new UsageError(`berth reserve takes the scope as an option: \`berth reserve --scope ${word}\` (and --pool NAME when there are several pools).`);
+      }
       const pid = flags.pid === undefined ? (flags.ephemeral ? process.ppid : undefined) : parseCount(flags.pid, '--pid');
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const leases = await engine.pools.reserve(ctx, { pool: flags.pool, ephemeral: flags.ephemeral, pid });
@@ -43,4 +50,31 @@ export function registerPoolCommands(program: Command): void {
         emit(json, await engine.pools.status(ctx), poolsText);
       });
     });
+
+  program
+    .command('stats')
+    .description("usage at a glance: each pool's slots used and free and the next slot; leases per scope and category (--scope 'model_a/*' groups by prefix)")
+    .action(async (_flags: unknown, cmd: Command) => {
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const pattern = ctx.scope;
+        const stats = await computeStats(engine, { ...ctx, scope: undefined }, pattern);
+        emit(json, stats, statsText);
+      });
+    });
+}
+
+function statsText(s: Stats): string {
+  const pools = s.pools.length === 0
+    ? 'no pools'
+    : table(
+        ['POOL', 'USED', 'FREE', 'NEXT SLOT', 'NEXT PORTS'],
+        s.pools.map((p) => [p.pool, p.used, p.free === null ? 'open-ended' : `${p.free} of ${p.slots}`, p.nextSlot ?? 'full', p.nextPorts === null ? null : Object.entries(p.nextPorts).map(([r, port]) => `${r} ${port}`).join(', ')]),
+      );
+  const scopes = s.scopes.length === 0
+    ? 'no leases'
+    : table(
+        ['SCOPE', 'SCOPES', 'LEASES', 'BY CATEGORY'],
+        s.scopes.map((g) => [g.scope, g.scopes, g.leases, Object.entries(g.byCategory).map(([c, n]) => `${c} ${n}`).join(', ')]),
+      );
+  return `${pools}\n\n${scopes}\n\n${s.leases} lease(s)`;
 }
