@@ -9,6 +9,7 @@ import type { Lease } from '../types.js';
 import { checkNamedPort, claim, guessAll, reuse } from './allocate.js';
 import type { EngineCore } from './shared.js';
 import { checkScopeName } from './scope.js';
+import { didYouMean } from './suggest.js';
 import { planFor } from './strategy.js';
 import { checkName, checkNames, checkPid, checkPort, checkRequest } from './validate.js';
 
@@ -92,7 +93,9 @@ export class LeaseService implements LeasesApi {
         }
         if (missing.length > 0) {
           // `berth release my-workspace` typed as the Conductor script did: a scope, not a lease.
-          const asScope = missing.length === 1 && (await tx.getScope(host, missing[0]!)) !== null ? ` Did you mean the scope: \`berth release --scope ${missing[0]}\`?` : '';
+          const asScope = missing.length === 1 && (await tx.getScope(host, missing[0]!)) !== null
+            ? ` Did you mean the scope: \`berth release --scope ${missing[0]}\`?`
+            : missing.length === 1 ? didYouMean(missing[0]!, (await tx.listLeases({ host, scope })).map((l) => l.name)) : '';
           throw new NotFoundError(`no lease ${missing.map((n) => `'${n}'`).join(', ')} in scope ${scope}; nothing was released. See \`berth list --scope ${scope}\`.${asScope}`, {
             scope,
             missing,

@@ -3,7 +3,7 @@
  * conflicts, the first free ports, and safe kill. Everything the OS says comes from the
  * Machine; the registry from the store.
  */
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import type {
   Conflict,
   FreeOptions,
@@ -21,7 +21,8 @@ import type {
 } from '../engine/index.js';
 import { MAX_PORT, type Protocol } from '../types.js';
 import { parseProtocol } from '../config/ports.js';
-import { checkLimit, checkName, checkPort, checkRange } from './validate.js';
+import { checkLimit, checkName, checkNames, checkPort, checkRange } from './validate.js';
+import { didYouMean } from './suggest.js';
 import { parseSignal } from '../config/signals.js';
 import {
   ListenerIndex,
@@ -65,7 +66,17 @@ export class RealityService implements RealityApi {
   }
 
   async status(ctx: ScopeContext, filter: RealityFilter = {}): Promise<LeaseStatus[]> {
-    return (await this.observe(await this.core.resolve(ctx), filter)).statuses;
+    const names = filter.names === undefined ? null : checkNames(filter.names);
+    const project = await this.core.resolve(ctx);
+    const { statuses } = await this.observe(project, filter);
+    if (names === null || names.length === 0) return statuses;
+    const mine = statuses.filter((s) => s.lease.scope === project.scope);
+    const missing = names.filter((n) => !mine.some((s) => s.lease.name === n));
+    if (missing.length > 0) {
+      const hint = missing.length === 1 ? didYouMean(missing[0]!, mine.map((s) => s.lease.name)) : '';
+      throw new NotFoundError(`no lease ${missing.map((n) => `'${n}'`).join(', ')} in scope ${project.scope}.${hint} See \`berth list --scope ${project.scope}\`.`, { scope: project.scope, missing });
+    }
+    return names.map((n) => mine.find((s) => s.lease.name === n)!);
   }
 
   async check(ctx: ScopeContext, filter: RealityFilter = {}): Promise<Conflict[]> {

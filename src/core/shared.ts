@@ -12,6 +12,7 @@ import { Exclusions } from './availability.js';
 import { poolPortIndex } from './pools.js';
 import { checkContext, type ProjectResolver } from './project.js';
 import { checkName } from './validate.js';
+import { didYouMean } from './suggest.js';
 
 /** The engine's shared state. One per LocalEngine; services hold a reference. */
 export class EngineCore {
@@ -119,10 +120,14 @@ export class EngineCore {
   /** The scope's lease `name`, or NotFoundError saying how to get one. */
   async lease(project: ProjectInfo, name: string) {
     checkName(name);
-    const lease = await this.store.transaction('read', (tx) => tx.getLease(this.host, project.scope, name));
+    const [lease, others] = await this.store.transaction('read', async (tx) => [
+      await tx.getLease(this.host, project.scope, name),
+      await tx.listLeases({ host: this.host, scope: project.scope }),
+    ] as const);
     if (!lease) {
       const flag = project.explicit ? ` --scope ${project.scope}` : '';
-      throw new NotFoundError(`no lease '${name}' in scope ${project.scope}. Allocate one with \`berth allocate ${name}${flag}\`, or see \`berth list${flag}\`.`, {
+      const hint = didYouMean(name, others.map((l) => l.name));
+      throw new NotFoundError(`no lease '${name}' in scope ${project.scope}.${hint} Allocate one with \`berth allocate ${name}${flag}\`, or see \`berth list${flag}\`.`, {
         scope: project.scope,
         name,
       });

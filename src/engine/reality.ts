@@ -146,6 +146,8 @@ export interface PortKillOptions {
 export interface RealityFilter {
   /** Every scope instead of the context's scope. */
   readonly all?: boolean;
+  /** Only these leases of the scope (status); NotFoundError naming any that is not there. */
+  readonly names?: readonly string[];
 }
 
 /** The reality operations. They ask this machine's OS. */

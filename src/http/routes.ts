@@ -103,7 +103,7 @@ export const ROUTES: readonly Route[] = [
   { id: 'reality.who', method: 'GET', path: '/v1/ports/{port}', summary: 'Who holds a port', query: { protocol: 'string' }, response: anyObject, mutates: false },
   { id: 'reality.kill', method: 'POST', path: '/v1/ports/{port}/kill', summary: 'Kill what listens on a port (all holders or none), then confirm it is free', body: obj({ signal: str, graceMs: int, force: bool, protocol: { enum: ['tcp', 'udp'] } }), response: anyObject, mutates: true },
   { id: 'reality.check', method: 'GET', path: '/v1/conflicts', summary: 'Conflicts between registry, berth.yaml and the OS', query: { scope: 'string', all: 'boolean' }, response: list(anyObject), mutates: false },
-  { id: 'reality.status', method: 'GET', path: '/v1/status', summary: "A scope's leases with their live state", query: { scope: 'string', all: 'boolean' }, response: list(anyObject), mutates: false },
+  { id: 'reality.status', method: 'GET', path: '/v1/status', summary: "A scope's leases with their live state (names=a,b: only those)", query: { scope: 'string', all: 'boolean', names: 'string' }, response: list(anyObject), mutates: false },
   { id: 'reality.free', method: 'GET', path: '/v1/free', summary: 'The first free ports (takes no lease)', query: { from: 'integer', count: 'integer', range: 'string', protocol: 'string' }, response: anyObject, mutates: false },
 
   { id: 'wiring.env', method: 'GET', path: '/v1/env', summary: "A scope's variables: JSON, or dotenv/shell text", query: { scope: 'string', format: 'string', urls: 'boolean', host: 'string' }, response: list(anyObject), mutates: false },

@@ -100,7 +100,8 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
       }),
     ),
   'reality.check': async (c) => json(await c.engine.reality.check(scoped(c, c.query.scope), { all: c.query.all === true })),
-  'reality.status': async (c) => json(await c.engine.reality.status(scoped(c, c.query.scope), { all: c.query.all === true })),
+  'reality.status': async (c) =>
+    json(await c.engine.reality.status(scoped(c, c.query.scope), { all: c.query.all === true, names: c.query.names === undefined ? undefined : String(c.query.names).split(',') })),
   'reality.free': async (c) =>
     json(await c.engine.reality.free(c.ctx, { from: num(c.query.from), count: num(c.query.count), range: rangeOf(c.query.range), protocol: c.query.protocol as 'tcp' | 'udp' | undefined })),
 

@@ -3,7 +3,7 @@
  * call the engine's reality operations and render.
  */
 import type { Command } from 'commander';
-import { ConflictsFoundError, KillIncompleteError, NotFoundError } from '../../errors.js';
+import { ConflictsFoundError, KillIncompleteError, NotFoundError, UsageError } from '../../errors.js';
 import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
 import type { Conflict, FreeResult, KillReport, LeaseStatus, PortEntry, WhoResult } from '../../engine/index.js';
 import { describeExpectation, printable } from '../../wiring/describe.js';
@@ -15,6 +15,14 @@ import { emit, table } from '../render.js';
 
 /** A table cell from the process table: one line, no control characters. */
 const cell = (text: string | null | undefined): string | null => (text === null || text === undefined ? null : printable(text));
+
+/** Longest command line a table shows (--json has it whole): a long one must not push the other columns off screen. */
+const COMMAND_SHOWN_CHARS = 80;
+
+function shortCommand(text: string | null): string | null {
+  const line = cell(text);
+  return line === null || line.length <= COMMAND_SHOWN_CHARS ? line : `${line.slice(0, COMMAND_SHOWN_CHARS - 1)}…`;
+}
 
 const protocolOf = (value: string | undefined): Protocol => (value === undefined ? 'tcp' : parseProtocol(value));
 
@@ -43,7 +51,7 @@ function whoText(r: WhoResult): string {
     `${r.protocol} port ${r.port}: ${lease}`,
     table(
       ['PID', 'PROCESS', 'USER', 'ADDRESS', 'CONTAINER', 'COMMAND'],
-      r.holders.map((h) => [h.pid, cell(h.process), h.user, h.address, cell(h.container?.name), cell(h.command)]),
+      r.holders.map((h) => [h.pid, cell(h.process), h.user, h.address, cell(h.container?.name), shortCommand(h.command)]),
     ),
   ].join('\n');
 }
@@ -64,6 +72,19 @@ function statusText(statuses: readonly LeaseStatus[]): string {
   );
 }
 
+/** One lease in detail, as the uDOS `check NAME` printed a service. */
+function statusDetail(s: LeaseStatus & { readonly url: string | null; readonly conflicts: readonly Conflict[] }): string {
+  const lines = [
+    `${s.lease.name}: ${s.state}${s.holders.length > 0 ? ` (${holderList(s.holders)})` : ''}`,
+    `  port: ${s.lease.port}/${s.lease.protocol}`,
+    `  purpose: ${s.lease.purpose ?? '-'}`,
+    `  expected holder: ${describeExpectation(s.expected)}`,
+  ];
+  if (s.url !== null) lines.push(`  url: ${s.url}`);
+  lines.push(`  conflicts: ${s.conflicts.length === 0 ? 'none' : s.conflicts.map((c) => printable(c.message)).join('; ')}`);
+  return lines.join('\n');
+}
+
 function checkText(conflicts: readonly Conflict[]): string {
   if (conflicts.length === 0) return 'no conflicts';
   return conflicts.map((c) => `${c.kind}: ${printable(c.message)}`).join('\n');
@@ -72,7 +93,7 @@ function checkText(conflicts: readonly Conflict[]): string {
 function killText(r: KillReport): string {
   const rows = table(
     ['PID', 'PROCESS', 'USER', 'SIGNALS', 'EXITED', 'COMMAND'],
-    r.killed.map((k) => [k.pid, cell(k.process), k.user, k.signals.join(',') || (k.error ? `none (${k.error})` : 'none (already gone)'), k.exited ? 'yes' : 'no', cell(k.command)]),
+    r.killed.map((k) => [k.pid, cell(k.process), k.user, k.signals.join(',') || (k.error ? `none (${k.error})` : 'none (already gone)'), k.exited ? 'yes' : 'no', shortCommand(k.command)]),
   );
   const lease = r.lease ? ` (leased to ${leaseLabel(r.lease)})` : '';
   const outcome = r.free ? `${r.protocol} port ${r.port}${lease} is free now` : `${r.protocol} port ${r.port}${lease} is still held`;
@@ -141,11 +162,23 @@ export function registerRealityCommands(program: Command): void {
 
   program
     .command('status')
-    .description("the scope's leases with their live state: listening (by whom), idle or foreign")
+    .description("the scope's leases with their live state: listening (by whom), idle or foreign; with NAMEs, each in detail (exit 1 for an unknown name)")
+    .argument('[names...]', 'only these leases, each with purpose, URL and conflicts')
     .option('--all', 'every scope')
-    .action(async (flags: { all?: boolean }, cmd: Command) => {
+    .action(async (names: string[], flags: { all?: boolean }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
-        emit(json, await engine.reality.status(ctx, { all: flags.all }), statusText);
+        const statuses = await engine.reality.status(ctx, { all: flags.all, names: names.length > 0 ? names : undefined });
+        if (names.length === 0) {
+          emit(json, statuses, statusText);
+          return;
+        }
+        const [conflicts, urls] = await Promise.all([engine.reality.check(ctx), engine.wiring.urls(ctx)]);
+        const detail = statuses.map((s) => ({
+          ...s,
+          url: urls.find((u) => u.pool === null && u.name === s.lease.name)?.url ?? null,
+          conflicts: conflicts.filter((c) => c.lease?.scope === s.lease.scope && c.lease.name === s.lease.name),
+        }));
+        emit(json, detail, (d) => d.map(statusDetail).join('\n\n'));
       });
     });
 
@@ -165,13 +198,16 @@ export function registerRealityCommands(program: Command): void {
   program
     .command('free')
     .description('the first ports free in the registry and the OS (allocation rules); takes no lease; exit 3 if too few')
+    .argument('[from]', 'same as --from: `berth free 9000` searches from 9000')
     .option('--from <port>', 'start here (default: base: of berth.yaml); runs to 65535')
     .option('--range <A-B>', 'search only this band (the OS ephemeral range is then allowed)')
     .option('--count <n>', 'how many ports (default 1)')
     .option('--protocol <proto>', 'tcp (default) or udp')
-    .action(async (flags: FreeFlags, cmd: Command) => {
+    .action(async (fromWord: string | undefined, flags: FreeFlags, cmd: Command) => {
+      if (fromWord !== undefined && flags.from !== undefined && fromWord !== flags.from) throw new UsageError(`free ${fromWord} and --from ${flags.from} disagree: give one start.`);
+      const start = fromWord ?? flags.from;
       const search = {
-        from: flags.from === undefined ? undefined : parsePort(flags.from, '--from'),
+        from: start === undefined ? undefined : parsePort(start, '--from'),
         range: flags.range === undefined ? undefined : parseRange(flags.range, '--range'),
         count: flags.count === undefined ? undefined : parseCount(flags.count, '--count'),
         protocol: protocolOf(flags.protocol),
