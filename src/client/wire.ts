@@ -75,10 +75,12 @@ export class Wire {
     const query: Record<string, unknown> = { ...spec.query, dir: context.dir ?? this.cwd, config: context.config };
     const body: Record<string, unknown> | undefined = route.mutates ? { ...spec.body } : undefined;
     const place = spec.scope ?? 'context';
-    if (place === 'path') params.scope = pathScope(context.scope);
-    if (place === 'query') query.scope = context.scope;
-    if (place === 'body' && body !== undefined) body.scope = context.scope;
-    if (place === 'context' || (place === 'path' && params.scope === FROM_CONTEXT)) query.as = context.scope;
+    let placed: unknown = FROM_CONTEXT;
+    if (place === 'path') placed = params.scope = pathScope(context.scope);
+    if (place === 'query') placed = query.scope = context.scope;
+    if (place === 'body' && body !== undefined) placed = body.scope = context.scope === undefined ? FROM_CONTEXT : context.scope;
+    // Where the route's own place says "the context's" (`-`), the scope itself travels as `as`.
+    if (placed === FROM_CONTEXT) query.as = context.scope;
     const path = `${buildPath(route.path, params)}${queryString(route, query)}`;
     return this.transport.send({ method: route.method, path, body }) as Promise<T>;
   }

@@ -42,7 +42,7 @@ export interface Route {
  * Query parameters every route takes: the caller's scope context. `dir` and `config` say
  * where berth.yaml is looked for; `as` is the scope the caller acts as (its `--scope`),
  * for routes that carry no scope of their own (machine-wide calls still refuse an empty
- * or invalid one). `-` as a path's `{scope}` (or an omitted `scope` in a query or body)
+ * or invalid one). `-` as a path's `{scope}` (a body's `scope`, or an omitted `scope` query)
  * stands for that context: `as` when given, else the scope derived from dir/config.
  */
 export const CONTEXT_QUERY: Readonly<Record<string, ParamType>> = { dir: 'string', config: 'string', as: 'string' };
@@ -100,7 +100,7 @@ export const ROUTES: readonly Route[] = [
   { id: 'pools.status', method: 'GET', path: '/v1/pools', summary: 'Every pool with its slots used and free', response: list(anyObject), mutates: false },
   { id: 'pools.definition', method: 'GET', path: '/v1/pools/{pool}', summary: "A pool's definition", response: anyObject, mutates: false },
   { id: 'pools.urls', method: 'GET', path: '/v1/pools/{pool}/urls', summary: "Every URL a pool's templates give, in slot order", response: list(anyObject), mutates: false },
-  { id: 'pools.reserve', method: 'POST', path: '/v1/pools/{pool}/reserve', summary: 'Reserve one whole slot for a scope (default: the context\'s)', body: obj({ scope: str, ephemeral: bool, pid: int }), response: list(ref('Lease')), mutates: true },
+  { id: 'pools.reserve', method: 'POST', path: '/v1/pools/{pool}/reserve', summary: 'Reserve one whole slot for a scope ("-": the context\'s)', body: obj({ scope: str, ephemeral: bool, pid: int }, ['scope']), response: list(ref('Lease')), mutates: true },
 
   { id: 'registry.export', method: 'GET', path: '/v1/export', summary: "A snapshot of this machine's leases (one scope's with scope=)", query: { scope: 'string' }, response: anyObject, mutates: false },
   { id: 'registry.import', method: 'POST', path: '/v1/import', summary: 'Import a snapshot, all or none', body: obj({ snapshot: anyObject, replace: bool, source: { type: 'string', description: 'what the snapshot came from (a file name), for messages' } }, ['snapshot']), response: anyObject, mutates: true },

@@ -78,7 +78,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   'pools.definition': async (c) => json(await c.engine.pools.definition(c.ctx, poolParam(c.params.pool))),
   'pools.urls': async (c) => json(await c.engine.pools.urls(c.ctx, poolParam(c.params.pool))),
   'pools.reserve': async (c) => {
-    if (c.body.scope !== undefined && typeof c.body.scope !== 'string') throw new UsageError('reserve takes {"scope": "NAME"}: the scope that gets the slot (default: the context\'s).');
+    if (typeof c.body.scope !== 'string') throw new UsageError('reserve needs {"scope": "NAME"}: the scope that gets the slot ("-" for the context\'s).');
     return json(await c.engine.pools.reserve(scoped(c, c.body.scope), { pool: poolParam(c.params.pool), ephemeral: c.body.ephemeral as boolean | undefined, pid: c.body.pid as number | undefined }));
   },
 
