@@ -37,7 +37,7 @@ export interface Invocation {
 /** Opens the engine for the command's global options, runs `fn`, and closes it. */
 export async function withEngine<T>(cmd: Command, fn: (run: Invocation) => Promise<T>): Promise<T> {
   const opts = globals(cmd);
-  const engine = engineFor(opts);
+  const engine = await engineFor(opts);
   try {
     return await fn({ engine, ctx: scopeContext(opts), opts, json: opts.json === true });
   } finally {

@@ -11,6 +11,8 @@ export interface GlobalOptions {
   readonly scope?: string;
   readonly db?: string;
   readonly config?: string;
+  /** The daemon to work through (`http://127.0.0.1:PORT`, `unix:/path/berth.sock`); default BERTH_URL. */
+  readonly url?: string;
 }
 
 /** Parses a whole number >= min, naming the option in the error. */

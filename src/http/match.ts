@@ -12,8 +12,9 @@ interface Compiled {
 
 const COMPILED: readonly Compiled[] = ROUTES.map((route) => ({
   route,
-  // A parameter is one path segment: anything but `/` (a scope's `/` arrives as %2F).
-  pattern: new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\\{\w+\\\}|\{\w+\}/g, '([^/]+)')}$`),
+  // A parameter is one path segment: anything but `/` (a scope's `/` arrives as %2F). It may
+  // be empty: an empty scope or name reaches the engine, which refuses it as bad input.
+  pattern: new RegExp(`^${route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\\{\w+\\\}|\{\w+\}/g, '([^/]*)')}$`),
   names: pathParams(route.path),
 }));
 

@@ -38,8 +38,17 @@ export interface Route {
   readonly public?: boolean;
 }
 
-/** Query parameters every route takes: the caller's scope context. */
-export const CONTEXT_QUERY: Readonly<Record<string, ParamType>> = { dir: 'string', config: 'string' };
+/**
+ * Query parameters every route takes: the caller's scope context. `dir` and `config` say
+ * where berth.yaml is looked for; `as` is the scope the caller acts as (its `--scope`),
+ * for routes that carry no scope of their own (machine-wide calls still refuse an empty
+ * or invalid one). `-` as a path's `{scope}` (a body's `scope`, or an omitted `scope` query)
+ * stands for that context: `as` when given, else the scope derived from dir/config.
+ */
+export const CONTEXT_QUERY: Readonly<Record<string, ParamType>> = { dir: 'string', config: 'string', as: 'string' };
+
+/** A path's `{scope}` or `{pool}` that stands for the context's: the caller's scope, or berth.yaml's only pool. */
+export const FROM_CONTEXT = '-';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const list = (item: JsonSchema): JsonSchema => ({ type: 'array', items: item });
@@ -91,10 +100,10 @@ export const ROUTES: readonly Route[] = [
   { id: 'pools.status', method: 'GET', path: '/v1/pools', summary: 'Every pool with its slots used and free', response: list(anyObject), mutates: false },
   { id: 'pools.definition', method: 'GET', path: '/v1/pools/{pool}', summary: "A pool's definition", response: anyObject, mutates: false },
   { id: 'pools.urls', method: 'GET', path: '/v1/pools/{pool}/urls', summary: "Every URL a pool's templates give, in slot order", response: list(anyObject), mutates: false },
-  { id: 'pools.reserve', method: 'POST', path: '/v1/pools/{pool}/reserve', summary: 'Reserve one whole slot for a scope', body: obj({ scope: str, ephemeral: bool, pid: int }, ['scope']), response: list(ref('Lease')), mutates: true },
+  { id: 'pools.reserve', method: 'POST', path: '/v1/pools/{pool}/reserve', summary: 'Reserve one whole slot for a scope ("-": the context\'s)', body: obj({ scope: str, ephemeral: bool, pid: int }, ['scope']), response: list(ref('Lease')), mutates: true },
 
   { id: 'registry.export', method: 'GET', path: '/v1/export', summary: "A snapshot of this machine's leases (one scope's with scope=)", query: { scope: 'string' }, response: anyObject, mutates: false },
-  { id: 'registry.import', method: 'POST', path: '/v1/import', summary: 'Import a snapshot, all or none', body: obj({ snapshot: anyObject, replace: bool }, ['snapshot']), response: anyObject, mutates: true },
+  { id: 'registry.import', method: 'POST', path: '/v1/import', summary: 'Import a snapshot, all or none', body: obj({ snapshot: anyObject, replace: bool, source: { type: 'string', description: 'what the snapshot came from (a file name), for messages' } }, ['snapshot']), response: anyObject, mutates: true },
   { id: 'registry.gc', method: 'POST', path: '/v1/gc', summary: 'Release dead ephemeral leases and scopes whose directory is gone', body: obj({ dryRun: bool }), response: anyObject, mutates: true },
   { id: 'registry.reset', method: 'POST', path: '/v1/reset', summary: "Forget every lease of this machine (needs {\"yes\": true})", body: obj({ yes: bool }, ['yes']), response: anyObject, mutates: true },
   { id: 'registry.history', method: 'GET', path: '/v1/history', summary: 'Changes, newest first', query: { name: 'string', port: 'integer', scope: 'string', since: 'string', limit: 'integer' }, response: list(ref('Event')), mutates: false },

@@ -60,12 +60,12 @@ function queryOf(route: Route, url: URL): Record<string, string | number | boole
   return out;
 }
 
-/** The caller's scope context from `dir` and `config`. */
+/** The caller's scope context from `dir`, `config` and `as` (routes with a scope of their own override it). */
 function contextOf(query: Record<string, string | number | boolean>): ScopeContext {
   const config = query.config === undefined ? undefined : String(query.config);
   // The API never reads a file it is pointed at unless it is a berth.yaml-like file.
   if (config !== undefined && !/\.ya?ml$/i.test(config)) throw new UsageError(`config ${JSON.stringify(config)} is not a .yaml file: name the project's berth.yaml.`);
-  return { dir: query.dir === undefined ? undefined : String(query.dir), config };
+  return { dir: query.dir === undefined ? undefined : String(query.dir), config, scope: query.as === undefined ? undefined : String(query.as) };
 }
 
 /** Reads a JSON body of at most MAX_BODY_BYTES; {} when empty. */
@@ -110,8 +110,10 @@ export function createApi(opts: ApiOptions): Api {
   async function serve(req: IncomingMessage, res: ServerResponse, viaSocket: boolean): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berth.invalid');
     if (req.method === 'OPTIONS') throw new HttpProblem(405, 'method-not-allowed', 'no cross-origin requests: this API answers no preflights.', { Allow: 'GET, PUT, POST, DELETE' });
-    const match = matchRoute(req.method ?? 'GET', url.pathname);
-    if (match.kind === 'not-found') throw new HttpProblem(404, 'not-found', `no route ${url.pathname.slice(0, 200)}. See GET /v1/openapi.json.`);
+    // The path as sent, not as URL parsing normalises it: `..` and `.` are names to check, not steps up.
+    const pathname = (req.url ?? '/').split('?')[0]!;
+    const match = matchRoute(req.method ?? 'GET', pathname);
+    if (match.kind === 'not-found') throw new HttpProblem(404, 'not-found', `no route ${pathname.slice(0, 200)}. See GET /v1/openapi.json.`);
     if (match.kind === 'bad-encoding') throw new HttpProblem(400, 'usage', 'the path is not valid percent-encoding.');
     if (match.kind === 'method-not-allowed') throw new HttpProblem(405, 'method-not-allowed', `${req.method} is not allowed here; use ${match.allowed.join(' or ')}.`, { Allow: match.allowed.join(', ') });
     const { route, params } = match;

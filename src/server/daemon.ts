@@ -6,6 +6,7 @@
  * streams, removes the lockfile and socket, and closes the store.
  */
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import { RefusedError, UsageError } from '../errors.js';
@@ -20,7 +21,7 @@ export const DAEMON_VERSION = '0.1.0';
 
 /** How to start the daemon. */
 export interface DaemonOptions {
-  /** TCP port; default: the port leased to scope `berth`, name `daemon`. */
+  /** TCP port; 0 for one the OS picks (tests; `url` and `port` report it); default: the port leased to scope `berth`, name `daemon`. */
   readonly port?: number;
   /** Loopback address to listen on (default 127.0.0.1). */
   readonly host?: string;
@@ -98,13 +99,18 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   })();
   const engine = opts.engine ?? openEngine({ env, cwd: opts.cwd });
   try {
-    const port = opts.port ?? (await engine.leases.allocate({ scope: 'berth' }, [{ name: 'daemon', purpose: 'the berth daemon (API and dashboard)' }]))[0]!.port;
-    const api: Api = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts: opts.allowHosts ?? [], port } });
-    const tcp = createServer((req, res) => api.handle(req, res, false));
-    const unix = createServer((req, res) => api.handle(req, res, true));
+    const wanted = opts.port ?? (await engine.leases.allocate({ scope: 'berth' }, [{ name: 'daemon', purpose: 'the berth daemon (API and dashboard)' }]))[0]!.port;
+    // The API is made once the port is known (port 0: the OS picks it), since Host headers
+    // name it. No request is read before: connections are served on a later turn of the loop.
+    let api: Api | null = null;
+    const tcp = createServer((req, res) => api!.handle(req, res, false));
+    const unix = createServer((req, res) => api!.handle(req, res, true));
     // A lockfile whose pid is gone left its socket behind: replace both.
     if (stale) rmSync(paths.socket, { force: true });
-    await listen(tcp, { port, host });
+    await listen(tcp, { port: wanted, host });
+    const port = (tcp.address() as AddressInfo).port;
+    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts: opts.allowHosts ?? [], port } });
+    api = served;
     try {
       await listen(unix, { path: paths.socket });
       chmodSync(paths.socket, 0o600);
@@ -125,7 +131,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       staleLock: stale ? held : null,
       stop() {
         stopping ??= (async () => {
-          api.close();
+          served.close();
           await Promise.all([closeServer(tcp), closeServer(unix)]);
           removeLock(paths, process.pid);
           await engine.close();

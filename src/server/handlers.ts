@@ -10,6 +10,7 @@ import { renderDotenv } from '../wiring/dotenv.js';
 import { renderJson } from '../wiring/json.js';
 import { renderShell } from '../wiring/shell.js';
 import { openApiDocument } from '../http/openapi.js';
+import { FROM_CONTEXT } from '../http/routes.js';
 import { udosHandlers } from './udos.js';
 
 export type { Call, Reply } from './call.js';
@@ -36,7 +37,10 @@ function requestOf(name: unknown, body: Readonly<Record<string, unknown>>): Allo
   return req as unknown as AllocationRequest;
 }
 
-const scoped = (call: Call, scope: unknown): ScopeContext => ({ ...call.ctx, scope: scope === undefined ? undefined : String(scope) });
+/** The context with the route's scope; an omitted one or `-` leaves the context's (`as`, else derived). */
+const scoped = (call: Call, scope: unknown): ScopeContext => (scope === undefined || scope === FROM_CONTEXT ? call.ctx : { ...call.ctx, scope: String(scope) });
+/** A `{pool}` path parameter; `-` means berth.yaml's only pool. */
+const poolParam = (pool: string | undefined): string | undefined => (pool === FROM_CONTEXT ? undefined : pool);
 const owner = (body: Readonly<Record<string, unknown>>) => ({ ephemeral: body.ephemeral as boolean | undefined, pid: body.pid as number | undefined, force: body.force as boolean | undefined });
 
 /** Every route's handler, by route id. */
@@ -66,20 +70,21 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   'leases.release': async (c) => json(await c.engine.leases.release(scoped(c, c.params.scope), c.body.names as string[] | undefined)),
   'leases.reassign': async (c) => json(await c.engine.leases.reassign(scoped(c, c.params.scope), c.params.name!, c.body.port as number, { force: c.body.force as boolean | undefined })),
   'leases.kill': async (c) =>
-    json(await c.engine.reality.kill(scoped(c, c.params.scope), c.params.name!, { signal: str(c.body.signal), graceMs: num(c.body.graceMs), force: c.body.force as boolean | undefined })),
+    json(await c.engine.reality.kill(scoped(c, c.params.scope), c.params.name!, { signal: str(c.body.signal), graceMs: c.body.graceMs as number | undefined, force: c.body.force as boolean | undefined })),
   'leases.handOver': async (c) => json(await c.engine.leases.handOver(scoped(c, c.params.scope), c.body.names as string[], c.body.from as number, c.body.to as number)),
   'leases.releaseOwned': async (c) => json(await c.engine.leases.releaseOwned(scoped(c, c.params.scope), c.body.names as string[], c.body.pids as number[])),
 
   'pools.status': async (c) => json(await c.engine.pools.status(c.ctx)),
-  'pools.definition': async (c) => json(await c.engine.pools.definition(c.ctx, c.params.pool)),
-  'pools.urls': async (c) => json(await c.engine.pools.urls(c.ctx, c.params.pool)),
+  'pools.definition': async (c) => json(await c.engine.pools.definition(c.ctx, poolParam(c.params.pool))),
+  'pools.urls': async (c) => json(await c.engine.pools.urls(c.ctx, poolParam(c.params.pool))),
   'pools.reserve': async (c) => {
-    if (typeof c.body.scope !== 'string') throw new UsageError('reserve needs {"scope": "NAME"}: the scope that gets the slot.');
-    return json(await c.engine.pools.reserve(scoped(c, c.body.scope), { pool: c.params.pool, ephemeral: c.body.ephemeral as boolean | undefined, pid: c.body.pid as number | undefined }));
+    if (typeof c.body.scope !== 'string') throw new UsageError('reserve needs {"scope": "NAME"}: the scope that gets the slot ("-" for the context\'s).');
+    return json(await c.engine.pools.reserve(scoped(c, c.body.scope), { pool: poolParam(c.params.pool), ephemeral: c.body.ephemeral as boolean | undefined, pid: c.body.pid as number | undefined }));
   },
 
   'registry.export': async (c) => json(await c.engine.registry.export(c.ctx, { scope: str(c.query.scope) })),
-  'registry.import': async (c) => json(await c.engine.registry.import(c.ctx, c.body.snapshot, { replace: c.body.replace as boolean | undefined, source: 'the request body' })),
+  'registry.import': async (c) =>
+    json(await c.engine.registry.import(c.ctx, c.body.snapshot, { replace: c.body.replace as boolean | undefined, source: c.body.source === undefined ? 'the request body' : String(c.body.source) })),
   'registry.gc': async (c) => json(await c.engine.registry.gc(c.ctx, { dryRun: c.body.dryRun as boolean | undefined })),
   'registry.reset': async (c) => {
     if (c.body.yes !== true) throw new UsageError('reset forgets every lease of this machine: send {"yes": true} to confirm.');
@@ -94,7 +99,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     json(
       await c.engine.reality.kill(c.ctx, portParam(c.params.port), {
         signal: str(c.body.signal),
-        graceMs: num(c.body.graceMs),
+        graceMs: c.body.graceMs as number | undefined,
         force: c.body.force as boolean | undefined,
         protocol: c.body.protocol as 'tcp' | 'udp' | undefined,
       }),

@@ -1,0 +1,110 @@
+/**
+ * One HTTP exchange with the daemon: over its unix socket or a loopback URL, through one
+ * keep-alive agent, with the bearer token. A problem+json answer becomes the BerthError it
+ * describes (errorFromJSON: same class, kind and exit code as locally); a daemon that
+ * cannot be reached becomes a StoreError that says how to start it.
+ */
+import { Agent, request, type IncomingMessage } from 'node:http';
+import { errorFromJSON, StoreError, UnexpectedError, UsageError } from '../errors.js';
+
+/** Where the daemon is and how to prove who we are. */
+export interface TransportOptions {
+  /** The daemon's unix socket (the default way in: `<state dir>/berth.sock`). */
+  readonly socketPath?: string;
+  /** `http://127.0.0.1:PORT` (or another http URL the daemon answers on); used when no socketPath is given. */
+  readonly url?: string;
+  /** The API token (`<state dir>/api-token`), sent as `Authorization: Bearer`. */
+  readonly token: string;
+}
+
+/** One request: method, path with its query, and a JSON body for mutations. */
+export interface Exchange {
+  readonly method: string;
+  /** Path and query, already encoded. */
+  readonly path: string;
+  /** Sent as JSON (`Content-Type: application/json`) when present. */
+  readonly body?: unknown;
+}
+
+/** Socket errors that mean nobody answers there: the daemon is not running (or not there). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL']);
+
+/** The daemon's HTTP API as requests and answers. */
+export class Transport {
+  private readonly agent = new Agent({ keepAlive: true });
+  private readonly base: { readonly socketPath: string } | { readonly host: string; readonly port: number; readonly prefix: string };
+  /** Where requests go, for messages. */
+  readonly target: string;
+
+  constructor(private readonly opts: TransportOptions) {
+    if (typeof opts.token !== 'string' || opts.token === '') throw new UsageError('no API token for the berth daemon: pass the token in `<state dir>/api-token` (BERTH_TOKEN).');
+    if (opts.socketPath !== undefined) {
+      this.base = { socketPath: opts.socketPath };
+      this.target = opts.socketPath;
+    } else if (opts.url !== undefined) {
+      const url = parseHttpUrl(opts.url);
+      this.base = { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), prefix: url.pathname.replace(/\/+$/, '') };
+      this.target = url.origin;
+    } else {
+      throw new UsageError('no way to reach the berth daemon: give its socket path or its URL (--url, BERTH_URL).');
+    }
+  }
+
+  /** Sends `ex`; resolves with the parsed JSON (or the text) of a 2xx answer, rejects with the error it describes. */
+  async send(ex: Exchange): Promise<unknown> {
+    const payload = ex.body === undefined ? undefined : Buffer.from(JSON.stringify(ex.body), 'utf8');
+    const headers: Record<string, string | number> = { Accept: 'application/json', Authorization: `Bearer ${this.opts.token}` };
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = payload.length;
+    }
+    const where = 'socketPath' in this.base ? { socketPath: this.base.socketPath, path: ex.path } : { host: this.base.host, port: this.base.port, path: `${this.base.prefix}${ex.path}` };
+    const res = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
+      const req = request({ ...where, method: ex.method, headers, agent: this.agent }, (answer: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('error', reject);
+        answer.on('end', () => resolve({ status: answer.statusCode ?? 0, type: String(answer.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => reject(this.unreachable(error)));
+      req.end(payload);
+    });
+    const isJson = /^application\/(problem\+)?json\b/i.test(res.type);
+    let value: unknown = res.text;
+    if (isJson) {
+      try {
+        value = JSON.parse(res.text);
+      } catch {
+        throw new UnexpectedError(`the berth daemon at ${this.target} sent JSON that does not parse (HTTP ${res.status}).`);
+      }
+    }
+    if (res.status >= 200 && res.status < 300) return value;
+    if (isJson) throw errorFromJSON(value);
+    throw new UnexpectedError(`the berth daemon at ${this.target} answered HTTP ${res.status}: ${res.text.slice(0, 200) || 'no detail'}.`);
+  }
+
+  /** Closes idle connections; requests after this open new ones. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private unreachable(error: NodeJS.ErrnoException): Error {
+    if (error.code === undefined || !UNREACHABLE.has(error.code)) return error;
+    return new StoreError(
+      `cannot reach the berth daemon at ${this.target} (${error.code}): it is not running there. Start it with \`berth serve\` (it prints its URL and listens on <state dir>/berth.sock), or point --url / BERTH_URL at the one that runs.`,
+      { target: this.target, cause: error.code },
+    );
+  }
+}
+
+/** An `http://` URL, or a UsageError naming what is wrong with it. */
+function parseHttpUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`invalid daemon URL ${JSON.stringify(text)}: give http://127.0.0.1:PORT or unix:/path/to/berth.sock.`);
+  }
+  if (url.protocol !== 'http:') throw new UsageError(`unsupported daemon URL ${JSON.stringify(text)}: the daemon speaks http:// (loopback) or unix:/path/to/berth.sock.`);
+  return url;
+}
