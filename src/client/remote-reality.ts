@@ -34,7 +34,9 @@ export class RemoteReality implements RealityApi {
   }
 
   status(ctx: ScopeContext, filter: RealityFilter = {}): Promise<LeaseStatus[]> {
-    return this.wire.call('reality.status', ctx, { scope: 'query', query: { all: filter.all } });
+    // Names travel as one comma-separated parameter; a name cannot hold a comma (the engine checks names).
+    const names = filter.names === undefined ? undefined : filter.names.join(',');
+    return this.wire.call('reality.status', ctx, { scope: 'query', query: { all: filter.all, names } });
   }
 
   check(ctx: ScopeContext, filter: RealityFilter = {}): Promise<Conflict[]> {

@@ -19,9 +19,12 @@ const cell = (text: string | null | undefined): string | null => (text === null 
 /** Longest command line a table shows (--json has it whole): a long one must not push the other columns off screen. */
 const COMMAND_SHOWN_CHARS = 80;
 
+/** The command's start (the program) and end (often what it runs), the middle elided. */
 function shortCommand(text: string | null): string | null {
   const line = cell(text);
-  return line === null || line.length <= COMMAND_SHOWN_CHARS ? line : `${line.slice(0, COMMAND_SHOWN_CHARS - 1)}…`;
+  if (line === null || line.length <= COMMAND_SHOWN_CHARS) return line;
+  const tail = Math.floor(COMMAND_SHOWN_CHARS / 3);
+  return `${line.slice(0, COMMAND_SHOWN_CHARS - tail - 1)}…${line.slice(-tail)}`;
 }
 
 const protocolOf = (value: string | undefined): Protocol => (value === undefined ? 'tcp' : parseProtocol(value));
