@@ -81,8 +81,12 @@ test('quoteDotenvValue quotes only when needed', () => {
   assert.equal(quoteDotenvValue('http://localhost:3000/cb'), 'http://localhost:3000/cb');
   assert.equal(quoteDotenvValue(''), '');
   assert.equal(quoteDotenvValue('a b#c'), "'a b#c'");
-  assert.equal(quoteDotenvValue(`it's $HOME\n"x"`), '"it\'s \\$HOME\\n\\"x\\""');
+  assert.equal(quoteDotenvValue(`it's $HOME "x" \`id\` \\ y`), '"it\'s \\$HOME \\"x\\" \\`id\\` \\\\ y"');
   assert.throws(() => quoteDotenvValue('a b\\'), UsageError);
+  // No spelling is inert and exact in sh and compose alike: refused, naming the variable.
+  for (const bad of ['line\nbreak', 'cr\rhere', 'nul\0here', `it's "quoted"`]) {
+    assert.throws(() => quoteDotenvValue(bad, 'variable WEB_URL'), (e: unknown) => e instanceof UsageError && /^variable WEB_URL: /.test(e.message), JSON.stringify(bad));
+  }
 });
 
 test('renderDotenv output read back by sh gives the same values', () => {
