@@ -102,3 +102,24 @@ test('renderDotenv output read back by sh gives the same values', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('mergeDotenv is linear: an unclosed quote before 40,000 lines merges correctly, well within 20 s', { timeout: 120_000 }, () => {
+  const LINES = 40_000;
+  const BOUND_MS = 20_000;
+  for (const quote of ['"', "'", '`']) {
+    const body = Array.from({ length: LINES }, (_, i) => `KEY_${i}=value-${i}`);
+    const text = [`OPEN=${quote}never closed`, ...body, 'WEB_PORT=1', ''].join('\n');
+    const start = performance.now();
+    const out = mergeDotenv(text, [{ name: 'WEB_PORT', value: '2' }, { name: `KEY_${LINES - 1}`, value: 'x' }, { name: 'NEW', value: '3' }]);
+    const elapsed = performance.now() - start;
+    // Readers take an unclosed quote's line literally; every line after it is its own.
+    assert.equal(out, `${text.replace('\nWEB_PORT=1\n', '\nWEB_PORT=2\n').replace(`KEY_${LINES - 1}=value-${LINES - 1}`, `KEY_${LINES - 1}=x`)}NEW=3\n`);
+    assert.ok(elapsed < BOUND_MS, `quote ${quote}: ${Math.round(elapsed)} ms`);
+  }
+  // A quoted value that closes only after 40,000 lines is one value, merged in one pass.
+  const long = ['CERT="begin', ...Array.from({ length: LINES }, (_, i) => `line ${i}`), 'end"', 'WEB_PORT=1', ''].join('\n');
+  const start = performance.now();
+  assert.equal(mergeDotenv(long, [{ name: 'WEB_PORT', value: '2' }]), long.replace('\nWEB_PORT=1\n', '\nWEB_PORT=2\n'));
+  assert.equal(mergeDotenv(long, [{ name: 'CERT', value: 'short' }]), 'CERT="short"\nWEB_PORT=1\n');
+  assert.ok(performance.now() - start < BOUND_MS);
+});
