@@ -48,7 +48,7 @@ export async function loadConfig(cwd: string, explicitFile?: string): Promise<Be
  * The text of the config file: a regular file only (a FIFO, a device such as /dev/zero, a
  * /proc/self/fd link to a pipe or a directory is refused before anything is read), opened
  * without blocking, and never more than MAX_CONFIG_BYTES. These are the rules of
- * workflows/safe-file.ts's readRegularFile, which config may not import (DESIGN.md).
+ * workflows/safe-read.ts's readRegularFile, which config may not import (DESIGN.md).
  *
  * @throws ConfigError (exit 2) naming the file and the problem.
  */

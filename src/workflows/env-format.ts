@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { renderComposeEnvFile } from '../wiring/compose-env.js';
 import { renderDotenv, type NamedValue } from '../wiring/dotenv.js';
 import { writeEnvFile } from './files.js';
-import { writeFileIfChanged } from './safe-file.js';
+import { writeFileIfChanged } from './safe-write.js';
 import { renderJson } from '../wiring/json.js';
 import { renderShell } from '../wiring/shell.js';
 import type { EnvVar } from '../types.js';
@@ -60,7 +60,7 @@ export interface EnvWriteResult {
  * replace the file, which berth then owns. A file that already holds the result is left
  * untouched, so file watchers do not fire. A path that cannot be written throws the
  * UsageError or RefusedError of writeError, never a bare system error. The rules for the
- * path (regular files only, no other user's links) are safe-file.ts's.
+ * path (regular files only, no other user's links) are safe-write.ts's.
  */
 export async function writeEnvOutput(file: string, format: EnvFormat, vars: readonly EnvVar[]): Promise<EnvWriteResult> {
   if (format === 'dotenv') return { file, format, changed: await writeEnvFile(file, vars), variables: vars };

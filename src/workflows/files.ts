@@ -1,7 +1,7 @@
 /**
  * The caller's `.env` merged on disk, and finding and reading the compose file. Every read
- * and write goes through safe-file.ts (regular files only, bounded reads, atomic writes
- * that follow no other user's link); its writers are re-exported here.
+ * and write goes through safe-read.ts (regular files only, bounded) and safe-write.ts
+ * (atomic, regular files only, no other user's link); the writers are re-exported here.
  */
 import { stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { mergeDotenv, type NamedValue } from '../wiring/dotenv.js';
 import type { ComposeService } from '../wiring/compose-ports.js';
-import { MAX_TEXT_FILE_BYTES, readRegularFile, updateFile } from './safe-file.js';
+import { MAX_TEXT_FILE_BYTES, readRegularFile } from './safe-read.js';
+import { updateFile } from './safe-write.js';
 
-export { NEW_FILE_MODE, TEMP_FILE_SUFFIX, writeError, writeFileAtomic } from './safe-file.js';
+export { NEW_FILE_MODE, TEMP_FILE_SUFFIX, writeError, writeFileAtomic } from './safe-write.js';
 
 /** Compose file names, in the order docker compose looks for them. */
 export const COMPOSE_FILE_NAMES: readonly string[] = [

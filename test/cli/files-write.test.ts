@@ -76,7 +76,7 @@ describe('files berth writes', () => {
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     // compose-override reads its target in compose-build.ts before writing; that read is
-    // not yet safe-file's (see the next test), so it is left out here.
+    // not yet safe-read's (see the next test), so it is left out here.
     for (const args of writes('fifo').filter((a) => a[0] !== 'compose-override')) {
       assertRefused(args, /cannot write fifo: it is a FIFO \(named pipe\), not a regular file/);
     }

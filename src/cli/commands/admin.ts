@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
 import type { GcResult } from '../../engine/index.js';
-import { MAX_SNAPSHOT_BYTES, readBoundedStream, readRegularFile, writeFileAtomic } from '../../workflows/safe-file.js';
+import { MAX_SNAPSHOT_BYTES, readBoundedStream, readRegularFile } from '../../workflows/safe-read.js';
+import { writeFileAtomic } from '../../workflows/safe-write.js';
 import { withEngine } from '../context.js';
 import { emit, leaseTable, writeOut } from '../render.js';
 
@@ -37,7 +38,7 @@ export function registerAdminCommands(program: Command): void {
           writeOut(text);
           return;
         }
-        // Atomic, regular files only, no other user's links (safe-file.ts); errors name the path.
+        // Atomic, regular files only, no other user's links (workflows/safe-write.ts); errors name the path.
         await writeFileAtomic(flags.output, text);
       });
     });

@@ -1,14 +1,7 @@
 /**
- * The one home for the caller's files that berth reads and writes: `.env` files, env
- * outputs, compose files and overrides, snapshots (the config file is read by the same
- * rules in config/load.ts, which the import rules keep from importing this module).
+ * The one home for writing the caller's files: `env --write` (every format),
+ * `compose-override --write`, `export -o`, and templates to come.
  *
- * Reading ({@link readRegularFile}, {@link readBoundedStream}): only regular files, opened
- * without blocking (a FIFO cannot hang berth) and checked with fstat on the descriptor
- * that is then read; never more than a byte limit ({@link MAX_TEXT_FILE_BYTES},
- * {@link MAX_SNAPSHOT_BYTES}), so `/dev/zero` or a runaway file cannot be read without end.
- *
- * Writing ({@link writeFileAtomic}, {@link writeFileIfChanged}, {@link updateFile}):
  * - The path is resolved one component at a time. A symbolic link is followed only when it
  *   belongs to the user berth runs as, or to root (system links such as `/var/run`): your
  *   own `.env -> shared.env` is followed as editors follow it (the target is replaced, the
@@ -21,23 +14,18 @@
  *   target (rename replaces a directory entry; it never writes through one); the directory
  *   is fsynced last. An existing file keeps its permission bits (and, as root, its owner);
  *   a new one gets NEW_FILE_MODE less the umask.
+ * - The old content, when a writer needs it (merging, or leaving an identical file
+ *   untouched), is read by safe-read.ts's rules from the resolved path.
  *
  * Every refusal is a UsageError (exit 2) naming the path; system errors go through
- * {@link writeError}.
+ * writeError.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { chown, lstat, open, readlink, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readlink, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
 import { BerthError, RefusedError, UsageError } from '../errors.js';
-
-const MIB = 1024 * 1024;
-
-/** Most bytes berth reads from a `.env`, compose file or config file. */
-export const MAX_TEXT_FILE_BYTES = 8 * MIB;
-
-/** Most bytes `berth import` reads from a snapshot (a file or stdin). */
-export const MAX_SNAPSHOT_BYTES = 64 * MIB;
+import { MAX_TEXT_FILE_BYTES, describeFileType, readRegularFile } from './safe-read.js';
 
 /** Mode of a new file before the umask, as fs.writeFile uses. */
 export const NEW_FILE_MODE = 0o666;
@@ -48,140 +36,8 @@ export const TEMP_FILE_SUFFIX = '.berth-tmp';
 /** Links followed in one path before giving up, as the kernel's MAXSYMLINKS. */
 const MAX_LINK_HOPS = 40;
 
-/** Smallest read from a file whose size fstat does not tell (files in /proc say 0). */
-const READ_CHUNK_BYTES = 64 * 1024;
-
-/** Open flags that do not exist on every platform; 0 where they do not. */
-const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
-const O_NOCTTY = constants.O_NOCTTY ?? 0;
+/** O_NOFOLLOW where the platform has it. */
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
-
-/** What a file that is not a regular file is, for messages: `a FIFO (named pipe)`. */
-export function describeFileType(info: Stats): string {
-  if (info.isFile()) return 'a regular file';
-  if (info.isDirectory()) return 'a directory';
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  if (info.isSocket()) return 'a socket';
-  if (info.isSymbolicLink()) return 'a symbolic link';
-  return 'not a regular file';
-}
-
-/** The size limit in words: `8 MiB`. */
-function limitText(maxBytes: number): string {
-  return maxBytes % MIB === 0 ? `${maxBytes / MIB} MiB` : `${maxBytes} bytes`;
-}
-
-function tooLarge(what: string, maxBytes: number): UsageError {
-  return new UsageError(
-    `cannot read ${what}: it holds more than ${limitText(maxBytes)}, the most berth reads from it. Check that it is the right file.`,
-    { file: what, maxBytes },
-  );
-}
-
-// ---- Reading ---------------------------------------------------------------------------
-
-/** Options of {@link readRegularFile}. */
-export interface ReadOptions {
-  /** Refuse a file larger than this; default MAX_TEXT_FILE_BYTES. */
-  readonly maxBytes?: number;
-  /** Refuse a symbolic link at `path` itself (for a path already resolved by the writer). */
-  readonly noFollow?: boolean;
-  /** The name of the file in messages; default `path`. */
-  readonly label?: string;
-}
-
-/**
- * The bytes of the regular file at `path`, or null when there is none.
- *
- * @throws UsageError (exit 2) when `path` is not a regular file (FIFO, device, socket,
- *   directory, `/proc/self/fd/N` of a pipe) or holds more than `maxBytes`; permission and
- *   other system errors as the RefusedError of readError.
- */
-export async function readRegularFile(path: string, opts: ReadOptions = {}): Promise<Buffer | null> {
-  const maxBytes = opts.maxBytes ?? MAX_TEXT_FILE_BYTES;
-  const label = opts.label ?? path;
-  let handle: FileHandle;
-  try {
-    // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.
-    handle = await open(path, constants.O_RDONLY | O_NONBLOCK | O_NOCTTY | (opts.noFollow === true ? O_NOFOLLOW : 0));
-  } catch (error) {
-    if (isCode(error, 'ENOENT')) return null;
-    throw readError(label, error);
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) {
-      throw new UsageError(`cannot read ${label}: it is ${describeFileType(info)}, not a regular file. Name a regular file.`, { file: label });
-    }
-    if (info.size > maxBytes) throw tooLarge(label, maxBytes);
-    return await readAll(handle, label, maxBytes, info.size);
-  } catch (error) {
-    throw readError(label, error);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Reads to the end, but never more than `maxBytes` (a file may grow, /proc files say 0). */
-async function readAll(handle: FileHandle, path: string, maxBytes: number, sizeHint: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for (;;) {
-    // At least one byte past what is expected, so the end (or the overflow) is seen.
-    const want = Math.min(Math.max(sizeHint - total + 1, READ_CHUNK_BYTES), maxBytes + 1 - total);
-    const buffer = Buffer.allocUnsafe(want);
-    const { bytesRead } = await handle.read(buffer, 0, want, null);
-    if (bytesRead === 0) return Buffer.concat(chunks, total);
-    chunks.push(buffer.subarray(0, bytesRead));
-    total += bytesRead;
-    if (total > maxBytes) throw tooLarge(path, maxBytes);
-  }
-}
-
-/**
- * Everything `stream` gives until its end (stdin for `berth import -`), but never more
- * than `maxBytes`: past that the stream is destroyed and a UsageError names `what`.
- */
-export async function readBoundedStream(stream: NodeJS.ReadableStream, what: string, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    total += bytes.length;
-    if (total > maxBytes) {
-      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-      throw tooLarge(what, maxBytes);
-    }
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks, total);
-}
-
-/** The BerthError for a failed read of `path`: a socket is bad input, the rest refused. */
-export function readError(path: string, error: unknown): unknown {
-  if (error instanceof BerthError) return error;
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (typeof code !== 'string') return error;
-  switch (code) {
-    case 'ENXIO':
-      return new UsageError(`cannot read ${path}: it is a socket or a device without a reader, not a regular file. Name a regular file.`, { file: path });
-    case 'ELOOP':
-      return new UsageError(`cannot read ${path}: it is a symbolic link, or a path with too many links. Name a regular file.`, { file: path });
-    case 'EISDIR':
-      return new UsageError(`cannot read ${path}: it is a directory, not a regular file. Name a regular file.`, { file: path });
-    case 'ENOTDIR':
-      return new UsageError(`cannot read ${path}: part of ${dirname(path)} is a file, not a directory. Check the path.`, { file: path });
-    case 'EACCES':
-    case 'EPERM':
-      return new RefusedError(`cannot read ${path}: permission denied. Check the permissions of the file and its directory.`, { file: path });
-    default:
-      return new RefusedError(`cannot read ${path}: ${(error as Error).message}. Check the file.`, { file: path, code });
-  }
-}
-
-// ---- Writing ---------------------------------------------------------------------------
 
 /** A path checked for writing: where the data lands, and what is there now. */
 export interface WriteTarget {
@@ -277,9 +133,10 @@ async function replaceTarget(target: WriteTarget, data: string | Uint8Array): Pr
     handle = await open(temp, flags, existing === null ? NEW_FILE_MODE : existing.mode & 0o7777);
     await handle.writeFile(data);
     if (existing !== null) {
-      // open() applies the umask; put back the exact bits the old file had.
-      await handle.chmod(existing.mode & 0o7777);
+      // The owner first (chown clears set-id bits), then the exact bits the old file had:
+      // open() applied the umask.
       if (process.getuid?.() === 0) await handle.chown(existing.uid, existing.gid);
+      await handle.chmod(existing.mode & 0o7777);
     }
     await handle.sync();
     await handle.close();

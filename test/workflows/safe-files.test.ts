@@ -1,5 +1,5 @@
 /**
- * safe-file.ts, the one home for the caller's files: reads take regular files only and
+ * safe-read.ts and safe-write.ts, the one home for the caller's files: reads take regular files only and
  * stop at a byte limit; writes refuse special files and other users' links, and land
  * atomically. Real FIFOs, sockets, device nodes (root), /proc links and links owned by
  * `nobody` (root); nothing here can hang, since nothing opens a FIFO blocking.
@@ -13,16 +13,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.js';
-import {
-  MAX_TEXT_FILE_BYTES,
-  NEW_FILE_MODE,
-  readBoundedStream,
-  readRegularFile,
-  resolveWriteTarget,
-  updateFile,
-  writeFileAtomic,
-  writeFileIfChanged,
-} from '../../src/workflows/safe-file.js';
+import { MAX_TEXT_FILE_BYTES, readBoundedStream, readRegularFile } from '../../src/workflows/safe-read.js';
+import { NEW_FILE_MODE, resolveWriteTarget, updateFile, writeFileAtomic, writeFileIfChanged } from '../../src/workflows/safe-write.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;
