@@ -13,41 +13,54 @@ export type NamedValue = Pick<EnvVar, 'name' | 'value'>;
 const BARE_VALUE = /^[A-Za-z0-9_./:@%+,=-]*$/;
 
 /**
- * Quotes a value for a `.env` line, only when needed, so node dotenv (+ dotenv-expand, as in
- * Vite and Next.js), python-dotenv, docker compose and sh all read back the same string:
+ * Quotes a value for a `.env` or compose env-file line so that it is inert and reads back
+ * exactly in bash and sh (`set -a; . ./.env`) and in docker compose, and the same in node
+ * dotenv and python-dotenv for every value without a `'`:
  * - bare when it has only `A-Z a-z 0-9 _ . / : @ % + , = -` (ports, most URLs);
- * - else in single quotes, which all of them take literally, when it has no `'` and no
- *   line break;
- * - else in double quotes with `\\`, `\"`, `\$`, `\n` and `\r` escaped.
+ * - else in single quotes, where nothing is special to any of them, when it has no `'`;
+ * - else in double quotes with `\`, `"`, `$` and `` ` `` escaped by a backslash: the four
+ *   characters sh treats specially there, and compose undoes each escape.
  *
- * @throws UsageError for a value that needs quotes and ends in `\`: readers disagree on
- *   whether that backslash escapes the closing quote, so no spelling is portable.
+ * `name` names the variable in messages.
+ *
+ * @throws UsageError naming the variable for a value no spelling makes safe and exact: a
+ *   NUL, a line break or carriage return (an env file holds one variable per line, and
+ *   readers disagree on escapes for them), a quoted value ending in `\` (readers disagree
+ *   on whether it escapes the closing quote), a value with a `'` ending in `"` (compose
+ *   strips a trailing escaped quote).
  */
-export function quoteDotenvValue(value: string): string {
+export function quoteDotenvValue(value: string, name = 'value'): string {
   if (BARE_VALUE.test(value)) return value;
-  if (value.endsWith('\\')) {
-    throw new UsageError(`a value ending in a backslash cannot be written to an env file portably: ${JSON.stringify(value)}`);
-  }
-  if (!/['\r\n]/.test(value)) return `'${value}'`;
+  const problem = envFileProblem(value);
+  if (problem !== null) throw unsafeValue(name, value, problem);
+  if (!value.includes("'")) return `'${value}'`;
   return doubleQuote(value);
 }
 
-function doubleQuote(value: string): string {
-  const escaped = value.replace(/[\\"$\n\r]/g, (c) => DOUBLE_QUOTE_ESCAPES[c] ?? c);
-  return `"${escaped}"`;
+/** Why `value` (known to need quotes) cannot be written to an env file, or null. */
+function envFileProblem(value: string): string | null {
+  if (value.includes('\0')) return 'it holds a NUL character, which no environment variable can hold';
+  if (/[\r\n]/.test(value)) return 'it holds a line break, and an env file holds one variable per line';
+  if (value.endsWith('\\')) return 'it ends in a backslash, which readers take as escaping the closing quote or not';
+  if (value.includes("'") && value.endsWith('"')) return 'it holds a \' and ends in ", which docker compose reads back without that last "';
+  return null;
 }
 
-const DOUBLE_QUOTE_ESCAPES: Readonly<Record<string, string>> = {
-  '\\': '\\\\',
-  '"': '\\"',
-  $: '\\$',
-  '\n': '\\n',
-  '\r': '\\r',
-};
+function unsafeValue(name: string, value: string, problem: string): UsageError {
+  return new UsageError(
+    `${name}: ${JSON.stringify(value)} cannot be written to an env file safely: ${problem}. Use --format shell or json for it, or change the value.`,
+    { name },
+  );
+}
+
+/** `"value"` with the characters sh and compose treat specially in double quotes escaped. */
+function doubleQuote(value: string): string {
+  return `"${value.replace(/[\\"$`]/g, '\\$&')}"`;
+}
 
 /** `KEY=value` lines, one per variable, each ending in `\n`. */
 export function renderDotenv(vars: readonly NamedValue[]): string {
-  return vars.map((v) => `${checked(v).name}=${quoteDotenvValue(v.value)}\n`).join('');
+  return vars.map((v) => `${checked(v).name}=${quoteDotenvValue(v.value, `variable ${v.name}`)}\n`).join('');
 }
 
 /** One physical line and the terminator that ended it (`''` for the last one). */
@@ -90,6 +103,8 @@ export function mergeDotenv(oldText: string, vars: readonly NamedValue[]): strin
   const wanted = new Map<string, string>();
   for (const v of vars) {
     if (wanted.has(checked(v).name)) throw new UsageError(`variable ${v.name} is given twice`, { name: v.name });
+    // Checked before anything is merged: all values are written, or none.
+    quoteDotenvValue(v.value, `variable ${v.name}`);
     wanted.set(v.name, v.value);
   }
 
@@ -118,7 +133,7 @@ export function mergeDotenv(oldText: string, vars: readonly NamedValue[]): strin
     } else {
       // `KEY= #note` had its space in the head; a comment needs one after the new value.
       const gap = a.tail.startsWith('#') ? ' ' : '';
-      out += a.head + requote(a.raw, value) + gap + a.tail + lineEnd;
+      out += a.head + requote(a.raw, value, a.key) + gap + a.tail + lineEnd;
     }
     if (value !== undefined) seen.add(a.key);
     i = next;
@@ -128,7 +143,7 @@ export function mergeDotenv(oldText: string, vars: readonly NamedValue[]): strin
   if (missing.length === 0) return out;
   if (out !== bom && !/[\r\n]$/.test(out)) out += eol;
   const prefix = assignments > 0 && exportedAssignments === assignments ? 'export ' : '';
-  for (const [name, value] of missing) out += `${prefix}${name}=${quoteDotenvValue(value)}${eol}`;
+  for (const [name, value] of missing) out += `${prefix}${name}=${quoteDotenvValue(value, `variable ${name}`)}${eol}`;
   return out;
 }
 
@@ -166,18 +181,21 @@ function parseAssignment(
   let next = i + 1;
   let rawEnd: number;
   if (quote !== '' && QUOTES.includes(quote)) {
+    // Each line is scanned once, from where the last stopped: an unclosed quote costs one
+    // pass to the end of the file, not one per line (which was quadratic).
     let close = findClose(text, head.length + 1, quote);
-    let joined = text;
     let j = i;
     while (close < 0 && j + 1 < lines.length && lines[j]!.eol !== '') {
-      joined += lines[j]!.eol + lines[j + 1]!.text;
       j += 1;
-      close = findClose(joined, head.length + 1, quote);
+      // A `\\` ending the line escapes its line break, never the next line's first character.
+      close = findClose(lines[j]!.text, 0, quote);
     }
     if (close >= 0) {
+      let joined = text;
+      for (let k = i + 1; k <= j; k += 1) joined += lines[k - 1]!.eol + lines[k]!.text;
       text = joined;
       next = j + 1;
-      rawEnd = close + 1;
+      rawEnd = joined.length - lines[j]!.text.length + close + 1;
     } else {
       // An unclosed quote: readers take the rest of the line literally, so do we.
       rawEnd = text.length;
@@ -218,16 +236,19 @@ function decodeValue(raw: string): string {
   if (raw.length >= 2 && QUOTES.includes(q) && raw.endsWith(q)) {
     const inner = raw.slice(1, -1);
     if (q !== '"') return inner;
-    return inner.replace(/\\([\\"$nr])/g, (_, c: string) => ({ n: '\n', r: '\r' })[c] ?? c);
+    return inner.replace(/\\([\\"$`nr])/g, (_, c: string) => ({ n: '\n', r: '\r' })[c] ?? c);
   }
   return raw;
 }
 
-/** The new value written in the old value's quote style when that style can hold it. */
-function requote(oldRaw: string, value: string): string {
+/**
+ * The new value written in the old value's quote style when that style holds it safely
+ * (see quoteDotenvValue, which has already accepted the value), else as quoteDotenvValue
+ * writes it.
+ */
+function requote(oldRaw: string, value: string, name: string): string {
   const q = oldRaw.charAt(0);
-  const portable = !value.endsWith('\\');
-  if (q === "'" && portable && !/['\r\n]/.test(value)) return `'${value}'`;
-  if (q === '"' && portable) return doubleQuote(value);
-  return quoteDotenvValue(value);
+  if (q === "'" && !value.includes("'")) return `'${value}'`;
+  if (q === '"' && !value.endsWith('"')) return doubleQuote(value);
+  return quoteDotenvValue(value, `variable ${name}`);
 }

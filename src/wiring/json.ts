@@ -20,7 +20,13 @@ export function envObject(vars: readonly NamedValue[]): Record<string, string> {
   return Object.fromEntries(vars.map((v) => [v.name, v.value]));
 }
 
-/** envObject as JSON text, two-space indented, ending in `\n`. */
+/**
+ * envObject as JSON text, two-space indented, ending in `\n`. `$` and `` ` `` are written
+ * as `\u0024` and `\u0060` (the same JSON): in a file sourced by mistake in bash or sh,
+ * every value then sits in double quotes with nothing left to expand or run (the lines
+ * only fail as commands that do not exist).
+ */
 export function renderJson(vars: readonly NamedValue[]): string {
-  return `${JSON.stringify(envObject(vars), null, 2)}\n`;
+  const text = JSON.stringify(envObject(vars), null, 2).replace(/[$`]/g, (c) => (c === '$' ? '\\u0024' : '\\u0060'));
+  return `${text}\n`;
 }

@@ -11,11 +11,13 @@ import type { NamedValue } from './dotenv.js';
  * each `'` written as `'\''` (close, escaped quote, reopen). Spaces, `"`, `$`, backticks,
  * `\` and line breaks all come back unchanged and nothing is expanded or run.
  *
+ * `name` names the variable in messages.
+ *
  * @throws UsageError for a NUL character, which no environment variable can hold.
  */
-export function shellQuote(value: string): string {
+export function shellQuote(value: string, name = 'value'): string {
   if (value.includes('\0')) {
-    throw new UsageError(`a value with a NUL character cannot be put in the environment: ${JSON.stringify(value)}`);
+    throw new UsageError(`${name}: a value with a NUL character cannot be put in the environment: ${JSON.stringify(value)}`, { name });
   }
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
@@ -30,7 +32,7 @@ export function renderShell(vars: readonly NamedValue[]): string {
   return vars
     .map((v) => {
       assertEnvName(v.name, 'shell variable');
-      return `export ${v.name}=${shellQuote(v.value)}\n`;
+      return `export ${v.name}=${shellQuote(v.value, `variable ${v.name}`)}\n`;
     })
     .join('');
 }

@@ -3,11 +3,11 @@
  * is merged in place (berth shares it with people); every other format is berth's own file
  * and is replaced whole. Both are written atomically.
  */
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { renderComposeEnvFile } from '../wiring/compose-env.js';
 import { renderDotenv, type NamedValue } from '../wiring/dotenv.js';
-import { writeEnvFile, writeError, writeFileAtomic } from './files.js';
+import { writeEnvFile } from './files.js';
+import { writeFileIfChanged } from './safe-write.js';
 import { renderJson } from '../wiring/json.js';
 import { renderShell } from '../wiring/shell.js';
 import type { EnvVar } from '../types.js';
@@ -59,18 +59,10 @@ export interface EnvWriteResult {
  * every other byte is kept, missing keys are appended (see mergeDotenv). The other formats
  * replace the file, which berth then owns. A file that already holds the result is left
  * untouched, so file watchers do not fire. A path that cannot be written throws the
- * UsageError or RefusedError of writeError, never a bare system error.
+ * UsageError or RefusedError of writeError, never a bare system error. The rules for the
+ * path (regular files only, no other user's links) are safe-write.ts's.
  */
 export async function writeEnvOutput(file: string, format: EnvFormat, vars: readonly EnvVar[]): Promise<EnvWriteResult> {
   if (format === 'dotenv') return { file, format, changed: await writeEnvFile(file, vars), variables: vars };
-  const text = renderEnv(format, vars);
-  let old: string | null = null;
-  try {
-    old = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw writeError(file, error);
-  }
-  if (old === text) return { file, format, changed: false, variables: vars };
-  await writeFileAtomic(file, text);
-  return { file, format, changed: true, variables: vars };
+  return { file, format, changed: await writeFileIfChanged(file, renderEnv(format, vars)), variables: vars };
 }

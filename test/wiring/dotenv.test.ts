@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { UsageError } from '../../src/errors.js';
 import { mergeDotenv, quoteDotenvValue, renderDotenv } from '../../src/wiring/dotenv.js';
 
@@ -81,8 +82,12 @@ test('quoteDotenvValue quotes only when needed', () => {
   assert.equal(quoteDotenvValue('http://localhost:3000/cb'), 'http://localhost:3000/cb');
   assert.equal(quoteDotenvValue(''), '');
   assert.equal(quoteDotenvValue('a b#c'), "'a b#c'");
-  assert.equal(quoteDotenvValue(`it's $HOME\n"x"`), '"it\'s \\$HOME\\n\\"x\\""');
+  assert.equal(quoteDotenvValue(`it's $HOME "x" \`id\` \\ y`), '"it\'s \\$HOME \\"x\\" \\`id\\` \\\\ y"');
   assert.throws(() => quoteDotenvValue('a b\\'), UsageError);
+  // No spelling is inert and exact in sh and compose alike: refused, naming the variable.
+  for (const bad of ['line\nbreak', 'cr\rhere', 'nul\0here', `it's "quoted"`]) {
+    assert.throws(() => quoteDotenvValue(bad, 'variable WEB_URL'), (e: unknown) => e instanceof UsageError && /^variable WEB_URL: /.test(e.message), JSON.stringify(bad));
+  }
 });
 
 test('renderDotenv output read back by sh gives the same values', () => {
@@ -96,5 +101,65 @@ test('renderDotenv output read back by sh gives the same values', () => {
     assert.deepEqual(out.split('\0').slice(0, -1), values);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * The 40,000-line merges, run in a worker thread so that a quadratic merge (a synchronous
+ * loop, 45 s to minutes) is stopped at WORKER_LIMIT_MS instead of holding the suite.
+ * Posts one entry per case: whether the output was right, and how long the merge took.
+ */
+const LINEAR_MERGE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+import(workerData.dotenv).then(({ mergeDotenv }) => {
+  const LINES = workerData.lines;
+  const results = [];
+  const timed = (name, run) => {
+    const start = performance.now();
+    const ok = run();
+    results.push({ name, ok, ms: performance.now() - start });
+  };
+  for (const quote of ['"', "'", '\\\`']) {
+    const body = Array.from({ length: LINES }, (_, i) => 'KEY_' + i + '=value-' + i);
+    const text = ['OPEN=' + quote + 'never closed', ...body, 'WEB_PORT=1', ''].join('\\n');
+    const last = 'KEY_' + (LINES - 1);
+    // Readers take an unclosed quote's line literally; every line after it is its own.
+    const want = text.replace('\\nWEB_PORT=1\\n', '\\nWEB_PORT=2\\n').replace(last + '=value-' + (LINES - 1), last + '=x') + 'NEW=3\\n';
+    timed('unclosed ' + quote, () => mergeDotenv(text, [{ name: 'WEB_PORT', value: '2' }, { name: last, value: 'x' }, { name: 'NEW', value: '3' }]) === want);
+  }
+  // A quoted value that closes only after LINES lines is one value.
+  const long = ['CERT="begin', ...Array.from({ length: LINES }, (_, i) => 'line ' + i), 'end"', 'WEB_PORT=1', ''].join('\\n');
+  timed('long value, other key', () => mergeDotenv(long, [{ name: 'WEB_PORT', value: '2' }]) === long.replace('\\nWEB_PORT=1\\n', '\\nWEB_PORT=2\\n'));
+  timed('long value replaced', () => mergeDotenv(long, [{ name: 'CERT', value: 'short' }]) === 'CERT="short"\\nWEB_PORT=1\\n');
+  parentPort.postMessage(results);
+});
+`;
+
+test('mergeDotenv is linear: an unclosed quote before 40,000 lines merges correctly, well within 20 s', async () => {
+  const BOUND_MS = 20_000;
+  const WORKER_LIMIT_MS = 60_000;
+  const worker = new Worker(LINEAR_MERGE_WORKER, {
+    eval: true,
+    workerData: { lines: 40_000, dotenv: new URL('../../src/wiring/dotenv.js', import.meta.url).href },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const results = await Promise.race([
+      new Promise<{ name: string; ok: boolean; ms: number }[]>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the merges did not finish within ${WORKER_LIMIT_MS} ms`)), WORKER_LIMIT_MS);
+      }),
+    ]);
+    assert.equal(results.length, 5);
+    for (const r of results) {
+      assert.ok(r.ok, `${r.name}: wrong output`);
+      assert.ok(r.ms < BOUND_MS, `${r.name}: ${Math.round(r.ms)} ms`);
+    }
+  } finally {
+    clearTimeout(timer);
+    await worker.terminate();
   }
 });

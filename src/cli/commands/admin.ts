@@ -1,20 +1,20 @@
 /**
  * Registry-wide commands: export, import, gc, reset.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
 import type { GcResult } from '../../engine/index.js';
-import { writeError } from '../../workflows/files.js';
+import { MAX_SNAPSHOT_BYTES, readBoundedStream, readRegularFile } from '../../workflows/safe-read.js';
+import { writeFileAtomic } from '../../workflows/safe-write.js';
 import { withEngine } from '../context.js';
 import { emit, leaseTable, writeOut } from '../render.js';
 
-function readSource(file: string): string {
-  try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Check the path.`);
-  }
+/** The snapshot text of FILE, or of stdin for `-`: a regular file only, at most MAX_SNAPSHOT_BYTES. */
+async function readSource(file: string): Promise<string> {
+  if (file === '-') return (await readBoundedStream(process.stdin, 'stdin', MAX_SNAPSHOT_BYTES)).toString('utf8');
+  const bytes = await readRegularFile(file, { maxBytes: MAX_SNAPSHOT_BYTES });
+  if (bytes === null) throw new UsageError(`cannot read ${file}: ENOENT. Check the path.`, { file });
+  return bytes.toString('utf8');
 }
 
 function gcText(r: GcResult): string {
@@ -34,16 +34,12 @@ export function registerAdminCommands(program: Command): void {
     .action(async (flags: { output?: string }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx }) => {
         const text = `${JSON.stringify(await engine.registry.export(ctx, { scope: ctx.scope }), null, 2)}\n`;
-        if (!flags.output) {
+        if (flags.output === undefined) {
           writeOut(text);
           return;
         }
-        try {
-          writeFileSync(flags.output, text);
-        } catch (err) {
-          // A missing directory, or a directory given as the file: a clear error, not a stack trace.
-          throw writeError(flags.output, err);
-        }
+        // Atomic, regular files only, no other user's links (workflows/safe-write.ts); errors name the path.
+        await writeFileAtomic(flags.output, text);
       });
     });
 
@@ -53,7 +49,7 @@ export function registerAdminCommands(program: Command): void {
     .argument('<file>')
     .option('--replace', 'make the store exactly the snapshot (forgets everything else)')
     .action(async (file: string, flags: { replace?: boolean }, cmd: Command) => {
-      const text = readSource(file);
+      const text = await readSource(file);
       let value: unknown;
       try {
         value = JSON.parse(text);
