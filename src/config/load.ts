@@ -2,9 +2,10 @@
  * Finding and reading berth.yaml: read, normalise, validate. Every message names the file
  * and the key.
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, yamlProblem } from '../errors.js';
+import { BerthError, ConfigError, yamlProblem } from '../errors.js';
+import { readRegularFile } from '../fs/safe-read.js';
 import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from './categories.js';
 import type { BerthConfig } from '../types.js';
 import { normaliseConfig } from './normalise.js';
@@ -41,63 +42,27 @@ export function emptyConfig(dir: string): BerthConfig {
 export async function loadConfig(cwd: string, explicitFile?: string): Promise<BerthConfig> {
   const file = explicitFile ? path.resolve(cwd, explicitFile) : findConfigFile(cwd);
   if (!file) return emptyConfig(path.resolve(cwd));
-  return parseConfigText(readConfigText(file), file);
+  return parseConfigText(await readConfigText(file), file);
 }
 
 /**
- * The text of the config file: a regular file only (a FIFO, a device such as /dev/zero, a
- * /proc/self/fd link to a pipe or a directory is refused before anything is read), opened
- * without blocking, and never more than MAX_CONFIG_BYTES. These are the rules of
- * workflows/safe-read.ts's readRegularFile, which config may not import (DESIGN.md).
+ * The text of the config file, by the one set of rules for reading a caller's file
+ * (fs/safe-read.ts): a regular file only (a FIFO, /dev/zero, a /proc/self/fd link to a
+ * pipe or a directory is refused before anything is read), never more than
+ * MAX_CONFIG_BYTES.
  *
  * @throws ConfigError (exit 2) naming the file and the problem.
  */
-function readConfigText(file: string): string {
-  const refuse = (problem: string): ConfigError =>
-    new ConfigError(file, '', `cannot read the config file (${problem}). Check the path given to --config or BERTH_CONFIG.`);
-  let fd: number;
+async function readConfigText(file: string): Promise<string> {
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0));
+    const bytes = await readRegularFile(file, { maxBytes: MAX_CONFIG_BYTES });
+    if (bytes === null) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    return bytes.toString('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw refuse(code === 'ENXIO' ? 'it is a socket, not a regular file' : (code ?? (err as Error).message));
+    const detail = err instanceof BerthError ? err.details?.problem : undefined;
+    const problem = typeof detail === 'string' ? detail : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    throw new ConfigError(file, '', `cannot read the config file (${problem}). Check the path given to --config or BERTH_CONFIG.`);
   }
-  try {
-    const info = fstatSync(fd);
-    if (!info.isFile()) throw refuse(`it is ${fileType(info)}, not a regular file`);
-    const tooLarge = `it holds more than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB, the most berth reads from a config file`;
-    if (info.size > MAX_CONFIG_BYTES) throw refuse(tooLarge);
-    // Sized from fstat, plus one byte to see the end; grown for a file that grew (or a
-    // /proc file that says 0), but never past one byte over the limit.
-    let buffer = Buffer.allocUnsafe(Math.min(Math.max(info.size + 1, 4096), MAX_CONFIG_BYTES + 1));
-    let total = 0;
-    for (;;) {
-      if (total === buffer.length) {
-        if (total > MAX_CONFIG_BYTES) throw refuse(tooLarge);
-        const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_CONFIG_BYTES + 1));
-        buffer.copy(bigger, 0, 0, total);
-        buffer = bigger;
-      }
-      const n = readSync(fd, buffer, total, buffer.length - total, null);
-      if (n === 0) break;
-      total += n;
-    }
-    return buffer.toString('utf8', 0, total);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw refuse((err as NodeJS.ErrnoException).code ?? (err as Error).message);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fileType(info: Stats): string {
-  if (info.isDirectory()) return 'a directory';
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  if (info.isSocket()) return 'a socket';
-  return 'not a regular file';
 }
 
 /** Parses config text that came from `file` (used for messages and the project directory). */

@@ -3,13 +3,14 @@
  * scope's leases to its published ports, optionally lease the ports nobody leases yet
  * (through the engine's all-or-none allocate), render the override and write it.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Lease } from '../types.js';
 import { UsageError } from '../errors.js';
 import type { ServiceConfig } from '../types.js';
 import type { AllocationRequest, Engine, ScopeContext } from '../engine/index.js';
-import { COMPOSE_FILE_NAMES, findComposeFile, readComposeServices, writeFileAtomic } from './files.js';
+import { COMPOSE_FILE_NAMES, findComposeFile, readComposeServices } from './files.js';
+import { writeFileIfChanged } from './safe-write.js';
 import type { ComposePort, ComposeService } from '../wiring/compose-ports.js';
 import {
   planComposeOverride,
@@ -148,20 +149,9 @@ export async function buildComposeOverride(engine: Engine, ctx: ScopeContext, op
   let changed = false;
   if (opts.write !== undefined) {
     written = resolve(dirs[0]!, opts.write);
-    changed = (await readTextOrNull(written)) !== text;
-    if (changed) await writeFileAtomic(written, text);
+    changed = await writeFileIfChanged(written, text);
   }
   return { composeFile, text, services: plan.mappings, unleased: plan.unleased, unmatched: plan.unmatched, allocated, written, changed };
-}
-
-/** A file's text, or null when it does not exist. */
-async function readTextOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
 }
 
 /** A stand-in lease for a service about to be allocated, so planning sees it covered. */

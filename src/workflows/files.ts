@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { mergeDotenv, type NamedValue } from '../wiring/dotenv.js';
 import type { ComposeService } from '../wiring/compose-ports.js';
-import { MAX_TEXT_FILE_BYTES, readRegularFile } from './safe-read.js';
+import { MAX_TEXT_FILE_BYTES, readRegularFile } from '../fs/safe-read.js';
 import { updateFile } from './safe-write.js';
 
 export { NEW_FILE_MODE, TEMP_FILE_SUFFIX, writeError, writeFileAtomic } from './safe-write.js';

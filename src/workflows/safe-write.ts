@@ -25,7 +25,7 @@ import { constants, type Stats } from 'node:fs';
 import { lstat, open, readlink, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
 import { BerthError, RefusedError, UsageError } from '../errors.js';
-import { MAX_TEXT_FILE_BYTES, describeFileType, readRegularFile } from './safe-read.js';
+import { MAX_TEXT_FILE_BYTES, describeFileType, readRegularFile } from '../fs/safe-read.js';
 
 /** Mode of a new file before the umask, as fs.writeFile uses. */
 export const NEW_FILE_MODE = 0o666;

@@ -106,7 +106,7 @@ describe('files berth reads', () => {
 
     it('a file over 8 MiB is refused with the limit', () => {
       sparse('huge.yaml', 8 * MIB + 1);
-      refused(['--config', 'huge.yaml', 'env'], /huge\.yaml: cannot read the config file \(it holds more than 8 MiB, the most berth reads from a config file\)/);
+      refused(['--config', 'huge.yaml', 'env'], /huge\.yaml: cannot read the config file \(it holds more than 8 MiB, the most berth reads from it\)/);
     });
   });
 

@@ -22,18 +22,20 @@ import { ROOT } from '../helpers/cli.js';
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   types: [],
   errors: [],
+  // Reading a caller's file safely (regular files only, bounded): under everything that reads one.
+  fs: ['types', 'errors'],
   os: ['types', 'errors'],
   store: ['types', 'errors'],
-  config: ['types', 'errors'],
+  config: ['fs', 'types', 'errors'],
   wiring: ['types', 'errors'],
   engine: ['types', 'errors'],
-  core: ['engine', 'config', 'store', 'os', 'wiring', 'types', 'errors'],
-  workflows: ['engine', 'wiring', 'config', 'types', 'errors'],
+  core: ['fs', 'engine', 'config', 'store', 'os', 'wiring', 'types', 'errors'],
+  workflows: ['fs', 'engine', 'wiring', 'config', 'types', 'errors'],
   // Route definitions shared by server and client: the contract's shapes, nothing concrete.
   http: ['engine', 'types', 'errors'],
-  server: ['http', 'engine', 'workflows', 'wiring', 'config', 'types', 'errors'],
-  client: ['http', 'engine', 'workflows', 'wiring', 'types', 'errors'],
-  cli: ['engine', 'workflows', 'wiring', 'config', 'client', 'server', 'http', 'types', 'errors'],
+  server: ['fs', 'http', 'engine', 'workflows', 'wiring', 'config', 'types', 'errors'],
+  client: ['fs', 'http', 'engine', 'workflows', 'wiring', 'types', 'errors'],
+  cli: ['fs', 'engine', 'workflows', 'wiring', 'config', 'client', 'server', 'http', 'types', 'errors'],
   // The library entry and its engine factory are composition roots.
   index: ['*'],
   open: ['*'],

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.js';
-import { MAX_TEXT_FILE_BYTES, readBoundedStream, readRegularFile } from '../../src/workflows/safe-read.js';
+import { MAX_TEXT_FILE_BYTES, readBoundedStream, readRegularFile } from '../../src/fs/safe-read.js';
 import { NEW_FILE_MODE, resolveWriteTarget, updateFile, writeFileAtomic, writeFileIfChanged } from '../../src/workflows/safe-write.js';
 
 const IS_ROOT = process.getuid?.() === 0;

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { RefusedError, UsageError } from '../../errors.js';
 import type { GcResult } from '../../engine/index.js';
-import { MAX_SNAPSHOT_BYTES, readBoundedStream, readRegularFile } from '../../workflows/safe-read.js';
+import { MAX_SNAPSHOT_BYTES, readBoundedStream, readRegularFile } from '../../fs/safe-read.js';
 import { writeFileAtomic } from '../../workflows/safe-write.js';
 import { withEngine } from '../context.js';
 import { emit, leaseTable, writeOut } from '../render.js';

@@ -49,10 +49,7 @@ function limitText(maxBytes: number): string {
 }
 
 function tooLarge(what: string, maxBytes: number): UsageError {
-  return new UsageError(
-    `cannot read ${what}: it holds more than ${limitText(maxBytes)}, the most berth reads from it. Check that it is the right file.`,
-    { file: what, maxBytes },
-  );
+  return new UsageError(`cannot read ${what}: it holds more than ${limitText(maxBytes)}, the most berth reads from it. Check that it is the right file.`, { file: what, maxBytes, problem: `it holds more than ${limitText(maxBytes)}, the most berth reads from it` });
 }
 
 /** Options of {@link readRegularFile}. */
@@ -86,7 +83,7 @@ export async function readRegularFile(path: string, opts: ReadOptions = {}): Pro
   try {
     const info = await handle.stat();
     if (!info.isFile()) {
-      throw new UsageError(`cannot read ${label}: it is ${describeFileType(info)}, not a regular file. Name a regular file.`, { file: label });
+      throw new UsageError(`cannot read ${label}: it is ${describeFileType(info)}, not a regular file. Name a regular file.`, { file: label, problem: `it is ${describeFileType(info)}, not a regular file` });
     }
     if (info.size > maxBytes) throw tooLarge(label, maxBytes);
     return await readAll(handle, label, maxBytes, info.size);
@@ -139,18 +136,18 @@ export function readError(path: string, error: unknown): unknown {
   if (typeof code !== 'string') return error;
   switch (code) {
     case 'ENXIO':
-      return new UsageError(`cannot read ${path}: it is a socket or a device without a reader, not a regular file. Name a regular file.`, { file: path });
+      return new UsageError(`cannot read ${path}: it is a socket or a device without a reader, not a regular file. Name a regular file.`, { file: path, problem: `it is a socket or a device without a reader, not a regular file` });
     case 'ELOOP':
-      return new UsageError(`cannot read ${path}: it is a symbolic link, or a path with too many links. Name a regular file.`, { file: path });
+      return new UsageError(`cannot read ${path}: it is a symbolic link, or a path with too many links. Name a regular file.`, { file: path, problem: `it is a symbolic link, or a path with too many links` });
     case 'EISDIR':
-      return new UsageError(`cannot read ${path}: it is a directory, not a regular file. Name a regular file.`, { file: path });
+      return new UsageError(`cannot read ${path}: it is a directory, not a regular file. Name a regular file.`, { file: path, problem: `it is a directory, not a regular file` });
     case 'ENOTDIR':
-      return new UsageError(`cannot read ${path}: part of ${dirname(path)} is a file, not a directory. Check the path.`, { file: path });
+      return new UsageError(`cannot read ${path}: part of ${dirname(path)} is a file, not a directory. Check the path.`, { file: path, problem: `part of ${dirname(path)} is a file, not a directory` });
     case 'EACCES':
     case 'EPERM':
-      return new RefusedError(`cannot read ${path}: permission denied. Check the permissions of the file and its directory.`, { file: path });
+      return new RefusedError(`cannot read ${path}: permission denied. Check the permissions of the file and its directory.`, { file: path, problem: `permission denied` });
     default:
-      return new RefusedError(`cannot read ${path}: ${(error as Error).message}. Check the file.`, { file: path, code });
+      return new RefusedError(`cannot read ${path}: ${(error as Error).message}. Check the file.`, { file: path, code, problem: `${(error as Error).message}` });
   }
 }
 
