@@ -17,7 +17,7 @@
 export { openBerth, openEngine, contextOf, portSourcesOf, type OpenOptions } from './open.js';
 export { LocalEngine, type LocalEngineOptions } from './core/local-engine.js';
 export type * from './engine/index.js';
-export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, CONFLICT_KINDS } from './engine/index.js';
+export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, CONFLICT_KINDS, ADVISORY_KINDS } from './engine/index.js';
 export type { Store, StoreTx } from './store/store.js';
 export { openSqliteStore, defaultDbPath } from './store/sqlite-store.js';
 export { openMemoryStore } from './store/memory/memory-store.js';

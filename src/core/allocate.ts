@@ -9,6 +9,8 @@ import type { StoreTx } from '../store/store.js';
 import type { Machine } from '../os/machine.js';
 import type { Exclusions, Unavailable } from './availability.js';
 import { describePlan, type Plan } from './strategy.js';
+import type { AllocatedLease } from '../engine/index.js';
+import { describeHolder } from '../wiring/describe.js';
 
 /** Everything one allocation transaction needs. */
 export interface AllocContext {
@@ -50,6 +52,8 @@ interface HintUpdate {
 export interface Guess {
   readonly port: number;
   readonly hints: readonly HintUpdate[];
+  /** Why the plan's preferred port was not given, when it was not. */
+  readonly notPreferred?: string;
 }
 
 /**
@@ -76,10 +80,15 @@ export async function guessPort(ctx: AllocContext, name: string, plan: Plan, for
 export async function guessAll(ctx: AllocContext, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean): Promise<Map<string, Guess>> {
   const found = new Map<string, Guess>();
   const skip = new Set<number>();
+  const why = new Map<string, string>();
   const preferred = plans.filter(({ plan }) => plan.strategy === 'preferred' && plan.first !== null);
   for (const { name, plan } of preferred) {
     const port = plan.first!;
-    if (skip.has(port) || (await unavailableReason(ctx, port, plan.protocol, plan.explicitRange)) !== null) continue;
+    const reason = skip.has(port) ? 'leased' : await unavailableReason(ctx, port, plan.protocol, plan.explicitRange);
+    if (reason !== null) {
+      why.set(name, await describeUnavailable(ctx, port, plan.protocol, reason));
+      continue;
+    }
     skip.add(port);
     found.set(name, { port, hints: [] });
   }
@@ -89,9 +98,31 @@ export async function guessAll(ctx: AllocContext, plans: readonly { readonly nam
     const guess = await guessPort(ctx, name, plan, force, new Set([...skip, ...wanted]));
     if (guess === null) continue;
     skip.add(guess.port);
-    found.set(name, guess);
+    found.set(name, why.has(name) ? { ...guess, notPreferred: why.get(name)! } : guess);
   }
   return found;
+}
+
+/** Who or what keeps `port` from being handed out, in words (asked outside the write lock). */
+async function describeUnavailable(ctx: AllocContext, port: number, protocol: Protocol, reason: Unavailable): Promise<string> {
+  switch (reason) {
+    case 'leased': {
+      const holder = await ctx.tx.leaseAt(ctx.host, protocol, port);
+      return holder ? `leased to ${holder.scope}/${holder.name}` : 'asked for by another name of this allocation';
+    }
+    case 'in-use': {
+      const holders = await ctx.machine.listeners({ port, protocol });
+      return holders.length > 0 ? `in use by ${holders.map(describeHolder).join(', ')}` : 'in use by another process';
+    }
+    case 'pool':
+      return `a port of pool ${ctx.exclusions.poolOf(port)}`;
+    case 'reserved':
+      return 'reserved in berth.yaml';
+    case 'ephemeral':
+      return "in the kernel's ephemeral range";
+    case 'browser-unsafe':
+      return 'a port browsers refuse';
+  }
 }
 
 /**
@@ -99,14 +130,14 @@ export async function guessAll(ctx: AllocContext, plans: readonly { readonly nam
  * plan has no free port. With a `guess` still unleased, that port is taken without probing
  * again; otherwise the plan is walked here.
  */
-export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: Owner, force = false, guess: Guess | null = null): Promise<Lease> {
+export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: Owner, force = false, guess: Guess | null = null): Promise<AllocatedLease> {
   let found: Walked;
   if (guess !== null && (await ctx.tx.leaseAt(ctx.host, plan.protocol, guess.port)) === null) found = guess;
   else if (plan.segments.length === 0) found = { port: await fixedPort(ctx, name, plan, force), hints: [] };
   else found = await walkPlan(ctx, plan, new Set());
   await saveHints(ctx, plan, found.hints);
   if (found.port === null) throw await exhausted(ctx, name, plan);
-  return ctx.tx.insertLease({
+  const lease = await ctx.tx.insertLease({
     host: ctx.host,
     scope: ctx.scope,
     name,
@@ -118,6 +149,8 @@ export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: 
     ephemeral: owner.ephemeral,
     pid: owner.pid,
   });
+  const notPreferred = found === guess ? guess.notPreferred : undefined;
+  return notPreferred !== undefined && plan.first !== null && lease.port !== plan.first ? { ...lease, preferred: plan.first, notPreferred } : lease;
 }
 
 async function saveHints(ctx: AllocContext, plan: Plan, hints: readonly HintUpdate[]): Promise<void> {

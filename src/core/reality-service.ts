@@ -24,6 +24,7 @@ import { parseProtocol } from '../config/ports.js';
 import { checkLimit, checkName, checkNames, checkPort, checkRange } from './validate.js';
 import { didYouMean } from './suggest.js';
 import { parseSignal } from '../config/signals.js';
+import { planFor } from './strategy.js';
 import {
   ListenerIndex,
   annotateListeners,
@@ -88,6 +89,7 @@ export class RealityService implements RealityApi {
       scope: project.scope,
       configFile: project.config.file,
       isAlive: (pid: number) => this.core.machine.isAlive(pid),
+      preferredOf: (lease) => preferredPort(lease.name, project),
     });
   }
 
@@ -138,5 +140,21 @@ export class RealityService implements RealityApi {
     const leases = filter.all ? allLeases : allLeases.filter((l) => l.scope === project.scope);
     const statuses = leases.map((l) => leaseStatus(l, serviceOf(l, project.config, project.scope), listenersIndex.at(l.protocol, l.port), parentOf));
     return { statuses, allLeases, listeners: listenersIndex, parentOf };
+  }
+}
+
+/**
+ * The port a lease of `name` would be given first if it were allocated now with nothing
+ * said on the command line: the preferred strategy's port (berth.yaml's prefer:, or a
+ * well-known name's customary port), else null. The same plan allocation makes.
+ */
+function preferredPort(name: string, project: ProjectInfo): number | null {
+  const svc = project.config.services.find((s) => s.name === name) ?? null;
+  try {
+    const plan = planFor({ name }, svc, project.config, project.scope);
+    return plan.strategy === 'preferred' ? plan.first : null;
+  } catch {
+    // A plan berth.yaml cannot make (an unknown category): nothing is preferred.
+    return null;
   }
 }

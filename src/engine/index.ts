@@ -3,7 +3,7 @@
  */
 export type { Engine, EngineInfo } from './engine.js';
 export type { ProjectInfo, ScopeContext } from './context.js';
-export type { AllocateOptions, AllocationRequest, LeasesApi, ListFilter, ReassignOptions } from './leases.js';
+export type { AllocateOptions, AllocatedLease, AllocationRequest, LeasesApi, ListFilter, ReassignOptions } from './leases.js';
 export type { PoolStatus, PoolsApi, ReserveOptions, SlotStatus } from './pools.js';
 export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from './registry.js';
 export type { ExportOptions, GcResult, HistoryQuery, ImportOptions, ImportResult, RegistryApi, ResetResult, Snapshot } from './registry.js';

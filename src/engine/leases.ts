@@ -18,6 +18,15 @@ export interface AllocationRequest {
   readonly purpose?: string;
 }
 
+/**
+ * A lease as allocate returns it. When a new lease did not get its preferred (or
+ * customary) port, `preferred` names that port and `notPreferred` says who has it.
+ */
+export interface AllocatedLease extends Lease {
+  readonly preferred?: number;
+  readonly notPreferred?: string;
+}
+
 /** Options of one allocate call that are not about which port. */
 export interface AllocateOptions {
   /** Tie new leases to `pid`: reclaimed when it dies. */
@@ -48,7 +57,7 @@ export interface LeasesApi {
    * Get-or-allocate: the scope's existing lease for each name, allocating the missing
    * ones. With no requests, every service in berth.yaml. All or none.
    */
-  allocate(ctx: ScopeContext, requests?: readonly AllocationRequest[], opts?: AllocateOptions): Promise<Lease[]>;
+  allocate(ctx: ScopeContext, requests?: readonly AllocationRequest[], opts?: AllocateOptions): Promise<AllocatedLease[]>;
   /** The scope's lease `name`; NotFoundError when there is none. */
   get(ctx: ScopeContext, name: string): Promise<Lease>;
   /**

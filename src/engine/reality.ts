@@ -53,10 +53,19 @@ export type ConflictKind =
   /** Two services in berth.yaml have the same fixed port. */
   | 'duplicate-fixed-port'
   /** A service's fixed port in berth.yaml is taken by a process and no lease holds it. */
-  | 'fixed-port-in-use';
+  | 'fixed-port-in-use'
+  /**
+   * Advisory: a lease is not on its service's preferred (or customary) port, because
+   * another lease or a process holds that port. Reported, never a failure: the service works
+   * on its fallback port; the message names who has the preferred one.
+   */
+  | 'preferred-taken';
 
 /** The conflict kinds, in report order. */
-export const CONFLICT_KINDS: readonly ConflictKind[] = ['foreign-holder', 'dead-owner', 'fixed-port-leased', 'duplicate-fixed-port', 'fixed-port-in-use'];
+export const CONFLICT_KINDS: readonly ConflictKind[] = ['foreign-holder', 'dead-owner', 'fixed-port-leased', 'duplicate-fixed-port', 'fixed-port-in-use', 'preferred-taken'];
+
+/** Kinds that inform and never fail `berth check` (exit 0 when they are all there is). */
+export const ADVISORY_KINDS: ReadonlySet<ConflictKind> = new Set(['preferred-taken']);
 
 /** One disagreement between registry, config and reality, with a message a person can act on. */
 export interface Conflict {

@@ -105,3 +105,35 @@ describe('strategies as the seeds use them', () => {
     assert.equal(cli!.port, again!.port, 'the port stays');
   });
 });
+
+describe('why a preferred port was not given (issue 10 item 14)', () => {
+  let d: string;
+  let clean: () => void;
+  before(() => {
+    ({ dir: d, cleanup: clean } = tempDir());
+  });
+  after(() => clean());
+
+  it('allocate says who has the preferred port (stderr, and JSON fields); check lists it as advisory, exit 0', async () => {
+    const store = path.join(d, 'b.db');
+    fs.writeFileSync(path.join(d, 'berth.yaml'), 'project: orch\nranges:\n  api: 24800-24899\nservices:\n  api:\n    prefer: 24800\n  db:\n    prefer: 24810\n');
+    const server = await hold(24800);
+    try {
+      assert.equal(berth(['allocate', 'db', '--scope', 'elsewhere', '--port', '24810'], { cwd: d, db: store }).code, 0);
+      const res = berth(['allocate', '--json'], { cwd: d, db: store });
+      assert.equal(res.code, 0, res.stderr);
+      const leases = json<(Lease & { preferred?: number; notPreferred?: string })[]>(res);
+      const api = leases.find((l) => l.name === 'api')!;
+      assert.equal(api.preferred, 24800);
+      assert.match(api.notPreferred!, /in use by 'node' \(pid \d+\)/);
+      assert.match(res.stderr, /api got \d+, not its preferred 24800: that one is in use by 'node'/);
+      assert.match(leases.find((l) => l.name === 'db')!.notPreferred!, /leased to elsewhere\/db/);
+      const check = berth(['check'], { cwd: d, db: store });
+      assert.equal(check.code, 0, `advisory conflicts do not fail check: ${check.stdout}${check.stderr}`);
+      assert.equal((check.stdout.match(/^preferred-taken: /gm) ?? []).length, 2, check.stdout);
+      assert.match(check.stdout, /orch\/api is on \d+, not its preferred 24800, which is held by 'node'/);
+    } finally {
+      server.close();
+    }
+  });
+});

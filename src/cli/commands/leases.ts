@@ -7,7 +7,7 @@ import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
 import type { AllocationRequest } from '../../engine/index.js';
 import { withEngine } from '../context.js';
 import { parseCount, parseStrategy } from '../options.js';
-import { emit, leaseTable } from '../render.js';
+import { emit, leaseTable, note } from '../render.js';
 
 interface AllocateFlags {
   port?: string;
@@ -62,6 +62,7 @@ export function registerLeaseCommands(program: Command): void {
       const pid = flags.pid === undefined ? (flags.ephemeral ? process.ppid : undefined) : parseCount(flags.pid, '--pid');
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const leases = await engine.leases.allocate(ctx, requests, { ephemeral: flags.ephemeral, pid, force: flags.force });
+        for (const l of leases) if (l.notPreferred !== undefined) note(`berth: ${l.name} got ${l.port}, not its preferred ${l.preferred}: that one is ${l.notPreferred}.`);
         emit(json, leases, (l) => leaseTable(l));
       });
     });

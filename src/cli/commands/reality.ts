@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { ConflictsFoundError, KillIncompleteError, NotFoundError, UsageError } from '../../errors.js';
 import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
-import type { Conflict, FreeResult, KillReport, LeaseStatus, PortEntry, WhoResult } from '../../engine/index.js';
+import { ADVISORY_KINDS, type Conflict, type FreeResult, type KillReport, type LeaseStatus, type PortEntry, type WhoResult } from '../../engine/index.js';
 import { describeExpectation, printable } from '../../wiring/describe.js';
 import { parseSignal } from '../../config/signals.js';
 import { NOT_HOLDING, type Lease, type Listener, type Protocol } from '../../types.js';
@@ -194,7 +194,9 @@ export function registerRealityCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const conflicts = await engine.reality.check(ctx, { all: flags.all });
         emit(json, conflicts, checkText);
-        if (conflicts.length > 0) throw new ConflictsFoundError(conflicts);
+        // Advisory kinds (a service off its preferred port) inform; only the others fail.
+        const failing = conflicts.filter((c) => !ADVISORY_KINDS.has(c.kind));
+        if (failing.length > 0) throw new ConflictsFoundError(failing);
       });
     });
 

@@ -29,6 +29,8 @@ export interface ConflictInput {
   readonly listeners: ListenerIndex;
   readonly isAlive: (pid: number) => boolean;
   readonly parentOf: ParentOf;
+  /** The port a lease's service prefers (berth.yaml's prefer:, or a well-known name's), or null; absent: none. */
+  readonly preferredOf?: (lease: Lease) => number | null;
 }
 
 const ref = (l: Lease) => ({ scope: l.scope, name: l.name });
@@ -129,6 +131,35 @@ function configChecks(input: ConflictInput): Conflict[] {
 }
 
 /**
+ * Leases of the scope whose service prefers a port (`prefer:`, or a well-known name's
+ * customary port) but sit elsewhere because a lease or a process holds that port: one
+ * advisory conflict each, naming who has it. `preferredOf` says what a lease prefers.
+ */
+function preferredTaken(input: ConflictInput): Conflict[] {
+  const out: Conflict[] = [];
+  for (const { lease } of input.statuses) {
+    if (lease.scope !== input.scope || lease.pool !== null) continue;
+    const preferred = input.preferredOf?.(lease) ?? null;
+    if (preferred === null || preferred === lease.port) continue;
+    const leased = input.allLeases.find((l) => l.protocol === lease.protocol && l.port === preferred);
+    const held = input.listeners.at(lease.protocol, preferred);
+    if (!leased && held.length === 0) continue;
+    const who = leased ? `leased to ${leased.scope}/${leased.name}` : `held by ${held.map(describeHolder).join(', ')}`;
+    out.push(
+      conflict(
+        'preferred-taken',
+        preferred,
+        lease.protocol,
+        `${lease.scope}/${lease.name} is on ${lease.port}, not its preferred ${preferred}, which is ${who}. ` +
+          `It works where it is; to move it back, free ${preferred} and run \`berth reassign ${lease.name} ${preferred} --scope ${lease.scope}\`.`,
+        { lease: ref(lease), holders: held },
+      ),
+    );
+  }
+  return out;
+}
+
+/**
  * Every conflict: leased ports held by a foreign process, ephemeral leases whose pid is
  * gone, fixed ports of berth.yaml that another lease holds or that two services share,
  * and fixed ports a process already took. Ordered by kind, then port.
@@ -140,7 +171,7 @@ export function findConflicts(input: ConflictInput): Conflict[] {
     const { lease } = status;
     if (lease.ephemeral && (lease.pid === null || !input.isAlive(lease.pid))) out.push(deadOwner(lease));
   }
-  out.push(...configChecks(input));
+  out.push(...configChecks(input), ...preferredTaken(input));
   const rank = (c: Conflict): number => CONFLICT_KINDS.indexOf(c.kind);
   return out.sort((a, b) => rank(a) - rank(b) || a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
 }
