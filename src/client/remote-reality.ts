@@ -35,7 +35,7 @@ export class RemoteReality implements RealityApi {
 
   status(ctx: ScopeContext, filter: RealityFilter = {}): Promise<LeaseStatus[]> {
     // Names travel as one comma-separated parameter; a name cannot hold a comma (the engine checks names).
-    const names = filter.names === undefined ? undefined : filter.names.join(',');
+    const names = filter.names === undefined || filter.names.length === 0 ? undefined : filter.names.join(',');
     return this.wire.call('reality.status', ctx, { scope: 'query', query: { all: filter.all, names } });
   }
 

@@ -27,7 +27,11 @@ export interface Exchange {
 }
 
 /** Socket errors that mean nobody answers there: the daemon is not running (or not there). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL']);
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTDIR', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EADDRNOTAVAIL']);
+/** Socket errors that mean the daemon is there but this process may not talk to it. */
+const FORBIDDEN = new Set(['EACCES', 'EPERM']);
+/** How long one request may take before the client gives up (a kill waits out its grace period). */
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The daemon's HTTP API as requests and answers. */
 export class Transport {
@@ -67,6 +71,7 @@ export class Transport {
         answer.on('end', () => resolve({ status: answer.statusCode ?? 0, type: String(answer.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
       });
       req.on('error', (error: NodeJS.ErrnoException) => reject(this.unreachable(error)));
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       req.end(payload);
     });
     const isJson = /^application\/(problem\+)?json\b/i.test(res.type);
@@ -89,7 +94,15 @@ export class Transport {
   }
 
   private unreachable(error: NodeJS.ErrnoException): Error {
-    if (error.code === undefined || !UNREACHABLE.has(error.code)) return error;
+    const code = error.code ?? '';
+    if (FORBIDDEN.has(code)) {
+      return new StoreError(`cannot connect to the berth daemon at ${this.target} (${code}): its socket belongs to another user. Use your own daemon (BERTH_STATE_DIR), or its owner's account.`, { target: this.target, cause: code });
+    }
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT') {
+      // The daemon was reached: a change may or may not have been made. Never say "not running".
+      return new StoreError(`the connection to the berth daemon at ${this.target} broke (${code}) before it answered; a change may have been made. Check with \`berth list\` or \`berth history\`, then try again.`, { target: this.target, cause: code });
+    }
+    if (!UNREACHABLE.has(code)) return error;
     return new StoreError(
       `cannot reach the berth daemon at ${this.target} (${error.code}): it is not running there. Start it with \`berth serve\` (it prints its URL and listens on <state dir>/berth.sock), or point --url / BERTH_URL at the one that runs.`,
       { target: this.target, cause: error.code },

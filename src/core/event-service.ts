@@ -14,7 +14,15 @@ export const DEFAULT_PAGE = 1000;
 
 /** The event operations of the LocalEngine. */
 export class EventService implements EventsApi {
+  /** Open subscriptions, ended when the engine closes. */
+  private readonly live = new Set<Unsubscribe>();
+
   constructor(private readonly core: EngineCore) {}
+
+  /** Ends every subscription (the engine is closing). */
+  stopAll(): void {
+    for (const stop of [...this.live]) stop();
+  }
 
   async after(afterId: number, limit = DEFAULT_PAGE): Promise<RegistryEvent[]> {
     if (!Number.isSafeInteger(afterId) || afterId < 0) throw new UsageError(`invalid event id ${JSON.stringify(afterId)}: expected a whole number, 0 or more.`);
@@ -53,9 +61,12 @@ export class EventService implements EventsApi {
       if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
     };
     void tick();
-    return () => {
+    const stop: Unsubscribe = () => {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      this.live.delete(stop);
     };
+    this.live.add(stop);
+    return stop;
   }
 }

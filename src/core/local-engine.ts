@@ -61,6 +61,7 @@ export class LocalEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.events.stopAll();
     if (this.ownsStore) await this.core.store.close();
   }
 }

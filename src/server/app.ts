@@ -4,7 +4,7 @@
  * (daemon.ts) listens on a unix socket and loopback TCP; tests call it in-process.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { matchRoute } from '../http/match.js';
 import { CONTEXT_QUERY, type ParamType, type Route } from '../http/routes.js';
@@ -64,7 +64,9 @@ function queryOf(route: Route, url: URL): Record<string, string | number | boole
 function contextOf(query: Record<string, string | number | boolean>): ScopeContext {
   const config = query.config === undefined ? undefined : String(query.config);
   // The API never reads a file it is pointed at unless it is a berth.yaml-like file.
-  if (config !== undefined && !/\.ya?ml$/i.test(config)) throw new UsageError(`config ${JSON.stringify(config)} is not a .yaml file: name the project's berth.yaml.`);
+  if (config !== undefined && !/(^|\/)berth\.ya?ml$/.test(config)) {
+    throw new ConfigError(config, '', 'the daemon reads only files named berth.yaml or berth.yml; name the project\'s berth.yaml.');
+  }
   return { dir: query.dir === undefined ? undefined : String(query.dir), config, scope: query.as === undefined ? undefined : String(query.as) };
 }
 

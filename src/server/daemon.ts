@@ -6,8 +6,7 @@
  * streams, removes the lockfile and socket, and closes the store.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { isIP } from 'node:net';
+import { connect, isIP, type AddressInfo } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
 import { RefusedError, UsageError } from '../errors.js';
 import type { Engine } from '../engine/index.js';
@@ -84,7 +83,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   const paths = statePaths(stateDir(env));
   ensureStateDir(paths.dir);
   const held = readLock(paths.lock);
-  if (held !== null && held.pid !== process.pid && localMachine.isAlive(held.pid)) {
+  if (held !== null && held.pid !== process.pid && lockAlive(held)) {
     throw new RefusedError(`a berth daemon already runs for ${paths.dir}: pid ${held.pid}, ${held.url}. Stop it with \`berth daemon stop\`, or use another BERTH_STATE_DIR.`, { pid: held.pid, url: held.url });
   }
   const stale = held !== null && held.pid !== process.pid;
@@ -105,21 +104,22 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     let api: Api | null = null;
     const tcp = createServer((req, res) => api!.handle(req, res, false));
     const unix = createServer((req, res) => api!.handle(req, res, true));
-    // A lockfile whose pid is gone left its socket behind: replace both.
-    if (stale) rmSync(paths.socket, { force: true });
-    await listen(tcp, { port: wanted, host });
-    const port = (tcp.address() as AddressInfo).port;
-    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts: opts.allowHosts ?? [], port } });
-    api = served;
+    // The socket is the mutex between daemons of one state directory: bound first, so two
+    // starting at once cannot both win; a socket file nobody answers on is a dead daemon's.
+    await listenSocket(unix, paths.socket);
     try {
-      await listen(unix, { path: paths.socket });
-      chmodSync(paths.socket, 0o600);
+      await listen(tcp, { port: wanted, host });
     } catch (error) {
-      await closeServer(tcp);
-      throw error;
+      await closeServer(unix);
+      throw portError(error, wanted, host);
     }
+    const port = (tcp.address() as AddressInfo).port;
+    // The bound address answers too (127.0.0.2, or a remote address with --allow-remote).
+    const allowedHosts = [...(opts.allowHosts ?? []), ...(host === '127.0.0.1' || host === 'localhost' ? [] : [host.includes(':') ? `[${host}]` : host])];
+    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts, port } });
+    api = served;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    const lock: DaemonLock = { pid: process.pid, socket: paths.socket, url, port, version: DAEMON_VERSION, startedAt: new Date().toISOString() };
+    const lock: DaemonLock = { pid: process.pid, identity: localMachine.processIdentity(process.pid), socket: paths.socket, url, port, version: DAEMON_VERSION, startedAt: new Date().toISOString() };
     writeLock(paths.lock, lock);
     let stopping: Promise<void> | null = null;
     const daemon: RunningDaemon = {
@@ -157,7 +157,7 @@ export interface DaemonStatus {
 export function daemonStatus(env: NodeJS.ProcessEnv = process.env): DaemonStatus {
   const paths = statePaths(stateDir(env));
   const lock = readLock(paths.lock);
-  return { stateDir: paths.dir, lock, running: lock !== null && localMachine.isAlive(lock.pid) };
+  return { stateDir: paths.dir, lock, running: lock !== null && lockAlive(lock) };
 }
 
 /** How long stopDaemon waits for the daemon to exit after SIGTERM. */
@@ -165,8 +165,50 @@ export const STOP_WAIT_MS = 10_000;
 
 /** Sends SIGTERM to the running daemon and waits until it is gone; false when it outlived STOP_WAIT_MS. */
 export async function stopDaemon(lock: DaemonLock): Promise<boolean> {
-  process.kill(lock.pid, 'SIGTERM');
-  const deadline = Date.now() + STOP_WAIT_MS;
-  while (localMachine.isAlive(lock.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  return !localMachine.isAlive(lock.pid);
+  // Through the one kill of berth, with the identity the daemon recorded: a pid reused by
+  // another process after a crash is never signalled. SIGKILL follows after STOP_WAIT_MS.
+  const expect = lock.identity === null ? undefined : new Map([[lock.pid, lock.identity]]);
+  const [result] = await localMachine.killProcesses([lock.pid], { signal: 'SIGTERM', graceMs: STOP_WAIT_MS, expect });
+  return result?.exited ?? !lockAlive(lock);
+}
+
+/** Whether the process a lockfile names is still that daemon (same pid and start time). */
+function lockAlive(lock: DaemonLock): boolean {
+  if (!localMachine.isAlive(lock.pid)) return false;
+  return lock.identity === undefined || lock.identity === null || localMachine.processIdentity(lock.pid) === lock.identity;
+}
+
+/** Listens on the unix socket; a leftover socket file that nobody answers on is removed first. */
+async function listenSocket(server: Server, socket: string): Promise<void> {
+  try {
+    await listen(server, { path: socket });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    if (await answers(socket)) throw new RefusedError(`another berth daemon answers on ${socket}. Stop it with \`berth daemon stop\`, or use another BERTH_STATE_DIR.`);
+    rmSync(socket, { force: true });
+    await listen(server, { path: socket });
+  }
+  chmodSync(socket, 0o600);
+}
+
+/** Whether something accepts connections on the unix socket `path`. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** The error for a TCP port the daemon cannot listen on, saying what to do. */
+function portError(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new RefusedError(`port ${port} on ${host} is taken by another process, so the daemon cannot listen there. See who with \`berth who ${port}\`; start with --port P, or move the daemon's lease: \`berth reassign daemon PORT --scope berth\`.`, { port });
+  }
+  if (code === 'EACCES') return new RefusedError(`listening on port ${port} needs privileges berth does not have: choose --port above 1023.`, { port });
+  return error;
 }

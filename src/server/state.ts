@@ -52,11 +52,15 @@ export function ensureStateDir(dir: string): void {
  */
 export function ensureToken(file: string): string {
   if (!existsSync(file)) {
-    const fd = openSync(file, 'wx', 0o600);
+    let fd: number | null = null;
     try {
+      fd = openSync(file, 'wx', 0o600);
       writeSync(fd, `${randomBytes(32).toString('hex')}\n`);
+    } catch (error) {
+      // Another daemon starting at the same moment made it first: use that one.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     } finally {
-      closeSync(fd);
+      if (fd !== null) closeSync(fd);
     }
   }
   return readToken(file);
@@ -77,6 +81,8 @@ export function readToken(file: string): string {
 /** What the lockfile says about a running daemon. */
 export interface DaemonLock {
   readonly pid: number;
+  /** The daemon's process identity (pid and start time): a pid reused after a crash is not the daemon. */
+  readonly identity: string | null;
   readonly socket: string;
   readonly url: string;
   readonly port: number;
