@@ -80,6 +80,8 @@ export interface StartOptions {
   /** A state directory other than `<dir>/state`. */
   readonly state?: string;
   readonly extraArgs?: readonly string[];
+  /** Without --port: the daemon takes the port berth leases to itself. */
+  readonly leasedPort?: boolean;
 }
 
 /**
@@ -88,10 +90,21 @@ export interface StartOptions {
  */
 export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
   const dir = opts.dir ?? tempDir('berth-server-').dir;
+  // The probed port may be taken by someone else before the daemon binds it: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(dir, opts);
+    } catch (error) {
+      if (attempt >= 3 || opts.leasedPort || !/EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnce(dir: string, opts: StartOptions): Promise<Daemon> {
   const state = opts.state ?? path.join(dir, 'state');
   const db = path.join(dir, 'berth.db');
-  const port = await freePort();
-  const child = spawn(process.execPath, [BERTH_BIN, 'serve', '--port', String(port), ...(opts.extraArgs ?? [])], {
+  const portArgs = opts.leasedPort ? [] : ['--port', String(await freePort())];
+  const child = spawn(process.execPath, [BERTH_BIN, 'serve', ...portArgs, ...(opts.extraArgs ?? [])], {
     cwd: dir,
     env: cliEnv({ env: daemonEnv(state, db) }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -110,11 +123,15 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
     return null;
   };
   const deadline = Date.now() + START_TIMEOUT_MS;
+  let port = 0;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`berth serve exited (${child.exitCode ?? child.signalCode}) before listening:\n${out}`);
     try {
-      const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { pid?: number };
-      if (lock.pid === child.pid) break;
+      const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { pid?: number; port: number };
+      if (lock.pid === child.pid) {
+        port = lock.port;
+        break;
+      }
     } catch {
       // Not written yet (or half-written): keep waiting.
     }
