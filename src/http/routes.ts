@@ -120,8 +120,8 @@ export const ROUTES: readonly Route[] = [
   { id: 'udos.services', method: 'GET', path: '/api/ports/services', summary: 'uDOS: every service', query: { scope: 'string' }, response: anyObject, mutates: false },
   { id: 'udos.service', method: 'GET', path: '/api/ports/services/{name}', summary: 'uDOS: one service', query: { scope: 'string' }, response: anyObject, mutates: false },
   { id: 'udos.conflicts', method: 'GET', path: '/api/ports/conflicts', summary: 'uDOS: conflicts', query: { scope: 'string' }, response: anyObject, mutates: false },
-  { id: 'udos.killService', method: 'POST', path: '/api/ports/services/{name}/kill', summary: "uDOS: kill what listens on a service's port", query: { scope: 'string' }, body: anyObject, response: anyObject, mutates: true },
-  { id: 'udos.killPort', method: 'POST', path: '/api/ports/ports/{port}/kill', summary: 'uDOS: kill what listens on a port', body: anyObject, response: anyObject, mutates: true },
+  { id: 'udos.killService', method: 'POST', path: '/api/ports/services/{name}/kill', summary: "uDOS: kill what listens on a service's port", query: { scope: 'string' }, body: obj({}), response: anyObject, mutates: true },
+  { id: 'udos.killPort', method: 'POST', path: '/api/ports/ports/{port}/kill', summary: 'uDOS: kill what listens on a port', body: obj({}), response: anyObject, mutates: true },
   { id: 'udos.report', method: 'GET', path: '/api/ports/report', summary: 'uDOS: a text report', query: { scope: 'string' }, response: 'text', mutates: false },
   { id: 'udos.env', method: 'GET', path: '/api/ports/env', summary: 'uDOS: the variables as a shell script', query: { scope: 'string' }, response: 'text', mutates: false },
 ];

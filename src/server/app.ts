@@ -88,6 +88,7 @@ async function bodyOf(req: IncomingMessage, route: Route): Promise<Record<string
     throw new UsageError(`the body is not valid JSON (${(error as Error).message}).`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('the body must be a JSON object.');
+  if (route.body === undefined && Object.keys(value).length > 0) throw new UsageError(`${route.method} ${route.path} takes no body fields; send none or {}.`);
   const props = (route.body?.properties ?? null) as Record<string, unknown> | null;
   if (props !== null && route.body?.additionalProperties === false) {
     for (const key of Object.keys(value)) {
