@@ -14,6 +14,9 @@
  * allocations/s from one client, 4.5 ms per allocation, and 4-9 % of simultaneous requests
  * failing with HTTP 409.
  *
+ * A floor is measured alongside: a bare node:http server answering a made-up lease to the
+ * same clients, which shows what HTTP over loopback costs on this machine during the run.
+ *
  * BERTH_BENCH_DAEMON_ARGS passes Node flags to the daemon (e.g. `--cpu-prof
  * --cpu-prof-dir=/tmp/prof` to see where its time goes).
  */
@@ -38,8 +41,8 @@ const ROUNDS = 3;
 const SINGLE_COUNT = 2_000;
 const MANY_CLIENTS = 32;
 const MANY_COUNT = 200;
-/** Processes the 32 clients run in (8 each). */
-const WORKERS = 4;
+/** Processes the 32 clients run in (BERTH_BENCH_API_WORKERS, default 2: on a small machine the clients take the daemon's cores). */
+const WORKERS = Number(process.env.BERTH_BENCH_API_WORKERS ?? 2);
 /** Library allocations per round. */
 const LIBRARY_COUNT = 5_000;
 /** Named explicitly, as the throughput bench does: 51,001 ports, more than a run takes. */
@@ -129,9 +132,25 @@ function storePorts(s: Serve): Promise<number[]> {
   });
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux); null elsewhere. */
+function cpuMsOf(pid: number): number | null {
+  try {
+    // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    // Not Linux, or the process is gone: the figure is left out.
+    return null;
+  }
+}
+/** USER_HZ: the unit of /proc's CPU times on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_S = 100;
+
 /** One measured round. */
 interface Round {
   readonly rate: number;
+  /** CPU time the daemon (or this process, for the library) used per allocation, in ms; null when unknown. */
+  readonly cpuMsPerAllocation: number | null;
   readonly latenciesMs: number[];
   readonly answerDuplicates: number;
   readonly storeDuplicates: number;
@@ -139,48 +158,100 @@ interface Round {
   readonly errorSamples: string[];
 }
 
-export async function apiRound(base: string, clients: number, perClient: number, workers: number): Promise<Round> {
-  const dir = fs.mkdtempSync(path.join(base, `api-${clients}-`));
-  const serve = await startServe(dir);
+/** Where the clients send their PUTs: a daemon, or the floor server. */
+interface Target {
+  readonly port: number;
+  readonly tokenFile: string;
+  readonly child: ChildProcess;
+}
+
+/** Runs `clients` clients in `workers` processes against `target`, all started together after a warm-up. */
+async function runClients(target: Target, clients: number, perClient: number, workers: number): Promise<Round & { allPorts: number[] }> {
   const procs: ChildProcess[] = [];
   try {
     const reports: Promise<WorkerReport>[] = [];
     const ready: Promise<void>[] = [];
     for (let w = 0; w < workers; w++) {
       const n = Math.floor(clients / workers) + (w < clients % workers ? 1 : 0);
-      const child = fork(WORKER, [String(serve.port), serve.tokenFile, String(n), String(perClient), `w${w}`, RANGE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(WORKER, [String(target.port), target.tokenFile, String(n), String(perClient), `w${w}`, RANGE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       procs.push(child);
-      ready.push(new Promise((resolve, reject) => {
-        child.once('message', () => resolve());
-        child.once('exit', (code) => reject(new Error(`api worker exited ${code} before it was ready`)));
-      }));
+      ready.push(
+        new Promise((resolve, reject) => {
+          child.once('message', () => resolve());
+          child.once('exit', (code) => reject(new Error(`api worker exited ${code} before it was ready`)));
+        }),
+      );
     }
     await Promise.all(ready);
     for (const child of procs) {
       child.removeAllListeners('exit');
-      reports.push(new Promise((resolve, reject) => {
-        child.once('message', (m) => resolve(m as WorkerReport));
-        child.once('exit', (code) => reject(new Error(`api worker exited ${code} without a report`)));
-      }));
+      reports.push(
+        new Promise((resolve, reject) => {
+          child.once('message', (m) => resolve(m as WorkerReport));
+          child.once('exit', (code) => reject(new Error(`api worker exited ${code} without a report`)));
+        }),
+      );
     }
+    const cpuBefore = cpuMsOf(target.child.pid!);
     const start = performance.now();
     for (const child of procs) child.send('go');
     const all = await Promise.all(reports);
     const seconds = (performance.now() - start) / 1000;
-    const ports = all.flatMap((r) => [...r.ports, ...r.warmupPorts]);
+    const cpuAfter = cpuMsOf(target.child.pid!);
+    const allPorts = all.flatMap((r) => [...r.ports, ...r.warmupPorts]);
     const latenciesMs = all.flatMap((r) => r.latenciesMs);
     return {
       rate: latenciesMs.length / seconds,
+      cpuMsPerAllocation: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / latenciesMs.length,
       latenciesMs,
-      answerDuplicates: duplicates(ports),
-      storeDuplicates: duplicates(await storePorts(serve)),
+      allPorts,
+      answerDuplicates: duplicates(allPorts),
+      storeDuplicates: 0,
       // Every measured request that did not come back a lease (failed, or never answered).
       errors: clients * perClient - latenciesMs.length,
       errorSamples: all.flatMap((r) => r.errorSamples),
     };
   } finally {
     for (const child of procs) if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** One round through a fresh daemon and store. */
+export async function apiRound(base: string, clients: number, perClient: number, workers: number): Promise<Round> {
+  const dir = fs.mkdtempSync(path.join(base, `api-${clients}-`));
+  const serve = await startServe(dir);
+  try {
+    const { allPorts: _, ...round } = await runClients(serve, clients, perClient, workers);
+    return { ...round, storeDuplicates: duplicates(await storePorts(serve)) };
+  } finally {
     await stopServe(serve);
+  }
+}
+
+/**
+ * The floor: a bare node:http server that answers every PUT with a made-up lease (no
+ * token check, no store, nothing), driven by the same clients. What Node's HTTP over
+ * loopback costs on this machine in this run; the API cannot be faster.
+ */
+const FLOOR_SERVER = `let p = 10000;
+require('http').createServer((q, s) => { q.resume(); q.on('end', () => { const t = JSON.stringify({ port: p++ }); s.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(t) }); s.end(t); }); })
+  .listen(Number(process.argv[1]), '127.0.0.1', () => console.log('up'));`;
+
+async function floorRound(base: string, clients: number, perClient: number, workers: number): Promise<Round> {
+  const dir = fs.mkdtempSync(path.join(base, `floor-${clients}-`));
+  const tokenFile = path.join(dir, 'token');
+  fs.writeFileSync(tokenFile, 'none\n', { mode: 0o600 });
+  const port = await freePort();
+  const child = spawn(process.execPath, ['-e', FLOOR_SERVER, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise((resolve, reject) => {
+      child.stdout!.once('data', resolve);
+      child.once('exit', (code) => reject(new Error(`the floor server exited ${code}`)));
+    });
+    const { allPorts: _, ...round } = await runClients({ port, tokenFile, child }, clients, perClient, workers);
+    return round;
+  } finally {
+    await stopServe({ port, tokenFile, child });
   }
 }
 
@@ -205,14 +276,16 @@ export async function libraryRound(base: string, callers: number, count: number)
   };
   try {
     for (let i = 0; i < 100; i++) await one('warm', `w${i}`, false);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const per = Math.ceil(count / callers);
     await Promise.all(Array.from({ length: callers }, async (_, c) => {
       for (let i = 0; i < per; i++) await one(`lib-c${c}`, `n${i}`, true);
     }));
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const stored = (await engine.leases.list({})).map((l) => l.port);
-    return { rate: latenciesMs.length / seconds, latenciesMs, answerDuplicates: duplicates(ports), storeDuplicates: duplicates(stored), errors, errorSamples };
+    return { rate: latenciesMs.length / seconds, cpuMsPerAllocation: (cpu.user + cpu.system) / 1000 / latenciesMs.length, latenciesMs, answerDuplicates: duplicates(ports), storeDuplicates: duplicates(stored), errors, errorSamples };
   } finally {
     await engine.close();
   }
@@ -230,11 +303,13 @@ const ms = (n: number): string => fmt(n, 2);
 function row(c: Config): (string | number)[] {
   const rates = c.rounds.map((r) => r.rate);
   const lat = c.rounds.flatMap((r) => r.latenciesMs);
+  const cpu = c.rounds.map((r) => r.cpuMsPerAllocation).filter((x): x is number => x !== null);
   return [
     c.label,
     c.clients,
     lat.length,
     `${fmt(median(rates), 0)} (${fmt(Math.min(...rates), 0)}–${fmt(Math.max(...rates), 0)})`,
+    cpu.length ? fmt(median(cpu) * 1000, 0) : '-',
     ms(percentile(lat, 50)),
     ms(percentile(lat, 99)),
     ms(Math.max(...lat)),
@@ -251,6 +326,8 @@ export default async function apiBench(): Promise<BenchSection> {
     { label: 'API, `PUT /v1/leases/{scope}/{name}`', clients: MANY_CLIENTS, rounds: [] },
     { label: 'library, `engine.leases.allocate`', clients: 1, rounds: [] },
     { label: 'library, `engine.leases.allocate`', clients: MANY_CLIENTS, rounds: [] },
+    { label: 'floor: bare `node:http`, no berth', clients: 1, rounds: [] },
+    { label: 'floor: bare `node:http`, no berth', clients: MANY_CLIENTS, rounds: [] },
   ];
   try {
     // Interleaved: each round runs every configuration once, so drift hits all alike.
@@ -260,6 +337,8 @@ export default async function apiBench(): Promise<BenchSection> {
       configs[1]!.rounds.push(await apiRound(base, MANY_CLIENTS, MANY_COUNT, WORKERS));
       configs[2]!.rounds.push(await libraryRound(base, 1, LIBRARY_COUNT));
       configs[3]!.rounds.push(await libraryRound(base, MANY_CLIENTS, LIBRARY_COUNT));
+      configs[4]!.rounds.push(await floorRound(base, 1, SINGLE_COUNT, 1));
+      configs[5]!.rounds.push(await floorRound(base, MANY_CLIENTS, MANY_COUNT, WORKERS));
     }
   } finally {
     fs.rmSync(base, { recursive: true, force: true });
@@ -267,7 +346,9 @@ export default async function apiBench(): Promise<BenchSection> {
   const many = configs[1]!;
   const manyRate = median(many.rounds.map((r) => r.rate));
   const manyP99 = percentile(many.rounds.flatMap((r) => r.latenciesMs), 99);
-  const problems = configs.reduce((n, c) => n + c.rounds.reduce((m, r) => m + r.errors + r.answerDuplicates + r.storeDuplicates, 0), 0);
+  const floorRate = median(configs[5]!.rounds.map((r) => r.rate));
+  const floorP99 = percentile(configs[5]!.rounds.flatMap((r) => r.latenciesMs), 99);
+  const problems = configs.slice(0, 4).reduce((n, c) => n + c.rounds.reduce((m, r) => m + r.errors + r.answerDuplicates + r.storeDuplicates, 0), 0);
   const met = manyRate >= TARGET_RATE && manyP99 < TARGET_P99_MS && problems === 0;
   const single = median(configs[0]!.rounds.map((r) => r.rate));
   const samples = configs.flatMap((c) => c.rounds.flatMap((r) => r.errorSamples)).slice(0, 5);
@@ -278,12 +359,14 @@ export default async function apiBench(): Promise<BenchSection> {
     'after a warm-up). The library: `openEngine` and `engine.leases.allocate` in-process, the same range, 1 caller and',
     `${MANY_CLIENTS} concurrent callers (${LIBRARY_COUNT} allocations). ${ROUNDS} rounds of each, interleaved, each on a fresh daemon and store;`,
     'rates are the median round (slowest–fastest), latencies pooled over all rounds. Duplicates: ports given twice in the',
-    'answers / ports leased twice in the store afterwards.',
+    'answers / ports leased twice in the store afterwards. CPU: user + system time of the daemon process (from /proc) or of this',
+    'process (the library) over the round, per allocation, median round: what a busy machine does not inflate as much as wall time.',
     '',
-    mdTable(['path', 'clients', 'allocations', 'allocations/s', 'p50 ms', 'p99 ms', 'max ms', 'duplicates', 'errors'], configs.map(row)),
+    mdTable(['path', 'clients', 'allocations', 'allocations/s', 'CPU µs per allocation', 'p50 ms', 'p99 ms', 'max ms', 'duplicates', 'errors'], configs.map(row)),
     '',
     `Target at ${MANY_CLIENTS} clients: at least ${TARGET_RATE} allocations/s, p99 under ${TARGET_P99_MS} ms, 0 errors, 0 duplicates:`,
-    `**${met ? 'met' : 'not met'}** (${fmt(manyRate, 0)}/s, p99 ${ms(manyP99)} ms).`,
+    `**${met ? 'met' : 'not met'}** (${fmt(manyRate, 0)}/s, p99 ${ms(manyP99)} ms). The floor, a bare \`node:http\` server answering a made-up`,
+    `lease to the same ${MANY_CLIENTS} clients in the same run, did ${fmt(floorRate, 0)}/s with p99 ${ms(floorP99)} ms: the API runs at ${fmt(manyRate / floorRate)}× the floor's rate.`,
     '',
     `For reference, warden (Python, the closest peer registry with an HTTP API), as measured on this machine for issue 11`,
     `and not re-run here: ${WARDEN.rate} allocations/s from one client (${WARDEN.ms} ms each), and ${WARDEN.conflicts} of simultaneous`,
