@@ -353,8 +353,9 @@ export default async function apiBench(): Promise<BenchSection> {
   const single = median(configs[0]!.rounds.map((r) => r.rate));
   const samples = configs.flatMap((c) => c.rounds.flatMap((r) => r.errorSamples)).slice(0, 5);
   const markdown = [
-    `A daemon started as a user starts it (\`node bin/berth.js serve --port P\`, SQLite store), and clients on keep-alive HTTP`,
-    `connections over loopback TCP, each allocation a \`PUT /v1/leases/{scope}/{name}\` of a new name in ${RANGE}`,
+    `A daemon started as a user starts it (\`node bin/berth.js serve --port P\`, SQLite store), and clients on keep-alive HTTP/1.1`,
+    'connections over loopback TCP (requests written and answers read on the socket, as wrk and autocannon do: node:http\'s',
+    `client would cost the clients more CPU than the daemon), each allocation a \`PUT /v1/leases/{scope}/{name}\` of a new name in ${RANGE}`,
     `(${SINGLE_COUNT} from 1 client; ${MANY_COUNT} from each of ${MANY_CLIENTS} clients in ${WORKERS} processes, all started together`,
     'after a warm-up). The library: `openEngine` and `engine.leases.allocate` in-process, the same range, 1 caller and',
     `${MANY_CLIENTS} concurrent callers (${LIBRARY_COUNT} allocations). ${ROUNDS} rounds of each, interleaved, each on a fresh daemon and store;`,
