@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROUTES, type JsonSchema, type Route } from '../../src/http/routes.js';
 import { tempDir } from '../helpers/cli.js';
-import { exportState, killQuietly, lastEventId, listener, request, startDaemon, type Daemon, type Req, type Res } from './harness.js';
+import { exportState, freePort, killQuietly, lastEventId, listener, request, startDaemon, type Daemon, type Req, type Res } from './harness.js';
 
 /** How many requests one run sends. */
 const FUZZ_COUNT = 3000;
@@ -77,7 +77,8 @@ describe(`fuzzing a real daemon with ${FUZZ_COUNT} malformed requests (seed ${SE
   let agent: http.Agent;
 
   before(async () => {
-    fs.writeFileSync(path.join(dir, 'berth.yaml'), 'project: fz\nservices:\n  victim: {}\n  web: {}\npools:\n  fzpool:\n    ports: { a: 27801, b: 27901 }\n    slots: 2\n');
+    // The victim's port comes from the OS: the kill routes must aim at this test's process only.
+    fs.writeFileSync(path.join(dir, 'berth.yaml'), `project: fz\nservices:\n  victim:\n    port: ${await freePort()}\n  web: {}\npools:\n  fzpool:\n    ports: { a: 27801, b: 27901 }\n    slots: 2\n`);
     d = await startDaemon({ dir });
     const seed: Req[] = [
       { method: 'POST', path: '/v1/leases/fz/allocate', body: {} },

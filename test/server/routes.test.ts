@@ -15,12 +15,20 @@ import { ROUTES } from '../../src/http/routes.js';
 import { tempDir, type CliResult } from '../helpers/cli.js';
 import { freePort, killQuietly, listener, openStream, request, startDaemon, waitExit, type Daemon, type Req, type Res } from './harness.js';
 
-export const CONFIG = `project: shop
+/**
+ * The project the daemon runs in. Ports a test listens on come from the OS (freePort), never
+ * from the first free port at 4000 that every parallel test's fresh store would hand out:
+ * the kill routes kill what listens on a port, and it must be this test's own process.
+ */
+const config = (webPort: number, gobPort: number): string => `project: shop
 services:
   web:
     purpose: storefront
+    port: ${webPort}
   api:
     category: api
+  gob:
+    port: ${gobPort}
     process: goblin
 pools:
   agents:
@@ -69,7 +77,10 @@ describe('every route against a real daemon', () => {
   };
 
   before(async () => {
-    fs.writeFileSync(path.join(dir, 'berth.yaml'), CONFIG);
+    const webPort = await freePort();
+    let gobPort = await freePort();
+    while (gobPort === webPort) gobPort = await freePort();
+    fs.writeFileSync(path.join(dir, 'berth.yaml'), config(webPort, gobPort));
     d = await startDaemon({ dir });
   });
   after(async () => {
@@ -87,7 +98,7 @@ describe('every route against a real daemon', () => {
     assert.equal(project.scope, 'shop');
     assert.deepEqual(
       project.config.services.map((s: { name: string }) => s.name),
-      ['web', 'api'],
+      ['web', 'api', 'gob'],
     );
     assert.equal(fs.realpathSync(project.projectDir), fs.realpathSync(dir));
   });
@@ -113,7 +124,7 @@ describe('every route against a real daemon', () => {
 
   it('POST allocate: every service of berth.yaml, or the named requests, all or none', async () => {
     const all = await send('POST', '/v1/leases/shop/allocate', {});
-    assert.deepEqual(all.map((l: { name: string }) => l.name).sort(), ['api', 'web']);
+    assert.deepEqual(all.map((l: { name: string }) => l.name).sort(), ['api', 'gob', 'web']);
     const api = all.find((l: { name: string }) => l.name === 'api');
     assert.ok(api.port >= 8000 && api.port <= 8999, 'category api');
     const named = await send('POST', '/v1/leases/jobs/allocate', { requests: [{ name: 'worker', prefer: 24100 }, { name: 'queue', range: '24200-24299' }] });
@@ -180,7 +191,7 @@ describe('every route against a real daemon', () => {
   });
 
   it('reality: who, ports, status and free, with a listener of our own', async () => {
-    const a = await send('PUT', '/v1/leases/killme/a', {});
+    const a = await send('PUT', '/v1/leases/killme/a', { port: await freePort() });
     const held = await spawnListener(a.port);
     const who = await get(`/v1/ports/${a.port}`);
     assert.deepEqual(who, cliJson(d.cli(['who', String(a.port), '--json'])));
@@ -208,14 +219,14 @@ describe('every route against a real daemon', () => {
   });
 
   it('conflicts: a listener that is not the expected process, as `berth check --json` prints', async () => {
-    const api = cliJson(d.cli(['get', 'api', '--scope', 'shop', '--json']));
-    await spawnListener(api.port);
+    const gob = cliJson(d.cli(['get', 'gob', '--scope', 'shop', '--json']));
+    await spawnListener(gob.port);
     const found = await get('/v1/conflicts?scope=shop');
     assert.ok(found.length >= 1, 'node on the port where goblin is expected');
     const cli = d.cli(['check', '--scope', 'shop', '--json']);
     assert.equal(cli.code, 1, 'the CLI exits 1 when it finds conflicts');
     assert.deepEqual(found, JSON.parse(cli.stdout));
-    assert.ok(found.some((c: { port: number }) => c.port === api.port));
+    assert.ok(found.some((c: { port: number }) => c.port === gob.port));
     const every = await get('/v1/conflicts?all=true');
     assert.ok(every.length >= found.length);
   });
@@ -227,7 +238,7 @@ describe('every route against a real daemon', () => {
     const status = await get('/api/ports/status');
     assert.deepEqual(Object.keys(status).sort(), ['conflicts', 'services', 'shutdown_order', 'startup_order', 'timestamp']);
     assert.ok(!Number.isNaN(Date.parse(status.timestamp)));
-    assert.deepEqual(Object.keys(status.services).sort(), ['api', 'web']);
+    assert.deepEqual(Object.keys(status.services).sort(), ['api', 'gob', 'web']);
     for (const [name, s] of Object.entries<any>(status.services)) {
       assert.equal(s.name, name);
       assert.equal(typeof s.port, 'number');
@@ -237,9 +248,11 @@ describe('every route against a real daemon', () => {
     assert.equal(status.services.web.status, 'running');
     assert.equal(status.services.web.pid, up.pid);
     assert.equal(status.services.web.port, web.port);
-    assert.equal(status.services.api.status, 'conflict');
-    assert.deepEqual(status.startup_order, ['web', 'api'], 'berth.yaml order');
-    assert.deepEqual(status.shutdown_order, ['api', 'web']);
+    assert.equal(status.services.gob.status, 'conflict', 'node listens where goblin is expected');
+    assert.equal(status.services.api.status, 'stopped');
+    assert.equal(status.services.api.pid, null);
+    assert.deepEqual(status.startup_order, ['web', 'api', 'gob'], 'berth.yaml order');
+    assert.deepEqual(status.shutdown_order, ['gob', 'api', 'web']);
     assert.ok(status.conflicts.length >= 1);
     assert.deepEqual(await get('/api/ports/status?scope=shop').then((s) => s.services), status.services);
 
@@ -270,7 +283,7 @@ describe('every route against a real daemon', () => {
     assert.equal(byPort.killed.length, 1);
     assert.notEqual(await waitExit(children[0]!, 5000), undefined, 'the listener is gone');
 
-    const b = await send('PUT', '/v1/leases/killme/b', {});
+    const b = await send('PUT', '/v1/leases/killme/b', { port: await freePort() });
     const heldB = await spawnListener(b.port);
     const byLease = await send('POST', '/v1/leases/killme/b/kill', { signal: 'SIGTERM' });
     assert.equal(byLease.killed[0].pid, heldB.pid);
@@ -280,9 +293,9 @@ describe('every route against a real daemon', () => {
     const udosService = await send('POST', '/api/ports/services/web/kill', {});
     assert.equal(udosService.port, web.port);
     assert.equal(udosService.free, true);
-    const api = cliJson(d.cli(['get', 'api', '--scope', 'shop', '--json']));
-    const udosPort = await send('POST', `/api/ports/ports/${api.port}/kill`, {});
-    assert.equal(udosPort.port, api.port);
+    const gob = cliJson(d.cli(['get', 'gob', '--scope', 'shop', '--json']));
+    const udosPort = await send('POST', `/api/ports/ports/${gob.port}/kill`, {});
+    assert.equal(udosPort.port, gob.port);
     assert.equal(udosPort.killed.length, 1);
     for (const c of children) assert.notEqual(await waitExit(c, 5000), undefined, `listener ${c.pid} is gone`);
     assert.equal((await get('/api/ports/status')).services.web.status, 'stopped');
@@ -342,7 +355,7 @@ describe('every route against a real daemon', () => {
     const one = await get('/v1/export?scope=shop');
     assert.deepEqual(
       one.leases.map((l: { name: string }) => l.name).sort(),
-      ['api', 'web'],
+      ['api', 'gob', 'web'],
     );
     const gcDry = await send('POST', '/v1/gc', { dryRun: true });
     assert.deepEqual(gcDry, cliJson(d.cli(['gc', '--dry-run', '--json'])));
@@ -357,7 +370,7 @@ describe('every route against a real daemon', () => {
     assert.equal(typeof replaced, 'object');
     assert.deepEqual(
       cliJson(d.cli(['list', '--json'])).map((l: { name: string }) => l.name).sort(),
-      ['api', 'web'],
+      ['api', 'gob', 'web'],
     );
   });
 
@@ -400,7 +413,7 @@ describe('every route against a real daemon', () => {
       got.set(key, (got.get(key) ?? 0) + Number(m.value));
     }
     assert.deepEqual(got, byScope);
-    assert.deepEqual(byScope.get('shop||tcp'), 2);
+    assert.deepEqual(byScope.get('shop||tcp'), 3);
     const api = leases.find((l: { name: string }) => l.name === 'api');
     assert.ok(families.get('berth_leases')!.metrics.some((m) => m.labels!.scope === 'shop' && m.labels!.category === 'api' && m.value === '1'), `the api lease (port ${api.port}) in category api`);
     const slots = Object.fromEntries(families.get('berth_pool_slots')!.metrics.map((m) => [`${m.labels!.pool}/${m.labels!.state}`, Number(m.value)]));

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROUTES, buildPath, pathParams, type Route } from '../../src/http/routes.js';
 import { tempDir } from '../helpers/cli.js';
-import { exportState, killQuietly, lastEventId, listener, openStream, problemOf, request, startDaemon, type Daemon, type Req, type Res } from './harness.js';
+import { exportState, freePort, killQuietly, lastEventId, listener, openStream, problemOf, request, startDaemon, type Daemon, type Req, type Res } from './harness.js';
 
 const EVIL = 'https://evil.example';
 /** Body fields that would make the API run or write something, were any route to take them. */
@@ -59,7 +59,9 @@ describe('attacks on a real daemon: each refused, nothing changed', () => {
   ];
 
   before(async () => {
-    fs.writeFileSync(path.join(dir, 'berth.yaml'), 'project: sec\nservices:\n  web: {}\npools:\n  agents:\n    ports: { a: 27701 }\n    slots: 2\n');
+    // The port the kill routes aim at comes from the OS, so that it is this test's process
+    // that listens there (a fresh store's first free port, 4000, is every parallel test's).
+    fs.writeFileSync(path.join(dir, 'berth.yaml'), `project: sec\nservices:\n  web:\n    port: ${await freePort()}\npools:\n  agents:\n    ports: { a: 27701 }\n    slots: 2\n`);
     d = await startDaemon({ dir });
     const web = await request(d, { method: 'PUT', path: '/v1/leases/sec/web', body: {} });
     assert.equal(web.status, 200, web.text);
