@@ -94,7 +94,7 @@ export const ROUTES: readonly Route[] = [
   { id: 'leases.release', method: 'POST', path: '/v1/leases/{scope}/release', summary: 'Release the named leases, or with no body the whole scope', body: obj({ names: list(str) }), response: list(ref('Lease')), mutates: true },
   { id: 'leases.reassign', method: 'POST', path: '/v1/leases/{scope}/{name}/reassign', summary: 'Move a lease to a free port', body: obj({ port, force: bool }, ['port']), response: ref('Lease'), mutates: true },
   { id: 'leases.kill', method: 'POST', path: '/v1/leases/{scope}/{name}/kill', summary: "Kill what listens on a lease's port", body: obj({ signal: str, graceMs: int, force: bool }), response: anyObject, mutates: true },
-  { id: 'leases.handOver', method: 'POST', path: '/v1/leases/{scope}/hand-over', summary: 'Hand ephemeral leases to another pid', body: obj({ names: list(str), from: int, to: int }, ['names', 'from', 'to']), response: list(ref('Lease')), mutates: true },
+  { id: 'leases.handOver', method: 'POST', path: '/v1/leases/{scope}/hand-over', summary: 'Hand ephemeral leases to another pid', body: obj({ names: list(str), from: { ...int, description: 'the pid that owns them now' }, to: { ...int, description: 'the pid to own them' } }, ['names', 'from', 'to']), response: list(ref('Lease')), mutates: true },
   { id: 'leases.releaseOwned', method: 'POST', path: '/v1/leases/{scope}/release-owned', summary: 'Release ephemeral leases one of these pids owns', body: obj({ names: list(str), pids: list(int) }, ['names', 'pids']), response: list(ref('Lease')), mutates: true },
 
   { id: 'pools.status', method: 'GET', path: '/v1/pools', summary: 'Every pool with its slots used and free', response: list(anyObject), mutates: false },
@@ -129,8 +129,8 @@ export const ROUTES: readonly Route[] = [
   { id: 'udos.services', method: 'GET', path: '/api/ports/services', summary: 'uDOS: every service', query: { scope: 'string' }, response: anyObject, mutates: false },
   { id: 'udos.service', method: 'GET', path: '/api/ports/services/{name}', summary: 'uDOS: one service', query: { scope: 'string' }, response: anyObject, mutates: false },
   { id: 'udos.conflicts', method: 'GET', path: '/api/ports/conflicts', summary: 'uDOS: conflicts', query: { scope: 'string' }, response: anyObject, mutates: false },
-  { id: 'udos.killService', method: 'POST', path: '/api/ports/services/{name}/kill', summary: "uDOS: kill what listens on a service's port", query: { scope: 'string' }, body: anyObject, response: anyObject, mutates: true },
-  { id: 'udos.killPort', method: 'POST', path: '/api/ports/ports/{port}/kill', summary: 'uDOS: kill what listens on a port', body: anyObject, response: anyObject, mutates: true },
+  { id: 'udos.killService', method: 'POST', path: '/api/ports/services/{name}/kill', summary: "uDOS: kill what listens on a service's port", query: { scope: 'string' }, body: obj({}), response: anyObject, mutates: true },
+  { id: 'udos.killPort', method: 'POST', path: '/api/ports/ports/{port}/kill', summary: 'uDOS: kill what listens on a port', body: obj({}), response: anyObject, mutates: true },
   { id: 'udos.report', method: 'GET', path: '/api/ports/report', summary: 'uDOS: a text report', query: { scope: 'string' }, response: 'text', mutates: false },
   { id: 'udos.env', method: 'GET', path: '/api/ports/env', summary: 'uDOS: the variables as a shell script', query: { scope: 'string' }, response: 'text', mutates: false },
 ];

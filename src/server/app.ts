@@ -8,6 +8,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { matchRoute } from '../http/match.js';
 import { CONTEXT_QUERY, type ParamType, type Route } from '../http/routes.js';
+import { checkBody } from './body-schema.js';
 import { allowedHostValues, guard, type GuardOptions } from './guard.js';
 import type { Call } from './call.js';
 import { HANDLERS } from './handlers.js';
@@ -82,21 +83,23 @@ async function bodyOf(req: IncomingMessage, route: Route): Promise<Record<string
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`the body is not valid JSON (${(error as Error).message}).`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('the body must be a JSON object.');
-  const props = (route.body?.properties ?? null) as Record<string, unknown> | null;
-  if (props !== null && route.body?.additionalProperties === false) {
-    for (const key of Object.keys(value)) {
-      if (!Object.hasOwn(props, key)) throw new UsageError(`unknown field '${key}' in the body. This route takes: ${Object.keys(props).join(', ') || 'no fields'}.`);
+  let value: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`the body is not valid JSON (${(error as Error).message.slice(0, 200)}).`);
     }
   }
-  return value as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('the body must be a JSON object.');
+  const body = value as Record<string, unknown>;
+  if (route.body === undefined) {
+    if (Object.keys(body).length > 0) throw new UsageError(`${route.method} ${route.path} takes no body fields; send none or {}.`);
+  } else {
+    // The route's schema, as the OpenAPI document shows it: types, bounds, required and unknown fields.
+    checkBody(route.body, body, ` (${route.method} ${route.path}: ${route.summary})`);
+  }
+  return body;
 }
 
 function send(res: ServerResponse, status: number, type: string, text: string): void {
