@@ -58,7 +58,7 @@ describe('problem+json errors from a real daemon', () => {
     ['a body that is not JSON', () => ({ method: 'PUT', path: '/v1/leases/shop/x', raw: '{"port":', headers: { 'Content-Type': 'application/json' } }), 400, 'usage'],
     ['a body that is an array', () => ({ method: 'PUT', path: '/v1/leases/shop/x', body: [] }), 400, 'usage'],
     ['reset without {"yes": true}', () => ({ method: 'POST', path: '/v1/reset', body: { yes: false } }), 400, 'usage'],
-    ['a config that is not a .yaml file', () => ({ path: '/v1/project?config=/etc/passwd' }), 400, 'usage'],
+    ['a config that is not a berth.yaml', () => ({ path: '/v1/project?config=/etc/passwd' }), 400, 'config'],
     ['a path that is not valid percent-encoding', () => ({ path: '/v1/leases/%E0%A4%A/x' }), 400, 'usage'],
     ['an unknown env format', () => ({ path: '/v1/env?format=xml' }), 400, 'usage'],
     ['an unknown route', () => ({ path: '/v1/nope' }), 404, 'not-found'],

@@ -239,12 +239,12 @@ describe('attacks on a real daemon: each refused, nothing changed', () => {
     assert.equal((await send({ path: '/v1/health', token: null })).status, 200, 'the daemon still answers');
   });
 
-  it('the API takes no command line, script or file to run or write: config must be a .yaml, unknown body fields are 400', async () => {
+  it('the API takes no command line, script or file to run or write: config must be a berth.yaml, unknown body fields are 400', async () => {
     await refused(
       'config that is not berth.yaml',
-      ['/etc/passwd', '/bin/sh', 'berth.yaml.sh', '/tmp/x.yaml;rm', 'a.json'].map((config) => ({ path: `/v1/project?config=${encodeURIComponent(config)}` })),
+      ['/etc/passwd', '/bin/sh', 'berth.yaml.sh', '/tmp/x.yaml;rm', 'a.json', '/home/u/.config/gh/hosts.yml'].map((config) => ({ path: `/v1/project?config=${encodeURIComponent(config)}` })),
       400,
-      'usage',
+      'config',
     );
     const withBodies = mutations.filter((r) => r.body !== undefined);
     await refused(
