@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import { PruneSchedule } from '../retention.js';
 import type { HistoryRetention, StoreTx, TxMode, WriteIntent } from '../store.js';
+import { actorFor } from '../events.js';
 import { retryBusy } from './busy.js';
 import { pruneEvents } from './events.js';
 import { AdhocStatements, fixedStatements, type FixedStatements } from './statements.js';
@@ -64,6 +65,7 @@ export class SharedConnection {
   }
 
   private async runNow<T>({ mode, fn, intent, retention, location }: TxRequest<T>): Promise<T> {
+    if (mode === 'write') this.prepareWrite(intent);
     await retryBusy(() => this.begin(mode), location);
     try {
       const result = await fn(new SqliteTx(this.st, this.adhoc, intent));
@@ -75,6 +77,18 @@ export class SharedConnection {
       if (this.db.inTransaction) this.st.rollback.run();
       throw err;
     }
+  }
+
+  /**
+   * What nearly every write needs, made before its lock is taken rather than while other
+   * processes wait for it: the event statement and the actor it records (a passwd lookup
+   * the first time), COMMIT and ROLLBACK.
+   */
+  private prepareWrite(intent: WriteIntent | undefined): void {
+    actorFor(intent);
+    void this.st.insertEvent;
+    void this.st.commit;
+    void this.st.rollback;
   }
 
   /**
