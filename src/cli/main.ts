@@ -3,7 +3,7 @@
  * The only place that calls process.exit.
  */
 import { Command, CommanderError } from 'commander';
-import { BerthError, EXIT } from '../errors.js';
+import { BerthError, EXIT, StoreError, UnexpectedError } from '../errors.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerHistoryCommand } from './commands/history.js';
@@ -47,6 +47,16 @@ function report(err: unknown, json: boolean): number {
   if (err instanceof CommanderError) {
     // Commander already printed its message; help and version are not errors.
     return err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
+  }
+  // The store maps SQLite's errors to StoreErrors; one that got past it is still a store problem, not a bug to show a stack for.
+  const code = err instanceof Error && 'code' in err ? String((err as { code: unknown }).code) : '';
+  if (code.startsWith('SQLITE_')) {
+    return report(new StoreError(`the store failed: ${(err as Error).message} (${code}). Try again; if it persists, pass --db PATH to use another store.`, { sqlite: code }), json);
+  }
+  if (json) {
+    const error = new UnexpectedError(`unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    writeErr(`${JSON.stringify({ ...error.toJSON(), stack: err instanceof Error ? err.stack : undefined })}\n`);
+    return error.exitCode;
   }
   writeErr(`berth: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return EXIT.REFUSED;

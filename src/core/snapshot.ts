@@ -1,28 +1,40 @@
 /**
- * Export and import: a versioned JSON snapshot of every scope and lease. Import checks
- * every field first, is all-or-none, and refuses rows that conflict with what the store
- * holds or belong to another host.
+ * Export and import: a versioned JSON snapshot of every scope and lease, and the pool
+ * definitions its pool leases belong to. Import checks every field first, is all-or-none,
+ * and refuses rows that conflict with what the store holds, belong to another host, or
+ * break a pool's one-scope-per-slot.
  */
 import path from 'node:path';
-import { ConflictError, UsageError } from '../errors.js';
-import type { Lease, Scope } from '../types.js';
+import { ConfigError, ConflictError, UsageError } from '../errors.js';
+import type { Lease, PoolConfig, Scope } from '../types.js';
 import type { StoreTx } from '../store/store.js';
+import { normaliseConfig } from '../config/normalise.js';
 import { isPort } from '../config/ports.js';
+import { slotCount, slotPorts } from '../wiring/pool-slots.js';
 import { checkLeaseName, checkScopeName } from './scope.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type ImportResult, type Snapshot } from '../engine/index.js';
 
+/**
+ * A snapshot with the definitions of the pools its leases use (`pools`, as recorded in
+ * the store). Version-1 files made before it have no `pools`: they are read as before, and
+ * their pool leases must then belong to pools the store has recorded.
+ */
+export type PoolSnapshot = Snapshot & { readonly pools?: readonly PoolConfig[] };
 
-
-/** Reads every scope and lease of `host`, or of one scope of it. */
+/** Reads every scope and lease of `host`, or of one scope of it, and the recorded pools those leases use. */
 export async function takeSnapshot(tx: StoreTx, host: string, scope?: string): Promise<Snapshot> {
   const scopes = await tx.listScopes(host);
-  return {
+  const leases = await tx.listLeases({ host, scope });
+  const used = new Set(leases.map((l) => l.pool));
+  const snapshot: PoolSnapshot = {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     exportedAt: new Date().toISOString(),
     scopes: scope === undefined ? scopes : scopes.filter((s) => s.name === scope),
-    leases: await tx.listLeases({ host, scope }),
+    leases,
+    pools: (await tx.listPools(host)).filter((p) => scope === undefined || used.has(p.name)),
   };
+  return snapshot;
 }
 
 /** At most this many problems are listed in one error; the rest are counted. */
@@ -102,15 +114,72 @@ function rowProblems(list: string, rows: readonly unknown[], fields: Readonly<Re
   return problems;
 }
 
-/** The UsageError for a list of problems, naming at most MAX_PROBLEMS_SHOWN of them. */
-function snapshotProblems(headline: string, problems: readonly string[], fix: string): UsageError {
+/** At most MAX_PROBLEMS_SHOWN lines of `problems`, indented, and how many more there are. */
+function listed(problems: readonly string[]): string {
   const shown = problems.slice(0, MAX_PROBLEMS_SHOWN);
   const more = problems.length - shown.length;
-  return new UsageError(
-    `${headline}, nothing was changed: ${problems.length} problem(s):\n  ${shown.join('\n  ')}` +
-      `${more > 0 ? `\n  ... and ${more} more` : ''}\n${fix}`,
-    { problems: [...problems] },
+  return `  ${shown.join('\n  ')}${more > 0 ? `\n  ... and ${more} more` : ''}`;
+}
+
+/** The UsageError for a list of problems, naming at most MAX_PROBLEMS_SHOWN of them (in the message and in the details). */
+function snapshotProblems(headline: string, problems: readonly string[], fix: string): UsageError {
+  return new UsageError(`${headline}, nothing was changed: ${problems.length} problem(s):\n${listed(problems)}\n${fix}`, {
+    problems: problems.slice(0, MAX_PROBLEMS_SHOWN),
+    count: problems.length,
+  });
+}
+
+/** A pool definition as berth.yaml writes it, for normaliseConfig to check. */
+function poolAsYaml(pool: Record<string, unknown>): Record<string, unknown> {
+  const raw: Record<string, unknown> = { protocol: pool.protocol, urls: pool.urls };
+  if (pool.kind === 'sets') return { ...raw, sets: pool.sets };
+  return { ...raw, ports: pool.ports, step: pool.step, ...(pool.slots === null || pool.slots === undefined ? {} : { slots: pool.slots }) };
+}
+
+/** The same value with object keys in order: two definitions compare equal whatever order their keys came in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
   );
+}
+
+/** Whether two pool definitions are the same. */
+function samePool(a: PoolConfig, b: PoolConfig): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** What is wrong with a snapshot's `pools` list: each entry must be a pool definition as berth records it, each name once. */
+function poolProblems(pools: unknown): string[] {
+  if (pools === undefined) return [];
+  if (!Array.isArray(pools)) return [`pools: must be a list of pool definitions, got ${show(pools)}`];
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const [i, pool] of pools.entries()) {
+    const at = `pools[${i}]`;
+    if (!pool || typeof pool !== 'object' || Array.isArray(pool)) {
+      problems.push(`${at}: must be an object, got ${show(pool)}`);
+      continue;
+    }
+    const { name, kind } = pool as Record<string, unknown>;
+    const header =
+      typeof name !== 'string' ? `${at}.name: must be a string, got ${show(name)}`
+      : names.has(name) ? `${at}: pool ${name} is defined twice`
+      : kind !== 'series' && kind !== 'sets' ? `${at}.kind: must be "series" or "sets", got ${show(kind)}`
+      : null;
+    if (header !== null || typeof name !== 'string') {
+      problems.push(header!);
+      continue;
+    }
+    names.add(name);
+    try {
+      const [normal] = normaliseConfig({ pools: { [name]: poolAsYaml(pool as Record<string, unknown>) } }, at).pools;
+      if (!samePool(normal!, pool as PoolConfig)) problems.push(`${at}: pool ${name} is not as berth records it (its roles, kind or fields do not match its ports)`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(err.message);
+    }
+  }
+  return problems;
 }
 
 /**
@@ -118,7 +187,7 @@ function snapshotProblems(headline: string, problems: readonly string[], fix: st
  * scope and lease. Throws UsageError naming each bad `leases[i].field`; nothing is
  * written before this passes.
  */
-export function parseSnapshot(value: unknown, source: string): Snapshot {
+export function parseSnapshot(value: unknown, source: string): PoolSnapshot {
   const fail = (what: string): never => {
     throw new UsageError(`${source} is not a berth snapshot: ${what}. Make one with \`berth export > FILE\`.`);
   };
@@ -127,9 +196,13 @@ export function parseSnapshot(value: unknown, source: string): Snapshot {
   if (snap.format !== SNAPSHOT_FORMAT) fail(`format is ${JSON.stringify(snap.format)}, expected "${SNAPSHOT_FORMAT}"`);
   if (snap.version !== SNAPSHOT_VERSION) fail(`version ${JSON.stringify(snap.version)} is not supported (this berth reads ${SNAPSHOT_VERSION})`);
   if (!Array.isArray(snap.leases) || !Array.isArray(snap.scopes)) fail('scopes and leases must be lists');
-  const problems = [...rowProblems('scopes', snap.scopes as unknown[], SCOPE_FIELDS), ...rowProblems('leases', snap.leases as unknown[], LEASE_FIELDS)];
+  const problems = [
+    ...rowProblems('scopes', snap.scopes as unknown[], SCOPE_FIELDS),
+    ...rowProblems('leases', snap.leases as unknown[], LEASE_FIELDS),
+    ...poolProblems(snap.pools),
+  ];
   if (problems.length > 0) throw snapshotProblems(`${source} is not a valid berth snapshot`, problems, 'Fix those fields, or make a new snapshot with `berth export > FILE`.');
-  return value as Snapshot;
+  return value as PoolSnapshot;
 }
 
 /**
@@ -157,20 +230,102 @@ const key = (l: Pick<Lease, 'host' | 'scope' | 'name'>) => `${l.host}\u0000${l.s
 const portKey = (l: Pick<Lease, 'host' | 'protocol' | 'port'>) => `${l.host}\u0000${l.protocol}\u0000${l.port}`;
 
 /**
+ * The pool definitions an import checks pool rows against: those recorded in the store,
+ * and those the snapshot carries. A snapshot's definition that differs from the store's
+ * is a conflict, unless `replace` (the store becomes the snapshot).
+ */
+async function poolDefinitions(tx: StoreTx, host: string, snap: PoolSnapshot, replace: boolean, conflicts: string[]) {
+  const recorded = new Map((await tx.listPools(host)).map((p) => [p.name, p]));
+  const defs = new Map(recorded);
+  for (const pool of snap.pools ?? []) {
+    const mine = recorded.get(pool.name);
+    if (mine && !replace && !samePool(mine, pool)) {
+      conflicts.push(`pool ${pool.name}: the snapshot defines it differently from this store's recorded definition`);
+      continue;
+    }
+    defs.set(pool.name, pool);
+  }
+  return defs;
+}
+
+/**
+ * What breaks one-scope-per-slot once the snapshot's pool rows join the store's: a pool
+ * berth does not know, a role or slot the pool does not have, a port that is not the
+ * slot's, a slot given to two scopes, a scope holding part of a slot. `after` is every row
+ * the store would hold; only slots the snapshot touches are checked (an older store's own
+ * half slots do not block an unrelated import).
+ */
+function poolConflicts(rows: readonly Lease[], after: readonly Lease[], defs: ReadonlyMap<string, PoolConfig>): string[] {
+  const conflicts: string[] = [];
+  const unknown = new Map<string, number>();
+  const touched = new Set<string>();
+  const slotKey = (pool: string, slot: number) => `${pool}\u0000${slot}`;
+  for (const l of rows) {
+    const pool = l.pool ?? null;
+    const slot = l.slot ?? null;
+    if (pool === null && slot === null) continue;
+    const who = `${l.scope}/${l.name}`;
+    if (pool === null || slot === null) {
+      conflicts.push(`${who}: pool and slot go together (pool ${pool}, slot ${slot})`);
+      continue;
+    }
+    const def = defs.get(pool);
+    if (!def) {
+      unknown.set(pool, (unknown.get(pool) ?? 0) + 1);
+      continue;
+    }
+    const ports = slotPorts(def, slot);
+    if (!def.roles.includes(l.name)) conflicts.push(`${who}: pool ${pool} has no role ${l.name} (its roles: ${def.roles.join(', ')})`);
+    else if (ports === null) conflicts.push(`${who}: pool ${pool} has no slot ${slot} (it has ${slotCount(def) ?? 'as many as fit'})`);
+    else if (ports[l.name] !== l.port || def.protocol !== l.protocol) {
+      conflicts.push(`${who}: port ${l.port}/${l.protocol} is not pool ${pool}'s: slot ${slot}'s ${l.name} is ${ports[l.name]}/${def.protocol}`);
+    } else touched.add(slotKey(pool, slot));
+  }
+  for (const [pool, count] of unknown) {
+    conflicts.push(
+      `pool ${pool}: ${count} lease(s) belong to it, but this store has no definition of it and the snapshot carries none. ` +
+        `Reserve a slot of it once where berth.yaml defines it (berth reserve --pool ${pool}), or export the snapshot again with this berth`,
+    );
+  }
+  const holders = new Map<string, Map<string, Set<string>>>();
+  for (const l of after) {
+    if (l.pool === null || l.slot === null || !touched.has(slotKey(l.pool, l.slot))) continue;
+    const byScope = holders.get(slotKey(l.pool, l.slot)) ?? new Map<string, Set<string>>();
+    byScope.set(l.scope, (byScope.get(l.scope) ?? new Set<string>()).add(l.name));
+    holders.set(slotKey(l.pool, l.slot), byScope);
+  }
+  for (const [k, byScope] of holders) {
+    const [pool, slot] = k.split('\u0000') as [string, string];
+    const def = defs.get(pool)!;
+    if (byScope.size > 1) conflicts.push(`pool ${pool} slot ${slot}: given to ${[...byScope.keys()].join(' and ')}; a slot belongs to one scope`);
+    for (const [scope, roles] of byScope) {
+      const missing = def.roles.filter((r) => !roles.has(r));
+      if (missing.length > 0) conflicts.push(`pool ${pool} slot ${slot} of ${scope}: half a slot, without ${missing.join(', ')}; a scope holds all of a slot's roles or none`);
+    }
+  }
+  return conflicts;
+}
+
+/**
  * Applies a snapshot inside the caller's write transaction: all rows or none. The snapshot
  * is checked again (library callers may skip parseSnapshot), and every row must be on
  * `host` (see checkSnapshotHost); both before anything is written. `replace` forgets
- * `host`'s rows first, never another machine's.
+ * `host`'s rows first, never another machine's. Pool rows must keep every slot whole and
+ * with one scope, on the ports of a pool the store or the snapshot defines; the snapshot's
+ * definitions are recorded.
  */
-export async function applySnapshot(tx: StoreTx, snap: Snapshot, replace: boolean, host: string): Promise<ImportResult> {
-  parseSnapshot(snap, 'the snapshot');
+export async function applySnapshot(tx: StoreTx, snapshot: Snapshot, replace: boolean, host: string): Promise<ImportResult> {
+  const snap = parseSnapshot(snapshot, 'the snapshot');
   checkSnapshotHost(snap, host);
+  const conflicts: string[] = [];
+  // Read before a replace forgets them: an older snapshot's pool rows are checked against these.
+  const defs = await poolDefinitions(tx, host, snap, replace, conflicts);
   if (replace) await tx.reset(host);
   const existing = await tx.listLeases({ host });
   const byName = new Map(existing.map((l) => [key(l), l]));
   const byPort = new Map(existing.map((l) => [portKey(l), l]));
-  const conflicts: string[] = [];
   const fresh: Lease[] = [];
+  const accepted: Lease[] = [];
   let unchanged = 0;
   const seenNames = new Set<string>();
   const seenPorts = new Set<string>();
@@ -184,19 +339,37 @@ export async function applySnapshot(tx: StoreTx, snap: Snapshot, replace: boolea
     const sameName = byName.get(key(lease));
     const samePort = byPort.get(portKey(lease));
     if (sameName && sameName.port === lease.port && sameName.protocol === lease.protocol) {
+      if ((sameName.pool ?? null) !== (lease.pool ?? null) || (sameName.slot ?? null) !== (lease.slot ?? null)) {
+        conflicts.push(`${lease.scope}/${lease.name}: snapshot says pool ${lease.pool ?? null} slot ${lease.slot ?? null}, the store has pool ${sameName.pool} slot ${sameName.slot}`);
+        continue;
+      }
       unchanged++;
+      accepted.push(lease);
       continue;
     }
     if (sameName) conflicts.push(`${lease.scope}/${lease.name}: snapshot says port ${lease.port}, the store has ${sameName.port}`);
     else if (samePort) conflicts.push(`port ${lease.port}/${lease.protocol}: snapshot gives it to ${lease.scope}/${lease.name}, the store to ${samePort.scope}/${samePort.name}`);
-    else fresh.push(lease);
+    else {
+      fresh.push(lease);
+      accepted.push(lease);
+    }
   }
+  const asRow = (l: Lease): Lease => ({ ...l, pool: l.pool ?? null, slot: l.slot ?? null });
+  conflicts.push(...poolConflicts(accepted, [...existing, ...fresh.map(asRow)], defs));
   if (conflicts.length > 0) {
     throw new ConflictError(
-      `import refused, nothing was changed: ${conflicts.length} row(s) conflict with the store:\n  ${conflicts.join('\n  ')}\n` +
-        'Release those leases first, or pass --replace to make the store exactly the snapshot.',
-      { conflicts },
+      `import refused, nothing was changed: ${conflicts.length} row(s) conflict with the store:\n${listed(conflicts)}\n` +
+        'Release those leases first, fix the snapshot, or pass --replace to make the store exactly the snapshot.',
+      { conflicts: conflicts.slice(0, MAX_PROBLEMS_SHOWN), count: conflicts.length },
     );
+  }
+  // The definitions of every pool the imported rows use, and of every pool the snapshot carries.
+  const record = new Map<string, PoolConfig>();
+  for (const l of accepted) if (l.pool !== null && l.pool !== undefined) record.set(l.pool, defs.get(l.pool)!);
+  for (const pool of snap.pools ?? []) record.set(pool.name, pool);
+  for (const pool of record.values()) {
+    const saved = await tx.getPool(host, pool.name);
+    if (saved === null || !samePool(saved, pool)) await tx.savePool(host, pool);
   }
   for (const scope of snap.scopes) await tx.ensureScope(scope.host, scope.name, scope.directory ?? null);
   for (const lease of fresh) {

@@ -2,7 +2,7 @@
  * Running one command with berth's variables in its environment (`berth run -- CMD`), the
  * way a shell's `exec` would: same terminal, same exit status, signals passed on.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { UsageError } from '../errors.js';
@@ -55,7 +55,8 @@ export interface RunChildOptions {
  * @throws UsageError `command not found` (details.shellStatus 127) when `cmd` does not
  *   exist or is not on PATH, `not executable` (126) when it cannot be run, `directory not
  *   found` when `cwd` is missing. The CLI maps these to exit 2 (bad input) like other
- *   usage errors; callers wanting shell semantics can use shellStatus.
+ *   usage errors; callers wanting shell semantics can use shellStatus. A command Node
+ *   refuses before trying (an empty name, a NUL byte) is a UsageError `cannot run`.
  */
 export function runChild(
   cmd: string,
@@ -64,7 +65,14 @@ export function runChild(
   opts: RunChildOptions = {},
 ): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args], { env, stdio: 'inherit', cwd: opts.cwd });
+    let child: ChildProcess;
+    try {
+      child = spawn(cmd, [...args], { env, stdio: 'inherit', cwd: opts.cwd });
+    } catch (error) {
+      // Node refuses some values before trying (an empty name, a NUL byte): bad input too.
+      reject(new UsageError(`cannot run ${JSON.stringify(cmd)}: ${(error as Error).message}`, { command: cmd }));
+      return;
+    }
     let pending: NodeJS.Signals | null = null;
     let spawnTask: Promise<unknown> = Promise.resolve();
     let spawnError: unknown = null;

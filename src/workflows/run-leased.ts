@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { Lease, ServiceConfig } from '../types.js';
-import { ChildExitStatus } from '../errors.js';
+import { ChildExitStatus, UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { envObject } from '../wiring/json.js';
 import { watchChildPorts, type PortWatchSources } from './port-watch.js';
@@ -63,19 +63,26 @@ export interface RunOutcome extends ChildOutcome {
  *   lease port (see watchChildPorts).
  *
  * Resolves with the command's outcome whatever its status; rejects only when it cannot
- * start (UsageError `command not found`, details.shellStatus 127; see runChild) or the
- * leases cannot be had.
+ * start (UsageError: an empty command, `command not found` with details.shellStatus 127;
+ * see runChild) or the leases cannot be had. A command that never starts releases the
+ * leases this run created (sticky ones by name, ephemeral ones by owner); leases that
+ * existed before stay.
  */
 export async function runLeased(engine: Engine, ctx: ScopeContext, command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunOutcome> {
+  checkCommand(command, args);
   const warn = opts.warn ?? (() => undefined);
-  const names = opts.names && opts.names.length > 0 ? opts.names : defaultNames((await engine.project(ctx)).config.services);
+  const project = await engine.project(ctx);
+  const names = opts.names && opts.names.length > 0 ? opts.names : defaultNames(project.config.services);
   const ephemeral = opts.ephemeral === true;
+  // Which names this run creates, so that a command that never starts takes none with it.
+  const existing = new Set((await engine.leases.list(ctx, { scope: project.scope })).map((l) => l.name));
   const leases = await engine.leases.allocate(
     ctx,
     names.map((name) => ({ name })),
     ephemeral ? { ephemeral: true, pid: process.pid } : {},
   );
   const candidates = ephemeral ? leases.filter((l) => l.ephemeral).map((l) => l.name) : [];
+  const created = leases.filter((l) => !l.ephemeral && !existing.has(l.name)).map((l) => l.name);
   if (ephemeral) {
     for (const l of leases.filter((x) => !x.ephemeral)) {
       warn(`lease ${l.name} (port ${l.port}) was allocated without --ephemeral before; it stays after the command ends.`);
@@ -116,7 +123,24 @@ export async function runLeased(engine: Engine, ctx: ScopeContext, command: stri
         warn(`could not release the ephemeral leases (${(releaseError as Error).message}); \`berth gc\` will.`);
       });
     }
+    if (childPid === undefined && created.length > 0) {
+      // The command never ran: the sticky leases made for it would only hold ports for nothing.
+      await engine.leases.release(ctx, created).catch((releaseError: unknown) => {
+        // The failure to start is what the caller must see; the leases are named so they can be released by hand.
+        warn(`could not release the leases made for the command (${(releaseError as Error).message}); release them with \`berth release ${created.join(' ')}\`.`);
+      });
+    }
     throw error;
+  }
+}
+
+/** Refuses a command that cannot be run whatever PATH holds: empty, or with a NUL byte. */
+function checkCommand(command: string, args: readonly string[]): void {
+  if (typeof command !== 'string' || command.trim() === '') {
+    throw new UsageError('the command to run is empty: name it after --, as in berth run [NAME...] -- CMD [ARGS...]', { command });
+  }
+  if ([command, ...args].some((word) => typeof word !== 'string' || word.includes('\0'))) {
+    throw new UsageError(`cannot run ${JSON.stringify(command)}: the command and its arguments must be strings without NUL bytes.`, { command });
   }
 }
 

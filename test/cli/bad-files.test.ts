@@ -116,7 +116,9 @@ describe('bad files and paths', () => {
       try {
         const fresh = path.join(other, 'fresh.db');
         const file = path.join(other, 'good.json');
-        fs.writeFileSync(file, JSON.stringify(snapshot({ purpose: 'api', pool: 'p', slot: 0, ephemeral: true, pid: 4242 }, { directory: other })));
+        // Pool p's definition goes with its lease: import refuses pools it does not know.
+        const pools = [{ kind: 'sets', name: 'p', roles: ['api'], urls: [], protocol: 'tcp', sets: [{ api: 27301 }] }];
+        fs.writeFileSync(file, JSON.stringify({ ...snapshot({ purpose: 'api', pool: 'p', slot: 0, ephemeral: true, pid: 4242 }, { directory: other }), pools }));
         const res = berth(['import', file], { cwd: dir, db: fresh });
         assert.equal(res.code, 0, res.stderr);
         const exported = path.join(other, 'exported.json');

@@ -8,7 +8,9 @@
 import type Database from 'better-sqlite3';
 import { PruneSchedule } from '../retention.js';
 import type { HistoryRetention, StoreTx, TxMode, WriteIntent } from '../store.js';
+import { actorFor } from '../events.js';
 import { retryBusy } from './busy.js';
+import { storeErrorOf } from './errors.js';
 import { pruneEvents } from './events.js';
 import { AdhocStatements, fixedStatements, type FixedStatements } from './statements.js';
 import { SqliteTx } from './tx.js';
@@ -63,7 +65,17 @@ export class SharedConnection {
     return next;
   }
 
-  private async runNow<T>({ mode, fn, intent, retention, location }: TxRequest<T>): Promise<T> {
+  /** Runs one transaction; SQLite's own errors come out as StoreErrors that say what to do (errors.ts). */
+  private async runNow<T>(request: TxRequest<T>): Promise<T> {
+    try {
+      return await this.transact(request);
+    } catch (err) {
+      throw storeErrorOf(err, request.location);
+    }
+  }
+
+  private async transact<T>({ mode, fn, intent, retention, location }: TxRequest<T>): Promise<T> {
+    if (mode === 'write') this.prepareWrite(intent);
     await retryBusy(() => this.begin(mode), location);
     try {
       const result = await fn(new SqliteTx(this.st, this.adhoc, intent));
@@ -72,9 +84,32 @@ export class SharedConnection {
       await retryBusy(() => this.st.commit.run(), location);
       return result;
     } catch (err) {
-      if (this.db.inTransaction) this.st.rollback.run();
+      this.rollback();
       throw err;
     }
+  }
+
+  /** Ends the open transaction, if SQLite has not ended it already (it may after SQLITE_FULL or an I/O error). */
+  private rollback(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.st.rollback.run();
+    } catch {
+      // The error that led here is the one to report; a failed ROLLBACK leaves SQLite to
+      // roll the transaction back itself when the connection closes or the next BEGIN fails.
+    }
+  }
+
+  /**
+   * What nearly every write needs, made before its lock is taken rather than while other
+   * processes wait for it: the event statement and the actor it records (a passwd lookup
+   * the first time), COMMIT and ROLLBACK.
+   */
+  private prepareWrite(intent: WriteIntent | undefined): void {
+    actorFor(intent);
+    void this.st.insertEvent;
+    void this.st.commit;
+    void this.st.rollback;
   }
 
   /**

@@ -11,6 +11,7 @@ import { checkRetention } from '../retention.js';
 import { DEFAULT_RETENTION, type HistoryRetention } from '../store.js';
 import { isBusy } from './busy.js';
 import { SharedConnection } from './connection.js';
+import { storeErrorOf } from './errors.js';
 import { assertDatabaseFile, canonicalPath, makeDirectory } from './files.js';
 import { migrateWhenUnlocked } from './migrate.js';
 import { SqliteStore } from './store.js';
@@ -93,18 +94,19 @@ function connect(location: string): Database.Database {
     // No busy timeout: SQLite would wait inside the call, blocking the event loop; busy.ts waits instead.
     db = new Database(location, { timeout: 0, nativeBinding: nativeBinding() });
   } catch (err) {
-    throw new StoreError(`cannot open the store ${location}: ${(err as Error).message}. Pass --db PATH to use another file.`);
+    const mapped = storeErrorOf(err, location, 'opening');
+    if (mapped instanceof StoreError) throw mapped;
+    throw new StoreError(`cannot open the store ${location}: ${(err as Error).message}. Pass --db PATH to use another file.`, { file: location });
   }
   try {
     migrateWhenUnlocked(db, location);
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;
-    throw new StoreError(
-      isBusy(err)
-        ? `the store ${location} stayed locked by another process. Try again.`
-        : `the store ${location} cannot be used: ${(err as Error).message}. It was left as it was; move it aside or pass --db PATH.`,
-    );
+    if (isBusy(err)) throw new StoreError(`the store ${location} stayed locked by another process. Try again.`, { file: location });
+    const mapped = storeErrorOf(err, location, 'opening');
+    if (mapped instanceof StoreError) throw mapped;
+    throw new StoreError(`the store ${location} cannot be used: ${(err as Error).message}. It was left as it was; move it aside or pass --db PATH.`, { file: location });
   }
   return db;
 }
