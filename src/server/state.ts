@@ -7,11 +7,7 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readF
 import path from 'node:path';
 import { RefusedError, UsageError } from '../errors.js';
 
-/** The state directory: BERTH_STATE_DIR, else $XDG_STATE_HOME/berth, else ~/.local/state/berth. */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BERTH_STATE_DIR) return path.resolve(env.BERTH_STATE_DIR);
-  return path.join(env.XDG_STATE_HOME || path.join(env.HOME || '.', '.local', 'state'), 'berth');
-}
+export { stateDir } from '../fs/state-dir.js';
 
 /** Where the daemon's files are. */
 export interface StatePaths {

@@ -72,7 +72,14 @@ test('holding: a pid that closed its listener is not signalled; one that still l
     const closer = await startNode(CLOSES_ON_USR2);
     helpers.push(closer);
     const port = Number(closer.firstLine);
-    const closed = new Promise<void>((resolve) => closer.child.stdout!.on('data', (d: Buffer) => d.toString().includes('closed') && resolve()));
+    const closed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the helper did not close its listener within 10 s')), 10_000);
+      closer.child.stdout!.on('data', (d: Buffer) => {
+        if (!d.toString().includes('closed')) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     closer.child.kill('SIGUSR2');
     await closed;
     const keeper = await startNode(TCP_LISTENER, ['127.0.0.1', String(port)]);
@@ -87,7 +94,8 @@ test('holding: a pid that closed its listener is not signalled; one that still l
       ],
     );
     assert.equal(isAlive(closer.pid), true, 'no longer a holder: left alone');
-    await once(keeper.child, 'exit');
+    // The exit may have been reported while killProcesses waited: once() would then wait forever.
+    if (keeper.child.exitCode === null && keeper.child.signalCode === null) await once(keeper.child, 'exit');
   } finally {
     for (const helper of helpers) await stopNode(helper);
   }

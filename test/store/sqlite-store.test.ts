@@ -21,6 +21,7 @@ describe('sqlite store', () => {
   it('lives under XDG_STATE_HOME, else ~/.local/state', () => {
     assert.equal(defaultDbPath({ XDG_STATE_HOME: '/x/state', HOME: '/home/u' }), '/x/state/berth/berth.db');
     assert.equal(defaultDbPath({ HOME: '/home/u' }), '/home/u/.local/state/berth/berth.db');
+    assert.equal(defaultDbPath({ BERTH_STATE_DIR: '/s/b', XDG_STATE_HOME: '/x/state' }), '/s/b/berth.db', 'BERTH_STATE_DIR holds the default store (one daemon per state directory)');
   });
 
   it('creates the file in WAL mode with the current schema version', async () => {

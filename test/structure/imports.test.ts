@@ -25,7 +25,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // Reading a caller's file safely (regular files only, bounded): under everything that reads one.
   fs: ['types', 'errors'],
   os: ['types', 'errors'],
-  store: ['types', 'errors'],
+  store: ['fs', 'types', 'errors'],
   config: ['fs', 'types', 'errors'],
   wiring: ['types', 'errors'],
   engine: ['types', 'errors'],

@@ -15,6 +15,7 @@ import { storeErrorOf } from './errors.js';
 import { assertDatabaseFile, canonicalPath, makeDirectory } from './files.js';
 import { migrateWhenUnlocked } from './migrate.js';
 import { SqliteStore } from './store.js';
+import { stateDir } from '../../fs/state-dir.js';
 
 /** better-sqlite3's compiled addon, as a module specifier. */
 const ADDON = 'better-sqlite3/build/Release/better_sqlite3.node';
@@ -52,8 +53,7 @@ const connections = new Map<string, SharedConnection>();
 
 /** Where the store lives when neither --db nor BERTH_DB says. */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
-  const stateHome = env.XDG_STATE_HOME || path.join(env.HOME || '.', '.local', 'state');
-  return path.join(stateHome, 'berth', 'berth.db');
+  return path.join(stateDir(env), 'berth.db');
 }
 
 /**
