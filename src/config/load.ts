@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BerthError, ConfigError, yamlProblem } from '../errors.js';
-import { readRegularFile } from '../fs/safe-read.js';
+import { readRegularFileSync } from '../fs/safe-read.js';
 import { DEFAULT_BASE_PORT, DEFAULT_RANGES } from './categories.js';
 import type { BerthConfig } from '../types.js';
 import { normaliseConfig } from './normalise.js';
@@ -42,7 +42,7 @@ export function emptyConfig(dir: string): BerthConfig {
 export async function loadConfig(cwd: string, explicitFile?: string): Promise<BerthConfig> {
   const file = explicitFile ? path.resolve(cwd, explicitFile) : findConfigFile(cwd);
   if (!file) return emptyConfig(path.resolve(cwd));
-  return parseConfigText(await readConfigText(file), file);
+  return parseConfigText(readConfigText(file), file);
 }
 
 /**
@@ -53,9 +53,9 @@ export async function loadConfig(cwd: string, explicitFile?: string): Promise<Be
  *
  * @throws ConfigError (exit 2) naming the file and the problem.
  */
-async function readConfigText(file: string): Promise<string> {
+function readConfigText(file: string): string {
   try {
-    const bytes = await readRegularFile(file, { maxBytes: MAX_CONFIG_BYTES });
+    const bytes = readRegularFileSync(file, { maxBytes: MAX_CONFIG_BYTES });
     if (bytes === null) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
     return bytes.toString('utf8');
   } catch (err) {

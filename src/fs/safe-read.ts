@@ -10,8 +10,7 @@
  * MAX_SNAPSHOT_BYTES), whatever the file or stream says about its size. Every refusal is a
  * UsageError (exit 2) naming the file; system errors go through readError.
  */
-import { constants, type Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { BerthError, RefusedError, UsageError } from '../errors.js';
 
@@ -70,39 +69,49 @@ export interface ReadOptions {
  *   other system errors as the RefusedError of readError.
  */
 export async function readRegularFile(path: string, opts: ReadOptions = {}): Promise<Buffer | null> {
+  return readRegularFileSync(path, opts);
+}
+
+/**
+ * readRegularFile, synchronously: the one implementation. Synchronous on purpose: the
+ * files are small and local, a FIFO or device is refused at open (O_NONBLOCK) before any
+ * read could wait, and berth.yaml is read on every command's start-up path, where the
+ * promise machinery of fs/promises cost more than the read itself.
+ */
+export function readRegularFileSync(path: string, opts: ReadOptions = {}): Buffer | null {
   const maxBytes = opts.maxBytes ?? MAX_TEXT_FILE_BYTES;
   const label = opts.label ?? path;
-  let handle: FileHandle;
+  let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer.
-    handle = await open(path, constants.O_RDONLY | O_NONBLOCK | O_NOCTTY | (opts.noFollow === true ? O_NOFOLLOW : 0));
+    fd = openSync(path, constants.O_RDONLY | O_NONBLOCK | O_NOCTTY | (opts.noFollow === true ? O_NOFOLLOW : 0));
   } catch (error) {
     if (isCode(error, 'ENOENT')) return null;
     throw readError(label, error);
   }
   try {
-    const info = await handle.stat();
+    const info = fstatSync(fd);
     if (!info.isFile()) {
       throw new UsageError(`cannot read ${label}: it is ${describeFileType(info)}, not a regular file. Name a regular file.`, { file: label, problem: `it is ${describeFileType(info)}, not a regular file` });
     }
     if (info.size > maxBytes) throw tooLarge(label, maxBytes);
-    return await readAll(handle, label, maxBytes, info.size);
+    return readAll(fd, label, maxBytes, info.size);
   } catch (error) {
     throw readError(label, error);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
 /** Reads to the end, but never more than `maxBytes` (a file may grow, /proc files say 0). */
-async function readAll(handle: FileHandle, path: string, maxBytes: number, sizeHint: number): Promise<Buffer> {
+function readAll(fd: number, path: string, maxBytes: number, sizeHint: number): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
     // At least one byte past what is expected, so the end (or the overflow) is seen.
     const want = Math.min(Math.max(sizeHint - total + 1, READ_CHUNK_BYTES), maxBytes + 1 - total);
     const buffer = Buffer.allocUnsafe(want);
-    const { bytesRead } = await handle.read(buffer, 0, want, null);
+    const bytesRead = readSync(fd, buffer, 0, want, null);
     if (bytesRead === 0) return Buffer.concat(chunks, total);
     chunks.push(buffer.subarray(0, bytesRead));
     total += bytesRead;
