@@ -19,11 +19,8 @@ import type {
 } from '../engine/index.js';
 import type { RegistryEvent } from '../types.js';
 import { integerText, type Wire } from './wire.js';
+import { pollEvents } from '../wiring/event-poll.js';
 
-/** How often a subscription asks for new events unless told (as LocalEngine's feed). */
-export const DEFAULT_POLL_MS = 100;
-/** Events read per request unless told (as LocalEngine's feed). */
-export const DEFAULT_PAGE = 1000;
 
 /** The registry operations of the RemoteEngine. */
 export class RemoteRegistry implements RegistryApi {
@@ -66,37 +63,17 @@ export class RemoteEvents implements EventsApi {
     return (await this.wire.call<{ id: number }>('events.last', {})).id;
   }
 
-  /** Polls for events after `afterId` and delivers them in order; the next read starts after the last one's events were delivered. */
+    /** Every event after `afterId`, in order, as they are recorded (see pollEvents). */
   subscribe(afterId: number, onEvent: (event: RegistryEvent) => void, opts: SubscribeOptions = {}): Unsubscribe {
-    const intervalMs = opts.intervalMs ?? DEFAULT_POLL_MS;
-    let last = afterId;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const tick = async (): Promise<void> => {
-      try {
-        for (;;) {
-          const page = await this.after(last);
-          for (const event of page) {
-            if (stopped) return;
-            last = event.id;
-            onEvent(event);
-          }
-          if (page.length < DEFAULT_PAGE) break;
-        }
-      } catch (error) {
-        if (!stopped) opts.onError?.(error as Error);
-      }
-      if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
-    };
+    const poll = pollEvents((id, limit) => this.after(id, limit), afterId, onEvent, opts);
     const stop: Unsubscribe = () => {
-      stopped = true;
+      poll();
       this.live.delete(stop);
-      if (timer !== undefined) clearTimeout(timer);
     };
     this.live.add(stop);
-    void tick();
     return stop;
   }
+
 
   /** Ends every subscription (the engine is closing). */
   stopAll(): void {
