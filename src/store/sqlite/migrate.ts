@@ -16,6 +16,9 @@ export function migrateWhenUnlocked(db: Database.Database, location: string): vo
   retryBusySync(() => migrate(db, location));
 }
 
+/** Pages of WAL between automatic checkpoints (4 MiB at 1 KiB pages). */
+export const WAL_CHECKPOINT_PAGES = 4096;
+
 function migrate(db: Database.Database, location: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) throw newerSchema(location, version);
@@ -28,6 +31,11 @@ function migrate(db: Database.Database, location: string): void {
   }
   if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // Checkpoint the WAL every WAL_CHECKPOINT_PAGES pages instead of SQLite's 1000: with
+  // 1 KiB pages and ~7 pages a commit, the default checkpointed (two fsyncs, on the
+  // writer's thread) every ~140 allocations, which made the API's p99. 4 MiB of WAL
+  // between checkpoints keeps them rare; readers never wait for them in WAL mode.
+  db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   if (version === SCHEMA_VERSION) return;
   db.exec('BEGIN IMMEDIATE');
   try {
