@@ -4,12 +4,12 @@
  * process of its own, its output in the state directory's daemon.log.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StoreError } from '../errors.js';
 import { daemonStatus } from '../server/daemon.js';
-import type { DaemonLock } from '../server/state.js';
+import { ensureStateDir, type DaemonLock } from '../server/state.js';
 
 /** How long a start may take before berth gives up waiting for the lockfile. */
 export const START_WAIT_MS = 15_000;
@@ -19,7 +19,8 @@ const POLL_MS = 25;
 export async function ensureDaemon(env: NodeJS.ProcessEnv = process.env): Promise<{ lock: DaemonLock; started: boolean }> {
   const before = daemonStatus(env);
   if (before.running && before.lock !== null) return { lock: before.lock, started: false };
-  mkdirSync(before.stateDir, { recursive: true, mode: 0o700 });
+  // The same checks as the daemon's own start: 0700, and not another user's directory.
+  ensureStateDir(before.stateDir);
   const log = openSync(path.join(before.stateDir, 'daemon.log'), 'a', 0o600);
   try {
     // The same berth as this one: this process's own script, so versions never mix.

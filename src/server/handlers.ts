@@ -4,6 +4,8 @@
  * validates values itself, as it does for the CLI and the library.
  */
 import { UsageError } from '../errors.js';
+import { parseRange } from '../config/ports.js';
+import type { PortRange } from '../types.js';
 import type { AllocationRequest, ScopeContext } from '../engine/index.js';
 import type { Call, Reply } from './call.js';
 import { renderDotenv } from '../wiring/dotenv.js';
@@ -21,12 +23,11 @@ const json = (value: unknown): Reply => ({ json: value });
 const str = (value: unknown): string | undefined => (value === undefined ? undefined : String(value));
 const num = (value: unknown): number | undefined => (value === undefined ? undefined : Number(value));
 
-/** `A-B` as the CLI writes it, into the engine's {start, end}; the engine checks the ports. */
-export function rangeOf(value: unknown, what = 'range'): { start: number; end: number } | undefined {
+/** `A-B` as the CLI writes it, parsed by the one range parser (config/ports.ts). */
+export function rangeOf(value: unknown, what = 'range'): PortRange | undefined {
   if (value === undefined) return undefined;
-  const m = typeof value === 'string' ? /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(value) : null;
-  if (!m) throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: write it as "START-END", e.g. "5000-5999".`);
-  return { start: Number(m[1]), end: Number(m[2]) };
+  if (typeof value !== 'string') throw new UsageError(`invalid ${what} ${JSON.stringify(value)}: write it as "START-END", e.g. "5000-5999".`);
+  return parseRange(value, what);
 }
 
 /** The request fields of allocate, as the engine takes them. */
