@@ -108,7 +108,10 @@ describe('berth serve and berth daemon status|stop', () => {
     assert.match(status.stderr, new RegExp(`pid ${dead.pid}, which is gone \\(stale`));
 
     const d = await start({ dir });
-    assert.match(d.output(), new RegExp(`replaced a stale lockfile: pid ${dead.pid}`));
+    // The lockfile (what start waits for) is written before the note is printed: wait, bounded, for the note.
+    const note = new RegExp(`replaced a stale lockfile: pid ${dead.pid}`);
+    for (let i = 0; i < 100 && !note.test(d.output()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.match(d.output(), note);
     const lock = JSON.parse(fs.readFileSync(path.join(state, 'daemon.json'), 'utf8'));
     assert.equal(lock.pid, d.child.pid);
     assert.equal((await request(d, { path: '/v1/health', socket: true })).status, 200, 'a new socket in place of the stale one');
