@@ -39,10 +39,38 @@ export function emptyConfig(dir: string): BerthConfig {
  * Loads the config: `explicitFile` if given (it must exist), else berth.yaml found upward
  * from `cwd`, else the empty config rooted at `cwd`.
  */
-export async function loadConfig(cwd: string, explicitFile?: string): Promise<BerthConfig> {
+export async function loadConfig(cwd: string, explicitFile?: string, memo?: ConfigMemo): Promise<BerthConfig> {
   const file = explicitFile ? path.resolve(cwd, explicitFile) : findConfigFile(cwd);
   if (!file) return emptyConfig(path.resolve(cwd));
-  return parseConfigText(readConfigText(file), file);
+  const text = readConfigText(file);
+  const known = memo?.get(file, text);
+  if (known) return known;
+  const config = await parseConfigText(text, file);
+  memo?.set(file, text, config);
+  return config;
+}
+
+/**
+ * Parsed configs by file and exact text, for a long-lived engine (the daemon reads
+ * berth.yaml on every request): the file is still read every time, so an edit is seen at
+ * once, whatever the file system's timestamps; only an unchanged text skips the parse.
+ */
+export class ConfigMemo {
+  private readonly byFile = new Map<string, { readonly text: string; readonly config: BerthConfig }>();
+
+  /** Files remembered at most: a daemon serving many projects keeps the latest ones. */
+  static readonly MAX_FILES = 64;
+
+  get(file: string, text: string): BerthConfig | undefined {
+    const entry = this.byFile.get(file);
+    return entry !== undefined && entry.text === text ? entry.config : undefined;
+  }
+
+  set(file: string, text: string, config: BerthConfig): void {
+    this.byFile.delete(file);
+    if (this.byFile.size >= ConfigMemo.MAX_FILES) this.byFile.delete(this.byFile.keys().next().value!);
+    this.byFile.set(file, { text, config });
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ProjectInfo, ScopeContext } from '../engine/index.js';
-import { loadConfig } from '../config/load.js';
+import { ConfigMemo, loadConfig } from '../config/load.js';
 import { checkScopeName, projectDir, resolveScope } from './scope.js';
 
 /**
@@ -30,6 +30,9 @@ export function checkContext(ctx: ScopeContext): void {
 
 /** Resolves contexts against a default working directory (the engine's own). */
 export class ProjectResolver {
+  /** berth.yaml parses by text: an engine that lives long (the daemon) parses each version once. */
+  private readonly memo = new ConfigMemo();
+
   constructor(private readonly cwd: string) {}
 
   /**
@@ -41,7 +44,7 @@ export class ProjectResolver {
   async resolve(ctx: ScopeContext = {}): Promise<ProjectInfo> {
     checkContext(ctx);
     const dir = ctx.dir ?? this.cwd;
-    const config = await loadConfig(dir, ctx.config);
+    const config = await loadConfig(dir, ctx.config, this.memo);
     const explicit = ctx.scope !== undefined;
     const scope = resolveScope(ctx.scope, config, dir);
     const project = projectDir(dir, config);
