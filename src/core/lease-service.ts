@@ -34,16 +34,17 @@ export class LeaseService implements LeasesApi {
       return { name: req.name, plan: planFor(req, svc, config, project.scope) };
     });
     const owner = this.core.owner(opts);
-    const exclusions = await this.core.exclusions(project);
     const force = opts.force === true;
     // Walk and probe before the write lock: the lock is then held only to confirm each
     // port is still unleased and to insert, so concurrent writers wait for microseconds of
-    // SQLite work, not for bind probes (see Guess).
-    const guesses = await this.core.store.transaction('read', async (tx) => {
+    // SQLite work, not for bind probes (see Guess). The exclusions are read in the same
+    // read transaction: the write phase re-checks every port it claims anyway.
+    const { exclusions, guesses } = await this.core.store.transaction('read', async (tx) => {
+      const exclusions = await this.core.exclusionsIn(tx, project);
       const actx = this.core.allocContext(tx, project, exclusions);
       const missing = [];
       for (const p of plans) if (!(await tx.getLease(actx.host, project.scope, p.name))) missing.push(p);
-      return guessAll(actx, missing, force);
+      return { exclusions, guesses: await guessAll(actx, missing, force) };
     });
     const leases = await this.core.store.transaction(
       'write',

@@ -45,14 +45,17 @@ export class EngineCore {
    * kernel's ephemeral range, and the ports of every pool (berth.yaml's and those recorded
    * by reserves in any project of this machine), which only their pool hands out.
    */
-  async exclusions(project: ProjectInfo): Promise<Exclusions> {
+  exclusions(project: ProjectInfo): Promise<Exclusions> {
+    return this.store.transaction('read', (tx) => this.exclusionsIn(tx, project));
+  }
+
+  /** exclusions() read in a transaction the caller already holds (an allocation's read phase: one transaction fewer). */
+  async exclusionsIn(tx: StoreTx, project: ProjectInfo): Promise<Exclusions> {
     if (this.ephemeral === undefined) this.ephemeral = this.machine.ephemeralRange();
     const { config } = project;
-    const poolPorts = await this.store.transaction('read', async (tx) => {
-      const recorded = await tx.listPools(this.host);
-      const names = new Set(config.pools.map((p) => p.name));
-      return poolPortIndex(tx, this.host, [...config.pools, ...recorded.filter((p) => !names.has(p.name))]);
-    });
+    const recorded = await tx.listPools(this.host);
+    const names = new Set(config.pools.map((p) => p.name));
+    const poolPorts = await poolPortIndex(tx, this.host, [...config.pools, ...recorded.filter((p) => !names.has(p.name))]);
     return new Exclusions(config.reserved, this.ephemeral, poolPorts);
   }
 
