@@ -1,9 +1,10 @@
 /**
  * One SQLite connection, shared by every store this process opens on the same file. Its
- * transactions run one at a time, in the order they were asked for, whichever store asked:
- * so stores of one process queue behind each other instead of contending for the file's
- * lock (which, held by one of them across an await, the other could never get). Against
- * other processes, BEGIN IMMEDIATE and COMMIT wait out SQLITE_BUSY asynchronously.
+ * SQLite transactions run one at a time, whichever store asked: so stores of one process
+ * queue behind each other instead of contending for the file's lock (which, held by one of
+ * them across an await, the other could never get). Requests that wait together share one
+ * SQLite transaction (tx-queue.ts: group commit). Against other processes, BEGIN IMMEDIATE
+ * and COMMIT wait out SQLITE_BUSY asynchronously.
  */
 import type Database from 'better-sqlite3';
 import { PruneSchedule } from '../retention.js';
@@ -14,6 +15,7 @@ import { storeErrorOf } from './errors.js';
 import { pruneEvents } from './events.js';
 import { AdhocStatements, fixedStatements, type FixedStatements } from './statements.js';
 import { SqliteTx } from './tx.js';
+import { MAX_BATCH, TxQueue, type Waiting } from './tx-queue.js';
 
 /** What one store asks of the connection for one transaction. */
 export interface TxRequest<T> {
@@ -25,13 +27,18 @@ export interface TxRequest<T> {
   readonly location: string;
 }
 
-/** A connection, its statements, its transaction queue, and how many stores use it. */
+/** How one request of a batch ended, given out once the batch has committed. */
+type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/** A connection, its statements, its waiting requests, and how many stores use it. */
 export class SharedConnection {
   private readonly st: FixedStatements;
   private readonly adhoc: AdhocStatements;
   private readonly prunes = new PruneSchedule();
-  /** The last transaction asked for; it never rejects, so the next one always runs. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly waiting = new TxQueue<TxRequest<unknown>>();
+  /** Settles when the requests asked so far have all been answered. */
+  private drained: Promise<void> = Promise.resolve();
+  private draining = false;
   private users = 0;
 
   /** `forget` is called once, when the last user has closed and the connection closes. */
@@ -51,42 +58,93 @@ export class SharedConnection {
   /** One store is done; the last one closes the connection once its transactions are over. */
   async release(): Promise<void> {
     this.users--;
-    await this.queue;
+    await this.drained;
     // Another store may have opened the file while the queue drained: it keeps the connection.
     if (this.users > 0 || !this.db.open) return;
     this.forget();
     this.db.close();
   }
 
-  /** Queues one transaction behind every other of this connection. */
+  /** Runs one transaction after those asked for before it (tx-queue.ts says which run together). */
   run<T>(request: TxRequest<T>): Promise<T> {
-    const next = this.queue.then(() => this.runNow(request));
-    this.queue = next.catch(() => undefined); // the caller sees the error; the queue goes on
-    return next;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ request: request as TxRequest<unknown>, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.draining) this.drained = this.drain();
+    });
   }
 
-  /** Runs one transaction; SQLite's own errors come out as StoreErrors that say what to do (errors.ts). */
-  private async runNow<T>(request: TxRequest<T>): Promise<T> {
+  /** Runs batches until nobody waits. */
+  private async drain(): Promise<void> {
+    this.draining = true;
     try {
-      return await this.transact(request);
-    } catch (err) {
-      throw storeErrorOf(err, request.location);
+      for (;;) {
+        // Past this turn of the event loop first: the daemon reads each client's request in
+        // an I/O callback of its own and would otherwise run it to its end before reading
+        // the next, so no two requests could ever wait together.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const mode = this.waiting.nextMode();
+        if (mode === null) break;
+        await this.runBatch(mode);
+      }
+    } finally {
+      this.draining = false;
     }
   }
 
-  private async transact<T>({ mode, fn, intent, retention, location }: TxRequest<T>): Promise<T> {
-    if (mode === 'write') this.prepareWrite(intent);
-    await retryBusy(() => this.begin(mode), location);
+  /**
+   * One SQLite transaction for the next waiting request of `mode` and those of the same
+   * kind that wait by the time each finishes (up to MAX_BATCH). The first runs bare: if it
+   * fails, the transaction is rolled back and the others still wait. Each later one runs in
+   * a savepoint, undone alone when it fails. Every caller hears after the COMMIT; a failed
+   * COMMIT (or an error that made SQLite end the transaction) fails every request of it,
+   * since none of their work is stored. SQLite's own errors come out as StoreErrors that
+   * say what to do (errors.ts).
+   */
+  private async runBatch(mode: TxMode): Promise<void> {
+    const first = this.waiting.take(mode)!;
+    const { location, retention } = first.request;
     try {
-      const result = await fn(new SqliteTx(this.st, this.adhoc, intent));
+      if (mode === 'write') this.prepareWrite(first.request.intent);
+      await retryBusy(() => this.begin(mode), location);
+    } catch (err) {
+      first.reject(storeErrorOf(err, location));
+      return;
+    }
+    const batch: Waiting<TxRequest<unknown>>[] = [];
+    const outcomes: Outcome[] = [];
+    for (let member: Waiting<TxRequest<unknown>> | undefined = first; member !== undefined; member = batch.length < MAX_BATCH ? this.waiting.take(mode) : undefined) {
+      batch.push(member);
+      const alone = batch.length === 1;
+      try {
+        if (!alone) this.st.savepoint.run();
+        const value = await member.request.fn(new SqliteTx(this.st, this.adhoc, member.request.intent));
+        if (!alone) this.st.releaseSavepoint.run();
+        outcomes.push({ ok: true, value });
+      } catch (err) {
+        if (alone || !this.db.inTransaction) return this.abandon(batch, err);
+        this.st.rollbackToSavepoint.run();
+        this.st.releaseSavepoint.run();
+        outcomes.push({ ok: false, error: err });
+      }
+    }
+    try {
       if (mode === 'write' && this.prunes.due()) this.prunes.done(pruneEvents(this.st, retention, Date.now()));
       // A COMMIT that says SQLITE_BUSY leaves the transaction open, to be retried.
       await retryBusy(() => this.st.commit.run(), location);
-      return result;
     } catch (err) {
-      this.rollback();
-      throw err;
+      return this.abandon(batch, err);
     }
+    batch.forEach((member, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) member.resolve(outcome.value);
+      else member.reject(storeErrorOf(outcome.error, member.request.location));
+    });
+  }
+
+  /** Rolls the batch's transaction back and fails every request of it with `err`. */
+  private abandon(batch: readonly Waiting<TxRequest<unknown>>[], err: unknown): void {
+    this.rollback();
+    for (const member of batch) member.reject(storeErrorOf(err, member.request.location));
   }
 
   /** Ends the open transaction, if SQLite has not ended it already (it may after SQLITE_FULL or an I/O error). */

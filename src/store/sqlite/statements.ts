@@ -105,6 +105,10 @@ function prepare(db: Database.Database) {
     // still be waited out, rather than at the first read inside the caller's function.
     readSnapshot: () => make('PRAGMA schema_version', PLUCK),
     commit: () => make('COMMIT'),
+    // One request of a group commit (connection.ts): its work is undone alone when it fails.
+    savepoint: () => make('SAVEPOINT request'),
+    releaseSavepoint: () => make('RELEASE request'),
+    rollbackToSavepoint: () => make('ROLLBACK TO request'),
     rollback: () => make('ROLLBACK'),
   });
 }
