@@ -5,7 +5,7 @@
  * cannot be reached becomes a StoreError that says how to start it.
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { errorFromJSON, StoreError, UnexpectedError, UsageError } from '../errors.js';
+import { ERROR_KINDS, errorFromJSON, RefusedError, StoreError, UnexpectedError, UsageError } from '../errors.js';
 
 /** Where the daemon is and how to prove who we are. */
 export interface TransportOptions {
@@ -84,8 +84,25 @@ export class Transport {
       }
     }
     if (res.status >= 200 && res.status < 300) return value;
-    if (isJson) throw errorFromJSON(value);
+    if (isJson) throw this.refusal(res.status, value);
     throw new UnexpectedError(`the berth daemon at ${this.target} answered HTTP ${res.status}: ${res.text.slice(0, 200) || 'no detail'}.`);
+  }
+
+  /**
+   * The error a problem document describes. berth's own kinds come back as themselves
+   * (errorFromJSON); the HTTP layer's refusals, which have no class of their own, by what
+   * they mean for the caller: a missing or wrong token, a foreign Host or Origin, or a
+   * read-only token is refused (exit 4, with what to check); a body too large or of the
+   * wrong type is bad input (exit 2).
+   */
+  private refusal(status: number, value: unknown): Error {
+    const kind = typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
+    if (typeof kind === 'string' && ERROR_KINDS.includes(kind)) return errorFromJSON(value);
+    const said = typeof value === 'object' && value !== null && typeof (value as { detail?: unknown }).detail === 'string' ? String((value as { detail: string }).detail) : `HTTP ${status}`;
+    if (status === 401) return new RefusedError(`the berth daemon at ${this.target} refused the token: ${said} Use the token in the daemon's state directory (api-token), or set BERTH_TOKEN to it.`, { status });
+    if (status === 403) return new RefusedError(`the berth daemon at ${this.target} refused the request: ${said}`, { status });
+    if (status === 405 || status === 413 || status === 415) return new UsageError(`the berth daemon at ${this.target} refused the request: ${said}`, { status });
+    return errorFromJSON(value);
   }
 
   /** Closes idle connections; requests after this open new ones. */

@@ -165,7 +165,15 @@ describe('berth --url: the CLI through a daemon started with berth serve', () =>
     assert.deepEqual([viaSocket.code, viaSocket.stdout], [0, local(['get', 'web']).stdout]);
     const badToken = remote(['list'], { BERTH_TOKEN: 'f'.repeat(64) });
     assert.equal(badToken.code, 4, show(badToken));
-    assert.match(badToken.stderr, /token is not valid/);
+    assert.match(badToken.stderr, /token is not valid.*BERTH_TOKEN/s);
+    assert.equal(JSON.parse(remote(['--json', 'list'], { BERTH_TOKEN: 'f'.repeat(64) }).stderr).error, 'refused', 'an HTTP-layer refusal keeps a kind of berth\'s own');
+    // The read-only token reads, and a change through it is refused, with the kind and exit code of a refusal.
+    const readToken = fs.readFileSync(path.join(state, 'api-token-read'), 'utf8').trim();
+    assert.equal(remote(['list'], { BERTH_TOKEN: readToken }).code, 0);
+    const readOnly = remote(['--json', 'allocate', 'ro-probe'], { BERTH_TOKEN: readToken });
+    assert.equal(readOnly.code, 4, show(readOnly));
+    assert.equal(JSON.parse(readOnly.stderr).error, 'refused');
+    assert.equal(local(['get', 'ro-probe']).code, 1, 'nothing was allocated through the read-only token');
     const gone = berth(['--url', 'http://127.0.0.1:1', 'list'], { cwd: proj, env });
     assert.equal(gone.code, 4, show(gone));
     assert.match(gone.stderr, /not running.*berth serve/);

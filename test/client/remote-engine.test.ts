@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RemoteEngine } from '../../src/client/remote-engine.js';
+import * as library from '../../src/index.js';
 import { parseDaemonTarget } from '../../src/client/target.js';
 import { LocalEngine } from '../../src/core/local-engine.js';
 import type { Engine } from '../../src/engine/index.js';
@@ -146,4 +147,8 @@ describe('RemoteEngine without a daemon', () => {
     assert.deepEqual(parseDaemonTarget('unix:///run/b.sock', '/s'), { socketPath: '/run/b.sock' });
     assert.deepEqual(parseDaemonTarget('http://127.0.0.1:4100', '/s'), { url: 'http://127.0.0.1:4100' });
   });
+});
+
+it('the package entry exports RemoteEngine, so a library user can reach a running daemon', () => {
+  assert.equal(library.RemoteEngine, RemoteEngine);
 });
