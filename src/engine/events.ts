@@ -14,6 +14,12 @@ export interface SubscribeOptions {
   readonly intervalMs?: number;
   /** Called when reading the store fails; the subscription goes on. */
   readonly onError?: (error: Error) => void;
+  /**
+   * Awaited before each page of events is read: a consumer that cannot take more yet (an
+   * event stream whose client has not read the last page) holds the feed back here
+   * instead of buffering without bound.
+   */
+  readonly ready?: () => Promise<void> | void;
 }
 
 /** The event operations. */

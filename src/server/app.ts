@@ -26,6 +26,8 @@ export interface ApiOptions {
   readonly version: string;
   /** Extra metrics lines (launch adds service states). */
   readonly extraMetrics?: () => Promise<string>;
+  /** Bytes an event stream may keep for a client that does not read (sse.ts; default MAX_UNREAD_BYTES). */
+  readonly maxUnreadBytes?: number;
 }
 
 /** The API: a handler for node:http servers, and a close that ends open event streams. */
@@ -147,7 +149,7 @@ export function createApi(opts: ApiOptions): Api {
     const query = queryOf(route, new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)));
     const ctx = contextOf(query);
     if (route.response === 'event-stream') {
-      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop));
+      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), opts.maxUnreadBytes);
       streams.add(stop);
       return;
     }

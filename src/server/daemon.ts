@@ -33,6 +33,8 @@ export interface DaemonOptions {
   readonly engine?: Engine;
   /** Where berth.yaml is looked for when a request names no directory. */
   readonly cwd?: string;
+  /** Bytes an event stream may keep for a client that does not read (default MAX_UNREAD_BYTES; tests lower it). */
+  readonly maxUnreadBytes?: number;
 }
 
 /** A running daemon. */
@@ -62,9 +64,21 @@ function listen(server: Server, target: { port: number; host: string } | { path:
   });
 }
 
+/** How long a stop waits for requests in flight before it closes their connections too. */
+export const STOP_GRACE_MS = 5_000;
+
+/**
+ * Closes `server`: idle keep-alive connections at once, requests in flight after
+ * STOP_GRACE_MS at the latest, so a client that keeps a connection busy cannot hold the
+ * daemon up (a stop must end).
+ */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const force = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
@@ -116,7 +130,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     const port = (tcp.address() as AddressInfo).port;
     // The bound address answers too (127.0.0.2, or a remote address with --allow-remote).
     const allowedHosts = [...(opts.allowHosts ?? []), ...(host === '127.0.0.1' || host === 'localhost' ? [] : [host.includes(':') ? `[${host}]` : host])];
-    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts, port } });
+    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts, port }, maxUnreadBytes: opts.maxUnreadBytes });
     api = served;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const lock: DaemonLock = { pid: process.pid, identity: localMachine.processIdentity(process.pid), socket: paths.socket, url, port, version: DAEMON_VERSION, startedAt: new Date().toISOString() };

@@ -15,16 +15,24 @@ import { SECURITY_HEADERS } from './problem.js';
 export const HEARTBEAT_MS = 15_000;
 /** How often the store is read for new changes. */
 export const STREAM_POLL_MS = 100;
+/**
+ * Most bytes a stream may have waiting for its client. The feed waits for a client that
+ * has not taken the last page (backpressure), so a reading client never comes near this;
+ * it is the bound for what backpressure cannot hold back (a large snapshot, heartbeats to
+ * a client that never reads). Past it the connection is closed; the client reconnects with
+ * Last-Event-ID and gets every change it missed, from the store.
+ */
+export const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
 
 function frame(event: string, id: number, data: unknown): string {
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** Serves one event stream; returns a function that ends it. `onEnd` runs once when it ends. */
-export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void): () => void {
+export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void, maxUnreadBytes = MAX_UNREAD_BYTES): () => void {
   let ended = false;
   let unsubscribe = (): void => undefined;
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
   const end = (): void => {
     if (ended) return;
     ended = true;
@@ -34,6 +42,30 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
     onEnd();
   };
   req.on('close', end);
+  /** Writes `text`, or cuts off a client whose backlog passed the limit (see MAX_UNREAD_BYTES). */
+  const send = (text: string): void => {
+    if (ended) return;
+    if (res.writableLength > maxUnreadBytes) {
+      // Ending would wait for the unread bytes to drain, which they may never do.
+      end();
+      res.destroy();
+      return;
+    }
+    res.write(text);
+  };
+  /** Before each page of changes: wait until the client has taken the last one (backpressure). */
+  const ready = (): Promise<void> | void => {
+    if (ended || !res.writableNeedDrain) return;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
   res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
   const resume = String(req.headers['last-event-id'] ?? '');
   void (async () => {
@@ -47,15 +79,16 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
         after = await engine.events.lastId();
         const leases = await engine.leases.list({});
         if (ended) return;
-        res.write(frame('snapshot', after, { leases, lastEventId: after }));
+        send(frame('snapshot', after, { leases, lastEventId: after }));
       }
       if (ended) return;
-      unsubscribe = engine.events.subscribe(after, (event: RegistryEvent) => res.write(frame('change', event.id, event)), {
+      unsubscribe = engine.events.subscribe(after, (event: RegistryEvent) => send(frame('change', event.id, event)), {
         intervalMs: STREAM_POLL_MS,
-        onError: (error) => res.write(`event: error\ndata: ${JSON.stringify({ message: error.message })}\n\n`),
+        ready,
+        onError: (error) => send(`event: error\ndata: ${JSON.stringify({ message: error.message })}\n\n`),
       });
     } catch (error) {
-      res.write(`event: error\ndata: ${JSON.stringify({ message: (error as Error).message })}\n\n`);
+      send(`event: error\ndata: ${JSON.stringify({ message: (error as Error).message })}\n\n`);
       end();
     }
   })();

@@ -16,6 +16,8 @@ export interface PollOptions {
   readonly intervalMs?: number;
   /** Called when a read fails; the subscription goes on. */
   readonly onError?: (error: Error) => void;
+  /** Awaited before each page is read (SubscribeOptions.ready). */
+  readonly ready?: () => Promise<void> | void;
 }
 
 /**
@@ -35,6 +37,8 @@ export function pollEvents(
   const tick = async (): Promise<void> => {
     try {
       for (;;) {
+        await opts.ready?.();
+        if (stopped) return;
         const page = await after(last, EVENT_PAGE);
         for (const event of page) {
           if (stopped) return;
