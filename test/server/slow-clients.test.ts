@@ -89,3 +89,24 @@ it('a client that stops reading holds the feed back, then gets every change; Las
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('a stop does not wait for a client that never finishes its request', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-slow-stop-'));
+  const state = path.join(dir, '.state');
+  const file = path.join(state, 'berth.db');
+  fs.mkdirSync(state, { mode: 0o700 });
+  const engine = new LocalEngine({ store: openSqliteStore(file), machine: localMachine, cwd: dir, env: {} });
+  const daemon = await startDaemon({ env: { BERTH_STATE_DIR: state, BERTH_DB: file }, engine, port: 0 });
+  const socket = net.connect({ path: daemon.paths.socket });
+  try {
+    // A body announced as 100 bytes, of which 10 ever come.
+    socket.write(`PUT /v1/leases/s/n HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${daemon.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"port": 1`);
+    await new Promise((r) => setTimeout(r, 200));
+    const stopped = await Promise.race([daemon.stop().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 60_000).unref())]);
+    assert.ok(stopped, 'the stop ended although a request was still in flight');
+  } finally {
+    socket.destroy();
+    await daemon.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
