@@ -11,6 +11,9 @@ import type { ServiceConfig } from '../types.js';
 import type { AllocationRequest, Engine, ScopeContext } from '../engine/index.js';
 import { COMPOSE_FILE_NAMES, findComposeFile, readComposeServices } from './files.js';
 import { writeFileIfChanged } from './safe-write.js';
+import { digest, recordedContext, recordWrittenFile } from './written-files.js';
+import { MAX_TEXT_FILE_BYTES, readRegularFile } from '../fs/safe-read.js';
+import { renderMergedCompose } from '../wiring/compose-merged.js';
 import type { ComposePort, ComposeService } from '../wiring/compose-ports.js';
 import {
   planComposeOverride,
@@ -28,8 +31,14 @@ export interface ComposeOverrideOptions {
   readonly dirs?: readonly string[];
   /** Lease every published port that no lease covers yet (all or none). */
   readonly allocate?: boolean;
-  /** Write the override to this file (atomically) instead of only returning it. */
+  /** Write the override to this file (atomically) instead of only returning it; recorded so port changes re-render it. */
   readonly write?: string;
+  /**
+   * A standalone file instead of an override: the base file with each leased host port
+   * replaced and no `!override` tag, which docker-compose v1 (it rejects the tag) and v2
+   * both read alone (`docker-compose -f FILE up`).
+   */
+  readonly merged?: boolean;
 }
 
 /** What `berth.composeOverride()` found, decided and wrote. */
@@ -144,12 +153,23 @@ export async function buildComposeOverride(engine: Engine, ctx: ScopeContext, op
     }
   }
   const plan = planComposeOverride(composeServices, leases, services);
-  const text = renderComposeOverride(plan.mappings);
+  const text = opts.merged === true
+    ? renderMergedCompose((await readRegularFile(composeFile, { maxBytes: MAX_TEXT_FILE_BYTES }))!.toString('utf8'), plan.mappings, composeFile)
+    : renderComposeOverride(plan.mappings);
   let written: string | null = null;
   let changed = false;
   if (opts.write !== undefined) {
     written = resolve(dirs[0]!, opts.write);
     changed = await writeFileIfChanged(written, text);
+    await recordWrittenFile(engine, {
+      kind: 'compose',
+      file: written,
+      scope: project.scope,
+      ctx: recordedContext({ ...ctx, dir: resolve(dirs[0]!) }),
+      composeFile,
+      merged: opts.merged === true,
+      sha256: digest(text),
+    });
   }
   return { composeFile, text, services: plan.mappings, unleased: plan.unleased, unmatched: plan.unmatched, allocated, written, changed };
 }

@@ -24,25 +24,26 @@ export const COMPOSE_FILE_NAMES: readonly string[] = [
 
 /**
  * Merges variables into the `.env` file at `path` (see mergeDotenv), creating it when
- * missing, and writes it atomically. Bytes that are not valid UTF-8 are kept as they are.
+ * missing, and writes it atomically; lines of the keys in `drop` that `vars` does not set
+ * are removed (berth's variables of released leases). Bytes that are not valid UTF-8 are kept as they are.
  *
  * @returns whether the file was written; false when it already held these values (its
  *   mtime is then untouched, so file watchers do not restart anything).
  * @throws the UsageError or RefusedError of writeError when `path` cannot be written.
  */
-export async function writeEnvFile(path: string, vars: readonly NamedValue[]): Promise<boolean> {
+export async function writeEnvFile(path: string, vars: readonly NamedValue[], drop: readonly string[] = []): Promise<boolean> {
   return updateFile(path, (old) => {
     if (old === null && vars.length === 0) return null;
     const utf8 = old === null ? '' : decodeUtf8(old);
     if (utf8 !== null) {
-      const text = mergeDotenv(utf8, vars);
+      const text = mergeDotenv(utf8, vars, drop);
       return old !== null && text === utf8 ? null : text;
     }
     // Not UTF-8: work on one char per byte so every unrelated byte survives, and write the
     // new values as their UTF-8 bytes.
     const bytes = old!.toString('latin1');
     const asBytes = vars.map((v) => ({ name: v.name, value: Buffer.from(v.value, 'utf8').toString('latin1') }));
-    const text = mergeDotenv(bytes, asBytes);
+    const text = mergeDotenv(bytes, asBytes, drop);
     return text === bytes ? null : Buffer.from(text, 'latin1');
   });
 }

@@ -8,6 +8,7 @@ import type { AllocationRequest } from '../../engine/index.js';
 import { withEngine } from '../context.js';
 import { parseCount, parseStrategy } from '../options.js';
 import { emit, leaseTable, note } from '../render.js';
+import { rerenderAndReport } from './render.js';
 
 interface AllocateFlags {
   port?: string;
@@ -114,6 +115,7 @@ export function registerLeaseCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const lease = await engine.leases.reassign(ctx, name, target, { force: flags.force });
         emit(json, lease, (l) => leaseTable([l]));
+        await rerenderAndReport(engine, [lease.scope]);
       });
     });
 }
