@@ -92,7 +92,7 @@ export const ROUTES: readonly Route[] = [
   },
   { id: 'leases.delete', method: 'DELETE', path: '/v1/leases/{scope}/{name}', summary: 'Release one lease (a pool role releases its whole slot)', response: list(ref('Lease')), mutates: true },
   { id: 'leases.release', method: 'POST', path: '/v1/leases/{scope}/release', summary: 'Release the named leases, or with no body the whole scope', body: obj({ names: list(str) }), response: list(ref('Lease')), mutates: true },
-  { id: 'leases.reassign', method: 'POST', path: '/v1/leases/{scope}/{name}/reassign', summary: 'Move a lease to a free port', body: obj({ port, force: bool }, ['port']), response: ref('Lease'), mutates: true },
+  { id: 'leases.reassign', method: 'POST', path: '/v1/leases/{scope}/{name}/reassign', summary: 'Move a lease to a free port (no port: the next free port of its category)', body: obj({ port, force: bool }, []), response: ref('Lease'), mutates: true },
   { id: 'leases.kill', method: 'POST', path: '/v1/leases/{scope}/{name}/kill', summary: "Kill what listens on a lease's port", body: obj({ signal: str, graceMs: int, force: bool }), response: anyObject, mutates: true },
   { id: 'leases.handOver', method: 'POST', path: '/v1/leases/{scope}/hand-over', summary: 'Hand ephemeral leases to another pid', body: obj({ names: list(str), from: { ...int, description: 'the pid that owns them now' }, to: { ...int, description: 'the pid to own them' } }, ['names', 'from', 'to']), response: list(ref('Lease')), mutates: true },
   { id: 'leases.releaseOwned', method: 'POST', path: '/v1/leases/{scope}/release-owned', summary: 'Release ephemeral leases one of these pids owns', body: obj({ names: list(str), pids: list(int) }, ['names', 'pids']), response: list(ref('Lease')), mutates: true },

@@ -69,7 +69,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   },
   'leases.delete': async (c) => json(await c.engine.leases.release(scoped(c, c.params.scope), [c.params.name!])),
   'leases.release': async (c) => json(await c.engine.leases.release(scoped(c, c.params.scope), c.body.names as string[] | undefined)),
-  'leases.reassign': async (c) => json(await c.engine.leases.reassign(scoped(c, c.params.scope), c.params.name!, c.body.port as number, { force: c.body.force as boolean | undefined })),
+  'leases.reassign': async (c) => json(await c.engine.leases.reassign(scoped(c, c.params.scope), c.params.name!, (c.body.port as number | undefined) ?? null, { force: c.body.force as boolean | undefined })),
   'leases.kill': async (c) =>
     json(await c.engine.reality.kill(scoped(c, c.params.scope), c.params.name!, { signal: str(c.body.signal), graceMs: c.body.graceMs as number | undefined, force: c.body.force as boolean | undefined })),
   'leases.handOver': async (c) => json(await c.engine.leases.handOver(scoped(c, c.params.scope), c.body.names as string[], c.body.from as number, c.body.to as number)),

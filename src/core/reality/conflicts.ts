@@ -160,6 +160,32 @@ function preferredTaken(input: ConflictInput): Conflict[] {
 }
 
 /**
+ * Services whose lease was moved (reassign, check --fix) away from the port berth.yaml
+ * fixes: the lease is used, but the file says otherwise, so anything else that reads it
+ * (compose files, people) is wrong until one of the two is changed.
+ */
+function configDrift(input: ConflictInput): Conflict[] {
+  const out: Conflict[] = [];
+  const where = input.configFile ?? 'berth.yaml';
+  for (const svc of input.services) {
+    const fixed = fixedPortOf(svc);
+    const lease = input.allLeases.find((l) => l.scope === input.scope && l.name === svc.name && l.pool === null);
+    if (fixed === null || lease === undefined || lease.port === fixed) continue;
+    out.push(
+      conflict(
+        'config-drift',
+        lease.port,
+        lease.protocol,
+        `${lease.scope}/${lease.name} is on ${lease.port}, but ${where} fixes port ${fixed}. Keep ${lease.port}: \`berth reassign ${lease.name} ${lease.port} --update-config --scope ${lease.scope}\`; ` +
+          `or go back: \`berth reassign ${lease.name} ${fixed} --scope ${lease.scope}\`.`,
+        { lease: ref(lease), services: [svc.name] },
+      ),
+    );
+  }
+  return out;
+}
+
+/**
  * Every conflict: leased ports held by a foreign process, ephemeral leases whose pid is
  * gone, fixed ports of berth.yaml that another lease holds or that two services share,
  * and fixed ports a process already took. Ordered by kind, then port.
@@ -171,7 +197,7 @@ export function findConflicts(input: ConflictInput): Conflict[] {
     const { lease } = status;
     if (lease.ephemeral && (lease.pid === null || !input.isAlive(lease.pid))) out.push(deadOwner(lease));
   }
-  out.push(...configChecks(input), ...preferredTaken(input));
+  out.push(...configChecks(input), ...configDrift(input), ...preferredTaken(input));
   const rank = (c: Conflict): number => CONFLICT_KINDS.indexOf(c.kind);
   return out.sort((a, b) => rank(a) - rank(b) || a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
 }
