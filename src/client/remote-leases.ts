@@ -31,7 +31,7 @@ export class RemoteLeases implements LeasesApi {
   }
 
   reassign(ctx: ScopeContext, name: string, port: number | null, opts: ReassignOptions = {}): Promise<Lease> {
-    return this.wire.call('leases.reassign', ctx, { scope: 'path', params: { name: String(name) }, body: { port: port ?? undefined, force: opts.force } });
+    return this.wire.call('leases.reassign', ctx, { scope: 'path', params: { name: String(name) }, body: { ...(port === null ? { next: true } : { port }), force: opts.force, dryRun: opts.dryRun } });
   }
 
   handOver(ctx: ScopeContext, names: readonly string[], from: number, to: number): Promise<Lease[]> {

@@ -152,6 +152,7 @@ export class LeaseService implements LeasesApi {
           throw new RefusedError(`port ${target} is leased to ${holder.scope}/${holder.name}; ${scope}/${name} stays on ${lease.port}. Release that lease first or pick another port.`);
         }
         await checkNamedPort(actx, target, lease.protocol, opts.force === true, `${scope}/${name} (it stays on ${lease.port})`);
+        if (opts.dryRun === true) return { ...lease, port: target };
         return tx.updateLease(actx.host, scope, name, { port: target });
       },
       { action: 'reassign' },

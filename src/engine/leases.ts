@@ -55,6 +55,8 @@ export interface ListFilter {
 export interface ReassignOptions {
   /** Move even if a process holds the port or berth.yaml reserves it. */
   readonly force?: boolean;
+  /** Check and choose the port, write nothing: the lease as it would be (`check --fix --dry-run`). */
+  readonly dryRun?: boolean;
 }
 
 /** The lease operations. Every call acts for `ctx`'s scope unless it says otherwise. */

@@ -107,6 +107,8 @@ export interface KillReport {
   readonly killed: readonly KilledProcess[];
   /** True when a bind probe succeeded after the kill. */
   readonly free: boolean;
+  /** Containers stopped through their engine (`kill --stop-container`), by name. */
+  readonly stoppedContainers?: readonly string[];
 }
 
 /** Why one holder may not be killed. */
@@ -151,6 +153,8 @@ export interface PortKillOptions {
   readonly force?: boolean;
   /** Protocol of a port target (default tcp; a lease target uses the lease's). */
   readonly protocol?: Protocol;
+  /** Stop the containers publishing the port through their engine's API (`docker stop`), instead of signalling processes. */
+  readonly stopContainer?: boolean;
 }
 
 /** Which leases `status` and `check` look at. */

@@ -116,6 +116,7 @@ async function refuseForeignFile(engine: Engine, scope: string, file: string, te
 
 /** What a re-render did with one recorded file. */
 export interface RerenderOutcome {
+  readonly scope: string;
   readonly file: string;
   readonly kind: WrittenFile['kind'];
   /** `updated`: rewritten; `unchanged`: already right; `skipped`/`failed`: left as it is (see reason); `forgotten`: the file is gone. */
@@ -134,19 +135,19 @@ export async function rerenderScope(engine: Engine, scope: string): Promise<Rere
     try {
       if (!(await exists(file))) {
         await forgetWrittenFile(engine, scope, file);
-        out.push({ file, kind, outcome: 'forgotten', reason: 'the file is gone' });
+        out.push({ scope, file, kind, outcome: 'forgotten', reason: 'the file is gone' });
         continue;
       }
       if (record.sha256 !== undefined) {
         const current = await readRegularFile(file);
         if (current !== null && digest(current) !== record.sha256) {
-          out.push({ file, kind, outcome: 'skipped', reason: 'edited by hand since berth wrote it' });
+          out.push({ scope, file, kind, outcome: 'skipped', reason: 'edited by hand since berth wrote it' });
           continue;
         }
       }
-      out.push({ file, kind, outcome: (await rewrite(engine, record)) ? 'updated' : 'unchanged' });
+      out.push({ scope, file, kind, outcome: (await rewrite(engine, record)) ? 'updated' : 'unchanged' });
     } catch (error) {
-      out.push({ file, kind, outcome: 'failed', reason: (error as Error).message });
+      out.push({ scope, file, kind, outcome: 'failed', reason: (error as Error).message });
     }
   }
   return out;

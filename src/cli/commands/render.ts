@@ -16,15 +16,18 @@ import { emit, note, writeOut } from '../render.js';
  */
 export async function rerenderAndReport(engine: Engine, scopes: Iterable<string>): Promise<RerenderOutcome[]> {
   const all: RerenderOutcome[] = [];
-  for (const scope of new Set(scopes)) {
-    for (const r of await rerenderScope(engine, scope)) {
-      all.push(r);
-      if (r.outcome === 'updated') note(`berth: re-rendered ${r.file} (${r.kind}) for scope ${scope}`);
-      else if (r.outcome === 'skipped' || r.outcome === 'failed') note(`berth: did not re-render ${r.file} (${r.kind}): ${r.reason}`);
-      else if (r.outcome === 'forgotten') note(`berth: forgot ${r.file}: ${r.reason}`);
-    }
-  }
+  for (const scope of new Set(scopes)) all.push(...(await rerenderScope(engine, scope)));
+  reportRerender(all);
   return all;
+}
+
+/** One stderr line per re-rendered file that changed, was left alone, or is gone. */
+export function reportRerender(outcomes: readonly RerenderOutcome[]): void {
+  for (const r of outcomes) {
+    if (r.outcome === 'updated') note(`berth: re-rendered ${r.file} (${r.kind}) for scope ${r.scope}`);
+    else if (r.outcome === 'skipped' || r.outcome === 'failed') note(`berth: did not re-render ${r.file} (${r.kind}): ${r.reason}`);
+    else if (r.outcome === 'forgotten') note(`berth: forgot ${r.file}: ${r.reason}`);
+  }
 }
 
 /** Registers `render` on `program`. */

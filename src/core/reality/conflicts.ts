@@ -4,7 +4,11 @@
  */
 import type { Lease, Protocol } from '../../types.js';
 import type { ServiceConfig } from '../../types.js';
-import { describeExpectation, describeHolder } from '../../wiring/describe.js';
+import { describeExpectation, describeHolder, printable } from '../../wiring/describe.js';
+import type { Listener } from '../../types.js';
+import { containerStopCommand } from './kill-policy.js';
+
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 import { holderMatches, type ParentOf } from './expect.js';
 import type { ListenerIndex } from './status.js';
 import { CONFLICT_KINDS, type Conflict, type LeaseStatus } from '../../engine/index.js';
@@ -40,14 +44,25 @@ function conflict(kind: Conflict['kind'], port: number, protocol: Protocol, mess
   return { kind, port, protocol, message, lease: null, services: [], holders: [], ...extra };
 }
 
+/**
+ * How to stop the holders of `port`: a container by its engine's stop command (or `berth
+ * kill --stop-container`; `berth kill` alone refuses a container's proxy), a process
+ * with `berth kill`.
+ */
+function stopHint(holders: readonly Listener[], port: number): string {
+  const containers = holders.filter((h) => h.container);
+  if (containers.length > 0) {
+    const commands = [...new Set(containers.map((h) => containerStopCommand(h)))].map((c) => `\`${c}\``).join(', ');
+    const names = [...new Set(containers.map((h) => printable(h.container!.name)))].join(', ');
+    return `stop the container ${names} (${commands}, or \`berth kill ${port} --stop-container\`)`;
+  }
+  return holders.some((h) => h.pid !== null) ? `stop it (berth kill ${port})` : 'stop it';
+}
+
 function foreignHolder(status: LeaseStatus): Conflict {
   const { lease, foreign } = status;
   const found = foreign.map(describeHolder).join(', ');
-  const hint = foreign.some((h) => h.container)
-    ? 'stop that container'
-    : foreign.some((h) => h.pid !== null)
-      ? `stop it (berth kill ${lease.port})`
-      : 'stop it';
+  const hint = stopHint(foreign, lease.port);
   return conflict(
     'foreign-holder',
     lease.port,
@@ -121,7 +136,7 @@ function configChecks(input: ConflictInput): Conflict[] {
           port,
           protocol,
           `port ${port}: fixed for ${quoted(names)} in ${where}, but taken by ${taken.map(describeHolder).join(', ')} and no lease holds it. ` +
-            `Stop it (berth kill ${port}), or if it is ${quoted(names)}, lease it anyway (berth allocate ${names[0]} --force).`,
+            `${capitalised(stopHint(taken, port))}, or if it is ${quoted(names)}, lease it anyway (berth allocate ${names[0]} --force).`,
           { services: names, holders: taken },
         ),
       );
