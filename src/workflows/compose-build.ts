@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import type { ServiceConfig } from '../types.js';
 import type { AllocationRequest, Engine, ScopeContext } from '../engine/index.js';
 import { COMPOSE_FILE_NAMES, findComposeFile, readComposeServices } from './files.js';
+import { envObject } from '../wiring/json.js';
 import { writeFileIfChanged } from './safe-write.js';
 import { digest, recordedContext, recordWrittenFile } from './written-files.js';
 import { MAX_TEXT_FILE_BYTES, readRegularFile } from '../fs/safe-read.js';
@@ -140,7 +141,10 @@ export async function buildComposeOverride(engine: Engine, ctx: ScopeContext, op
   const { services } = project.config;
   const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [ctx.dir ?? process.cwd(), ...(project.directory ? [project.directory] : [])];
   const composeFile = await locateComposeFile(opts.file, dirs);
-  const composeServices = await readComposeServices(composeFile);
+  // `"${POSTGRES_PORT}:${POSTGRES_PORT}"`: the container port is what compose will
+  // substitute, the scope's own variable first (berth writes it to .env), then the shell's.
+  const variables = async () => ({ ...process.env, ...envObject(await engine.wiring.env(ctx)) });
+  let composeServices = await readComposeServices(composeFile, { vars: await variables(), lenient: opts.allocate === true });
   const scopeLeases = () => engine.leases.list(ctx, { scope: project.scope });
   let leases = await scopeLeases();
   let allocated: Lease[] = [];
@@ -151,6 +155,8 @@ export async function buildComposeOverride(engine: Engine, ctx: ScopeContext, op
       allocated = (await engine.leases.allocate(ctx, requests)).filter((l) => !before.has(l.name));
       leases = await scopeLeases();
     }
+    // Read again with the new leases' variables, this time strictly.
+    composeServices = await readComposeServices(composeFile, { vars: await variables() });
   }
   const plan = planComposeOverride(composeServices, leases, services);
   const text = opts.merged === true

@@ -58,14 +58,17 @@ export async function findComposeFile(dir: string): Promise<string | null> {
 }
 
 /** Reads a compose file and returns its services' published ports (composePublishedPorts). */
-export async function readComposeServices(file: string): Promise<ComposeService[]> {
+export async function readComposeServices(
+  file: string,
+  opts: { readonly vars?: Readonly<Record<string, string | undefined>>; readonly lenient?: boolean } = {},
+): Promise<ComposeService[]> {
   // Loaded here, not at the top: the YAML parser costs ~30 ms of start-up that only compose work needs.
   const { composePublishedPorts } = await import('../wiring/compose-ports.js');
   const bytes = await readRegularFile(file, { maxBytes: MAX_TEXT_FILE_BYTES });
   if (bytes === null) {
     throw new UsageError(`cannot read compose file ${file}: it does not exist. Check the path, or pass --file FILE.`, { file });
   }
-  return composePublishedPorts(bytes.toString('utf8'), file);
+  return composePublishedPorts(bytes.toString('utf8'), file, opts);
 }
 
 async function statOrNull(path: string): Promise<Stats | null> {
