@@ -6,6 +6,8 @@
  * wrote for leases since released and never touches the person's own lines.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,18 +95,37 @@ describe('wiring files: render, remembered files, re-render on a port change, st
     assert.doesNotMatch(run('reassign', 'web', String(BASE + 52)).stderr, /ports\.sh/);
   });
 
-  it("env --write drops the variables berth wrote for released leases, never the person's own", () => {
+  it("release re-renders: the released lease's variable leaves .env at once, the person's lines stay", () => {
     fs.writeFileSync(path.join(dir, 'seq.env'), '# my settings\nDEBUG=1\nOTHER_PORT=7777\n');
     assert.equal(run('env', '--write', 'seq.env').code, 0);
     assert.match(read('seq.env'), new RegExp(`POSTGRES_PORT=${BASE + 1}`));
-    assert.equal(run('release', 'postgres').code, 0);
+    const released = run('release', 'postgres');
+    assert.equal(released.code, 0, released.stderr);
+    assert.match(released.stderr, /re-rendered .*seq\.env \(env\)/);
+    assert.doesNotMatch(read('seq.env'), /POSTGRES_PORT/);
     const fresh = json<{ port: number }[]>(run('allocate', 'new_one', '--json'));
+    assert.equal(run('env', '--write', 'seq.env').code, 0);
+    const text = read('seq.env');
+    assert.match(text, new RegExp(`NEW_ONE_PORT=${fresh[0]!.port}`));
+    assert.doesNotMatch(text, /POSTGRES_PORT/);
+    assert.match(text, /^# my settings\nDEBUG=1\nOTHER_PORT=7777\n/);
+  });
+
+  it('env --write drops what it wrote for a lease released behind its back (gc of a dead owner)', async () => {
+    const owner = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      assert.equal(run('allocate', 'scratch', '--ephemeral', '--pid', String(owner.pid)).code, 0);
+      assert.equal(run('env', '--write', 'seq.env').code, 0);
+      assert.match(read('seq.env'), /SCRATCH_PORT=/);
+    } finally {
+      owner.kill();
+      await once(owner, 'exit');
+    }
+    assert.equal(run('gc').code, 0);
     const res = run('env', '--write', 'seq.env', '--json');
     assert.equal(res.code, 0, res.stderr);
-    assert.deepEqual(json<{ dropped: string[] }>(res).dropped, ['POSTGRES_PORT']);
-    const text = read('seq.env');
-    assert.doesNotMatch(text, /POSTGRES_PORT/);
-    assert.match(text, new RegExp(`NEW_ONE_PORT=${fresh[0]!.port}`));
-    assert.match(text, /^# my settings\nDEBUG=1\nOTHER_PORT=7777\n/);
+    assert.deepEqual(json<{ dropped: string[] }>(res).dropped, ['SCRATCH_PORT']);
+    assert.doesNotMatch(read('seq.env'), /SCRATCH_PORT/);
+    assert.match(read('seq.env'), /^# my settings\nDEBUG=1\nOTHER_PORT=7777\n/);
   });
 });

@@ -89,6 +89,8 @@ export function registerLeaseCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const released = await engine.leases.release(ctx, names.length > 0 ? names : undefined);
         emit(json, released, (l) => leaseTable(l));
+        // The files berth wrote for the scope drop the released variables, so no stale port stays in them.
+        await rerenderAndReport(engine, new Set(released.map((l) => l.scope)));
       });
     });
 
