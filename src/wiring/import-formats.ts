@@ -163,8 +163,9 @@ function parseUdos(doc: Record<string, unknown>, source: string): ParsedImport {
   // The registry file has a list; the status API a mapping by name: both read alike.
   const list = Array.isArray(raw) ? raw : isRecord(raw) ? Object.entries(raw).map(([name, s]) => (isRecord(s) ? { name, ...s } : s)) : null;
   if (list === null) throw shape(source, 'services', 'expected a list of {name, port, ...} services');
+  const keys = isRecord(raw) ? Object.keys(raw) : null;
   const services = list.map((s, i): ImportedService => {
-    const field = `services[${i}]`;
+    const field = keys === null ? `services[${i}]` : `services.${keys[i]}`;
     if (!isRecord(s)) throw shape(source, field, 'expected a {name, port, ...} object');
     const name = textOr(s['name']);
     if (name === null) throw shape(source, `${field}.name`, 'expected the service name');

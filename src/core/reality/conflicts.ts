@@ -68,7 +68,7 @@ function foreignHolder(status: LeaseStatus): Conflict {
     lease.port,
     lease.protocol,
     `port ${lease.port}: expected ${describeExpectation(status.expected)} but found ${found}; the port is leased to ${lease.scope}/${lease.name}. ` +
-      `Either ${hint}, or move the lease (berth reassign ${lease.name} PORT --scope ${lease.scope}).`,
+      `Either ${hint}, or move the lease to the next free port (berth reassign ${lease.name} --scope ${lease.scope}; \`berth check --fix\` moves every such lease).`,
     { lease: ref(lease), holders: foreign },
   );
 }
