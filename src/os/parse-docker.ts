@@ -63,6 +63,7 @@ function containerRef(entry: Record<string, unknown>): ContainerRef | null {
     id,
     name: (names[0] ?? id).replace(/^\//, ''),
     image: typeof entry.Image === 'string' ? entry.Image : '',
-    compose: typeof service === 'string' && service !== '' ? { service, project: typeof project === 'string' && project !== '' ? project : null } : null,
+    // Only on containers compose made, so other containers' refs stay as they were.
+    ...(typeof service === 'string' && service !== '' ? { compose: { service, project: typeof project === 'string' && project !== '' ? project : null } } : {}),
   };
 }

@@ -63,7 +63,8 @@ export class Berth {
   list(filter?: ListFilter): Promise<Lease[]> {
     return this.engine.leases.list(this.context, filter);
   }
-  reassign(name: string, port: number, force = false): Promise<Lease> {
+  /** Moves lease `name` to `port`; with `port` null, to the next free port of its category. */
+  reassign(name: string, port: number | null, force = false): Promise<Lease> {
     return this.engine.leases.reassign(this.context, name, port, { force });
   }
   reserve(pool?: string, opts: Omit<ReserveOptions, 'pool'> = {}): Promise<Lease[]> {
