@@ -225,7 +225,11 @@ function parsePairs(doc: unknown, source: string, pool: string): ParsedImport {
   // The pairs pool: the lowest pair is slot 0; each pair must sit on the pool's series.
   const first = rows.reduce((a, b) => (b.backend < a.backend ? b : a));
   const sorted = [...new Set(rows.map((r) => r.backend))].sort((a, b) => a - b);
-  const step = sorted.length > 1 ? sorted.slice(1).reduce((g, p, i) => gcd(g, p - sorted[i]!), 0) : 2;
+  // The seed's pairs go up by 2 (5001, 5003, ...): step 2 whenever the pairs allow it (an
+  // unused pair between two imported ones stays free for the next app), else the largest
+  // step that fits them all.
+  const fit = sorted.slice(1).reduce((g, p, i) => gcd(g, p - sorted[i]!), 0);
+  const step = fit === 0 || fit % PAIRS_STEP === 0 ? PAIRS_STEP : fit;
   const ports = { backend: first.backend, frontend: first.frontend };
   const leases: ImportedLease[] = [];
   for (const r of rows) {
@@ -237,6 +241,9 @@ function parsePairs(doc: unknown, source: string, pool: string): ParsedImport {
   }
   return { ...empty, format: 'pairs', leases, pools: [{ name: pool, kind: 'series', ports, step, slots: null }] };
 }
+
+/** How far apart the pairs seed put consecutive pairs (backend 5001, 5003, ...). */
+const PAIRS_STEP = 2;
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
