@@ -111,7 +111,7 @@ describe('wiring files: render, remembered files, re-render on a port change, st
     assert.match(text, /^# my settings\nDEBUG=1\nOTHER_PORT=7777\n/);
   });
 
-  it('env --write drops what it wrote for a lease released behind its back (gc of a dead owner)', async () => {
+  it('gc re-renders too: a dead owner\'s lease leaves the file, the person\'s lines stay', async () => {
     const owner = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     try {
       assert.equal(run('allocate', 'scratch', '--ephemeral', '--pid', String(owner.pid)).code, 0);
@@ -121,11 +121,25 @@ describe('wiring files: render, remembered files, re-render on a port change, st
       owner.kill();
       await once(owner, 'exit');
     }
-    assert.equal(run('gc').code, 0);
+    const gc = run('gc');
+    assert.equal(gc.code, 0, gc.stderr);
+    assert.match(gc.stderr, /re-rendered .*seq\.env \(env\)/);
+    assert.doesNotMatch(read('seq.env'), /SCRATCH_PORT/);
+    assert.match(read('seq.env'), /^# my settings\nDEBUG=1\nOTHER_PORT=7777\n/);
+  });
+
+  it('env --write drops what it wrote for a lease released where berth could not re-render (another state directory)', () => {
+    assert.equal(run('allocate', 'side').code, 0);
+    assert.equal(run('env', '--write', 'seq.env').code, 0);
+    assert.match(read('seq.env'), /SIDE_PORT=/);
+    // Another shell with its own state directory: the same registry, none of this one's records.
+    const elsewhere = berth(['release', 'side'], { ...opts, env: { BERTH_STATE_DIR: path.join(dir, 'other-state') } });
+    assert.equal(elsewhere.code, 0, elsewhere.stderr);
+    assert.match(read('seq.env'), /SIDE_PORT=/);
     const res = run('env', '--write', 'seq.env', '--json');
     assert.equal(res.code, 0, res.stderr);
-    assert.deepEqual(json<{ dropped: string[] }>(res).dropped, ['SCRATCH_PORT']);
-    assert.doesNotMatch(read('seq.env'), /SCRATCH_PORT/);
+    assert.deepEqual(json<{ dropped: string[] }>(res).dropped, ['SIDE_PORT']);
+    assert.doesNotMatch(read('seq.env'), /SIDE_PORT/);
     assert.match(read('seq.env'), /^# my settings\nDEBUG=1\nOTHER_PORT=7777\n/);
   });
 });

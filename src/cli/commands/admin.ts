@@ -7,6 +7,7 @@ import type { GcResult } from '../../engine/index.js';
 import { MAX_SNAPSHOT_BYTES, readBoundedStream, readRegularFile } from '../../fs/safe-read.js';
 import { writeFileAtomic } from '../../workflows/safe-write.js';
 import { withEngine } from '../context.js';
+import { rerenderAndReport } from './render.js';
 import { emit, leaseTable, table, writeOut } from '../render.js';
 import type { RegistryImport } from '../../workflows/import-registry.js';
 
@@ -96,7 +97,10 @@ export function registerAdminCommands(program: Command): void {
     .option('--dry-run', 'only say what would be released')
     .action(async (flags: { dryRun?: boolean }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
-        emit(json, await engine.registry.gc(ctx, { dryRun: flags.dryRun }), gcText);
+        const result = await engine.registry.gc(ctx, { dryRun: flags.dryRun });
+        emit(json, result, gcText);
+        // Released leases leave the files berth wrote for their scopes (a scope gone with its directory has none worth keeping).
+        if (!result.dryRun) await rerenderAndReport(engine, result.deadLeases.map((l) => l.scope));
       });
     });
 
