@@ -68,6 +68,11 @@ export interface ContainerRef {
   readonly id: string;
   readonly name: string;
   readonly image: string;
+  /**
+   * The compose project and service that made it (labels `com.docker.compose.project`
+   * and `com.docker.compose.service`); absent or null for a container compose did not make.
+   */
+  readonly compose?: { readonly project: string | null; readonly service: string } | null;
 }
 
 // The normalised shape of berth.yaml. config/ reads YAML, normalises it into this shape and

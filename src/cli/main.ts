@@ -11,6 +11,7 @@ import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerRealityCommands } from './commands/reality.js';
 import { registerWiringCommands } from './commands/wiring.js';
+import { registerRenderCommand } from './commands/render.js';
 import { wantsJson } from './options.js';
 import { forTerminal, writeErr, writeOut } from './render.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerHistoryCommand(program);
   registerDaemonCommands(program);
   registerWiringCommands(program);
+  registerRenderCommand(program);
   registerRealityCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

@@ -30,8 +30,8 @@ export class RemoteLeases implements LeasesApi {
     return this.wire.call('leases.list', ctx, { query: { scope: filter.scope, pool: filter.pool } });
   }
 
-  reassign(ctx: ScopeContext, name: string, port: number, opts: ReassignOptions = {}): Promise<Lease> {
-    return this.wire.call('leases.reassign', ctx, { scope: 'path', params: { name: String(name) }, body: { port, force: opts.force } });
+  reassign(ctx: ScopeContext, name: string, port: number | null, opts: ReassignOptions = {}): Promise<Lease> {
+    return this.wire.call('leases.reassign', ctx, { scope: 'path', params: { name: String(name) }, body: { ...(port === null ? { next: true } : { port }), force: opts.force, dryRun: opts.dryRun } });
   }
 
   handOver(ctx: ScopeContext, names: readonly string[], from: number, to: number): Promise<Lease[]> {

@@ -53,7 +53,7 @@ export class RemoteReality implements RealityApi {
    * a lease name to the lease's route, where the daemon reads the target as the engine does.
    */
   kill(ctx: ScopeContext, target: string | number, opts: PortKillOptions = {}): Promise<KillReport> {
-    const body = { signal: opts.signal, graceMs: opts.graceMs, force: opts.force };
+    const body = { signal: opts.signal, graceMs: opts.graceMs, force: opts.force, stopContainer: opts.stopContainer };
     if (typeof target === 'number') return this.wire.call('reality.kill', ctx, { params: { port: integerText(target) }, body: { ...body, protocol: opts.protocol } });
     // No request can carry a target that is neither text nor a number: refused here, in the engine's words.
     if (typeof target !== 'string') return Promise.reject(new UsageError(`invalid kill target ${JSON.stringify(target) ?? String(target)}: give :PORT, PORT or a lease name.`));

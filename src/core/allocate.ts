@@ -196,11 +196,18 @@ export async function checkNamedPort(ctx: AllocContext, port: number, protocol: 
 
 /**
  * The "get" half of get-or-allocate: the scope's existing lease for `name`, checked against
- * what is asked now. A different fixed port is a conflict (move it with reassign). An
+ * what is asked now. A different fixed port asked for now is a conflict (move it with
+ * reassign); one berth.yaml fixes (`configFixed`) gives the moved lease, with `configPort`. An
  * ephemeral lease whose owner died passes to the new owner (or becomes sticky); one whose
  * owner is alive cannot be claimed by another pid.
  */
-export async function reuse(ctx: AllocContext, existing: Lease, plan: Plan, owner: Owner): Promise<Lease> {
+export async function reuse(ctx: AllocContext, existing: Lease, plan: Plan, owner: Owner, configFixed = false): Promise<AllocatedLease> {
+  if (plan.strategy === 'fixed' && plan.first !== existing.port && configFixed && existing.pool === null) {
+    // Moved on purpose (reassign, check --fix) away from berth.yaml's port: the moved lease
+    // is the service's port now; the caller says so and `check` reports the drift.
+    const owned = await takeOver(ctx, existing, owner);
+    return { ...owned, configPort: plan.first! };
+  }
   if (plan.strategy === 'fixed' && plan.first !== existing.port) {
     throw new ConflictError(
       `${ctx.scope}/${existing.name} already holds port ${existing.port}, not ${plan.first}. Move it with \`berth reassign ${existing.name} ${plan.first}\`, or release it first.`,
@@ -255,6 +262,19 @@ async function walkPlan(ctx: AllocContext, plan: Plan, skip: ReadonlySet<number>
     if (port !== null) return { port, hints };
   }
   return { port: null, hints };
+}
+
+/**
+ * The first claimable port of `plan` other than those in `skip`, walked from each segment's
+ * start (not the scan hints: a move looks for the next port after the lease's own), or
+ * throws ExhaustedError naming the band.
+ */
+export async function nextFreePort(ctx: AllocContext, name: string, plan: Plan, skip: ReadonlySet<number>): Promise<number> {
+  for (const segment of plan.segments) {
+    const port = await scan(ctx, plan, segment.start, segment.end, skip);
+    if (port !== null) return port;
+  }
+  throw await exhausted(ctx, name, plan);
 }
 
 /**

@@ -4,13 +4,13 @@
  * re-checks and claims (allocate.ts).
  */
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
-import type { AllocateOptions, LeasesApi, ListFilter, ReassignOptions, ScopeContext } from '../engine/index.js';
+import type { AllocateOptions, AllocationRequest, LeasesApi, ListFilter, ReassignOptions, ScopeContext } from '../engine/index.js';
 import type { Lease } from '../types.js';
-import { checkNamedPort, claim, guessAll, reuse } from './allocate.js';
+import { checkNamedPort, claim, guessAll, nextFreePort, reuse } from './allocate.js';
 import type { EngineCore } from './shared.js';
 import { checkScopeName } from './scope.js';
 import { didYouMean } from './suggest.js';
-import { planFor } from './strategy.js';
+import { movePlan, planFor } from './strategy.js';
 import { checkName, checkNames, checkPid, checkPort, checkRequest } from './validate.js';
 
 /** The lease operations of the LocalEngine. */
@@ -31,7 +31,7 @@ export class LeaseService implements LeasesApi {
       if (seen.has(req.name)) throw new UsageError(`'${req.name}' is named twice.`);
       seen.add(req.name);
       const svc = services.get(req.name) ?? null;
-      return { name: req.name, plan: planFor(req, svc, config, project.scope) };
+      return { name: req.name, plan: planFor(req, svc, config, project.scope), configFixed: (req as AllocationRequest).port === undefined && svc?.port != null };
     });
     const owner = this.core.owner(opts);
     const force = opts.force === true;
@@ -52,9 +52,9 @@ export class LeaseService implements LeasesApi {
         await this.core.recordScope(tx, project);
         const actx = this.core.allocContext(tx, project, exclusions);
         const got: Lease[] = [];
-        for (const { name, plan } of plans) {
+        for (const { name, plan, configFixed } of plans) {
           const existing = await tx.getLease(actx.host, project.scope, name);
-          got.push(existing ? await reuse(actx, existing, plan, owner) : await claim(actx, name, plan, owner, force, guesses.get(name) ?? null));
+          got.push(existing ? await reuse(actx, existing, plan, owner, configFixed) : await claim(actx, name, plan, owner, force, guesses.get(name) ?? null));
         }
         return got;
       },
@@ -128,10 +128,10 @@ export class LeaseService implements LeasesApi {
     return prefix === null ? leases : leases.filter((l) => l.scope.startsWith(prefix));
   }
 
-  async reassign(ctx: ScopeContext, name: string, port: number, opts: ReassignOptions = {}): Promise<Lease> {
+  async reassign(ctx: ScopeContext, name: string, port: number | null, opts: ReassignOptions = {}): Promise<Lease> {
     const project = await this.core.resolve(ctx);
     checkName(name);
-    const target = checkPort(port);
+    const named = port === null || port === undefined ? null : checkPort(port);
     const exclusions = await this.core.exclusions(project);
     const { scope } = project;
     return this.core.store.transaction(
@@ -140,6 +140,8 @@ export class LeaseService implements LeasesApi {
         const actx = this.core.allocContext(tx, project, exclusions);
         const lease = await tx.getLease(actx.host, scope, name);
         if (!lease) throw new NotFoundError(`no lease '${name}' in scope ${scope}. See \`berth list --scope ${scope}\`.`, { scope, name });
+        const svc = project.config.services.find((s) => s.name === name) ?? null;
+        const target = named ?? (lease.pool === null ? await nextFreePort(actx, name, movePlan(name, lease.port, svc, project.config), new Set([lease.port])) : lease.port);
         if (lease.port === target) return lease;
         if (lease.pool !== null) {
           throw new RefusedError(
@@ -151,6 +153,7 @@ export class LeaseService implements LeasesApi {
           throw new RefusedError(`port ${target} is leased to ${holder.scope}/${holder.name}; ${scope}/${name} stays on ${lease.port}. Release that lease first or pick another port.`);
         }
         await checkNamedPort(actx, target, lease.protocol, opts.force === true, `${scope}/${name} (it stays on ${lease.port})`);
+        if (opts.dryRun === true) return { ...lease, port: target };
         return tx.updateLease(actx.host, scope, name, { port: target });
       },
       { action: 'reassign' },

@@ -128,7 +128,7 @@ export class RealityService implements RealityApi {
       const held = await this.core.store.transaction('read', (tx) => tx.leaseAt(this.core.host, protocol, port));
       if (held) lease = { scope: held.scope, name: held.name };
     }
-    return killPort({ port, protocol, lease, signal, graceMs, force: opts.force === true, machine: this.core.machine });
+    return killPort({ port, protocol, lease, signal, graceMs, force: opts.force === true, machine: this.core.machine, stopContainer: opts.stopContainer === true });
   }
 
   /** The leases of the scope (every scope with `all`) next to what listens on their ports. */

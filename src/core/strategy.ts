@@ -118,3 +118,23 @@ export function planFor(req: AllocationRequest, svc: ServiceConfig | null, confi
 export function describePlan(plan: Plan): string {
   return plan.range ? formatRange(plan.range) : String(plan.first);
 }
+
+/**
+ * Where a lease moves when no port is named (`reassign NAME`, `check --fix`): the next
+ * port after `current` in the band of its category (berth.yaml's category or range, else
+ * a well-known name's, else the band `current` lies in, else dynamic), wrapping around.
+ */
+export function movePlan(name: string, current: number, svc: ServiceConfig | null, config: BerthConfig): Plan {
+  const category = svc?.category ?? wellKnown(name)?.category ?? categoryOf(current, config.ranges) ?? 'dynamic';
+  const band = svc?.range ?? categoryRange(config, category);
+  const from = current + 1 > band.end || current < band.start ? band.start : current + 1;
+  return {
+    strategy: 'range',
+    protocol: svc?.protocol ?? 'tcp',
+    purpose: null,
+    first: null,
+    segments: wrapFrom(band, from),
+    range: band,
+    explicitRange: svc?.range != null,
+  };
+}

@@ -25,6 +25,12 @@ export interface AllocationRequest {
 export interface AllocatedLease extends Lease {
   readonly preferred?: number;
   readonly notPreferred?: string;
+  /**
+   * The port berth.yaml fixes for this service, when the lease was moved away from it
+   * (`reassign`, `check --fix`): the lease's port is used; `check` reports the drift and
+   * `berth reassign NAME --update-config` writes the lease's port into berth.yaml.
+   */
+  readonly configPort?: number;
 }
 
 /** Options of one allocate call that are not about which port. */
@@ -49,6 +55,8 @@ export interface ListFilter {
 export interface ReassignOptions {
   /** Move even if a process holds the port or berth.yaml reserves it. */
   readonly force?: boolean;
+  /** Check and choose the port, write nothing: the lease as it would be (`check --fix --dry-run`). */
+  readonly dryRun?: boolean;
 }
 
 /** The lease operations. Every call acts for `ctx`'s scope unless it says otherwise. */
@@ -67,8 +75,11 @@ export interface LeasesApi {
   release(ctx: ScopeContext, names?: readonly string[]): Promise<Lease[]>;
   /** Leases of this machine, every scope unless filtered. */
   list(ctx: ScopeContext, filter?: ListFilter): Promise<Lease[]>;
-  /** Moves the scope's lease `name` to `port`, which must be free. */
-  reassign(ctx: ScopeContext, name: string, port: number, opts?: ReassignOptions): Promise<Lease>;
+  /**
+   * Moves the scope's lease `name` to `port`, which must be free; with `port` null, to the
+   * next free port of its category (see movePlan).
+   */
+  reassign(ctx: ScopeContext, name: string, port: number | null, opts?: ReassignOptions): Promise<Lease>;
   /**
    * Hands the scope's ephemeral leases `names` to pid `to`, each only if `from` owns it or
    * its owner is dead; returns the leases handed over. One transaction.

@@ -54,6 +54,8 @@ export type ConflictKind =
   | 'duplicate-fixed-port'
   /** A service's fixed port in berth.yaml is taken by a process and no lease holds it. */
   | 'fixed-port-in-use'
+  /** A service's lease was moved (reassign, check --fix) away from the port berth.yaml fixes. */
+  | 'config-drift'
   /**
    * Advisory: a lease is not on its service's preferred (or customary) port, because
    * another lease or a process holds that port. Reported, never a failure: the service works
@@ -62,7 +64,7 @@ export type ConflictKind =
   | 'preferred-taken';
 
 /** The conflict kinds, in report order. */
-export const CONFLICT_KINDS: readonly ConflictKind[] = ['foreign-holder', 'dead-owner', 'fixed-port-leased', 'duplicate-fixed-port', 'fixed-port-in-use', 'preferred-taken'];
+export const CONFLICT_KINDS: readonly ConflictKind[] = ['foreign-holder', 'dead-owner', 'fixed-port-leased', 'duplicate-fixed-port', 'fixed-port-in-use', 'config-drift', 'preferred-taken'];
 
 /** Kinds that inform and never fail `berth check` (exit 0 when they are all there is). */
 export const ADVISORY_KINDS: ReadonlySet<ConflictKind> = new Set(['preferred-taken']);
@@ -105,6 +107,8 @@ export interface KillReport {
   readonly killed: readonly KilledProcess[];
   /** True when a bind probe succeeded after the kill. */
   readonly free: boolean;
+  /** Containers stopped through their engine (`kill --stop-container`), by name. */
+  readonly stoppedContainers?: readonly string[];
 }
 
 /** Why one holder may not be killed. */
@@ -149,6 +153,8 @@ export interface PortKillOptions {
   readonly force?: boolean;
   /** Protocol of a port target (default tcp; a lease target uses the lease's). */
   readonly protocol?: Protocol;
+  /** Stop the containers publishing the port through their engine's API (`docker stop`), instead of signalling processes. */
+  readonly stopContainer?: boolean;
 }
 
 /** Which leases `status` and `check` look at. */

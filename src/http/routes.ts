@@ -92,8 +92,8 @@ export const ROUTES: readonly Route[] = [
   },
   { id: 'leases.delete', method: 'DELETE', path: '/v1/leases/{scope}/{name}', summary: 'Release one lease (a pool role releases its whole slot)', response: list(ref('Lease')), mutates: true },
   { id: 'leases.release', method: 'POST', path: '/v1/leases/{scope}/release', summary: 'Release the named leases, or with no body the whole scope', body: obj({ names: list(str) }), response: list(ref('Lease')), mutates: true },
-  { id: 'leases.reassign', method: 'POST', path: '/v1/leases/{scope}/{name}/reassign', summary: 'Move a lease to a free port', body: obj({ port, force: bool }, ['port']), response: ref('Lease'), mutates: true },
-  { id: 'leases.kill', method: 'POST', path: '/v1/leases/{scope}/{name}/kill', summary: "Kill what listens on a lease's port", body: obj({ signal: str, graceMs: int, force: bool }), response: anyObject, mutates: true },
+  { id: 'leases.reassign', method: 'POST', path: '/v1/leases/{scope}/{name}/reassign', summary: 'Move a lease to a free port (next: true instead of port: the next free port of its category)', body: obj({ port, next: bool, force: bool, dryRun: bool }), response: ref('Lease'), mutates: true },
+  { id: 'leases.kill', method: 'POST', path: '/v1/leases/{scope}/{name}/kill', summary: "Kill what listens on a lease's port", body: obj({ signal: str, graceMs: int, force: bool, stopContainer: bool }), response: anyObject, mutates: true },
   { id: 'leases.handOver', method: 'POST', path: '/v1/leases/{scope}/hand-over', summary: 'Hand ephemeral leases to another pid', body: obj({ names: list(str), from: { ...int, description: 'the pid that owns them now' }, to: { ...int, description: 'the pid to own them' } }, ['names', 'from', 'to']), response: list(ref('Lease')), mutates: true },
   { id: 'leases.releaseOwned', method: 'POST', path: '/v1/leases/{scope}/release-owned', summary: 'Release ephemeral leases one of these pids owns', body: obj({ names: list(str), pids: list(int) }, ['names', 'pids']), response: list(ref('Lease')), mutates: true },
 
@@ -110,7 +110,7 @@ export const ROUTES: readonly Route[] = [
 
   { id: 'reality.ports', method: 'GET', path: '/v1/ports', summary: 'Every listener, with its holder, container and lease', query: { protocol: 'string' }, response: list(anyObject), mutates: false },
   { id: 'reality.who', method: 'GET', path: '/v1/ports/{port}', summary: 'Who holds a port', query: { protocol: 'string' }, response: anyObject, mutates: false },
-  { id: 'reality.kill', method: 'POST', path: '/v1/ports/{port}/kill', summary: 'Kill what listens on a port (all holders or none), then confirm it is free', body: obj({ signal: str, graceMs: int, force: bool, protocol: { enum: ['tcp', 'udp'] } }), response: anyObject, mutates: true },
+  { id: 'reality.kill', method: 'POST', path: '/v1/ports/{port}/kill', summary: 'Kill what listens on a port (all holders or none), then confirm it is free', body: obj({ signal: str, graceMs: int, force: bool, protocol: { enum: ['tcp', 'udp'] }, stopContainer: bool }), response: anyObject, mutates: true },
   { id: 'reality.check', method: 'GET', path: '/v1/conflicts', summary: 'Conflicts between registry, berth.yaml and the OS', query: { scope: 'string', all: 'boolean' }, response: list(anyObject), mutates: false },
   { id: 'reality.status', method: 'GET', path: '/v1/status', summary: "A scope's leases with their live state (names=a,b: only those)", query: { scope: 'string', all: 'boolean', names: 'string' }, response: list(anyObject), mutates: false },
   { id: 'reality.free', method: 'GET', path: '/v1/free', summary: 'The first free ports (takes no lease)', query: { from: 'integer', count: 'integer', range: 'string', protocol: 'string' }, response: anyObject, mutates: false },

@@ -2,7 +2,10 @@
  * Ports published by running containers, from the Docker Engine API (Docker, or podman's
  * compatible service). Silent and fast when no engine answers: most machines have none.
  */
+import { statSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:http';
+import { join } from 'node:path';
+import { NotFoundError, RefusedError } from '../errors.js';
 import { parseContainersJson } from './parse-docker.js';
 import type { PublishedPort } from './types.js';
 
@@ -37,6 +40,35 @@ export function dockerEndpoint(dockerHost: string | undefined): Pick<RequestOpti
     }
   }
   return null;
+}
+
+/**
+ * The engine sockets to look for when DOCKER_HOST is not set, in order: Docker's, then
+ * podman's (rootless under XDG_RUNTIME_DIR or /run/user/UID, then rootful). podman serves
+ * the same API there once `podman.socket` (or `podman system service`) runs.
+ */
+export function dockerSocketCandidates(env: NodeJS.ProcessEnv = process.env, uid: number | null = process.getuid?.() ?? null): string[] {
+  const out = [DEFAULT_DOCKER_SOCKET];
+  if (env.XDG_RUNTIME_DIR) out.push(join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock'));
+  if (uid !== null) out.push(`/run/user/${uid}/podman/podman.sock`);
+  out.push('/run/podman/podman.sock');
+  return [...new Set(out)];
+}
+
+/**
+ * Where the engine is: DOCKER_HOST when set (see dockerEndpoint), else the first of
+ * dockerSocketCandidates that is a socket, else Docker's default socket.
+ */
+export function findDockerEndpoint(env: NodeJS.ProcessEnv = process.env): Pick<RequestOptions, 'socketPath' | 'host' | 'port'> | null {
+  if (env.DOCKER_HOST) return dockerEndpoint(env.DOCKER_HOST);
+  for (const path of dockerSocketCandidates(env)) {
+    try {
+      if (statSync(path).isSocket()) return { socketPath: path };
+    } catch {
+      // Not there: try the next place.
+    }
+  }
+  return dockerEndpoint(undefined);
 }
 
 function fetchContainers(endpoint: Pick<RequestOptions, 'socketPath' | 'host' | 'port'>, timeoutMs: number): Promise<string | null> {
@@ -81,8 +113,40 @@ function fetchContainers(endpoint: Pick<RequestOptions, 'socketPath' | 'host' | 
  * containers.
  */
 export async function listPublishedPorts(options: DockerOptions = {}): Promise<PublishedPort[]> {
-  const endpoint = dockerEndpoint(options.dockerHost ?? process.env.DOCKER_HOST);
+  const endpoint = options.dockerHost !== undefined ? dockerEndpoint(options.dockerHost) : findDockerEndpoint();
   if (endpoint === null) return [];
   const body = await fetchContainers(endpoint, options.timeoutMs ?? DOCKER_TIMEOUT_MS);
   return body === null ? [] : parseContainersJson(body);
+}
+
+/** Seconds the engine gives a container to stop before it kills it (docker stop's default). */
+export const CONTAINER_STOP_GRACE_S = 10;
+/** Longest wait for the engine to answer a stop: the grace period and some. */
+const CONTAINER_STOP_TIMEOUT_MS = (CONTAINER_STOP_GRACE_S + 20) * 1000;
+
+/**
+ * Stops container `id` through the engine's API (`POST /containers/{id}/stop`), as
+ * `docker stop` / `podman stop` would; returns once the engine says it stopped.
+ *
+ * @throws NotFoundError when the engine knows no such container; RefusedError when no
+ *   engine answers or it refuses.
+ */
+export function stopContainer(id: string, options: DockerOptions = {}): Promise<void> {
+  const endpoint = options.dockerHost !== undefined ? dockerEndpoint(options.dockerHost) : findDockerEndpoint();
+  if (endpoint === null) return Promise.reject(new RefusedError(`cannot reach the container engine named by DOCKER_HOST to stop ${id}. Stop the container with docker stop or podman stop.`, { container: id }));
+  const timeoutMs = options.timeoutMs ?? CONTAINER_STOP_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const path = `/containers/${encodeURIComponent(id)}/stop?t=${CONTAINER_STOP_GRACE_S}`;
+    const req = request({ ...endpoint, method: 'POST', path, agent: false, headers: { host: 'docker' } }, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      // 204: stopped; 304: it was stopped already.
+      if (status === 204 || status === 304) resolve();
+      else if (status === 404) reject(new NotFoundError(`the container engine knows no container ${id}; it may be gone already.`, { container: id }));
+      else reject(new RefusedError(`the container engine refused to stop ${id} (HTTP ${status}). Stop it with docker stop or podman stop.`, { container: id, status }));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (error) => reject(new RefusedError(`cannot stop container ${id} through the engine API: ${error.message}. Stop it with docker stop or podman stop.`, { container: id })));
+    req.end();
+  });
 }

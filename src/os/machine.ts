@@ -6,7 +6,7 @@
 import type { Listener, PortRange, Protocol } from '../types.js';
 import { attachContainers } from './attach-containers.js';
 import { ephemeralPortRange, isPortFree } from './bind-probe.js';
-import { listPublishedPorts } from './docker.js';
+import { listPublishedPorts, stopContainer } from './docker.js';
 import { killProcesses } from './kill.js';
 import { listListeners } from './listeners.js';
 import { currentUid, isAlive, processIdentity, processInfo } from './processes.js';
@@ -41,6 +41,8 @@ export interface Machine {
   isPortFree(port: number, protocol: Protocol): Promise<boolean>;
   /** The kernel's ephemeral (outgoing connection) range, or null where unknown. */
   ephemeralRange(): PortRange | null;
+  /** Stops a container through its engine's API (`docker stop`); resolves once it stopped. */
+  stopContainer(id: string): Promise<void>;
 }
 
 /** The machine berth runs on. */
@@ -57,4 +59,5 @@ export const localMachine: Machine = {
   killProcesses: (pids, opts) => killProcesses([...pids], opts),
   isPortFree,
   ephemeralRange: ephemeralPortRange,
+  stopContainer: (id) => stopContainer(id),
 };

@@ -5,6 +5,10 @@
 import type { ContainerRef, Protocol } from '../types.js';
 import type { PublishedPort } from './types.js';
 
+/** The labels docker compose (v1 and v2, and podman-compose) puts on the containers it makes. */
+export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+
 /** Length of the short container id Docker prints. */
 export const SHORT_ID_LENGTH = 12;
 
@@ -52,9 +56,14 @@ function containerRef(entry: Record<string, unknown>): ContainerRef | null {
   if (typeof entry.Id !== 'string' || entry.Id === '') return null;
   const names = Array.isArray(entry.Names) ? entry.Names.filter((n): n is string => typeof n === 'string') : [];
   const id = entry.Id.slice(0, SHORT_ID_LENGTH);
+  const labels = isRecord(entry.Labels) ? entry.Labels : {};
+  const service = labels[COMPOSE_SERVICE_LABEL];
+  const project = labels[COMPOSE_PROJECT_LABEL];
   return {
     id,
     name: (names[0] ?? id).replace(/^\//, ''),
     image: typeof entry.Image === 'string' ? entry.Image : '',
+    // Only on containers compose made, so other containers' refs stay as they were.
+    ...(typeof service === 'string' && service !== '' ? { compose: { service, project: typeof project === 'string' && project !== '' ? project : null } } : {}),
   };
 }

@@ -69,9 +69,9 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   },
   'leases.delete': async (c) => json(await c.engine.leases.release(scoped(c, c.params.scope), [c.params.name!])),
   'leases.release': async (c) => json(await c.engine.leases.release(scoped(c, c.params.scope), c.body.names as string[] | undefined)),
-  'leases.reassign': async (c) => json(await c.engine.leases.reassign(scoped(c, c.params.scope), c.params.name!, c.body.port as number, { force: c.body.force as boolean | undefined })),
+  'leases.reassign': async (c) => json(await c.engine.leases.reassign(scoped(c, c.params.scope), c.params.name!, reassignTarget(c.body), { force: c.body.force as boolean | undefined, dryRun: c.body.dryRun as boolean | undefined })),
   'leases.kill': async (c) =>
-    json(await c.engine.reality.kill(scoped(c, c.params.scope), c.params.name!, { signal: str(c.body.signal), graceMs: c.body.graceMs as number | undefined, force: c.body.force as boolean | undefined })),
+    json(await c.engine.reality.kill(scoped(c, c.params.scope), c.params.name!, { signal: str(c.body.signal), graceMs: c.body.graceMs as number | undefined, force: c.body.force as boolean | undefined, stopContainer: c.body.stopContainer as boolean | undefined })),
   'leases.handOver': async (c) => json(await c.engine.leases.handOver(scoped(c, c.params.scope), c.body.names as string[], c.body.from as number, c.body.to as number)),
   'leases.releaseOwned': async (c) => json(await c.engine.leases.releaseOwned(scoped(c, c.params.scope), c.body.names as string[], c.body.pids as number[])),
 
@@ -103,6 +103,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
         graceMs: c.body.graceMs as number | undefined,
         force: c.body.force as boolean | undefined,
         protocol: c.body.protocol as 'tcp' | 'udp' | undefined,
+        stopContainer: c.body.stopContainer as boolean | undefined,
       }),
     ),
   'reality.check': async (c) => json(await c.engine.reality.check(scoped(c, c.query.scope), { all: c.query.all === true })),
@@ -137,4 +138,11 @@ function portParam(text: string | undefined): number {
 function idParam(text: string | undefined): number {
   if (text === undefined || !/^\d{1,15}$/.test(text)) throw new UsageError(`invalid event id '${text ?? ''}': a whole number, 0 or more.`);
   return Number(text);
+}
+
+/** A reassign body's target: `port`, or null for `next: true`; neither is bad input (an empty body must not move anything). */
+function reassignTarget(body: Readonly<Record<string, unknown>>): number | null {
+  if (body.port !== undefined) return body.port as number;
+  if (body.next === true) return null;
+  throw new UsageError('invalid body: give port (the port to move to), or next: true for the next free port of its category.', { field: 'port' });
 }

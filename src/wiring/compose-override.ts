@@ -64,7 +64,7 @@ export function renderComposeOverride(mappings: readonly ServicePorts[]): string
     const seq = new YAMLSeq<Scalar<string>>();
     seq.tag = '!override';
     for (const p of ports) {
-      const item = new Scalar(shortSyntax(p, service));
+      const item = new Scalar(composePortSpec(p, service));
       item.type = Scalar.QUOTE_DOUBLE;
       seq.items.push(item);
     }
@@ -79,7 +79,8 @@ export function renderComposeOverride(mappings: readonly ServicePorts[]): string
   return doc.toString();
 }
 
-function shortSyntax(p: OverridePort, service: string): string {
+/** One port in compose short syntax (`"127.0.0.1:15432:5432/udp"`). @throws UsageError for a port out of range. */
+export function composePortSpec(p: OverridePort, service: string): string {
   for (const [what, port] of [['host', p.hostPort], ['container', p.containerPort]] as const) {
     if (port !== null && (!Number.isInteger(port) || port < 1 || port > MAX_PORT)) {
       throw new UsageError(`service ${service}: ${what} port ${port} is out of range 1-${MAX_PORT}`);

@@ -56,14 +56,22 @@ export const COMPOSE_YAML_TAGS: Tags = [
  * host range for a single container port is one entry with hostPort null (Docker picks
  * from the range). At most MAX_RANGE_PORTS per entry.
  *
- * A `${VAR}` in a host port reads as hostPort null (the override replaces it anyway); in a
- * container port, `${VAR:-N}` and `${VAR-N}` read as N.
+ * A `${VAR}` in a host port reads as hostPort null (the override replaces it anyway). A
+ * container port `${VAR}` (as in `"${POSTGRES_PORT}:${POSTGRES_PORT}"`) reads as
+ * `opts.vars[VAR]` (the scope's berth variables, then the environment: what compose will
+ * substitute), `${VAR:-N}` and `${VAR-N}` as that or else N. With `opts.lenient`, a
+ * variable no one sets reads as container port 0 instead of failing (to learn which
+ * services there are before their leases exist).
  *
  * @throws ConfigError naming `file` and the key (`services.db.ports[1]`) when the file is
  *   not YAML, is not a mapping, or a port entry is malformed, out of range, uses a protocol
  *   other than tcp/udp, or an unresolvable variable as container port.
  */
-export function composePublishedPorts(text: string, file: string): ComposeService[] {
+export function composePublishedPorts(
+  text: string,
+  file: string,
+  opts: { readonly vars?: Readonly<Record<string, string | undefined>>; readonly lenient?: boolean } = {},
+): ComposeService[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { merge: true, customTags: COMPOSE_YAML_TAGS, lineCounter: lines, prettyErrors: false });
   const first = doc.errors[0];
@@ -90,7 +98,7 @@ export function composePublishedPorts(text: string, file: string): ComposeServic
     return {
       name,
       ports: ports.flatMap((entry: unknown, i) => {
-        const ctx: EntryContext = { file, service: name, key: `${at}.ports[${i}]` };
+        const ctx: EntryContext = { file, service: name, key: `${at}.ports[${i}]`, vars: opts.vars ?? {}, lenient: opts.lenient === true };
         if (typeof entry === 'string' || typeof entry === 'number') return parseShort(String(entry), ctx);
         if (isRecord(entry)) return parseLong(entry, ctx);
         throw new ConfigError(file, ctx.key, 'expected "HOST:CONTAINER" or a mapping with target:');
@@ -103,6 +111,8 @@ interface EntryContext {
   readonly file: string;
   readonly service: string;
   readonly key: string;
+  readonly vars: Readonly<Record<string, string | undefined>>;
+  readonly lenient: boolean;
 }
 
 /** An inclusive run of ports; `null` means "not given / chosen by Docker". */
@@ -133,7 +143,8 @@ function parseShort(spec: string, ctx: EntryContext): ComposePort[] {
   }
   if (parts.length === 2) hostText = parts[0]!;
   else if (parts.length !== 1) throw bad(ctx, spec, 'expected [IP:][HOST:]CONTAINER[/PROTOCOL]');
-  const container = parseSpan(containerText(parts[parts.length - 1]!, ctx, spec), ctx, spec, 'container');
+  const containerSpec = containerText(parts[parts.length - 1]!, ctx, spec);
+  const container = containerSpec === '0' && ctx.lenient ? { start: 0, end: 0 } : parseSpan(containerSpec, ctx, spec, 'container');
   if (container === null) throw bad(ctx, spec, 'the container port is missing');
   const host = hostText === null || hostText === '' || hostText.includes('$') ? null : parseSpan(hostText, ctx, spec, 'host');
   if (hostIp !== null && hostIp !== '' && isIP(hostIp) === 0) throw bad(ctx, spec, `"${hostIp}" is not an IP address`);
@@ -147,7 +158,8 @@ function parseLong(entry: Record<string, unknown>, ctx: EntryContext): ComposePo
   if (typeof target !== 'number' && typeof target !== 'string') {
     throw new ConfigError(ctx.file, `${ctx.key}.target`, 'is required: the port inside the container');
   }
-  const container = parseSpan(containerText(String(target), ctx, spec), ctx, spec, 'container');
+  const targetSpec = containerText(String(target), ctx, spec);
+  const container = targetSpec === '0' && ctx.lenient ? { start: 0, end: 0 } : parseSpan(targetSpec, ctx, spec, 'container');
   if (container === null || container.start !== container.end) {
     throw new ConfigError(ctx.file, `${ctx.key}.target`, 'expected one port number');
   }
@@ -189,12 +201,19 @@ function expand(
   return Array.from({ length: count }, (_, k) => port(container.start + k, host.start + k));
 }
 
-/** A container port as written, with `${VAR:-N}` / `${VAR-N}` read as N. */
+/** A container port as written, its variable resolved (see composePublishedPorts). */
 function containerText(text: string, ctx: EntryContext, spec: string): string {
   if (!text.includes('$')) return text;
-  const m = /^\$\{[A-Za-z_][A-Za-z0-9_]*:?-(\d+)\}$/.exec(text);
-  if (m === null) throw bad(ctx, spec, 'the container port is a variable berth cannot resolve; write the number');
-  return m[1]!;
+  const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-(\d+))?\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(text);
+  if (m === null) throw bad(ctx, spec, 'the container port is an expression berth cannot resolve; write the number or ${VARIABLE}');
+  const name = m[1] ?? m[4]!;
+  const value = ctx.vars[name];
+  // `${VAR:-N}`: N when VAR is unset or empty; `${VAR-N}`: N only when it is unset.
+  const set = value !== undefined && (m[2] !== ':' || value !== '');
+  if (set) return value;
+  if (m[3] !== undefined) return m[3];
+  if (ctx.lenient) return '0';
+  throw bad(ctx, spec, `the container port \${${name}} is not set: lease the service it names (berth allocate NAME, or compose-override --allocate), or set ${name}`);
 }
 
 /** Splits at `:` except inside `${...}`, so `${WEB_PORT:-3000}:3000` is two parts. */

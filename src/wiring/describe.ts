@@ -29,3 +29,14 @@ export function describeExpectation(expected: Expectation): string {
       return `'${printable(expected.name)}'`;
   }
 }
+
+/**
+ * The note allocate and run print when a service's lease was moved away from the port
+ * berth.yaml fixes (issue 10: the moved lease is used, not refused).
+ */
+export function describeConfigDrift(name: string, port: number, configPort: number): string {
+  return (
+    `${name} uses port ${port}, where its lease was moved; berth.yaml fixes ${configPort}. ` +
+    `Keep ${port}: \`berth reassign ${name} ${port} --update-config\` writes it into berth.yaml; go back: \`berth reassign ${name} ${configPort}\`.`
+  );
+}

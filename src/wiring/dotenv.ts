@@ -96,10 +96,12 @@ const QUOTES = `"'\``;
  * - Keys not yet in the file are appended at the end, after a line break if the file did
  *   not end in one, using the file's line ending (the first one it uses; `\n` if none), and
  *   with `export ` when every existing assignment uses it.
+ * - Lines assigning a key of `drop` that is not in `vars` are removed (berth's variables
+ *   for leases since released); a key berth never wrote is never in `drop`.
  *
  * @throws UsageError when a variable name is invalid or given twice.
  */
-export function mergeDotenv(oldText: string, vars: readonly NamedValue[]): string {
+export function mergeDotenv(oldText: string, vars: readonly NamedValue[], drop: readonly string[] = []): string {
   const wanted = new Map<string, string>();
   for (const v of vars) {
     if (wanted.has(checked(v).name)) throw new UsageError(`variable ${v.name} is given twice`, { name: v.name });
@@ -108,6 +110,7 @@ export function mergeDotenv(oldText: string, vars: readonly NamedValue[]): strin
     wanted.set(v.name, v.value);
   }
 
+  const dropped = new Set(drop);
   const bom = oldText.startsWith('\uFEFF') ? '\uFEFF' : '';
   const lines = splitLines(oldText.slice(bom.length));
   const eol = lines.find((l) => l.eol !== '')?.eol ?? '\n';
@@ -128,6 +131,10 @@ export function mergeDotenv(oldText: string, vars: readonly NamedValue[]): strin
     assignments += 1;
     if (a.exported) exportedAssignments += 1;
     const value = wanted.get(a.key);
+    if (value === undefined && dropped.has(a.key)) {
+      i = next;
+      continue;
+    }
     if (value === undefined || decodeValue(a.raw) === value) {
       out += text + lineEnd;
     } else {

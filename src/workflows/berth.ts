@@ -29,7 +29,9 @@ import type {
 } from '../engine/index.js';
 import type { EnvVar, Lease, PoolUrl, Protocol, RegistryEvent, ScopeUrl } from '../types.js';
 import type { ComposeOverrideOptions, ComposeOverrideResult } from './compose-build.js';
-import { writeEnvOutput, type EnvFormat, type EnvWriteResult } from './env-format.js';
+import type { EnvFormat } from './env-format.js';
+import { renderScopeTemplate, rerenderScope, writeScopeEnv, type RenderOptions, type RenderResult, type RerenderOutcome, type ScopeEnvResult } from './scope-files.js';
+import { urlHost } from '../wiring/hosts.js';
 import { runLeased, type RunOptions, type RunOutcome } from './run-leased.js';
 import { serviceUrl, type ServiceUrlOptions } from './url.js';
 
@@ -61,7 +63,8 @@ export class Berth {
   list(filter?: ListFilter): Promise<Lease[]> {
     return this.engine.leases.list(this.context, filter);
   }
-  reassign(name: string, port: number, force = false): Promise<Lease> {
+  /** Moves lease `name` to `port`; with `port` null, to the next free port of its category. */
+  reassign(name: string, port: number | null, force = false): Promise<Lease> {
     return this.engine.leases.reassign(this.context, name, port, { force });
   }
   reserve(pool?: string, opts: Omit<ReserveOptions, 'pool'> = {}): Promise<Lease[]> {
@@ -114,8 +117,16 @@ export class Berth {
   }
 
   /** Writes the scope's variables to `file` atomically (dotenv merges, keeping every other line). */
-  async writeEnv(file: string, opts: EnvOptions & { readonly format?: EnvFormat } = {}): Promise<EnvWriteResult> {
-    return writeEnvOutput(file, opts.format ?? 'dotenv', await this.env(opts));
+  async writeEnv(file: string, opts: EnvOptions & { readonly format?: EnvFormat } = {}): Promise<ScopeEnvResult> {
+    return writeScopeEnv(this.engine, this.context, file, opts.format ?? 'dotenv', opts);
+  }
+  /** Fills a template file (or a built-in) with the scope's variables; with `write`, writes and records it (`berth render`). */
+  render(template: string, opts: Partial<RenderOptions> = {}): Promise<RenderResult> {
+    return renderScopeTemplate(this.engine, this.context, template, { ...opts, host: opts.host ?? urlHost() });
+  }
+  /** Re-renders every file berth wrote for this scope (after ports moved); says what happened to each. */
+  async rerender(): Promise<RerenderOutcome[]> {
+    return rerenderScope(this.engine, await this.scope());
   }
   /** `http://HOST:PORT` of the lease `name`, HOST from `<NAME>_HOST`, `BERTH_HOST`, else localhost. */
   url(name: string, opts?: ServiceUrlOptions): Promise<string> {

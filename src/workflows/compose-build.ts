@@ -10,7 +10,11 @@ import { UsageError } from '../errors.js';
 import type { ServiceConfig } from '../types.js';
 import type { AllocationRequest, Engine, ScopeContext } from '../engine/index.js';
 import { COMPOSE_FILE_NAMES, findComposeFile, readComposeServices } from './files.js';
+import { envObject } from '../wiring/json.js';
 import { writeFileIfChanged } from './safe-write.js';
+import { digest, recordedContext, recordWrittenFile } from './written-files.js';
+import { MAX_TEXT_FILE_BYTES, readRegularFile } from '../fs/safe-read.js';
+import { renderMergedCompose } from '../wiring/compose-merged.js';
 import type { ComposePort, ComposeService } from '../wiring/compose-ports.js';
 import {
   planComposeOverride,
@@ -28,8 +32,14 @@ export interface ComposeOverrideOptions {
   readonly dirs?: readonly string[];
   /** Lease every published port that no lease covers yet (all or none). */
   readonly allocate?: boolean;
-  /** Write the override to this file (atomically) instead of only returning it. */
+  /** Write the override to this file (atomically) instead of only returning it; recorded so port changes re-render it. */
   readonly write?: string;
+  /**
+   * A standalone file instead of an override: the base file with each leased host port
+   * replaced and no `!override` tag, which docker-compose v1 (it rejects the tag) and v2
+   * both read alone (`docker-compose -f FILE up`).
+   */
+  readonly merged?: boolean;
 }
 
 /** What `berth.composeOverride()` found, decided and wrote. */
@@ -131,7 +141,10 @@ export async function buildComposeOverride(engine: Engine, ctx: ScopeContext, op
   const { services } = project.config;
   const dirs = opts.dirs && opts.dirs.length > 0 ? opts.dirs : [ctx.dir ?? process.cwd(), ...(project.directory ? [project.directory] : [])];
   const composeFile = await locateComposeFile(opts.file, dirs);
-  const composeServices = await readComposeServices(composeFile);
+  // `"${POSTGRES_PORT}:${POSTGRES_PORT}"`: the container port is what compose will
+  // substitute, the scope's own variable first (berth writes it to .env), then the shell's.
+  const variables = async () => ({ ...process.env, ...envObject(await engine.wiring.env(ctx)) });
+  let composeServices = await readComposeServices(composeFile, { vars: await variables(), lenient: opts.allocate === true });
   const scopeLeases = () => engine.leases.list(ctx, { scope: project.scope });
   let leases = await scopeLeases();
   let allocated: Lease[] = [];
@@ -142,14 +155,27 @@ export async function buildComposeOverride(engine: Engine, ctx: ScopeContext, op
       allocated = (await engine.leases.allocate(ctx, requests)).filter((l) => !before.has(l.name));
       leases = await scopeLeases();
     }
+    // Read again with the new leases' variables, this time strictly.
+    composeServices = await readComposeServices(composeFile, { vars: await variables() });
   }
   const plan = planComposeOverride(composeServices, leases, services);
-  const text = renderComposeOverride(plan.mappings);
+  const text = opts.merged === true
+    ? renderMergedCompose((await readRegularFile(composeFile, { maxBytes: MAX_TEXT_FILE_BYTES }))!.toString('utf8'), plan.mappings, composeFile)
+    : renderComposeOverride(plan.mappings);
   let written: string | null = null;
   let changed = false;
   if (opts.write !== undefined) {
     written = resolve(dirs[0]!, opts.write);
     changed = await writeFileIfChanged(written, text);
+    await recordWrittenFile(engine, {
+      kind: 'compose',
+      file: written,
+      scope: project.scope,
+      ctx: recordedContext({ ...ctx, dir: resolve(dirs[0]!) }),
+      composeFile,
+      merged: opts.merged === true,
+      sha256: digest(text),
+    });
   }
   return { composeFile, text, services: plan.mappings, unleased: plan.unleased, unmatched: plan.unmatched, allocated, written, changed };
 }

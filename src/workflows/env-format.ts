@@ -58,11 +58,12 @@ export interface EnvWriteResult {
  * one). `dotenv` merges into the existing file: berth's keys are updated where they stand,
  * every other byte is kept, missing keys are appended (see mergeDotenv). The other formats
  * replace the file, which berth then owns. A file that already holds the result is left
- * untouched, so file watchers do not fire. A path that cannot be written throws the
+ * untouched, so file watchers do not fire. `drop`: keys a dotenv merge removes unless `vars`
+ * sets them (what berth wrote there before for leases since released). A path that cannot be written throws the
  * UsageError or RefusedError of writeError, never a bare system error. The rules for the
  * path (regular files only, no other user's links) are safe-write.ts's.
  */
-export async function writeEnvOutput(file: string, format: EnvFormat, vars: readonly EnvVar[]): Promise<EnvWriteResult> {
-  if (format === 'dotenv') return { file, format, changed: await writeEnvFile(file, vars), variables: vars };
+export async function writeEnvOutput(file: string, format: EnvFormat, vars: readonly EnvVar[], drop: readonly string[] = []): Promise<EnvWriteResult> {
+  if (format === 'dotenv') return { file, format, changed: await writeEnvFile(file, vars, drop), variables: vars };
   return { file, format, changed: await writeFileIfChanged(file, renderEnv(format, vars)), variables: vars };
 }

@@ -24,25 +24,26 @@ export const COMPOSE_FILE_NAMES: readonly string[] = [
 
 /**
  * Merges variables into the `.env` file at `path` (see mergeDotenv), creating it when
- * missing, and writes it atomically. Bytes that are not valid UTF-8 are kept as they are.
+ * missing, and writes it atomically; lines of the keys in `drop` that `vars` does not set
+ * are removed (berth's variables of released leases). Bytes that are not valid UTF-8 are kept as they are.
  *
  * @returns whether the file was written; false when it already held these values (its
  *   mtime is then untouched, so file watchers do not restart anything).
  * @throws the UsageError or RefusedError of writeError when `path` cannot be written.
  */
-export async function writeEnvFile(path: string, vars: readonly NamedValue[]): Promise<boolean> {
+export async function writeEnvFile(path: string, vars: readonly NamedValue[], drop: readonly string[] = []): Promise<boolean> {
   return updateFile(path, (old) => {
     if (old === null && vars.length === 0) return null;
     const utf8 = old === null ? '' : decodeUtf8(old);
     if (utf8 !== null) {
-      const text = mergeDotenv(utf8, vars);
+      const text = mergeDotenv(utf8, vars, drop);
       return old !== null && text === utf8 ? null : text;
     }
     // Not UTF-8: work on one char per byte so every unrelated byte survives, and write the
     // new values as their UTF-8 bytes.
     const bytes = old!.toString('latin1');
     const asBytes = vars.map((v) => ({ name: v.name, value: Buffer.from(v.value, 'utf8').toString('latin1') }));
-    const text = mergeDotenv(bytes, asBytes);
+    const text = mergeDotenv(bytes, asBytes, drop);
     return text === bytes ? null : Buffer.from(text, 'latin1');
   });
 }
@@ -57,14 +58,17 @@ export async function findComposeFile(dir: string): Promise<string | null> {
 }
 
 /** Reads a compose file and returns its services' published ports (composePublishedPorts). */
-export async function readComposeServices(file: string): Promise<ComposeService[]> {
+export async function readComposeServices(
+  file: string,
+  opts: { readonly vars?: Readonly<Record<string, string | undefined>>; readonly lenient?: boolean } = {},
+): Promise<ComposeService[]> {
   // Loaded here, not at the top: the YAML parser costs ~30 ms of start-up that only compose work needs.
   const { composePublishedPorts } = await import('../wiring/compose-ports.js');
   const bytes = await readRegularFile(file, { maxBytes: MAX_TEXT_FILE_BYTES });
   if (bytes === null) {
     throw new UsageError(`cannot read compose file ${file}: it does not exist. Check the path, or pass --file FILE.`, { file });
   }
-  return composePublishedPorts(bytes.toString('utf8'), file);
+  return composePublishedPorts(bytes.toString('utf8'), file, opts);
 }
 
 async function statOrNull(path: string): Promise<Stats | null> {

@@ -42,3 +42,13 @@ export { childExitStatus, DEFAULT_RUN_LEASE, runLeased, type RunOptions, type Ru
 export { serviceUrl } from './url.js';
 export { Berth } from './berth.js';
 export { computeStats, type PoolStats, type ScopeStats, type Stats } from './stats.js';
+export {
+  renderScopeTemplate,
+  rerenderScope,
+  writeScopeEnv,
+  type RenderOptions,
+  type RenderResult,
+  type RerenderOutcome,
+  type ScopeEnvResult,
+} from './scope-files.js';
+export { writtenFiles, type WrittenFile, type WrittenFileKind } from './written-files.js';

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import type { Lease, ServiceConfig } from '../types.js';
 import { ChildExitStatus, UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
+import { describeConfigDrift } from '../wiring/describe.js';
 import { envObject } from '../wiring/json.js';
 import { watchChildPorts, type PortWatchSources } from './port-watch.js';
 import { runChild, type ChildOutcome } from './run-child.js';
@@ -81,6 +82,7 @@ export async function runLeased(engine: Engine, ctx: ScopeContext, command: stri
     names.map((name) => ({ name })),
     ephemeral ? { ephemeral: true, pid: process.pid } : {},
   );
+  for (const l of leases) if (l.configPort !== undefined) warn(describeConfigDrift(l.name, l.port, l.configPort));
   const candidates = ephemeral ? leases.filter((l) => l.ephemeral).map((l) => l.name) : [];
   const created = leases.filter((l) => !l.ephemeral && !existing.has(l.name)).map((l) => l.name);
   if (ephemeral) {

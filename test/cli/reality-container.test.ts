@@ -75,7 +75,7 @@ test('a container publishing a port: who and ports name it, kill refuses with th
       conflicts.map((c) => [c.kind, c.port, c.lease]),
       [['foreign-holder', port, { scope: 'shop', name: 'web' }]],
     );
-    assert.match(conflicts[0]!.message, new RegExp(`^port ${port}: expected 'web-server' but found container '${name}' \\(conmon, pid \\d+\\).*stop that container`));
+    assert.match(conflicts[0]!.message, new RegExp(`^port ${port}: expected 'web-server' but found container '${name}' \\(conmon, pid \\d+\\).*stop the container ${name} \\(\`podman stop ${name}\`, or \`berth kill ${port} --stop-container\`\\)`));
   } finally {
     await started.cleanup();
     cleanup();

@@ -178,7 +178,7 @@ describe('conflicts', () => {
     const [c] = check({ leases: [lease('api', 8080, { ephemeral: true, pid: 100 })], listeners: [holder], alive: [100] });
     assert.equal(c!.kind, 'foreign-holder');
     assert.match(c!.message, /^port 8080: expected pid 100 or its children but found container 'web1' \(conmon, pid 77\)/);
-    assert.match(c!.message, /stop that container/);
+    assert.match(c!.message, /stop the container web1 \(`podman stop web1`, or `berth kill 8080 --stop-container`\)/);
   });
 
   it('dead-owner for an ephemeral lease whose pid is gone', () => {

@@ -165,6 +165,15 @@ export class FakeMachine implements Machine {
     return this.range;
   }
 
+  /** Containers stopped through stopContainer, in order. */
+  readonly stoppedContainers: string[] = [];
+
+  /** Stops a container: its listeners go away, as the engine's proxy exits. */
+  async stopContainer(id: string): Promise<void> {
+    this.stoppedContainers.push(id);
+    this.held = this.held.filter((l) => l.container?.id !== id);
+  }
+
   /**
    * The real kill's rules (src/os/kill.ts): pids deduplicated, name and command captured
    * before the first signal, a pid already gone gets no signal and `exited: true`, a

@@ -9,8 +9,8 @@ test('podman: name without slash, short id, image, published loopback port', () 
   ]);
 });
 
-test('docker: both families listed, exposed-only and sctp ports left out, udp kept', () => {
-  const db = { id: '8dfafdbc3a40', name: 'shop-db-1', image: 'postgres:16' };
+test('docker: both families listed, exposed-only and sctp ports left out, udp kept, compose labels read', () => {
+  const db = { id: '8dfafdbc3a40', name: 'shop-db-1', image: 'postgres:16', compose: { service: 'db', project: 'shop' } };
   assert.deepEqual(parseContainersJson(DOCKER_CONTAINERS_JSON), [
     { port: 5433, protocol: 'tcp', address: '0.0.0.0', container: db },
     { port: 5433, protocol: 'tcp', address: '::', container: db },
@@ -29,4 +29,12 @@ test('bodies that are not a container list yield nothing', () => {
   assert.deepEqual(parseContainersJson('not json'), []);
   assert.deepEqual(parseContainersJson('{"message":"page not found"}'), []);
   assert.deepEqual(parseContainersJson('[null, 3, {"Names":["/no-id"]}, {"Id":"x","Ports":[{"PublicPort":"80","Type":"tcp"}]}]'), []);
+});
+
+test('compose labels: the project and service compose made the container for', () => {
+  const body = JSON.stringify([
+    { Id: 'def', Names: ['/orchestra-postgres-1'], Image: 'postgres:16', Labels: { 'com.docker.compose.project': 'orchestra', 'com.docker.compose.service': 'postgres' }, Ports: [{ PrivatePort: 5432, PublicPort: 5432, Type: 'tcp' }] },
+    { Id: 'ghi', Names: ['/loose'], Image: 'x', Labels: { 'com.docker.compose.service': 'web' }, Ports: [{ PrivatePort: 80, PublicPort: 8082, Type: 'tcp' }] },
+  ]);
+  assert.deepEqual(parseContainersJson(body).map((p) => p.container.compose), [{ service: 'postgres', project: 'orchestra' }, { service: 'web', project: null }]);
 });

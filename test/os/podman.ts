@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { listPublishedPorts } from '../../src/os/index.js';
@@ -100,13 +100,23 @@ export function podmanMissing(): string | null {
  * container, or `{ skip }` with the reason when podman cannot run one here. Call
  * `cleanup` in `finally`; on a skip everything is already cleaned up.
  */
-export async function startPublishedContainer(label: string, port?: number): Promise<PodmanContainer | { readonly skip: string }> {
+export async function startPublishedContainer(
+  label: string,
+  port?: number,
+  opts: {
+    /** Labels on the container (`com.docker.compose.service`, ...). */
+    readonly labels?: Readonly<Record<string, string>>;
+    /** Where podman's API socket goes (its directory is created); default: a temp directory. */
+    readonly socketPath?: string;
+  } = {},
+): Promise<PodmanContainer | { readonly skip: string }> {
   const missing = podmanMissing();
   if (missing) return { skip: missing };
   const dir = mkdtempSync(join(tmpdir(), 'berth-podman-'));
   const name = `berth-test-${label}-${process.pid}`;
   const image = testImage(label);
-  const socketPath = join(dir, 'podman.sock');
+  const socketPath = opts.socketPath ?? join(dir, 'podman.sock');
+  const labels = Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
   let service: ChildProcess | undefined;
   let createdImage = false;
   let started = false;
@@ -130,12 +140,13 @@ export async function startPublishedContainer(label: string, port?: number): Pro
     createdImage = await ensureBusyboxImage(image, dir);
     const hostPort = port ?? (await freeLoopbackPort());
     try {
-      await podman(['--runtime', 'runc', 'run', '-d', '--name', name, ...containerUlimits(), '-p', `127.0.0.1:${hostPort}:8080`, image, '/bin/httpd', '-f', '-p', '8080']);
+      await podman(['--runtime', 'runc', 'run', '-d', '--name', name, ...labels, ...containerUlimits(), '-p', `127.0.0.1:${hostPort}:8080`, image, '/bin/httpd', '-f', '-p', '8080']);
       started = true;
     } catch (error) {
       await cleanup();
       return { skip: `podman cannot start a container here: ${String((error as { stderr?: string }).stderr ?? error).trim()}` };
     }
+    mkdirSync(dirname(socketPath), { recursive: true });
     service = spawn('podman', ['system', 'service', '--time=0', `unix://${socketPath}`], { stdio: 'ignore' });
     const dockerHost = `unix://${socketPath}`;
     const deadline = Date.now() + PODMAN_SERVICE_READY_MS;

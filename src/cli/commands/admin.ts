@@ -7,7 +7,9 @@ import type { GcResult } from '../../engine/index.js';
 import { MAX_SNAPSHOT_BYTES, readBoundedStream, readRegularFile } from '../../fs/safe-read.js';
 import { writeFileAtomic } from '../../workflows/safe-write.js';
 import { withEngine } from '../context.js';
-import { emit, leaseTable, writeOut } from '../render.js';
+import { rerenderAndReport } from './render.js';
+import { emit, leaseTable, table, writeOut } from '../render.js';
+import type { RegistryImport } from '../../workflows/import-registry.js';
 
 /** The snapshot text of FILE, or of stdin for `-`: a regular file only, at most MAX_SNAPSHOT_BYTES. */
 async function readSource(file: string): Promise<string> {
@@ -23,6 +25,18 @@ function gcText(r: GcResult): string {
   for (const s of r.goneScopes) lines.push(`${verb} scope ${s.scope} (directory ${s.directory} is gone): ${s.leases.length} lease(s)`);
   if (r.deadLeases.length > 0) lines.push(`${verb} ${r.deadLeases.length} ephemeral lease(s) whose pid is gone:`, leaseTable(r.deadLeases));
   return lines.length ? lines.join('\n') : 'nothing to collect';
+}
+
+/** `berth import --from`'s preview and outcome, for people. */
+function registryImportText(r: RegistryImport): string {
+  const rows = table(['SCOPE', 'NAME', 'PORT', 'POOL', 'SLOT', 'PURPOSE'], r.leases.map((l) => [l.scope, l.name, l.port, l.pool, l.slot, l.purpose]));
+  const lines = [rows];
+  const adds = [r.servicesAdded.length > 0 ? `services ${r.servicesAdded.join(', ')}` : null, r.poolsAdded.length > 0 ? `pools ${r.poolsAdded.join(', ')}` : null].filter((x) => x !== null);
+  if (r.configFile !== null) lines.push(`${r.dryRun ? 'would add to' : 'added to'} ${r.configFile}: ${adds.length > 0 ? adds.join('; ') : 'defaults: strategy: sequential (and base:)'}`);
+  if (r.next !== null) lines.push(`next port in the sequence: ${r.next}`);
+  if (r.result === null) lines.push(`dry run: ${r.leases.length} lease(s) from ${r.file}; nothing was changed`);
+  else lines.push(`imported ${r.result.imported} lease(s), ${r.result.unchanged} already present, from ${r.file} (${r.format})`);
+  return lines.join('\n');
 }
 
 /** Registers the registry-wide commands on `program`. */
@@ -45,10 +59,25 @@ export function registerAdminCommands(program: Command): void {
 
   program
     .command('import')
-    .description('import a snapshot (FILE, or - for stdin); all or none, conflicting rows refused')
+    .description('import a snapshot (FILE, or - for stdin), or with --from a seed registry file; all or none, conflicting rows refused')
     .argument('<file>')
     .option('--replace', 'make the store exactly the snapshot (forgets everything else)')
-    .action(async (file: string, flags: { replace?: boolean }, cmd: Command) => {
+    .option('--from <format>', 'FILE is a registry of another port manager: conductor | udos | sequential | pairs')
+    .option('--dry-run', 'with --from: show the leases and the berth.yaml entries it would add, change nothing')
+    .option('--pool <name>', 'with --from conductor or pairs: the pool the sets go to (default: conductor, pairs)')
+    .action(async (file: string, flags: { replace?: boolean; from?: string; dryRun?: boolean; pool?: string }, cmd: Command) => {
+      if (flags.from !== undefined) {
+        if (flags.replace === true) throw new UsageError('--replace goes with snapshots, not with --from: a registry file is merged, all or none.');
+        const { importRegistry } = await import('../../workflows/import-registry.js');
+        const { parseImportFormat } = await import('../../wiring/import-formats.js');
+        const format = parseImportFormat(flags.from);
+        await withEngine(cmd, async ({ engine, ctx, json }) => {
+          const r = await importRegistry(engine, ctx, format, file, { dryRun: flags.dryRun, pool: flags.pool });
+          emit(json, r, registryImportText);
+        });
+        return;
+      }
+      if (flags.dryRun === true || flags.pool !== undefined) throw new UsageError('--dry-run and --pool go with --from FORMAT (a registry file of another port manager).');
       const text = await readSource(file);
       let value: unknown;
       try {
@@ -68,7 +97,10 @@ export function registerAdminCommands(program: Command): void {
     .option('--dry-run', 'only say what would be released')
     .action(async (flags: { dryRun?: boolean }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
-        emit(json, await engine.registry.gc(ctx, { dryRun: flags.dryRun }), gcText);
+        const result = await engine.registry.gc(ctx, { dryRun: flags.dryRun });
+        emit(json, result, gcText);
+        // Released leases leave the files berth wrote for their scopes (a scope gone with its directory has none worth keeping).
+        if (!result.dryRun) await rerenderAndReport(engine, result.deadLeases.map((l) => l.scope));
       });
     });
 

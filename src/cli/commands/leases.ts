@@ -5,9 +5,11 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { parsePort, parseProtocol, parseRange } from '../../config/ports.js';
 import type { AllocationRequest } from '../../engine/index.js';
+import { describeConfigDrift } from '../../wiring/describe.js';
 import { withEngine } from '../context.js';
 import { parseCount, parseStrategy } from '../options.js';
 import { emit, leaseTable, note } from '../render.js';
+import { rerenderAndReport } from './render.js';
 
 interface AllocateFlags {
   port?: string;
@@ -63,6 +65,7 @@ export function registerLeaseCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const leases = await engine.leases.allocate(ctx, requests, { ephemeral: flags.ephemeral, pid, force: flags.force });
         for (const l of leases) if (l.notPreferred !== undefined) note(`berth: ${l.name} got ${l.port}, not its preferred ${l.preferred}: that one is ${l.notPreferred}.`);
+        for (const l of leases) if (l.configPort !== undefined) note(`berth: ${describeConfigDrift(l.name, l.port, l.configPort)}`);
         emit(json, leases, (l) => leaseTable(l));
       });
     });
@@ -86,6 +89,8 @@ export function registerLeaseCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const released = await engine.leases.release(ctx, names.length > 0 ? names : undefined);
         emit(json, released, (l) => leaseTable(l));
+        // The files berth wrote for the scope drop the released variables, so no stale port stays in them.
+        await rerenderAndReport(engine, new Set(released.map((l) => l.scope)));
       });
     });
 
@@ -105,15 +110,23 @@ export function registerLeaseCommands(program: Command): void {
 
   program
     .command('reassign')
-    .description("move the scope's lease NAME to PORT")
+    .description("move the scope's lease NAME to PORT (default: the next free port of its category); re-renders the files berth wrote")
     .argument('<name>')
-    .argument('<port>')
+    .argument('[port]')
     .option('--force', 'move even if a process holds PORT or it is reserved')
-    .action(async (name: string, port: string, flags: { force?: boolean }, cmd: Command) => {
-      const target = parsePort(port);
+    .option('--update-config', "also write the new port into berth.yaml's services.NAME.port, keeping its comments")
+    .action(async (name: string, port: string | undefined, flags: { force?: boolean; updateConfig?: boolean }, cmd: Command) => {
+      const target = port === undefined ? null : parsePort(port);
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const lease = await engine.leases.reassign(ctx, name, target, { force: flags.force });
         emit(json, lease, (l) => leaseTable([l]));
+        if (flags.updateConfig === true) {
+          const { setServicePort } = await import('../../workflows/config-edit.js');
+          const file = (await engine.project(ctx)).config.file;
+          const changed = await setServicePort(file, name, lease.port);
+          note(`berth: ${changed ? 'wrote' : 'unchanged:'} services.${name}.port: ${lease.port} in ${file}`);
+        }
+        await rerenderAndReport(engine, [lease.scope]);
       });
     });
 }

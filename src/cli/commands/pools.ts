@@ -8,6 +8,7 @@ import type { PoolStatus } from '../../engine/index.js';
 import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
 import { emit, leaseTable, table } from '../render.js';
+import { rerenderAndReport } from './render.js';
 
 function poolsText(pools: readonly PoolStatus[]): string {
   if (pools.length === 0) return 'no pools are defined; add one under pools: in berth.yaml';
@@ -39,6 +40,8 @@ export function registerPoolCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const leases = await engine.pools.reserve(ctx, { pool: flags.pool, ephemeral: flags.ephemeral, pid });
         emit(json, leases, (l) => leaseTable(l));
+        // A reserve may move the scope's ports (a fallback moved into a freed slot): the files berth wrote follow.
+        if (leases.length > 0) await rerenderAndReport(engine, [leases[0]!.scope]);
       });
     });
 

@@ -11,7 +11,8 @@ import { parseSignal } from '../../config/signals.js';
 import { NOT_HOLDING, type Lease, type Listener, type Protocol } from '../../types.js';
 import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
-import { emit, table } from '../render.js';
+import { emit, note, table } from '../render.js';
+import { reportRerender } from './render.js';
 
 /** A table cell from the process table: one line, no control characters. */
 const cell = (text: string | null | undefined): string | null => (text === null || text === undefined ? null : printable(text));
@@ -94,11 +95,15 @@ function checkText(conflicts: readonly Conflict[]): string {
 }
 
 function killText(r: KillReport): string {
+  const lease = r.lease ? ` (leased to ${leaseLabel(r.lease)})` : '';
+  if (r.stoppedContainers !== undefined) {
+    const stopped = `stopped container ${r.stoppedContainers.map((n) => cell(n)).join(', ')} through its engine`;
+    return `${stopped}\n${r.protocol} port ${r.port}${lease} is ${r.free ? 'free now' : 'still held'}`;
+  }
   const rows = table(
     ['PID', 'PROCESS', 'USER', 'SIGNALS', 'EXITED', 'COMMAND'],
     r.killed.map((k) => [k.pid, cell(k.process), k.user, k.signals.join(',') || (k.error ? `none (${k.error})` : 'none (already gone)'), k.exited ? 'yes' : 'no', shortCommand(k.command)]),
   );
-  const lease = r.lease ? ` (leased to ${leaseLabel(r.lease)})` : '';
   const outcome = r.free ? `${r.protocol} port ${r.port}${lease} is free now` : `${r.protocol} port ${r.port}${lease} is still held`;
   return `${rows}\n${outcome}`;
 }
@@ -131,6 +136,7 @@ interface KillFlags {
   grace?: string;
   force?: boolean;
   protocol?: string;
+  stopContainer?: boolean;
 }
 
 /** Registers the reality commands on `program`. */
@@ -190,8 +196,23 @@ export function registerRealityCommands(program: Command): void {
     .alias('conflicts')
     .description('every conflict between leases, berth.yaml and what really listens; exit 1 if any')
     .option('--all', "every scope's leases, not only this scope's")
-    .action(async (flags: { all?: boolean }, cmd: Command) => {
+    .option('--fix', 'move each lease a stranger or an old container holds to the next free port of its category (never fixed ports), then re-render the files berth wrote')
+    .option('--dry-run', 'with --fix: say what would move, change nothing')
+    .action(async (flags: { all?: boolean; fix?: boolean; dryRun?: boolean }, cmd: Command) => {
+      if (flags.dryRun === true && flags.fix !== true) throw new UsageError('--dry-run goes with --fix: berth check --fix --dry-run.');
       await withEngine(cmd, async ({ engine, ctx, json }) => {
+        if (flags.fix === true) {
+          const { fixConflicts } = await import('../../workflows/check-fix.js');
+          const result = await fixConflicts(engine, ctx, { all: flags.all, dryRun: flags.dryRun });
+          const verb = result.dryRun ? 'would move' : 'moved';
+          for (const m of result.moved) note(`berth: ${verb} ${m.scope}/${m.name} from ${m.from} to ${m.to} (${m.from} is held by ${holderList(m.conflict.holders) ?? 'another process'})`);
+          for (const s of result.skipped) note(`berth: left ${s.conflict.lease ? leaseLabel(s.conflict.lease) : ''} on ${s.conflict.port}: ${s.reason}`);
+          reportRerender(result.rerendered);
+          emit(json, result, (r) => checkText(r.remaining));
+          const failing = result.remaining.filter((c) => !ADVISORY_KINDS.has(c.kind));
+          if (failing.length > 0) throw new ConflictsFoundError(failing);
+          return;
+        }
         const conflicts = await engine.reality.check(ctx, { all: flags.all });
         emit(json, conflicts, checkText);
         // Advisory kinds (a service off its preferred port) inform; only the others fail.
@@ -230,6 +251,7 @@ export function registerRealityCommands(program: Command): void {
     .option('--grace <ms>', 'wait before SIGKILL, in milliseconds (default 3000)')
     .option('--force', "also kill other users' processes (never pid 1, berth itself or a container's proxy)")
     .option('--protocol <proto>', 'tcp (default) or udp, for a port target')
+    .option('--stop-container', "stop the container publishing the port through its engine's API (docker/podman stop), then confirm the port free")
     .addHelpText(
       'after',
       [
@@ -250,6 +272,7 @@ export function registerRealityCommands(program: Command): void {
         graceMs: flags.grace === undefined ? undefined : parseCount(flags.grace, '--grace', 0),
         force: flags.force,
         protocol: flags.protocol === undefined ? undefined : parseProtocol(flags.protocol),
+        stopContainer: flags.stopContainer,
       };
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const report = await engine.reality.kill(ctx, target, options);

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { ComposeOverrideResult } from '../../workflows/compose-build.js';
-import { parseEnvFormat, renderEnv, writeEnvOutput, type EnvWriteResult } from '../../workflows/env-format.js';
+import { parseEnvFormat, renderEnv, type EnvWriteResult } from '../../workflows/env-format.js';
+import { writeScopeEnv } from '../../workflows/scope-files.js';
 import { envObject } from '../../wiring/json.js';
 import { urlHost } from '../../wiring/hosts.js';
 import { childExitStatus, runLeased } from '../../workflows/run-leased.js';
@@ -70,9 +71,12 @@ export function registerWiringCommands(program: Command): void {
         // The host is the caller's (its BERTH_HOST), even when the engine is the daemon's.
         const opts = { urls: flags.urls, host: urlHost(flags.host) };
         if (flags.write !== undefined) {
-          const result = await writeEnvOutput(flags.write, format, await engine.wiring.env(ctx, opts));
-          if (json) emit(true, writeSummary(result), () => '');
-          else note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.file} (${result.variables.map((v) => v.name).join(', ') || 'no variables'})`);
+          const result = await writeScopeEnv(engine, ctx, flags.write, format, opts);
+          if (json) emit(true, { ...writeSummary(result), dropped: result.dropped }, () => '');
+          else {
+            note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.file} (${result.variables.map((v) => v.name).join(', ') || 'no variables'})`);
+            if (result.dropped.length > 0) note(`removed ${result.dropped.join(', ')}: berth wrote them for leases since released, and nothing else was touched`);
+          }
           return;
         }
         const vars = await engine.wiring.env(ctx, opts);
@@ -88,14 +92,16 @@ export function registerWiringCommands(program: Command): void {
     .option('--file <file>', 'base compose file (default: compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml)')
     .option('--write <file>', 'write the override to FILE atomically instead of printing it')
     .option('--allocate', 'lease every published port berth does not lease yet (all or none)')
-    .action(async (flags: { file?: string; write?: string; allocate?: boolean }, cmd: Command) => {
+    .option('--merged', 'a standalone file: the base file with leased host ports, no !override (docker-compose v1 and v2; use it alone)')
+    .action(async (flags: { file?: string; write?: string; allocate?: boolean; merged?: boolean }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         // Loaded on demand: the YAML library costs start-up time that only compose work needs.
         const { buildComposeOverride } = await import('../../workflows/compose-build.js');
-        const result = await buildComposeOverride(engine, ctx, { file: flags.file, write: flags.write, allocate: flags.allocate });
+        const result = await buildComposeOverride(engine, ctx, { file: flags.file, write: flags.write, allocate: flags.allocate, merged: flags.merged });
         composeNotes(result);
         if (result.written !== null && !json) {
-          note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.written}; use it with docker compose -f ${result.composeFile} -f ${result.written} up`);
+          const use = flags.merged === true ? `docker-compose -f ${result.written} up` : `docker compose -f ${result.composeFile} -f ${result.written} up`;
+          note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.written}; use it with ${use}`);
           return;
         }
         emit(json, result, (r) => r.text);

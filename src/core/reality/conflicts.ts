@@ -4,7 +4,11 @@
  */
 import type { Lease, Protocol } from '../../types.js';
 import type { ServiceConfig } from '../../types.js';
-import { describeExpectation, describeHolder } from '../../wiring/describe.js';
+import { describeExpectation, describeHolder, printable } from '../../wiring/describe.js';
+import type { Listener } from '../../types.js';
+import { containerStopCommand } from './kill-policy.js';
+
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 import { holderMatches, type ParentOf } from './expect.js';
 import type { ListenerIndex } from './status.js';
 import { CONFLICT_KINDS, type Conflict, type LeaseStatus } from '../../engine/index.js';
@@ -40,20 +44,31 @@ function conflict(kind: Conflict['kind'], port: number, protocol: Protocol, mess
   return { kind, port, protocol, message, lease: null, services: [], holders: [], ...extra };
 }
 
+/**
+ * How to stop the holders of `port`: a container by its engine's stop command (or `berth
+ * kill --stop-container`; `berth kill` alone refuses a container's proxy), a process
+ * with `berth kill`.
+ */
+function stopHint(holders: readonly Listener[], port: number): string {
+  const containers = holders.filter((h) => h.container);
+  if (containers.length > 0) {
+    const commands = [...new Set(containers.map((h) => containerStopCommand(h)))].map((c) => `\`${c}\``).join(', ');
+    const names = [...new Set(containers.map((h) => printable(h.container!.name)))].join(', ');
+    return `stop the container ${names} (${commands}, or \`berth kill ${port} --stop-container\`)`;
+  }
+  return holders.some((h) => h.pid !== null) ? `stop it (berth kill ${port})` : 'stop it';
+}
+
 function foreignHolder(status: LeaseStatus): Conflict {
   const { lease, foreign } = status;
   const found = foreign.map(describeHolder).join(', ');
-  const hint = foreign.some((h) => h.container)
-    ? 'stop that container'
-    : foreign.some((h) => h.pid !== null)
-      ? `stop it (berth kill ${lease.port})`
-      : 'stop it';
+  const hint = stopHint(foreign, lease.port);
   return conflict(
     'foreign-holder',
     lease.port,
     lease.protocol,
     `port ${lease.port}: expected ${describeExpectation(status.expected)} but found ${found}; the port is leased to ${lease.scope}/${lease.name}. ` +
-      `Either ${hint}, or move the lease (berth reassign ${lease.name} PORT --scope ${lease.scope}).`,
+      `Either ${hint}, or move the lease to the next free port (berth reassign ${lease.name} --scope ${lease.scope}; \`berth check --fix\` moves every such lease).`,
     { lease: ref(lease), holders: foreign },
   );
 }
@@ -121,7 +136,7 @@ function configChecks(input: ConflictInput): Conflict[] {
           port,
           protocol,
           `port ${port}: fixed for ${quoted(names)} in ${where}, but taken by ${taken.map(describeHolder).join(', ')} and no lease holds it. ` +
-            `Stop it (berth kill ${port}), or if it is ${quoted(names)}, lease it anyway (berth allocate ${names[0]} --force).`,
+            `${capitalised(stopHint(taken, port))}, or if it is ${quoted(names)}, lease it anyway (berth allocate ${names[0]} --force).`,
           { services: names, holders: taken },
         ),
       );
@@ -160,6 +175,32 @@ function preferredTaken(input: ConflictInput): Conflict[] {
 }
 
 /**
+ * Services whose lease was moved (reassign, check --fix) away from the port berth.yaml
+ * fixes: the lease is used, but the file says otherwise, so anything else that reads it
+ * (compose files, people) is wrong until one of the two is changed.
+ */
+function configDrift(input: ConflictInput): Conflict[] {
+  const out: Conflict[] = [];
+  const where = input.configFile ?? 'berth.yaml';
+  for (const svc of input.services) {
+    const fixed = fixedPortOf(svc);
+    const lease = input.allLeases.find((l) => l.scope === input.scope && l.name === svc.name && l.pool === null);
+    if (fixed === null || lease === undefined || lease.port === fixed) continue;
+    out.push(
+      conflict(
+        'config-drift',
+        lease.port,
+        lease.protocol,
+        `${lease.scope}/${lease.name} is on ${lease.port}, but ${where} fixes port ${fixed}. Keep ${lease.port}: \`berth reassign ${lease.name} ${lease.port} --update-config --scope ${lease.scope}\`; ` +
+          `or go back: \`berth reassign ${lease.name} ${fixed} --scope ${lease.scope}\`.`,
+        { lease: ref(lease), services: [svc.name] },
+      ),
+    );
+  }
+  return out;
+}
+
+/**
  * Every conflict: leased ports held by a foreign process, ephemeral leases whose pid is
  * gone, fixed ports of berth.yaml that another lease holds or that two services share,
  * and fixed ports a process already took. Ordered by kind, then port.
@@ -171,7 +212,7 @@ export function findConflicts(input: ConflictInput): Conflict[] {
     const { lease } = status;
     if (lease.ephemeral && (lease.pid === null || !input.isAlive(lease.pid))) out.push(deadOwner(lease));
   }
-  out.push(...configChecks(input), ...preferredTaken(input));
+  out.push(...configChecks(input), ...configDrift(input), ...preferredTaken(input));
   const rank = (c: Conflict): number => CONFLICT_KINDS.indexOf(c.kind);
   return out.sort((a, b) => rank(a) - rank(b) || a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
 }

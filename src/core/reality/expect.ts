@@ -76,3 +76,23 @@ export function holderMatches(expected: Expectation, holder: Listener, parentOf:
       );
   }
 }
+
+/** A compose project name as compose makes one from a directory name: lower case, `[a-z0-9_-]` only. */
+function composeProjectName(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9_-]/g, '');
+}
+
+/**
+ * Whether `holder` is the container compose made for this lease: its compose service
+ * label is the service's `compose:` (else the lease name) and its project label is the
+ * scope (or the scope's last segment, as compose names a project after a directory). The
+ * new stack's `orchestra-postgres-1` is then the expected holder of orchestra/postgres; an
+ * old stack's container (another project) is not.
+ */
+export function isComposeHolder(lease: Lease, service: ServiceConfig | null, holder: Listener): boolean {
+  const compose = holder.container?.compose;
+  if (!compose || compose.service !== (service?.compose ?? lease.name)) return false;
+  if (compose.project === null) return true;
+  const last = lease.scope.slice(lease.scope.lastIndexOf('/') + 1);
+  return compose.project === composeProjectName(lease.scope) || compose.project === composeProjectName(last);
+}

@@ -103,7 +103,7 @@ function containerRefusal(holder: Listener, known: string | null, base: Pick<Ref
   const proxy = printable(known ?? holder.process ?? 'its proxy');
   if (holder.container) {
     const what = `container '${printable(holder.container.name)}' publishes port ${holder.port}`;
-    return { ...base, kind: 'container', reason: `${what}; killing ${proxy} would break the container engine. Run \`${instead}\` instead.`, instead };
+    return { ...base, kind: 'container', reason: `${what}; killing ${proxy} would break the container engine. Run \`${instead}\` instead. (\`berth kill ${holder.port} --stop-container\` stops it through the engine and confirms the port free.)`, instead };
   }
   if (known !== null && CONTAINER_HOLDER_KINDS.get(known) === 'rootless-net') {
     const reason = `${who} forwards port ${holder.port} into a rootless container's network; killing it would cut that container off. Stop the container instead: run \`${instead}\` (rootless docker: the same with docker).`;

@@ -3,7 +3,7 @@
  * allowed every one of them; then confirm with a bind probe that the port is free.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NotFoundError, RefusedError } from '../../errors.js';
+import { NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { DEFAULT_GRACE_MS } from '../../os/kill.js';
 import type { Machine } from '../../os/machine.js';
 import type { KillResult, ProcessInfo } from '../../os/types.js';
@@ -35,10 +35,15 @@ export interface KillPortOptions {
   readonly force?: boolean;
   /** The machine whose processes are killed. */
   readonly machine: Machine;
+  /** Stop the port's containers through their engine instead of signalling anyone. */
+  readonly stopContainer?: boolean;
 }
 
-async function confirmFree(port: number, protocol: Protocol, machine: Machine): Promise<boolean> {
-  const deadline = Date.now() + FREE_CONFIRM_MS;
+/** After a container stopped, how long its engine's proxy may take to let the port go. */
+export const CONTAINER_FREE_CONFIRM_MS = 10_000;
+
+async function confirmFree(port: number, protocol: Protocol, machine: Machine, withinMs = FREE_CONFIRM_MS): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
   for (let pause = FREE_POLL_FIRST_MS; ; pause = Math.min(pause * 2, FREE_POLL_MAX_MS)) {
     if (await machine.isPortFree(port, protocol)) return true;
     if (Date.now() >= deadline) return false;
@@ -62,6 +67,7 @@ export async function killPort(opts: KillPortOptions): Promise<KillReport> {
   if (holders.length === 0) {
     throw new NotFoundError(`nothing listens on ${protocol} port ${port}; nothing was killed.`, { port, protocol });
   }
+  if (opts.stopContainer === true) return stopContainers(opts, holders, signal, graceMs);
   // Who each holder is, recorded now: the kill signals a pid only while it still is this
   // process (a holder that exits and whose pid is reused must not get the newcomer killed).
   const seen = recordHolders(holders, machine);
@@ -98,6 +104,27 @@ export async function killPort(opts: KillPortOptions): Promise<KillReport> {
   }));
   const free = killed.every((k) => k.exited) ? await confirmFree(port, protocol, machine) : await machine.isPortFree(port, protocol);
   return { port, protocol, lease: opts.lease, signal, graceMs, killed, free };
+}
+
+/**
+ * `kill --stop-container`: every container publishing the port stopped through its
+ * engine (never by signalling its proxy), then the port confirmed free.
+ *
+ * @throws UsageError when no holder is a container berth knows (naming the holders).
+ */
+async function stopContainers(opts: KillPortOptions, holders: readonly Listener[], signal: NodeJS.Signals, graceMs: number): Promise<KillReport> {
+  const { port, protocol, machine } = opts;
+  const containers = new Map(holders.flatMap((h) => (h.container ? [[h.container.id, h.container.name] as const] : [])));
+  if (containers.size === 0) {
+    const who = [...new Set(holders.map((h) => (h.pid === null ? 'a hidden process' : `${h.process ?? '?'} (pid ${h.pid})`)))].join(', ');
+    throw new UsageError(
+      `no container berth knows publishes ${protocol} port ${port} (held by ${who}); nothing was stopped. Drop --stop-container to signal the process, or set DOCKER_HOST to the engine that runs the container.`,
+      { port, protocol },
+    );
+  }
+  for (const id of containers.keys()) await machine.stopContainer(id);
+  const free = await confirmFree(port, protocol, machine, CONTAINER_FREE_CONFIRM_MS);
+  return { port, protocol, lease: opts.lease, signal, graceMs, killed: [], free, stoppedContainers: [...containers.values()] };
 }
 
 /** One holder as recorded right after listing. */

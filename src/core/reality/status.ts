@@ -4,7 +4,7 @@
  */
 import type { Lease, Listener, Protocol } from '../../types.js';
 import type { BerthConfig, ServiceConfig } from '../../types.js';
-import { expectationOf, holderMatches, type ParentOf } from './expect.js';
+import { expectationOf, holderMatches, isComposeHolder, type ParentOf } from './expect.js';
 import type { LeaseRef, LeaseStatus, PortEntry } from '../../engine/index.js';
 
 const key = (protocol: Protocol, port: number): string => `${protocol}/${port}`;
@@ -38,11 +38,12 @@ export function serviceOf(lease: Lease, config: Pick<BerthConfig, 'services'>, s
 
 /**
  * A lease's live state: `idle` when nobody listens on its port, `foreign` when anyone who
- * listens is not the expected holder, else `listening`.
+ * listens is neither the expected holder nor the lease's own compose container, else
+ * `listening`.
  */
 export function leaseStatus(lease: Lease, service: ServiceConfig | null, holders: readonly Listener[], parentOf: ParentOf): LeaseStatus {
   const expected = expectationOf(lease, service);
-  const foreign = holders.filter((h) => !holderMatches(expected, h, parentOf));
+  const foreign = holders.filter((h) => !holderMatches(expected, h, parentOf) && !isComposeHolder(lease, service, h));
   const state = holders.length === 0 ? 'idle' : foreign.length > 0 ? 'foreign' : 'listening';
   return { lease, state, expected, holders, foreign };
 }

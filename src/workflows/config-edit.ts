@@ -1,0 +1,36 @@
+/**
+ * Editing the caller's berth.yaml in place: `reassign --update-config` writes a service's
+ * new port where its old one stood. The yaml package's Document keeps comments, blank
+ * lines, key order and quoting; only the one value changes. Written atomically by
+ * safe-write.ts's rules.
+ */
+import { isMap, isScalar, parseDocument } from 'yaml';
+import { ConfigError, UsageError, yamlProblem } from '../errors.js';
+import { updateFile } from './safe-write.js';
+
+/**
+ * Sets `services.NAME.port` of the berth.yaml at `file` to `port`, keeping everything else
+ * (comments included) as it is. Returns whether the file changed.
+ *
+ * @throws UsageError when there is no such file or service; ConfigError when it is not YAML.
+ */
+export async function setServicePort(file: string | null, name: string, port: number): Promise<boolean> {
+  if (file === null) throw new UsageError(`--update-config: there is no berth.yaml to update for this scope. Create one with services.${name}.port, or drop --update-config.`);
+  return updateFile(file, (old) => {
+    if (old === null) throw new UsageError(`--update-config: ${file} does not exist any more.`, { file });
+    const doc = parseDocument(old.toString('utf8'), { prettyErrors: false });
+    const first = doc.errors[0];
+    if (first !== undefined) throw new ConfigError(file, '', yamlProblem(first.message, null));
+    const body = doc.getIn(['services', name], true);
+    if (!isMap(body)) throw new UsageError(`--update-config: ${file} has no service ${name} under services:; add it there, or drop --update-config.`, { file, name });
+    const node = body.get('port', true);
+    if (isScalar(node)) {
+      if (node.value === port) return null;
+      // The node itself is kept, so its comments (`port: 5432  # postgres`) stay.
+      node.value = port;
+    } else {
+      body.set('port', port);
+    }
+    return doc.toString();
+  });
+}
