@@ -8,6 +8,7 @@ import type { Engine } from '../engine/index.js';
 import { StoreError, UsageError } from '../errors.js';
 import { localMachine } from '../os/machine.js';
 import { openEngine, portSourcesOf } from '../open.js';
+import { defaultActor } from '../store/events.js';
 import type { PortWatchSources } from '../workflows/port-watch.js';
 import type { GlobalOptions } from './options.js';
 
@@ -44,7 +45,8 @@ async function remoteEngine(url: string, env: NodeJS.ProcessEnv): Promise<Engine
       });
     }
   }
-  return new RemoteEngine({ ...target, token });
+  // The daemon records this process, not itself, as the one making the changes.
+  return new RemoteEngine({ ...target, token, actor: defaultActor() });
 }
 
 /** What `berth run`'s port check reads: this machine. */

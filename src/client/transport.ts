@@ -6,6 +6,7 @@
  */
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { ERROR_KINDS, errorFromJSON, RefusedError, StoreError, UnexpectedError, UsageError } from '../errors.js';
+import type { Actor } from '../types.js';
 
 /** Where the daemon is and how to prove who we are. */
 export interface TransportOptions {
@@ -15,6 +16,13 @@ export interface TransportOptions {
   readonly url?: string;
   /** The API token (`<state dir>/api-token`), sent as `Authorization: Bearer`. */
   readonly token: string;
+  /** Who the daemon's history should record for this client's changes (the CLI: its own process). */
+  readonly actor?: Actor;
+}
+
+/** The actor as a header value: JSON with everything outside ASCII escaped, which every HTTP stack carries intact. */
+function actorHeader(actor: Actor): string {
+  return JSON.stringify(actor).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** One request: method, path with its query, and a JSON body for mutations. */
@@ -24,6 +32,8 @@ export interface Exchange {
   readonly path: string;
   /** Sent as JSON (`Content-Type: application/json`) when present. */
   readonly body?: unknown;
+  /** The call's own actor (ScopeContext.actor), over the transport's. */
+  readonly actor?: Actor;
 }
 
 /** Socket errors that mean nobody answers there: the daemon is not running (or not there). */
@@ -35,6 +45,7 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The daemon's HTTP API as requests and answers. */
 export class Transport {
+  private actorText: string | undefined;
   private readonly agent = new Agent({ keepAlive: true });
   private readonly base: { readonly socketPath: string } | { readonly host: string; readonly port: number; readonly prefix: string };
   /** Where requests go, for messages. */
@@ -58,6 +69,8 @@ export class Transport {
   async send(ex: Exchange): Promise<unknown> {
     const payload = ex.body === undefined ? undefined : Buffer.from(JSON.stringify(ex.body), 'utf8');
     const headers: Record<string, string | number> = { Accept: 'application/json', Authorization: `Bearer ${this.opts.token}` };
+    if (ex.actor !== undefined) headers['X-Berth-Actor'] = actorHeader(ex.actor);
+    else if (this.opts.actor !== undefined) headers['X-Berth-Actor'] = this.actorText ??= actorHeader(this.opts.actor);
     if (payload !== undefined) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = payload.length;

@@ -82,7 +82,7 @@ export class Wire {
     // Where the route's own place says "the context's" (`-`), the scope itself travels as `as`.
     if (placed === FROM_CONTEXT) query.as = context.scope;
     const path = `${buildPath(route.path, params)}${queryString(route, query)}`;
-    return this.transport.send({ method: route.method, path, body }) as Promise<T>;
+    return this.transport.send({ method: route.method, path, body, actor: context.actor }) as Promise<T>;
   }
 }
 

@@ -58,7 +58,7 @@ export class LeaseService implements LeasesApi {
         }
         return got;
       },
-      { action: 'allocate' },
+      this.core.intent(ctx, 'allocate'),
     );
     return leases;
   }
@@ -112,7 +112,7 @@ export class LeaseService implements LeasesApi {
         for (const name of doomed.keys()) out.push((await tx.deleteLease(host, scope, name))!);
         return out;
       },
-      { action: 'release' },
+      this.core.intent(ctx, 'release'),
     );
     return released;
   }
@@ -156,7 +156,7 @@ export class LeaseService implements LeasesApi {
         if (opts.dryRun === true) return { ...lease, port: target };
         return tx.updateLease(actx.host, scope, name, { port: target });
       },
-      { action: 'reassign' },
+      this.core.intent(ctx, 'reassign'),
     );
   }
 
@@ -178,7 +178,7 @@ export class LeaseService implements LeasesApi {
         }
         return moved;
       },
-      { action: 'handover' },
+      this.core.intent(ctx, 'handover'),
     );
   }
 
@@ -199,7 +199,7 @@ export class LeaseService implements LeasesApi {
         }
         return released;
       },
-      { action: 'release' },
+      this.core.intent(ctx, 'release'),
     );
   }
 }

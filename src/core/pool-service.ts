@@ -26,7 +26,7 @@ export class PoolService implements PoolsApi {
         if (saved === null || JSON.stringify(saved) !== JSON.stringify(pool)) await tx.savePool(this.core.host, pool);
         return reserveSlot(this.core.allocContext(tx, project, exclusions), pool, owner);
       },
-      { action: 'reserve' },
+      this.core.intent(ctx, 'reserve'),
     );
     return slot;
   }

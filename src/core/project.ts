@@ -26,6 +26,19 @@ export function checkContext(ctx: ScopeContext): void {
   if (ctx.config !== undefined && (typeof ctx.config !== 'string' || ctx.config === '')) {
     throw new UsageError(`invalid config file ${JSON.stringify(ctx.config)}: give a path to berth.yaml.`);
   }
+  if (ctx.actor !== undefined) checkActor(ctx.actor);
+}
+
+/** Longest user name or command line an actor may carry into the history. */
+export const MAX_ACTOR_TEXT = 1000;
+
+/** An actor as the history stores it: a pid above 0, and a user and command of bounded text or null. */
+function checkActor(actor: unknown): void {
+  const a = (typeof actor === 'object' && actor !== null ? actor : {}) as Record<string, unknown>;
+  const text = (v: unknown): boolean => v === null || (typeof v === 'string' && v.length <= MAX_ACTOR_TEXT);
+  if (!Number.isInteger(a.pid) || (a.pid as number) < 1 || !text(a.user) || !text(a.command)) {
+    throw new UsageError(`invalid actor ${JSON.stringify(actor)?.slice(0, 200)}: expected {pid: a whole number above 0, user: text or null, command: text or null} (at most ${MAX_ACTOR_TEXT} characters each).`);
+  }
 }
 
 /** Resolves contexts against a default working directory (the engine's own). */

@@ -44,7 +44,7 @@ export class RegistryService implements RegistryApi {
     const snap = parseSnapshot(snapshot, source);
     // Before the write transaction, so rows of another machine are refused naming the source.
     checkSnapshotHost(snap, this.core.host, source);
-    const result = await this.core.store.transaction('write', (tx) => applySnapshot(tx, snap, opts.replace === true, this.core.host), { action: 'import' });
+    const result = await this.core.store.transaction('write', (tx) => applySnapshot(tx, snap, opts.replace === true, this.core.host), this.core.intent(ctx, 'import'));
     return result;
   }
 
@@ -52,7 +52,7 @@ export class RegistryService implements RegistryApi {
     this.core.check(ctx);
     const dryRun = opts.dryRun === true;
     const isAlive = (pid: number) => this.core.machine.isAlive(pid);
-    const result = await this.core.store.transaction(dryRun ? 'read' : 'write', (tx) => collectGarbage(tx, this.core.host, dryRun, isAlive), { action: 'gc' });
+    const result = await this.core.store.transaction(dryRun ? 'read' : 'write', (tx) => collectGarbage(tx, this.core.host, dryRun, isAlive), this.core.intent(ctx, 'gc'));
     return result;
   }
 
@@ -66,7 +66,7 @@ export class RegistryService implements RegistryApi {
         await tx.reset(host);
         return count;
       },
-      { action: 'reset' },
+      this.core.intent(ctx, 'reset'),
     );
     return { reset: true, store: this.core.store.location, host, leases };
   }

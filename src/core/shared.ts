@@ -5,8 +5,8 @@
 import { NotFoundError, UsageError } from '../errors.js';
 import type { ProjectInfo, ScopeContext } from '../engine/index.js';
 import type { Machine } from '../os/machine.js';
-import type { Store, StoreTx } from '../store/store.js';
-import type { PoolConfig, PortRange } from '../types.js';
+import type { Store, StoreTx, WriteIntent } from '../store/store.js';
+import type { EventAction, PoolConfig, PortRange } from '../types.js';
 import type { AllocContext, Owner } from './allocate.js';
 import { Exclusions } from './availability.js';
 import { poolPortIndex } from './pools.js';
@@ -33,6 +33,11 @@ export class EngineCore {
 
   resolve(ctx: ScopeContext | undefined): Promise<ProjectInfo> {
     return this.resolver.resolve(ctx ?? {});
+  }
+
+  /** What a write records in the history: its action, and who asked (the context's actor, else this process). */
+  intent(ctx: ScopeContext | undefined, action: EventAction): WriteIntent {
+    return ctx?.actor === undefined ? { action } : { action, actor: ctx.actor };
   }
 
   /** Checks a context that a machine-wide call does not need to resolve. */

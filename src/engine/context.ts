@@ -2,7 +2,7 @@
  * The scope context every engine call carries: who the call acts for. One engine serves
  * many scopes and projects, so nothing about the caller is bound at construction.
  */
-import type { BerthConfig } from '../types.js';
+import type { Actor, BerthConfig } from '../types.js';
 
 /** Who a call acts for. Every field is optional; the engine resolves the rest. */
 export interface ScopeContext {
@@ -19,6 +19,11 @@ export interface ScopeContext {
   readonly dir?: string;
   /** berth.yaml to read instead of searching upward from `dir` (absolute, or relative to `dir`). */
   readonly config?: string;
+  /**
+   * Who the history records as making the call's changes, when that is not this process:
+   * the daemon passes its client's pid, user and command line. Default: this process.
+   */
+  readonly actor?: Actor;
 }
 
 /** What a context resolved to. */

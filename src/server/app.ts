@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigError, UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
+import type { Actor } from '../types.js';
 import { matchRoute } from '../http/match.js';
 import { CONTEXT_QUERY, type ParamType, type Route } from '../http/routes.js';
 import { checkBody } from './body-schema.js';
@@ -63,14 +64,40 @@ function queryOf(route: Route, search: URLSearchParams): Record<string, string |
   return out;
 }
 
+/** The header a client names itself in, for the history: `{"pid": N, "user": "...", "command": "..."}`. */
+export const ACTOR_HEADER = 'x-berth-actor';
+/** Longest actor header read. */
+const MAX_ACTOR_HEADER = 4096;
+
+/**
+ * Who the history records for this request: the process the client says it is (a
+ * token-holder is trusted as much with this as with the change itself), its command
+ * marked as having come through the daemon; without the header (curl, a script), the
+ * daemon itself.
+ */
+function actorOf(req: IncomingMessage): Actor | undefined {
+  const raw = req.headers[ACTOR_HEADER];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length > MAX_ACTOR_HEADER) throw new UsageError(`the ${ACTOR_HEADER} header must be one JSON object of at most ${MAX_ACTOR_HEADER} bytes.`);
+  let claimed: Record<string, unknown>;
+  try {
+    claimed = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    throw new UsageError(`the ${ACTOR_HEADER} header is not valid JSON; send {"pid": N, "user": "...", "command": "..."}.`);
+  }
+  const command = typeof claimed?.command === 'string' ? `${claimed.command.slice(0, 900)} (through the berth daemon)` : claimed?.command === null ? '(through the berth daemon)' : claimed?.command;
+  // Checked with the rest of the context (core/project.ts checkContext).
+  return { pid: claimed?.pid as number, user: claimed?.user as string | null, command: command as string | null };
+}
+
 /** The caller's scope context from `dir`, `config` and `as` (routes with a scope of their own override it). */
-function contextOf(query: Record<string, string | number | boolean>): ScopeContext {
+function contextOf(query: Record<string, string | number | boolean>, actor: Actor | undefined): ScopeContext {
   const config = query.config === undefined ? undefined : String(query.config);
   // The API never reads a file it is pointed at unless it is a berth.yaml-like file.
   if (config !== undefined && !/(^|\/)berth\.ya?ml$/.test(config)) {
     throw new ConfigError(config, '', 'the daemon reads only files named berth.yaml or berth.yml; name the project\'s berth.yaml.');
   }
-  return { dir: query.dir === undefined ? undefined : String(query.dir), config, scope: query.as === undefined ? undefined : String(query.as) };
+  return { dir: query.dir === undefined ? undefined : String(query.dir), config, scope: query.as === undefined ? undefined : String(query.as), ...(actor === undefined ? {} : { actor }) };
 }
 
 /**
@@ -147,7 +174,7 @@ export function createApi(opts: ApiOptions): Api {
     guard(req, route, opts.guard, hosts, viaSocket);
     // The query string parsed as URL's searchParams would, without parsing a whole URL per request.
     const query = queryOf(route, new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)));
-    const ctx = contextOf(query);
+    const ctx = contextOf(query, actorOf(req));
     if (route.response === 'event-stream') {
       const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), opts.maxUnreadBytes);
       streams.add(stop);

@@ -184,6 +184,14 @@ describe('berth --url: the CLI through a daemon started with berth serve', () =>
     assert.equal(bad.code, 2, show(bad));
   });
 
+  it('history records the client, not the daemon, as the one who made a change through it', () => {
+    assert.equal(remote(['allocate', 'actor-probe']).code, 0);
+    const [event] = json<{ action: string; actor: { pid: number; user: string | null; command: string | null } }[]>(local(['--json', 'history', 'actor-probe']));
+    assert.equal(event?.action, 'allocate');
+    assert.notEqual(event?.actor.pid, daemon.pid, 'the actor is the client process');
+    assert.match(String(event?.actor.command), /allocate actor-probe.*\(through the berth daemon\)$/);
+  });
+
   it('SIGTERM stops the daemon, which removes its lockfile and socket', async () => {
     const exited = once(daemon, 'exit');
     daemon.kill('SIGTERM');

@@ -53,6 +53,20 @@ export function eventsContract(name: string, make: HarnessFactory): void {
       assert.equal(find('reset', 'h/pool')?.change, 'deleted');
     });
 
+    test("a context's actor is recorded as the one who made the change; a malformed actor is refused and nothing is written", async (lab) => {
+      const b = await lab.band(10);
+      const e = lab.engine;
+      const actor = { pid: 4242, user: 'someone', command: 'tool allocate web' };
+      await e.leases.allocate({ scope: 'who/a', actor }, [{ name: 'web', range: range(b, 10) }]);
+      const [ev] = await e.registry.history({}, { scope: 'who/a' });
+      assert.deepEqual([ev?.actor.pid, ev?.actor.user], [4242, 'someone']);
+      // Through the daemon the command is marked as having come through it.
+      assert.ok(ev?.actor.command?.startsWith('tool allocate web'), String(ev?.actor.command));
+      const bad = { pid: 0, user: 'x', command: null } as unknown as typeof actor;
+      await assert.rejects(e.leases.allocate({ scope: 'who/b', actor: bad }, [{ name: 'web', range: range(b, 10) }]), (err: Error & { kind?: string }) => err.kind === 'usage');
+      assert.deepEqual(await e.leases.list({}, { scope: 'who/b' }), []);
+    });
+
     test('history by port finds a released lease; by name, scope, since and limit', async (lab) => {
       const b = await lab.band(10);
       const e = lab.engine;

@@ -78,6 +78,8 @@ describe('problem+json errors from a real daemon', () => {
     ['a method the route does not take', () => ({ method: 'DELETE', path: '/v1/health' }), 405, 'method-not-allowed'],
     ['a preflight', () => ({ method: 'OPTIONS', path: '/v1/leases', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'PUT' } }), 405, 'method-not-allowed'],
     ['a body over 1 MiB', () => ({ method: 'PUT', path: '/v1/leases/shop/x', body: { purpose: 'x'.repeat((1 << 20) + 1) } }), 413, 'too-large'],
+    ['an actor header that is not JSON', () => ({ method: 'PUT', path: '/v1/leases/shop/x', body: {}, headers: { 'X-Berth-Actor': 'me' } }), 400, 'usage'],
+    ['an actor with no pid', () => ({ method: 'PUT', path: '/v1/leases/shop/x', body: {}, headers: { 'X-Berth-Actor': '{"user": "u", "command": "c"}' } }), 400, 'usage'],
     ['a text/plain mutation', () => ({ method: 'PUT', path: '/v1/leases/shop/x', raw: '{}', headers: { 'Content-Type': 'text/plain' } }), 415, 'unsupported-media-type'],
   ];
 
