@@ -115,11 +115,12 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   'wiring.env': async (c) => {
     const vars = await c.engine.wiring.env(scoped(c, c.query.scope), { urls: c.query.urls === true, host: str(c.query.host) });
     const format = str(c.query.format) ?? 'json';
-    if (format === 'json') return json(vars);
+    // json: what `berth env --json` prints; vars: the engine's list, with each variable's lease (RemoteEngine reads this).
+    if (format === 'json') return { text: renderJson(vars), type: 'application/json; charset=utf-8' };
+    if (format === 'vars') return json(vars);
     if (format === 'dotenv') return { text: renderDotenv(vars), type: 'text/plain; charset=utf-8' };
     if (format === 'shell') return { text: renderShell(vars), type: 'text/plain; charset=utf-8' };
-    if (format === 'object') return { text: renderJson(vars), type: 'application/json' };
-    throw new UsageError(`unknown format '${format}': use json, dotenv or shell.`);
+    throw new UsageError(`unknown format '${format}': use json, vars, dotenv or shell.`);
   },
   'wiring.urls': async (c) => json(await c.engine.wiring.urls(scoped(c, c.query.scope), { host: str(c.query.host) })),
 

@@ -301,15 +301,15 @@ describe('every route against a real daemon', () => {
     assert.equal((await get('/api/ports/status')).services.web.status, 'stopped');
   });
 
-  it('wiring: env (json, dotenv, shell) and urls, as `berth env`/`berth urls` print', async () => {
-    // JSON is the engine's data (what the remote engine rebuilds): each variable with the
-    // lease it comes from; its names and values are the object `berth env --json` prints.
-    const vars = await get('/v1/env?scope=shop');
+  it('wiring: env (json, vars, dotenv, shell) and urls, as `berth env`/`berth urls` print', async () => {
+    // json (the default) is the object `berth env --json` prints; vars is the engine's data
+    // (what the remote engine rebuilds): each variable with the lease it comes from.
+    assert.deepEqual(await get('/v1/env?scope=shop'), cliJson(d.cli(['env', '--scope', 'shop', '--json'])));
+    assert.deepEqual(await get('/v1/env?scope=shop&format=json&urls=true&host=127.0.0.1'), cliJson(d.cli(['env', '--scope', 'shop', '--json', '--urls', '--host', '127.0.0.1'])));
+    const vars = await get('/v1/env?scope=shop&format=vars');
     for (const v of vars) assert.deepEqual(Object.keys(v).sort(), ['lease', 'name', 'value']);
     const asObject = (list: { name: string; value: string }[]) => Object.fromEntries(list.map((v) => [v.name, v.value]));
     assert.deepEqual(asObject(vars), cliJson(d.cli(['env', '--scope', 'shop', '--json'])));
-    const withUrls = await get('/v1/env?scope=shop&format=json&urls=true&host=127.0.0.1');
-    assert.deepEqual(asObject(withUrls), cliJson(d.cli(['env', '--scope', 'shop', '--json', '--urls', '--host', '127.0.0.1'])));
     for (const format of ['dotenv', 'shell']) {
       const res = await call({ path: `/v1/env?scope=shop&format=${format}` });
       assert.equal(res.status, 200);
