@@ -5,11 +5,16 @@
  * Last-Event-ID gets the changes after that id instead. Changes come from the store's
  * event list, so a CLI writing the store directly is seen too. A comment every
  * HEARTBEAT_MS keeps idle connections (and proxies) open.
+ *
+ * With a RealityFeed (`?reality=true`, the dashboard), the stream also carries `ports`
+ * events: every listener of the machine, at the start and whenever they change. They have
+ * no id, so they never move the Last-Event-ID a reconnecting client resumes from.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/index.js';
 import type { RegistryEvent } from '../types.js';
 import { SECURITY_HEADERS } from './problem.js';
+import type { RealityFeed } from './reality-feed.js';
 
 /** How often an idle stream gets a comment. */
 export const HEARTBEAT_MS = 15_000;
@@ -21,15 +26,17 @@ function frame(event: string, id: number, data: unknown): string {
 }
 
 /** Serves one event stream; returns a function that ends it. `onEnd` runs once when it ends. */
-export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void): () => void {
+export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void, reality?: RealityFeed): () => void {
   let ended = false;
   let unsubscribe = (): void => undefined;
+  let unsubscribeReality = (): void => undefined;
   const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
   const end = (): void => {
     if (ended) return;
     ended = true;
     clearInterval(heartbeat);
     unsubscribe();
+    unsubscribeReality();
     res.end();
     onEnd();
   };
@@ -50,7 +57,18 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
         res.write(frame('snapshot', after, { leases, lastEventId: after }));
       }
       if (ended) return;
-      unsubscribe = engine.events.subscribe(after, (event: RegistryEvent) => res.write(frame('change', event.id, event)), {
+      if (reality !== undefined) {
+        unsubscribeReality = reality.subscribe((ports) => {
+          if (ports instanceof Error) res.write(`event: error\ndata: ${JSON.stringify({ message: ports.message })}\n\n`);
+          else res.write(`event: ports\ndata: ${JSON.stringify(ports)}\n\n`);
+        });
+      }
+      const onChange = (event: RegistryEvent): void => {
+        res.write(frame('change', event.id, event));
+        // A lease change may change which lease owns a listener.
+        reality?.refresh();
+      };
+      unsubscribe = engine.events.subscribe(after, onChange, {
         intervalMs: STREAM_POLL_MS,
         onError: (error) => res.write(`event: error\ndata: ${JSON.stringify({ message: error.message })}\n\n`),
       });
