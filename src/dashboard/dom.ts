@@ -53,3 +53,26 @@ export function clock(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString([], { hour12: false });
 }
+
+/**
+ * Rows kept from one draw to the next: a row whose data did not change is the same
+ * element again, so a change to one of a thousand leases builds one row, not a thousand.
+ */
+export class RowCache {
+  private kept = new Map<string, { readonly signature: string; readonly el: HTMLElement }>();
+  private drawn = new Map<string, { readonly signature: string; readonly el: HTMLElement }>();
+
+  /** The row for `key`: the kept one when `signature` (its data, as text) is unchanged, else `build()`. */
+  row(key: string, signature: string, build: () => HTMLElement): HTMLElement {
+    const kept = this.kept.get(key);
+    const el = kept !== undefined && kept.signature === signature ? kept.el : build();
+    this.drawn.set(key, { signature, el });
+    return el;
+  }
+
+  /** Ends a draw: rows not drawn this time are forgotten. */
+  done(): void {
+    this.kept = this.drawn;
+    this.drawn = new Map();
+  }
+}

@@ -3,7 +3,7 @@
  * owner, and live state; HTTP services as links; release and reassign.
  */
 import type { Lease } from '../../types.js';
-import { h } from '../dom.js';
+import { h, RowCache } from '../dom.js';
 import { reassign, release } from '../fixes.js';
 import { matches, type View, type ViewContext } from './context.js';
 
@@ -18,8 +18,14 @@ function stateOf(ctx: ViewContext, lease: Lease): [string, string] {
   return stranger ? ['stranger', 'bad'] : ['listening', 'good'];
 }
 
+const rows = new RowCache();
+
 function row(ctx: ViewContext, lease: Lease): HTMLElement {
   const [state, tone] = stateOf(ctx, lease);
+  return rows.row(`${lease.scope}/${lease.name}`, JSON.stringify([lease, state, ctx.actions.allowed]), () => build(ctx, lease, state, tone));
+}
+
+function build(ctx: ViewContext, lease: Lease, state: string, tone: string): HTMLElement {
   const http = lease.protocol === 'tcp' && (HTTP_NAME.test(lease.name) || HTTP_NAME.test(lease.purpose ?? ''));
   const url = `http://127.0.0.1:${lease.port}/`;
   return h(
@@ -53,7 +59,7 @@ function render(ctx: ViewContext): Node {
   }
   if (byScope.size === 0) return h('p', { class: 'empty' }, ctx.filter === '' ? 'No leases yet. `berth allocate` in a project makes some.' : 'No lease matches the search.');
   const scopes = [...byScope.keys()].sort();
-  return h(
+  const drawn = h(
     'div',
     {},
     scopes.map((scope) => {
@@ -75,6 +81,8 @@ function render(ctx: ViewContext): Node {
       );
     }),
   );
+  rows.done();
+  return drawn;
 }
 
 /** The scopes and leases view. */

@@ -3,10 +3,12 @@
  * then the leased ports nobody listens on. Strangers (holders other than the lease's
  * expected one, as the conflicts say) are highlighted and offered a kill.
  */
-import { h } from '../dom.js';
+import { h, RowCache } from '../dom.js';
 import { killPort } from '../fixes.js';
 import { listenerKey } from '../model.js';
 import { matches, type View, type ViewContext } from './context.js';
+
+const cache = new RowCache();
 
 function render(ctx: ViewContext): Node {
   const { model, actions } = ctx;
@@ -17,7 +19,7 @@ function render(ctx: ViewContext): Node {
     .filter((p) => matches(ctx, p.port, p.address, p.pid, p.process, p.user, p.command, p.container?.name, p.lease?.scope, p.lease?.name))
     .map((p) => {
       const stranger = strangers.has(listenerKey(p));
-      return h(
+      return cache.row(`${listenerKey(p)}:${p.address}`, JSON.stringify([p, stranger, actions.allowed]), () => h(
         'tr',
         { class: stranger ? 'stranger' : undefined, 'data-port': p.port, 'data-pid': p.pid ?? '' },
         h('td', { class: 'num' }, p.port),
@@ -35,8 +37,9 @@ function render(ctx: ViewContext): Node {
           actions.allowed &&
             h('button', { type: 'button', class: stranger ? 'danger' : undefined, 'aria-label': `kill what listens on port ${p.port}`, onclick: () => void killPort(actions, p.port, p.protocol, model.holdersOf(p.port, p.protocol)) }, 'Kill…'),
         ),
-      );
+      ));
     });
+  cache.done();
   const idle = [...model.leases.values()]
     .filter((l) => !listening.has(`${l.protocol}:${l.port}`) && matches(ctx, l.port, l.scope, l.name, l.purpose))
     .sort((a, b) => a.port - b.port)
