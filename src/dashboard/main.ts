@@ -7,7 +7,7 @@
  * Views are a list (views/*.ts); the services of launched stacks get one when the daemon
  * serves them (GET /v1/services).
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry } from '../engine/index.js';
+import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo } from '../engine/index.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';
 import type { Lease, RegistryEvent } from '../types.js';
 import { Actions } from './actions.js';
@@ -165,15 +165,22 @@ async function start(): Promise<void> {
     timer = setTimeout(() => void refresh(), REFRESH_DEBOUNCE_MS);
   };
 
-  void call<EngineInfo>('info').then((info) => {
+  const failed = (what: string) => (error: unknown): void => {
+    status.prepend(h('li', { class: 'refused', role: 'alert' }, `could not read ${what}: ${(error as Error).message}`));
+  };
+  call<EngineInfo>('info').then((info) => {
     model.info = info;
     machine.textContent = `${info.host} · ${info.store}`;
-  });
-  void call<RegistryEvent[]>('registry.history', {}, { query: { limit: HISTORY_LIMIT } }).then((events) => {
+  }, failed('the daemon\'s store'));
+  call<ProjectInfo>('project').then((project) => {
+    model.project = project;
+    schedule();
+  }, failed('the daemon\'s berth.yaml (the usage chart counts no categories)'));
+  call<RegistryEvent[]>('registry.history', {}, { query: { limit: HISTORY_LIMIT } }).then((events) => {
     const known = new Set(model.history.map((e) => e.id));
     model.history = [...model.history, ...events.filter((e) => !known.has(e.id))].sort((a, b) => b.id - a.id);
     schedule();
-  });
+  }, failed('the history'));
 
   const stream = new EventSource('/v1/events?reality=true');
   stream.addEventListener('open', () => {

@@ -3,7 +3,7 @@
  * changes), listeners (the stream's `ports` events), and what is derived on the server
  * from both (pools, conflicts), fetched again after a change rather than on a timer.
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry } from '../engine/index.js';
+import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo } from '../engine/index.js';
 import type { Lease, RegistryEvent } from '../types.js';
 
 /** A lease's key: scope and name. */
@@ -15,6 +15,8 @@ export const HISTORY_KEPT = 500;
 /** The page's state. */
 export class Model {
   info: EngineInfo | null = null;
+  /** The daemon's project (its berth.yaml's categories classify ports in the usage chart). */
+  project: ProjectInfo | null = null;
   access: 'write' | 'read' = 'read';
   leases = new Map<string, Lease>();
   /** Listeners; null until the first `ports` event. */

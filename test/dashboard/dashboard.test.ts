@@ -112,6 +112,66 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.close();
   });
 
+  it('fixes and actions: release a dead ephemeral lease, reassign, reserve a slot; a refusal shows its message', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    // A dead owner: an ephemeral lease whose pid is gone.
+    const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(owner);
+    assert.equal(d.cli(['allocate', 'gone', '--port', String(await freePort()), '--scope', 'demo/ws-1', '--ephemeral', '--pid', String(owner.pid)]).code, 0);
+    killQuietly(owner);
+    await waitExit(owner, SEEN_MS);
+    await view(page, 'conflicts');
+    const fix = page.getByRole('button', { name: 'Release the dead lease…' });
+    await fix.waitFor({ timeout: SEEN_MS });
+    await fix.click();
+    await page.locator('dialog[open]').getByRole('button', { name: 'Release' }).click();
+    await page.waitForSelector('ul.status li.done', { timeout: SEEN_MS });
+    assert.notEqual(d.cli(['get', 'gone', '--scope', 'demo/ws-1']).code, 0, 'the dead lease is released');
+
+    // Reassign, with the keyboard: filter (/), then the row's button, then type the port.
+    await view(page, 'leases');
+    await page.keyboard.press('/');
+    await page.keyboard.type('ws-1/web');
+    const target = await freePort();
+    await page.getByRole('button', { name: 'reassign demo/ws-1/web' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    await dialog.locator('input[name="port"]').fill(String(target));
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((p) => document.querySelector('tr[data-lease="demo/ws-1/web"]')?.textContent?.includes(String(p)), target, { timeout: SEEN_MS });
+    assert.equal(JSON.parse(d.cli(['get', 'web', '--scope', 'demo/ws-1', '--json']).stdout).port, target);
+    await page.fill('#search', '');
+
+    // Reserve a slot for a new scope.
+    await view(page, 'pools');
+    await page.getByRole('button', { name: 'Reserve a slot…' }).click();
+    await page.locator('dialog[open] input[name="scope"]').fill('demo/ws-3');
+    await page.locator('dialog[open]').getByRole('button', { name: 'Reserve' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-slot]')].some((r) => r.textContent?.includes('demo/ws-3')), undefined, { timeout: SEEN_MS });
+
+    // Refused: berth never kills itself; the page says so with berth's message.
+    await view(page, 'ports');
+    const own = `tr[data-port="${d.port}"][data-pid="${d.child.pid}"] button`;
+    await page.waitForSelector(own, { timeout: SEEN_MS });
+    await page.click(own);
+    await page.locator('dialog[open]').getByRole('button', { name: 'Kill' }).click();
+    const refusal = page.locator('ul.status li.refused');
+    await refusal.waitFor({ timeout: SEEN_MS });
+    assert.match(await refusal.innerText(), /refused/);
+    assert.equal(d.child.exitCode, null, 'the daemon still runs');
+    // Esc cancels a dialog, and nothing happens.
+    await page.click(own);
+    await page.locator('dialog[open]').waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('dialog').waitFor({ state: 'detached' });
+    // The refusal was an answer of the API (409), which Chromium logs as a failed load.
+    for (let i = consoleErrors.length - 1; i >= 0; i--) if (/status of 409/.test(consoleErrors[i]!)) consoleErrors.splice(i, 1);
+    await page.close();
+  });
+
   it('saves screenshots of every view, light and dark', async (t) => {
     fs.mkdirSync(SHOTS, { recursive: true });
     assert.equal(d.cli(['reserve', '--scope', 'demo/ws-2'], { cwd: d.dir }).code, 0, 'a pool slot to show');

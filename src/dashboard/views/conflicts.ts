@@ -22,7 +22,7 @@ function fixes(ctx: ViewContext, c: Conflict): HTMLElement[] {
 }
 
 function render(ctx: ViewContext): Node {
-  const list = ctx.model.conflicts.filter((c) => matches(ctx, c.kind, c.port, c.message, c.lease?.scope, c.lease?.name));
+  const list = ctx.model.conflicts.filter((c) => matches(ctx, c.kind, c.port, c.message, c.lease && `${c.lease.scope}/${c.lease.name}`));
   if (list.length === 0) return h('p', { class: 'empty' }, 'No conflicts: every lease is held by whom it should be, or by nobody.');
   return h(
     'ul',

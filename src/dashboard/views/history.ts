@@ -12,7 +12,7 @@ function what(e: RegistryEvent): string {
 }
 
 function render(ctx: ViewContext): Node {
-  const events = ctx.model.history.filter((e) => matches(ctx, e.action, e.scope, e.name, e.port, e.actor.user, e.actor.command)).slice(0, SHOWN);
+  const events = ctx.model.history.filter((e) => matches(ctx, e.action, `${e.scope}/${e.name}`, e.port, e.actor.user, e.actor.command)).slice(0, SHOWN);
   if (events.length === 0) return h('p', { class: 'empty' }, 'No changes recorded yet.');
   return h(
     'table',

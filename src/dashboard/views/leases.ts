@@ -52,7 +52,7 @@ function build(ctx: ViewContext, lease: Lease, state: string, tone: string): HTM
 function render(ctx: ViewContext): Node {
   const byScope = new Map<string, Lease[]>();
   for (const lease of ctx.model.leases.values()) {
-    if (!matches(ctx, lease.scope, lease.name, lease.port, lease.purpose, lease.pool)) continue;
+    if (!matches(ctx, `${lease.scope}/${lease.name}`, lease.port, lease.purpose, lease.pool)) continue;
     const list = byScope.get(lease.scope) ?? [];
     list.push(lease);
     byScope.set(lease.scope, list);

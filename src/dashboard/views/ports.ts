@@ -16,7 +16,7 @@ function render(ctx: ViewContext): Node {
   const strangers = model.strangers();
   const listening = new Set(model.ports.map((p) => `${p.protocol}:${p.port}`));
   const rows = model.ports
-    .filter((p) => matches(ctx, p.port, p.address, p.pid, p.process, p.user, p.command, p.container?.name, p.lease?.scope, p.lease?.name))
+    .filter((p) => matches(ctx, p.port, p.address, p.pid, p.process, p.user, p.command, p.container?.name, p.lease && `${p.lease.scope}/${p.lease.name}`))
     .map((p) => {
       const stranger = strangers.has(listenerKey(p));
       return cache.row(`${listenerKey(p)}:${p.address}`, JSON.stringify([p, stranger, actions.allowed]), () => h(
@@ -41,7 +41,7 @@ function render(ctx: ViewContext): Node {
     });
   cache.done();
   const idle = [...model.leases.values()]
-    .filter((l) => !listening.has(`${l.protocol}:${l.port}`) && matches(ctx, l.port, l.scope, l.name, l.purpose))
+    .filter((l) => !listening.has(`${l.protocol}:${l.port}`) && matches(ctx, l.port, `${l.scope}/${l.name}`, l.purpose))
     .sort((a, b) => a.port - b.port)
     .map((l) => h('tr', { 'data-lease': `${l.scope}/${l.name}` }, h('td', { class: 'num' }, l.port), h('td', {}, l.protocol), h('td', {}, `${l.scope}/${l.name}`), h('td', {}, l.purpose ?? '')));
   return h(

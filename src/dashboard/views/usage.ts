@@ -1,9 +1,11 @@
 /**
- * Port usage over time: how many leases a pool, a scope or the whole machine held, from
- * the recorded history (walked back from today's count) and live changes. A small SVG
- * step chart drawn with attributes only (the page's CSP allows no inline style).
+ * Port usage over time: how many leases a category (a port band, as /metrics counts them),
+ * a pool, a scope or the whole machine held, from the recorded history (walked back from
+ * today's count) and live changes. A small SVG step chart drawn with attributes only (the
+ * page's CSP allows no inline style).
  */
-import type { RegistryEvent } from '../../types.js';
+import { categoryOf } from '../../config/categories.js';
+import type { PortRange, RegistryEvent } from '../../types.js';
 import { clock, h, svg } from '../dom.js';
 import type { Model } from '../model.js';
 import type { View, ViewContext } from './context.js';
@@ -12,26 +14,36 @@ const WIDTH = 640;
 const HEIGHT = 180;
 const PAD = 32;
 
-/** The chosen group: `all`, `pool:NAME` or `scope:NAME`. */
+/** The chosen group: `all`, `category:NAME`, `pool:NAME` or `scope:NAME`. */
 let chosen = 'all';
 
-function inGroup(group: string, e: { pool: string | null; scope: string }): boolean {
-  if (group === 'all') return true;
-  if (group.startsWith('pool:')) return e.pool === group.slice(5);
-  return e.scope === group.slice(6);
+/** Whether a lease on `port` of `pool` and `scope` belongs to `group`. */
+function inGroup(group: string, ranges: Readonly<Record<string, PortRange>>, lease: { port: number; pool: string | null; scope: string }): boolean {
+  const [kind, name] = group.split(/:(.*)/s) as [string, string | undefined];
+  if (kind === 'pool') return lease.pool === name;
+  if (kind === 'scope') return lease.scope === name;
+  if (kind === 'category') return categoryOf(lease.port, ranges) === name;
+  return true;
 }
 
-const delta = (e: RegistryEvent): number => (e.change === 'created' ? 1 : e.change === 'deleted' ? -1 : 0);
+/** How an event changed the group's count: a move can take a lease into or out of a category. */
+function delta(group: string, ranges: Readonly<Record<string, PortRange>>, e: RegistryEvent): number {
+  const after = e.change !== 'deleted' && inGroup(group, ranges, e) ? 1 : 0;
+  const before = e.change !== 'created' && inGroup(group, ranges, { ...e, port: e.change === 'moved' ? (e.oldPort ?? e.port) : e.port }) ? 1 : 0;
+  return after - before;
+}
 
 /** [time ms, count] points, oldest first, ending now. */
 export function series(model: Model, group: string, now = Date.now()): [number, number][] {
-  let count = [...model.leases.values()].filter((l) => inGroup(group, l)).length;
+  const ranges = model.project?.config.ranges ?? {};
+  let count = [...model.leases.values()].filter((l) => inGroup(group, ranges, l)).length;
   const points: [number, number][] = [[now, count]];
   for (const e of model.history) {
-    if (!inGroup(group, e)) continue;
+    const d = delta(group, ranges, e);
+    if (d === 0) continue;
     const t = Date.parse(e.time);
     points.push([t, count]);
-    count -= delta(e);
+    count -= d;
     points.push([t, count]);
   }
   return points.reverse();
@@ -62,7 +74,9 @@ function render(ctx: ViewContext): Node {
   const { model } = ctx;
   const pools = [...new Set([...model.leases.values()].map((l) => l.pool).filter((p): p is string => p !== null))].sort();
   const scopes = [...new Set([...model.leases.values()].map((l) => l.scope))].sort();
-  const options: [string, string][] = [['all', 'every lease'], ...pools.map((p): [string, string] => [`pool:${p}`, `pool ${p}`]), ...scopes.map((s): [string, string] => [`scope:${s}`, `scope ${s}`])];
+  const ranges = model.project?.config.ranges ?? {};
+  const categories = [...new Set([...model.leases.values()].map((l) => categoryOf(l.port, ranges)).filter((c): c is string => c !== null))].sort();
+  const options: [string, string][] = [['all', 'every lease'], ...categories.map((c): [string, string] => [`category:${c}`, `category ${c}`]), ...pools.map((p): [string, string] => [`pool:${p}`, `pool ${p}`]), ...scopes.map((s): [string, string] => [`scope:${s}`, `scope ${s}`])];
   if (!options.some(([v]) => v === chosen)) chosen = 'all';
   const select = h('select', { id: 'usage-group', 'aria-label': 'which leases to chart', onchange: (e) => ((chosen = (e.target as HTMLSelectElement).value), ctx.redraw()) }, options.map(([v, label]) => h('option', { value: v, selected: v === chosen }, label)));
   const points = series(model, chosen);
