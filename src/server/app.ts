@@ -18,7 +18,7 @@ import { metricsText } from './metrics.js';
 import { HttpProblem, SECURITY_HEADERS, sendProblem } from './problem.js';
 import { RealityFeed } from './reality-feed.js';
 import { sendSessionReply, sessionRoute } from './session-routes.js';
-import { Sessions } from './sessions.js';
+import { sessionCookieName, Sessions } from './sessions.js';
 import { streamEvents } from './sse.js';
 
 /** Largest request body accepted. */
@@ -123,7 +123,7 @@ function send(res: ServerResponse, status: number, type: string, text: string): 
 export function createApi(opts: ApiOptions): Api {
   const hosts = allowedHostValues(opts.guard);
   const streams = new Set<() => void>();
-  const sessions = new Sessions();
+  const sessions = new Sessions(sessionCookieName(opts.guard.port));
   const reality = new RealityFeed(opts.engine);
   const assets = opts.dashboard ?? loadDashboard();
   const baseUrl = (opts.url ?? `http://127.0.0.1:${opts.guard.port ?? 0}`).replace(/\/+$/, '');

@@ -87,7 +87,7 @@ export function guard(req: IncomingMessage, route: Route, opts: GuardOptions, ho
   if (url.searchParams.has('token') || url.searchParams.has('access_token')) {
     throw new HttpProblem(401, 'unauthenticated', 'tokens are never accepted in the URL (they end up in logs and history): send Authorization: Bearer TOKEN.', { 'WWW-Authenticate': 'Bearer' });
   }
-  const cookie = sessionCookie(req.headers.cookie);
+  const cookie = sessions === undefined ? null : sessionCookie(req.headers.cookie, sessions.cookieName);
   if ((req.headers.authorization ?? '') === '' && cookie !== null && sessions !== undefined) return sessionGrant(req, route, sessions.access(cookie), ownOrigins);
   const header = req.headers.authorization ?? '';
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);

@@ -33,7 +33,7 @@ export function sessionRoute(id: string, grant: Grant, body: Readonly<Record<str
       if (typeof body.secret !== 'string' || body.secret === '') throw new UsageError('send {"secret": "..."}: the part after #login= of the link `berth dashboard` printed.');
       const found = sessions.exchange(body.secret);
       if (found === null) throw new HttpProblem(401, 'unauthenticated', 'this login link is used, expired or unknown (each works once, for a few minutes): run `berth dashboard` for a new one.');
-      return { json: { access: found.access }, cookie: setSessionCookie(found.session) };
+      return { json: { access: found.access }, cookie: setSessionCookie(sessions.cookieName, found.session) };
     }
     case 'session.get':
       return { json: { access: grant.access, via: grant.via } };

@@ -14,8 +14,12 @@ export type Access = 'write' | 'read';
 export const LINK_TTL_MS = 5 * 60_000;
 /** How long a session lasts after its last request. */
 export const SESSION_IDLE_MS = 12 * 60 * 60_000;
-/** The session cookie's name. */
-export const SESSION_COOKIE = 'berth_session';
+/**
+ * The session cookie's name for a daemon on `port`. Browsers keep cookies per host, not per
+ * port: daemons of two state directories on one machine need names of their own, or a login
+ * to one would log out of the other.
+ */
+export const sessionCookieName = (port: number | null): string => `berth_session_${port ?? 'socket'}`;
 /** At most this many unused links and live sessions are kept (oldest dropped first). */
 const MAX_ENTRIES = 1_000;
 
@@ -54,7 +58,11 @@ export class Sessions {
   private readonly links = new Map<string, Entry>();
   private readonly sessions = new Map<string, Entry>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    /** The cookie that carries this daemon's sessions (sessionCookieName). */
+    readonly cookieName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** A new one-time login secret of `access`. */
   issueLink(access: Access): string {
@@ -86,16 +94,16 @@ export class Sessions {
 
 }
 
-/** The session cookie's value in a Cookie header, or null. */
-export function sessionCookie(header: string | undefined): string | null {
+/** The value of the cookie `name` in a Cookie header, or null. */
+export function sessionCookie(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return rest.join('=');
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
   }
   return null;
 }
 
 /** The Set-Cookie header for a session: a browser-session cookie no script can read and no other site can send. */
-export function setSessionCookie(session: string): string {
-  return `${SESSION_COOKIE}=${session}; Path=/; HttpOnly; SameSite=Strict`;
+export function setSessionCookie(name: string, session: string): string {
+  return `${name}=${session}; Path=/; HttpOnly; SameSite=Strict`;
 }

@@ -66,7 +66,7 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.goto(url);
     await page.waitForSelector('.live.on', { timeout: SEEN_MS });
     assert.doesNotMatch(page.url(), /login=/, 'the secret is gone from the address bar');
-    const cookie = (await browser!.context.cookies()).find((c) => c.name === 'berth_session');
+    const cookie = (await browser!.context.cookies()).find((c) => c.name === `berth_session_${d.port}`);
     assert.ok(cookie, 'a session cookie');
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, 'Strict');

@@ -65,12 +65,12 @@ describe('the dashboard page and its sessions on a real daemon', () => {
     assert.equal(first.status, 200, first.text);
     assert.deepEqual(first.json, { access: 'write' });
     const cookie = String(first.headers['set-cookie']);
-    assert.match(cookie, /^berth_session=[\w-]{40,}; Path=\/; HttpOnly; SameSite=Strict$/);
+    assert.match(cookie, new RegExp(`^berth_session_${d.port}=[\\w-]{40,}; Path=/; HttpOnly; SameSite=Strict$`), "named for the daemon's port: cookies are per host, not per port");
     const again = await login(secret);
     assert.equal(again.status, 401);
     assert.match(problemOf(again).message, /berth dashboard/);
     assert.equal((await login('x'.repeat(43))).status, 401);
-    const stranger = await request(d, { path: '/v1/leases', token: null, headers: { Cookie: 'berth_session=nope' } });
+    const stranger = await request(d, { path: '/v1/leases', token: null, headers: { Cookie: `berth_session_${d.port}=nope` } });
     assert.equal(stranger.status, 401);
     assert.match(problemOf(stranger).message, /berth dashboard/);
     // A session cannot mint further links: only the token can.
