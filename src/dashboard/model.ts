@@ -78,9 +78,23 @@ export class Model {
     return out;
   }
 
-  /** The listeners of a port. */
-  holdersOf(port: number, protocol = 'tcp'): PortEntry[] {
-    return (this.ports ?? []).filter((p) => p.port === port && p.protocol === protocol);
+  /** The listeners by protocol and port, made again only when new listeners arrive. */
+  private byPort = new Map<string, PortEntry[]>();
+  private byPortOf: readonly PortEntry[] | null = null;
+
+  /** The listeners of a port (a thousand leases ask on every draw: a map, not a scan). */
+  holdersOf(port: number, protocol = 'tcp'): readonly PortEntry[] {
+    if (this.byPortOf !== this.ports) {
+      this.byPort = new Map();
+      for (const p of this.ports ?? []) {
+        const key = `${p.protocol}:${p.port}`;
+        const list = this.byPort.get(key);
+        if (list) list.push(p);
+        else this.byPort.set(key, [p]);
+      }
+      this.byPortOf = this.ports;
+    }
+    return this.byPort.get(`${protocol}:${port}`) ?? [];
   }
 }
 

@@ -3,14 +3,14 @@
  * ports leased to someone else or held by a process) and by whom.
  */
 import type { PoolStatus, SlotStatus } from '../../engine/index.js';
+import type { Lease } from '../../types.js';
 import { h } from '../dom.js';
 import { release, reserve } from '../fixes.js';
 import { matches, type View, type ViewContext } from './context.js';
 
 /** Who blocks a free slot: a lease or a process on one of its ports; [] when none. */
-function blockers(ctx: ViewContext, slot: SlotStatus): string[] {
+function blockers(ctx: ViewContext, slot: SlotStatus, byPort: ReadonlyMap<number, Lease>): string[] {
   const out: string[] = [];
-  const byPort = new Map([...ctx.model.leases.values()].map((l) => [l.port, l]));
   for (const [role, port] of Object.entries(slot.ports)) {
     const lease = byPort.get(port);
     if (lease) out.push(`${role} :${port} leased to ${lease.scope}/${lease.name}`);
@@ -19,9 +19,9 @@ function blockers(ctx: ViewContext, slot: SlotStatus): string[] {
   return out;
 }
 
-function slotRow(ctx: ViewContext, pool: PoolStatus, slot: SlotStatus): HTMLElement {
+function slotRow(ctx: ViewContext, pool: PoolStatus, slot: SlotStatus, byPort: ReadonlyMap<number, Lease>): HTMLElement {
   const ports = Object.entries(slot.ports).map(([role, port]) => `${role} ${port}`).join(', ');
-  const blocked = slot.scope === null ? blockers(ctx, slot) : [];
+  const blocked = slot.scope === null ? blockers(ctx, slot, byPort) : [];
   const lease = slot.scope === null ? undefined : [...ctx.model.leases.values()].find((l) => l.pool === pool.name && l.slot === slot.slot);
   return h(
     'tr',
@@ -37,6 +37,7 @@ function slotRow(ctx: ViewContext, pool: PoolStatus, slot: SlotStatus): HTMLElem
 function render(ctx: ViewContext): Node {
   const pools = ctx.model.pools.filter((p) => matches(ctx, p.name, ...p.detail.map((s) => s.scope)));
   if (pools.length === 0) return h('p', { class: 'empty' }, 'No pools. A `pools:` section in berth.yaml defines them; reserving a slot records one here.');
+  const byPort = new Map([...ctx.model.leases.values()].map((l) => [l.port, l]));
   return h(
     'div',
     {},
@@ -60,7 +61,7 @@ function render(ctx: ViewContext): Node {
           h(
             'tbody',
             {},
-            pool.detail.map((s) => slotRow(ctx, pool, s)),
+            pool.detail.map((s) => slotRow(ctx, pool, s, byPort)),
           ),
         ),
       ),
