@@ -123,7 +123,7 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     killQuietly(owner);
     await waitExit(owner, SEEN_MS);
     await view(page, 'conflicts');
-    const fix = page.getByRole('button', { name: 'Release the dead lease…' });
+    const fix = page.getByRole('button', { name: 'release the dead lease demo/ws-1/gone' });
     await fix.waitFor({ timeout: SEEN_MS });
     await fix.click();
     await page.locator('dialog[open]').getByRole('button', { name: 'Release' }).click();
@@ -147,7 +147,7 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
 
     // Reserve a slot for a new scope.
     await view(page, 'pools');
-    await page.getByRole('button', { name: 'Reserve a slot…' }).click();
+    await page.getByRole('button', { name: 'reserve a slot of agents' }).click();
     await page.locator('dialog[open] input[name="scope"]').fill('demo/ws-3');
     await page.locator('dialog[open]').getByRole('button', { name: 'Reserve' }).click();
     await page.waitForFunction(() => [...document.querySelectorAll('tr[data-slot]')].some((r) => r.textContent?.includes('demo/ws-3')), undefined, { timeout: SEEN_MS });

@@ -14,10 +14,11 @@ function fixes(ctx: ViewContext, c: Conflict): HTMLElement[] {
   const lease = c.lease === null ? undefined : ctx.model.leases.get(leaseKey(c.lease.scope, c.lease.name));
   const out: HTMLElement[] = [];
   if ((c.kind === 'foreign-holder' || c.kind === 'fixed-port-in-use') && c.holders.length > 0) {
-    out.push(h('button', { type: 'button', class: 'danger', onclick: () => void killPort(ctx.actions, c.port, c.protocol, c.holders) }, 'Kill the holder…'));
+    out.push(h('button', { type: 'button', class: 'danger', 'aria-label': `kill the holder of port ${c.port}`, onclick: () => void killPort(ctx.actions, c.port, c.protocol, c.holders) }, 'Kill the holder…'));
   }
-  if (lease && (c.kind === 'foreign-holder' || c.kind === 'fixed-port-leased')) out.push(h('button', { type: 'button', onclick: () => void reassign(ctx.actions, lease) }, 'Move the lease…'));
-  if (lease && c.kind === 'dead-owner') out.push(h('button', { type: 'button', onclick: () => void release(ctx.actions, lease) }, 'Release the dead lease…'));
+  const which = lease && `${lease.scope}/${lease.name}`;
+  if (lease && (c.kind === 'foreign-holder' || c.kind === 'fixed-port-leased')) out.push(h('button', { type: 'button', 'aria-label': `move the lease ${which}`, onclick: () => void reassign(ctx.actions, lease) }, 'Move the lease…'));
+  if (lease && c.kind === 'dead-owner') out.push(h('button', { type: 'button', 'aria-label': `release the dead lease ${which}`, onclick: () => void release(ctx.actions, lease) }, 'Release the dead lease…'));
   return out;
 }
 

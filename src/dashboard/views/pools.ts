@@ -52,7 +52,7 @@ function render(ctx: ViewContext): Node {
           ' ',
           h('span', { class: 'muted' }, `${pool.kind}: ${pool.used} used${pool.slots === null ? '' : ` of ${pool.slots}`}, ${pool.free ?? 'unbounded'} free; roles ${pool.roles.join(', ')}`),
           ' ',
-          ctx.actions.allowed && h('button', { type: 'button', onclick: () => void reserve(ctx.actions, pool) }, 'Reserve a slot…'),
+          ctx.actions.allowed && h('button', { type: 'button', 'aria-label': `reserve a slot of ${pool.name}`, onclick: () => void reserve(ctx.actions, pool) }, 'Reserve a slot…'),
         ),
         h(
           'table',
