@@ -92,6 +92,16 @@ async function start(): Promise<void> {
   const draw = (): void => {
     queued = false;
     const ctx: ViewContext = { model, actions, filter: search.value.trim().toLowerCase(), redraw: schedule };
+    // Drawing replaces the tabs' and the view's elements: keep the keyboard focus where it was.
+    const focused = document.activeElement;
+    const key =
+      focused instanceof HTMLElement && (panel.contains(focused) || tabs.contains(focused))
+        ? focused.id
+          ? `#${CSS.escape(focused.id)}`
+          : focused.getAttribute('aria-label')
+            ? `[aria-label="${CSS.escape(focused.getAttribute('aria-label')!)}"]`
+            : null
+        : null;
     fill(
       tabs,
       VIEWS.map((v) => {
@@ -99,13 +109,10 @@ async function start(): Promise<void> {
         return h('button', { type: 'button', role: 'tab', id: `tab-${v.id}`, 'aria-selected': v === active ? 'true' : 'false', onclick: () => select(v) }, v.title, badge !== null && h('span', { class: 'badge' }, badge));
       }),
     );
-    // Drawing replaces the view's elements: keep the keyboard focus where it was.
-    const focused = document.activeElement;
-    const key = focused instanceof HTMLElement && panel.contains(focused) ? (focused.id ? `#${focused.id}` : focused.getAttribute('aria-label') ? `[aria-label="${CSS.escape(focused.getAttribute('aria-label')!)}"]` : null) : null;
     panel.setAttribute('aria-labelledby', `tab-${active.id}`);
     panel.dataset.view = active.id;
     fill(panel, active.render(ctx));
-    if (key !== null) panel.querySelector<HTMLElement>(key)?.focus();
+    if (key !== null) root.querySelector<HTMLElement>(key)?.focus();
     actions.check();
   };
   function schedule(): void {

@@ -66,9 +66,10 @@ export function checkHost(req: IncomingMessage, opts: GuardOptions, hosts: Reado
 }
 
 /**
- * Checks one request for `route`; returns its access, or throws an HttpProblem
- * (401/403/405/415). `viaSocket`: it came over the unix socket (0600), where the Host is
- * whatever the client wrote but no browser can connect.
+ * Checks one request for `route`; returns what it may do and how it proved it, or throws
+ * an HttpProblem (401/403/405/415). `viaSocket`: it came over the unix socket (0600), where
+ * the Host is whatever the client wrote but no browser can connect. `sessions`: the
+ * dashboard's; a request with no Authorization header may then show a session cookie.
  */
 export function guard(req: IncomingMessage, route: Route, opts: GuardOptions, hosts: ReadonlySet<string>, viaSocket: boolean, sessions?: Sessions): Grant {
   checkHost(req, opts, hosts, viaSocket);
@@ -88,7 +89,7 @@ export function guard(req: IncomingMessage, route: Route, opts: GuardOptions, ho
     throw new HttpProblem(401, 'unauthenticated', 'tokens are never accepted in the URL (they end up in logs and history): send Authorization: Bearer TOKEN.', { 'WWW-Authenticate': 'Bearer' });
   }
   const cookie = sessions === undefined ? null : sessionCookie(req.headers.cookie, sessions.cookieName);
-  if ((req.headers.authorization ?? '') === '' && cookie !== null && sessions !== undefined) return sessionGrant(req, route, sessions.access(cookie), ownOrigins);
+  if ((req.headers.authorization ?? '') === '' && cookie !== null) return sessionGrant(req, route, sessions!.access(cookie), ownOrigins);
   const header = req.headers.authorization ?? '';
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
   if (!match) throw new HttpProblem(401, 'unauthenticated', 'a token is needed: send Authorization: Bearer TOKEN (the token is in the state directory, file api-token).', { 'WWW-Authenticate': 'Bearer' });

@@ -116,6 +116,16 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     const page = await open(browser!);
     await page.goto(loginUrl());
     await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    // The keyboard focus survives a redraw from the stream, and ←/→ move between views.
+    await view(page, 'leases');
+    await page.focus('#tab-leases');
+    assert.equal(d.cli(['allocate', 'focus', '--port', String(await freePort()), '--scope', 'demo/ws-1']).code, 0);
+    await page.waitForSelector('tr[data-lease="demo/ws-1/focus"]', { timeout: SEEN_MS });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-leases');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('#view[data-view="pools"]');
+    await page.waitForFunction(() => document.activeElement?.id === 'tab-pools', undefined, { timeout: SEEN_MS });
+
     // A dead owner: an ephemeral lease whose pid is gone.
     const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     children.push(owner);

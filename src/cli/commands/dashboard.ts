@@ -45,8 +45,12 @@ export function registerDashboardCommand(program: Command): void {
       const { lock, started } = await ensureDaemon(env);
       // The write token mints either kind of link; it is the user's own file (0600).
       const transport = new Transport({ socketPath: lock.socket, token: readToken(statePaths(stateDir(env)).token) });
-      const link = (await transport.send({ method: 'POST', path: '/v1/session/links', body: { readOnly: flags.readOnly === true } })) as Omit<DashboardLink, 'daemon'>;
-      transport.close();
+      let link: Omit<DashboardLink, 'daemon'>;
+      try {
+        link = (await transport.send({ method: 'POST', path: '/v1/session/links', body: { readOnly: flags.readOnly === true } })) as Omit<DashboardLink, 'daemon'>;
+      } finally {
+        transport.close();
+      }
       const data: DashboardLink = { ...link, daemon: { pid: lock.pid, url: lock.url, started } };
       if (flags.open === true) {
         const { spawn } = await import('node:child_process');
