@@ -1,14 +1,14 @@
 /**
  * Scopes and leases: grouped by scope, each lease with its port, purpose, pool slot,
- * owner, and live state; HTTP services as links; release and reassign.
+ * owner, and live state; HTTP services as links (wiring/http.ts decides, as for `berth
+ * urls`); release and reassign.
  */
 import type { Lease } from '../../types.js';
+import { httpUrl, leaseSpeaksHttp, serviceFor } from '../../wiring/http.js';
+import { DEFAULT_URL_HOST } from '../../wiring/variables.js';
 import { h, RowCache } from '../dom.js';
 import { reassign, release } from '../fixes.js';
 import { matches, type View, type ViewContext } from './context.js';
-
-/** Names that usually serve HTTP: their leases get a link. */
-const HTTP_NAME = /web|http|api|app|ui|front|site|server|vite|next|dev|admin|docs|dashboard|daemon/i;
 
 function stateOf(ctx: ViewContext, lease: Lease): [string, string] {
   const holders = ctx.model.holdersOf(lease.port, lease.protocol);
@@ -26,8 +26,12 @@ function row(ctx: ViewContext, lease: Lease): HTMLElement {
 }
 
 function build(ctx: ViewContext, lease: Lease, state: string, tone: string): HTMLElement {
-  const http = lease.protocol === 'tcp' && (HTTP_NAME.test(lease.name) || HTTP_NAME.test(lease.purpose ?? ''));
-  const url = `http://127.0.0.1:${lease.port}/`;
+  // Which leases speak HTTP, as `berth urls` and the <NAME>_URL variables decide: the
+  // daemon's berth.yaml (`http:`) for its own project's services, else the name.
+  const project = ctx.model.project;
+  const services = project !== null && project.scope === lease.scope ? project.config.services : [];
+  const http = leaseSpeaksHttp(lease, serviceFor(lease, services));
+  const url = `${httpUrl(DEFAULT_URL_HOST, lease.port)}/`;
   return h(
     'tr',
     { 'data-lease': `${lease.scope}/${lease.name}` },
