@@ -25,7 +25,7 @@ import { berthAsync } from '../test/helpers/cli.js';
 import { startNode, stopNode, type Helper } from '../test/os/helpers.js';
 import { daemonEnv, request, startDaemon, type Daemon } from '../test/server/harness.js';
 import { listenersScript } from './listeners.js';
-import { fmt, mdTable, median, type BenchSection } from './stats.js';
+import { fmt, mdTable, median, percentile, type BenchSection } from './stats.js';
 
 /** Changes timed one by one. */
 const CHANGES = 50;
@@ -38,11 +38,6 @@ const LOADS = 5;
 const LOADED_CHANGES = 15;
 /** Bound on any one wait. */
 const WAIT_MS = 60_000;
-
-const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 
 /** Notes, in the page, when each lease row first appears (Date.now(), the machine's clock). */
 async function watchRows(page: Page): Promise<void> {
