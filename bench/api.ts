@@ -30,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { openEngine } from '../src/open.js';
 import type { WorkerReport } from './api-worker.js';
-import { fmt, mdTable, median, type BenchSection } from './stats.js';
+import { fmt, mdTable, median, percentile, type BenchSection } from './stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.BERTH_BENCH_BIN ?? path.resolve(HERE, '..', '..', 'bin', 'berth.js');
@@ -54,12 +54,6 @@ const TARGET_P99_MS = 20;
 const WARDEN = { rate: 192, ms: 4.5, conflicts: '4-9 %' };
 /** A daemon that does not write its lockfile within this is a failed run. */
 const START_TIMEOUT_MS = 30_000;
-
-/** Nearest-rank percentile (p in 0..100). */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 function duplicates(ports: readonly number[]): number {
   return ports.length - new Set(ports).size;

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { fmt, mdTable, median, type BenchSection } from './stats.js';
+import { fmt, mdTable, median, percentile, type BenchSection } from './stats.js';
 
 const BIN = process.env.BERTH_BENCH_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'berth.js');
 /** Process counts whose round times are compared. */
@@ -69,12 +69,6 @@ async function runRound(n: number, argsFor: (i: number) => readonly string[], en
   const start = performance.now();
   const runs = await Promise.all(Array.from({ length: n }, (_, i) => runOne(argsFor(i), env, cwd)));
   return { ms: performance.now() - start, runs };
-}
-
-/** Nearest-rank percentile (p in 0..100). */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /** Answers given more than once. */

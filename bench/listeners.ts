@@ -24,14 +24,15 @@ const WARMUP_RUNS = 3;
 /** Loopback connections the second helper opens (each is two sockets in the kernel's tables). */
 const CONNECTION_COUNT = 1000;
 
-const LISTENERS_SCRIPT = `
+/** A node -e script that opens `count` listeners on 127.0.0.1 and prints their ports as JSON (also bench/dashboard.ts). */
+export const listenersScript = (count: number): string => `
 const net = require('node:net');
 const servers = [];
 let ready = 0;
-for (let i = 0; i < ${LISTENER_COUNT}; i++) {
+for (let i = 0; i < ${count}; i++) {
   const s = net.createServer();
   s.listen(0, '127.0.0.1', () => {
-    if (++ready === ${LISTENER_COUNT}) process.stdout.write(JSON.stringify(servers.map((x) => x.address().port)) + '\\n');
+    if (++ready === ${count}) process.stdout.write(JSON.stringify(servers.map((x) => x.address().port)) + '\\n');
   });
   servers.push(s);
 }
@@ -116,7 +117,7 @@ export default async function benchListeners(): Promise<{ title: string; markdow
   let holder: Helper | undefined;
   let connections: Helper | undefined;
   try {
-    holder = await startNode(LISTENERS_SCRIPT);
+    holder = await startNode(listenersScript(LISTENER_COUNT));
     const ports = JSON.parse(holder.firstLine) as number[];
     const pid = holder.pid;
     const port = ports[Math.floor(ports.length / 2)]!;

@@ -17,6 +17,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 /** Wall time of one synchronous whole-process run, in milliseconds. */
 export function timeProcess(cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv, cwd?: string): number {
   const start = performance.now();

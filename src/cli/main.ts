@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { BerthError, EXIT, StoreError, UnexpectedError } from '../errors.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerDaemonCommands } from './commands/daemon.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerHistoryCommand(program);
   registerDaemonCommands(program);
+  registerDashboardCommand(program);
   registerWiringCommands(program);
   registerRenderCommand(program);
   registerRealityCommands(program);

@@ -1,7 +1,7 @@
 /**
  * The daemon's HTTP API as data: every route once, with its method, path, parameters and
- * body. The server dispatches by it, the remote client builds requests from it, and the
- * OpenAPI document is generated from it, so the three cannot drift apart.
+ * body. The server dispatches by it, the remote client and the dashboard build requests
+ * from it, and the OpenAPI document is generated from it, so they cannot drift apart.
  *
  * Body fields and query parameters are named as the CLI's flags (`port`, `prefer`,
  * `range: "A-B"`, `category`, `strategy`, `protocol`, `purpose`). Every route but
@@ -34,7 +34,7 @@ export interface Route {
   readonly response: JsonSchema | 'text' | 'event-stream';
   /** Changes state: needs a write token, `application/json`, and no foreign Origin. */
   readonly mutates: boolean;
-  /** Answers without a token (only the health check). */
+  /** Answers without a token: the health check, and the dashboard login (its secret is the proof). */
   readonly public?: boolean;
 }
 
@@ -126,9 +126,22 @@ export const ROUTES: readonly Route[] = [
   },
   { id: 'wiring.urls', method: 'GET', path: '/v1/urls', summary: "A scope's service and pool URLs", query: { scope: 'string', host: 'string' }, response: list(anyObject), mutates: false },
 
-  { id: 'events.stream', method: 'GET', path: '/v1/events', summary: 'Server-sent events: a snapshot, then every change; Last-Event-ID resumes', response: 'event-stream', mutates: false },
+  {
+    id: 'events.stream',
+    method: 'GET',
+    path: '/v1/events',
+    summary: "Server-sent events: a snapshot, then every change; Last-Event-ID resumes. reality=true: also a `ports` event (every listener, as GET /v1/ports) at the start and whenever the machine's listeners change",
+    query: { reality: 'boolean' },
+    response: 'event-stream',
+    mutates: false,
+  },
   { id: 'events.after', method: 'GET', path: '/v1/events/after/{id}', summary: 'Events after an id, oldest first', query: { limit: 'integer' }, response: list(ref('Event')), mutates: false },
   { id: 'events.last', method: 'GET', path: '/v1/events/last', summary: 'The highest event id so far', response: obj({ id: int }), mutates: false },
+
+  // The dashboard's logins (server/sessions.ts): a token holder asks for a one-time link, the page trades it for a session cookie.
+  { id: 'session.link', method: 'POST', path: '/v1/session/links', summary: 'A one-time dashboard login link (with a token, not a session; readOnly: a read-only login)', body: obj({ readOnly: bool }), response: obj({ url: str, access: str, expiresInMs: int }), mutates: true },
+  { id: 'session.login', method: 'POST', path: '/v1/session', summary: "Trade a login link's secret for a dashboard session cookie (HttpOnly, SameSite=Strict)", body: obj({ secret: str }, ['secret']), response: obj({ access: str }), mutates: true, public: true },
+  { id: 'session.get', method: 'GET', path: '/v1/session', summary: "What this request's credentials may do: access write or read, via token or session", response: obj({ access: str, via: str }), mutates: false },
 
   { id: 'metrics', method: 'GET', path: '/metrics', summary: 'Prometheus metrics: leases, pool slots, listeners, conflicts', response: 'text', mutates: false },
 

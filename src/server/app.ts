@@ -1,7 +1,8 @@
 /**
  * The API as a request handler, made without listening (vite's createServer-then-listen):
  * route match, guard, query and body checks, then one engine call per route. The daemon
- * (daemon.ts) listens on a unix socket and loopback TCP; tests call it in-process.
+ * (daemon.ts) listens on a unix socket and loopback TCP; tests call it in-process. The
+ * dashboard's page (dashboard.ts) is served beside the API, after the same Host check.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigError, UsageError } from '../errors.js';
@@ -10,11 +11,15 @@ import type { Actor } from '../types.js';
 import { matchRoute } from '../http/match.js';
 import { CONTEXT_QUERY, type ParamType, type Route } from '../http/routes.js';
 import { checkBody } from './body-schema.js';
-import { allowedHostValues, guard, type GuardOptions } from './guard.js';
+import { loadDashboard, serveDashboard, type DashboardAssets } from './dashboard.js';
+import { allowedHostValues, checkHost, guard, type GuardOptions } from './guard.js';
 import type { Call } from './call.js';
 import { HANDLERS } from './handlers.js';
 import { metricsText } from './metrics.js';
 import { HttpProblem, SECURITY_HEADERS, sendProblem } from './problem.js';
+import { RealityFeed } from './reality-feed.js';
+import { sendSessionReply, sessionRoute } from './session-routes.js';
+import { sessionCookieName, Sessions } from './sessions.js';
 import { streamEvents } from './sse.js';
 
 /** Largest request body accepted. */
@@ -29,7 +34,14 @@ export interface ApiOptions {
   readonly extraMetrics?: () => Promise<string>;
   /** Bytes an event stream may keep for a client that does not read (sse.ts; default MAX_UNREAD_BYTES). */
   readonly maxUnreadBytes?: number;
+  /** Where the dashboard is, for login links (default http://127.0.0.1:PORT). */
+  readonly url?: string;
+  /** The dashboard's files (default: read from dist/dashboard). */
+  readonly dashboard?: DashboardAssets;
 }
+
+/** Routes after which the machine's listeners have likely changed. */
+const KILLS = new Set(['reality.kill', 'leases.kill', 'udos.killPort', 'udos.killService']);
 
 /** The API: a handler for node:http servers, and a close that ends open event streams. */
 export interface Api {
@@ -159,6 +171,10 @@ function send(res: ServerResponse, status: number, type: string, text: string): 
 export function createApi(opts: ApiOptions): Api {
   const hosts = allowedHostValues(opts.guard);
   const streams = new Set<() => void>();
+  const sessions = new Sessions(sessionCookieName(opts.guard.port));
+  const reality = new RealityFeed(opts.engine);
+  const assets = opts.dashboard ?? loadDashboard();
+  const baseUrl = (opts.url ?? `http://127.0.0.1:${opts.guard.port ?? 0}`).replace(/\/+$/, '');
 
   async function serve(req: IncomingMessage, res: ServerResponse, viaSocket: boolean): Promise<void> {
     if (req.method === 'OPTIONS') throw new HttpProblem(405, 'method-not-allowed', 'no cross-origin requests: this API answers no preflights.', { Allow: 'GET, PUT, POST, DELETE' });
@@ -166,17 +182,21 @@ export function createApi(opts: ApiOptions): Api {
     const target = req.url ?? '/';
     const mark = target.indexOf('?');
     const pathname = mark < 0 ? target : target.slice(0, mark);
+    if (!pathname.startsWith('/v1/') && assets.has(pathname)) {
+      checkHost(req, opts.guard, hosts, viaSocket);
+      if (serveDashboard(assets, req, res)) return;
+    }
     const match = matchRoute(req.method ?? 'GET', pathname);
     if (match.kind === 'not-found') throw new HttpProblem(404, 'not-found', `no route ${pathname.slice(0, 200)}. See GET /v1/openapi.json.`);
     if (match.kind === 'bad-encoding') throw new HttpProblem(400, 'usage', 'the path is not valid percent-encoding.');
     if (match.kind === 'method-not-allowed') throw new HttpProblem(405, 'method-not-allowed', `${req.method} is not allowed here; use ${match.allowed.join(' or ')}.`, { Allow: match.allowed.join(', ') });
     const { route, params } = match;
-    guard(req, route, opts.guard, hosts, viaSocket);
+    const grant = guard(req, route, opts.guard, hosts, viaSocket, sessions);
     // The query string parsed as URL's searchParams would, without parsing a whole URL per request.
     const query = queryOf(route, new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)));
     const ctx = contextOf(query, actorOf(req));
     if (route.response === 'event-stream') {
-      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), opts.maxUnreadBytes);
+      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), { reality: query.reality === true ? reality : undefined, maxUnreadBytes: opts.maxUnreadBytes });
       streams.add(stop);
       return;
     }
@@ -185,10 +205,15 @@ export function createApi(opts: ApiOptions): Api {
       return;
     }
     const body = route.mutates ? await bodyOf(req, route) : {};
+    if (route.id.startsWith('session.')) {
+      sendSessionReply(res, sessionRoute(route.id, grant, body, sessions, baseUrl));
+      return;
+    }
     const handler = HANDLERS[route.id];
     if (!handler) throw new HttpProblem(501, 'not-implemented', `route ${route.id} has no handler yet.`);
     const call: Call = { engine: opts.engine, ctx, params, query, body, version: opts.version };
     const reply = await handler(call);
+    if (KILLS.has(route.id)) reality.refresh();
     if ('json' in reply) send(res, 200, 'application/json; charset=utf-8', JSON.stringify(reply.json ?? null));
     else send(res, 200, reply.type, reply.text);
   }
@@ -203,6 +228,7 @@ export function createApi(opts: ApiOptions): Api {
     },
     close() {
       for (const stop of [...streams]) stop();
+      reality.stop();
     },
   };
 }

@@ -130,9 +130,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     const port = (tcp.address() as AddressInfo).port;
     // The bound address answers too (127.0.0.2, or a remote address with --allow-remote).
     const allowedHosts = [...(opts.allowHosts ?? []), ...(host === '127.0.0.1' || host === 'localhost' ? [] : [host.includes(':') ? `[${host}]` : host])];
-    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts, port }, maxUnreadBytes: opts.maxUnreadBytes });
-    api = served;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts, port }, url, maxUnreadBytes: opts.maxUnreadBytes });
+    api = served;
     const lock: DaemonLock = { pid: process.pid, identity: localMachine.processIdentity(process.pid), socket: paths.socket, url, port, version: DAEMON_VERSION, startedAt: new Date().toISOString() };
     writeLock(paths.lock, lock);
     let stopping: Promise<void> | null = null;

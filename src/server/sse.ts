@@ -5,11 +5,16 @@
  * Last-Event-ID gets the changes after that id instead. Changes come from the store's
  * event list, so a CLI writing the store directly is seen too. A comment every
  * HEARTBEAT_MS keeps idle connections (and proxies) open.
+ *
+ * With a RealityFeed (`?reality=true`, the dashboard), the stream also carries `ports`
+ * events: every listener of the machine, at the start and whenever they change. They have
+ * no id, so they never move the Last-Event-ID a reconnecting client resumes from.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/index.js';
 import type { RegistryEvent } from '../types.js';
 import { SECURITY_HEADERS } from './problem.js';
+import type { RealityFeed } from './reality-feed.js';
 
 /** How often an idle stream gets a comment. */
 export const HEARTBEAT_MS = 15_000;
@@ -28,16 +33,27 @@ function frame(event: string, id: number, data: unknown): string {
   return `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** Options of one stream. */
+export interface StreamOptions {
+  /** The machine's listeners as `ports` events, for pages that show them (`?reality=true`). */
+  readonly reality?: RealityFeed;
+  /** Bytes the stream may keep for a client that does not read (default MAX_UNREAD_BYTES; tests lower it). */
+  readonly maxUnreadBytes?: number;
+}
+
 /** Serves one event stream; returns a function that ends it. `onEnd` runs once when it ends. */
-export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void, maxUnreadBytes = MAX_UNREAD_BYTES): () => void {
+export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void, opts: StreamOptions = {}): () => void {
+  const { reality, maxUnreadBytes = MAX_UNREAD_BYTES } = opts;
   let ended = false;
   let unsubscribe = (): void => undefined;
+  let unsubscribeReality = (): void => undefined;
   const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
   const end = (): void => {
     if (ended) return;
     ended = true;
     clearInterval(heartbeat);
     unsubscribe();
+    unsubscribeReality();
     res.end();
     onEnd();
   };
@@ -82,7 +98,18 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
         send(frame('snapshot', after, { leases, lastEventId: after }));
       }
       if (ended) return;
-      unsubscribe = engine.events.subscribe(after, (event: RegistryEvent) => send(frame('change', event.id, event)), {
+      if (reality !== undefined) {
+        unsubscribeReality = reality.subscribe((ports) => {
+          if (ports instanceof Error) send(`event: error\ndata: ${JSON.stringify({ message: ports.message })}\n\n`);
+          else send(`event: ports\ndata: ${JSON.stringify(ports)}\n\n`);
+        });
+      }
+      const onChange = (event: RegistryEvent): void => {
+        send(frame('change', event.id, event));
+        // A lease change may change which lease owns a listener.
+        reality?.refresh();
+      };
+      unsubscribe = engine.events.subscribe(after, onChange, {
         intervalMs: STREAM_POLL_MS,
         ready,
         onError: (error) => send(`event: error\ndata: ${JSON.stringify({ message: error.message })}\n\n`),

@@ -62,7 +62,7 @@ describe('problem+json errors from a real daemon', () => {
     ['a path that is not valid percent-encoding', () => ({ path: '/v1/leases/%E0%A4%A/x' }), 400, 'usage'],
     ['an unknown env format', () => ({ path: '/v1/env?format=xml' }), 400, 'usage'],
     ['an unknown route', () => ({ path: '/v1/nope' }), 404, 'not-found'],
-    ['a path outside the API', () => ({ path: '/' }), 404, 'not-found'],
+    ['a path outside the API', () => ({ path: '/index.php' }), 404, 'not-found'],
     ['an unknown lease', () => ({ path: '/v1/leases/shop/nope' }), 404, 'not-found'],
     ['releasing an unknown lease', () => ({ method: 'DELETE', path: '/v1/leases/shop/nope', headers: { 'Content-Type': 'application/json' } }), 404, 'not-found'],
     ['an unknown uDOS service', () => ({ path: '/api/ports/services/nope' }), 404, 'not-found'],

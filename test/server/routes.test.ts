@@ -428,6 +428,17 @@ describe('every route against a real daemon', () => {
     assert.deepEqual(new Map(families.get('berth_conflicts')!.metrics.map((m) => [m.labels!.kind!, Number(m.value)])), kinds);
   });
 
+  it('dashboard sessions: a link made with the token, traded once for a cookie that then authenticates', async () => {
+    const link = await send('POST', '/v1/session/links', { readOnly: true });
+    assert.equal(link.access, 'read');
+    const secret = /#login=([\w-]+)$/.exec(link.url)![1]!;
+    const login = await call({ method: 'POST', path: '/v1/session', body: { secret }, token: null });
+    assert.deepEqual(okJson(login, 'POST /v1/session'), { access: 'read' });
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    assert.deepEqual(okJson(await call({ path: '/v1/session', token: null, headers: { Cookie: cookie } }), 'GET /v1/session'), { access: 'read', via: 'session' });
+    assert.equal((await call({ method: 'POST', path: '/v1/session', body: { secret }, token: null })).status, 401, 'a link works once');
+  });
+
   it('every route of ROUTES answered 200 at least once', () => {
     assert.deepEqual(
       ROUTES.map((r) => r.id).filter((id) => !covered.has(id)),

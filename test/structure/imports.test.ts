@@ -35,6 +35,12 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   http: ['engine', 'types', 'errors'],
   server: ['fs', 'http', 'engine', 'workflows', 'wiring', 'config', 'types', 'errors'],
   client: ['fs', 'http', 'engine', 'workflows', 'wiring', 'types', 'errors'],
+  // The dashboard's page, run in the browser: it reaches the daemon only over HTTP, by the
+  // shared routes, and shares the contract's types; never server code or anything concrete.
+  // config and wiring: only their pure parts (categoryOf to count ports per category as
+  // /metrics does; which leases speak HTTP, as `berth urls` decides); a node: import would
+  // fail the page's browser bundle.
+  dashboard: ['http', 'engine', 'config', 'wiring', 'types'],
   cli: ['fs', 'engine', 'workflows', 'wiring', 'config', 'client', 'server', 'http', 'types', 'errors'],
   // The library entry and its engine factory are composition roots.
   index: ['*'],

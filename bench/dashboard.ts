@@ -1,0 +1,161 @@
+/**
+ * Benchmark: the live dashboard in Debian's Chromium (playwright-core), against a real
+ * daemon (`berth serve --port P`, its own state directory).
+ *
+ * 1. From a change to the page: CHANGES leases allocated one at a time by a separate
+ *    `berth allocate` process; for each, the time from the change's commit (its event's
+ *    recorded time) to its row appearing in the page's Leases view (a MutationObserver in
+ *    the page notes the first time it sees the row). Target (issue 13): median ≤ 250 ms.
+ * 2. Page load with LOAD_LEASES leases and LOAD_LISTENERS listeners (real sockets on
+ *    127.0.0.1 opened by a helper process): from navigation to the Ports view drawn with
+ *    every listener, then to the Leases view drawn with every lease; and the change
+ *    latency again with that load.
+ *
+ * The peers have no live page to compare with: supervisor's needs a manual reload, pm2's
+ * web view is gone, process-compose is a terminal UI. Skipped with a note when
+ * /usr/bin/chromium is absent.
+ *
+ * Default export: a markdown section for BENCHMARKS.md (`npm run bench`).
+ * Alone: `node build/bench/dashboard.js` prints it.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../test/helpers/browser.js';
+import { berthAsync } from '../test/helpers/cli.js';
+import { startNode, stopNode, type Helper } from '../test/os/helpers.js';
+import { daemonEnv, request, startDaemon, type Daemon } from '../test/server/harness.js';
+import { listenersScript } from './listeners.js';
+import { fmt, mdTable, median, percentile, type BenchSection } from './stats.js';
+
+/** Changes timed one by one. */
+const CHANGES = 50;
+/** Leases and listeners of the load test. */
+const LOAD_LEASES = 1_000;
+const LOAD_LISTENERS = 500;
+/** Page loads timed (each a fresh page on the same session). */
+const LOADS = 5;
+/** Changes timed under load. */
+const LOADED_CHANGES = 15;
+/** Bound on any one wait. */
+const WAIT_MS = 60_000;
+
+/** Notes, in the page, when each lease row first appears (Date.now(), the machine's clock). */
+async function watchRows(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: Record<string, number> = {};
+    (window as unknown as { __seen: Record<string, number> }).__seen = seen;
+    const note = (): void => {
+      const now = Date.now();
+      for (const row of document.querySelectorAll('tr[data-lease]')) {
+        const key = row.getAttribute('data-lease')!;
+        seen[key] ??= now;
+      }
+    };
+    new MutationObserver(note).observe(document.getElementById('view')!, { childList: true, subtree: true });
+    note();
+  });
+}
+
+/** Allocates `name` in `scope` from a separate CLI process; the ms from its event's time to its row in the page. */
+async function timeChange(d: Daemon, page: Page, scope: string, name: string): Promise<number> {
+  const res = await berthAsync(['allocate', name, '--scope', scope], { cwd: d.dir, env: daemonEnv(d.state, d.db) });
+  if (res.code !== 0) throw new Error(`berth allocate failed: ${res.stderr}`);
+  const key = `${scope}/${name}`;
+  await page.waitForFunction((k) => (window as unknown as { __seen: Record<string, number> }).__seen[k] !== undefined, key, { timeout: WAIT_MS });
+  const seenAt = await page.evaluate((k) => (window as unknown as { __seen: Record<string, number> }).__seen[k]!, key);
+  const events = (await request(d, { path: `/v1/history?scope=${encodeURIComponent(scope)}&name=${encodeURIComponent(name)}&limit=1` })).json as { time: string }[];
+  return seenAt - Date.parse(events[0]!.time);
+}
+
+/** A logged-in page on the Leases view, watching rows. */
+async function leasesPage(d: Daemon, browser: Browser): Promise<Page> {
+  const page = await browser.context.newPage();
+  const link = d.cli(['dashboard', '--json']);
+  if (link.code !== 0) throw new Error(`berth dashboard failed: ${link.stderr}`);
+  await page.goto((JSON.parse(link.stdout) as { url: string }).url);
+  await page.waitForSelector('.live.on', { timeout: WAIT_MS });
+  await page.click('#tab-leases');
+  await page.waitForSelector('#view[data-view="leases"]');
+  await watchRows(page);
+  return page;
+}
+
+export default async function benchDashboard(): Promise<BenchSection> {
+  const title = 'Dashboard: from a change to the page, and page load under load';
+  if (CHROMIUM_MISSING !== null) return { title, markdown: `Skipped: ${CHROMIUM_MISSING}.` };
+  const d = await startDaemon();
+  let browser: Browser | undefined;
+  let holder: Helper | undefined;
+  try {
+    browser = await launchBrowser();
+    // 1. Changes on an otherwise quiet registry.
+    let page = await leasesPage(d, browser);
+    const quiet: number[] = [];
+    for (let i = 0; i < CHANGES; i++) quiet.push(await timeChange(d, page, 'bench/quiet', `svc-${i}`));
+    await page.close();
+
+    // 2. Load: LOAD_LEASES leases in 50 scopes (through the API, 20 a request), LOAD_LISTENERS sockets.
+    const perScope = 20;
+    for (let s = 0; s < LOAD_LEASES / perScope; s++) {
+      const requests = Array.from({ length: perScope }, (_, i) => ({ name: `svc-${i}`, purpose: `load ${s}/${i}` }));
+      const res = await request(d, { method: 'POST', path: `/v1/leases/${encodeURIComponent(`load/ws-${s}`)}/allocate`, body: { requests } });
+      if (res.status !== 200) throw new Error(`seeding failed: ${res.status} ${res.text.slice(0, 300)}`);
+    }
+    holder = await startNode(listenersScript(LOAD_LISTENERS));
+    const ports = new Set(JSON.parse(holder.firstLine) as number[]);
+    // One page at a time: a second page drawing in the same browser would be timed too.
+    const login = await leasesPage(d, browser);
+    await login.close();
+    const base = `http://127.0.0.1:${d.port}/`;
+    const toPorts: number[] = [];
+    const toLeases: number[] = [];
+    for (let i = 0; i < LOADS; i++) {
+      const fresh = await browser.context.newPage();
+      const started = Date.now();
+      await fresh.goto(base);
+      await fresh.waitForFunction(
+        ([want, list]) => {
+          const shown = new Set([...document.querySelectorAll('#view[data-view="ports"] tr[data-port]')].map((r) => Number(r.getAttribute('data-port'))));
+          return list.filter((p) => shown.has(p)).length === want;
+        },
+        [ports.size, [...ports]] as const,
+        { timeout: WAIT_MS, polling: 'raf' },
+      );
+      toPorts.push(Date.now() - started);
+      const clicked = Date.now();
+      await fresh.click('#tab-leases');
+      await fresh.waitForFunction((want) => document.querySelectorAll('#view[data-view="leases"] tr[data-lease^="load/"]').length === want, LOAD_LEASES, { timeout: WAIT_MS, polling: 'raf' });
+      toLeases.push(Date.now() - clicked);
+      await fresh.close();
+    }
+    page = await leasesPage(d, browser);
+    const loaded: number[] = [];
+    for (let i = 0; i < LOADED_CHANGES; i++) loaded.push(await timeChange(d, page, 'bench/loaded', `svc-${i}`));
+    await page.close();
+
+    const rows = [
+      [`lease allocated by another process → row shown, ${CHANGES} changes, quiet registry`, `${fmt(median(quiet), 0)} ms`, `${fmt(percentile(quiet, 95), 0)} ms`, `${fmt(Math.max(...quiet), 0)} ms`],
+      [`the same with ${LOAD_LEASES} leases and ${LOAD_LISTENERS} listeners, ${LOADED_CHANGES} changes`, `${fmt(median(loaded), 0)} ms`, `${fmt(percentile(loaded, 95), 0)} ms`, `${fmt(Math.max(...loaded), 0)} ms`],
+      [`page load → Ports view with all ${LOAD_LISTENERS}+ listeners, ${LOADS} loads`, `${fmt(median(toPorts), 0)} ms`, `${fmt(percentile(toPorts, 95), 0)} ms`, `${fmt(Math.max(...toPorts), 0)} ms`],
+      [`Leases tab → all ${LOAD_LEASES} leases drawn (${LOAD_LEASES / perScope} scopes), ${LOADS} times`, `${fmt(median(toLeases), 0)} ms`, `${fmt(percentile(toLeases, 95), 0)} ms`, `${fmt(Math.max(...toLeases), 0)} ms`],
+    ];
+    const markdown = [
+      mdTable(['what', 'median', 'p95', 'max'], rows),
+      '',
+      `Target (issue 13): a change shown within 250 ms (median): ${median(quiet) <= 250 ? 'met' : 'not met'} (${fmt(median(quiet), 0)} ms). A change travels: the`,
+      "store's event list, which the daemon's event stream reads every 100 ms (STREAM_POLL_MS), then the page draws on the next animation frame.",
+      "Peers: supervisor's status page needs a manual reload; pm2 removed its web view; process-compose has only a terminal UI; none shows a change by itself.",
+      "Not measured yet: a launched service's process exiting (launch is not on this branch).",
+    ].join('\n');
+    return { title, markdown };
+  } finally {
+    await stopNode(holder);
+    await browser?.close();
+    await d.stop();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { title, markdown } = await benchDashboard();
+  process.stdout.write(`## ${title}\n\n${markdown}\n`);
+}

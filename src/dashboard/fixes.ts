@@ -1,0 +1,49 @@
+/**
+ * The actions the views offer, each: ask (when it is dangerous or needs a value), call the
+ * API, and say what in the event stream confirms it.
+ */
+import type { FreeResult, PoolStatus } from '../engine/index.js';
+import type { Lease, Listener } from '../types.js';
+import { ask, describeHolder, type Actions } from './actions.js';
+import { call } from './api.js';
+import { h } from './dom.js';
+import { leaseKey } from './model.js';
+
+/** Kills what listens on `port`, after showing who that is. */
+export async function killPort(actions: Actions, port: number, protocol: string, holders: readonly Listener[]): Promise<void> {
+  const pids = new Set(holders.map((l) => l.pid));
+  const body = h('div', {}, h('p', {}, `Stop ${holders.length === 1 ? 'this process' : `these ${holders.length} processes`} (SIGTERM, then SIGKILL after 3 s), then check that port ${port} is free?`), holders.map(describeHolder));
+  if ((await ask(`Kill what listens on port ${port}?`, body, 'Kill', [], true)) === null) return;
+  await actions.run(`kill port ${port}`, 'reality.kill', { port }, { body: { protocol } }, (m) => m.ports !== null && !m.ports.some((l) => l.port === port && l.protocol === protocol && pids.has(l.pid)));
+}
+
+/** Releases one lease (a pool role releases its whole slot). */
+export async function release(actions: Actions, lease: Lease): Promise<void> {
+  const what = lease.pool === null ? `${lease.scope}/${lease.name} (port ${lease.port})` : `slot ${lease.slot} of pool ${lease.pool}, held by ${lease.scope}`;
+  if ((await ask(`Release ${what}?`, h('p', {}, 'berth forgets the lease; the port can be handed to someone else. Processes are not stopped.'), 'Release')) === null) return;
+  await actions.run(`release ${what}`, 'leases.delete', { scope: lease.scope, name: lease.name }, {}, (m) => !m.leases.has(leaseKey(lease.scope, lease.name)));
+}
+
+/** Moves a lease to a port the user picks (a free one offered). */
+export async function reassign(actions: Actions, lease: Lease): Promise<void> {
+  let offer = '';
+  try {
+    offer = String((await call<FreeResult>('reality.free', {}, { query: { from: lease.port + 1, count: 1, protocol: lease.protocol } })).ports[0] ?? '');
+  } catch {
+    // No offer: the user types a port.
+  }
+  const answer = await ask(`Move ${lease.scope}/${lease.name} from port ${lease.port}`, h('p', {}, 'To which port? berth refuses one another lease or process holds. Files that name the port are not rewritten until you run berth again there.'), 'Reassign', [
+    { name: 'port', label: 'New port', value: offer, pattern: '\\d{1,5}' },
+  ]);
+  if (answer === null) return;
+  const port = Number(answer.port);
+  await actions.run(`reassign ${lease.scope}/${lease.name} to ${port}`, 'leases.reassign', { scope: lease.scope, name: lease.name }, { body: { port } }, (m) => m.leases.get(leaseKey(lease.scope, lease.name))?.port === port);
+}
+
+/** Reserves a slot of `pool` for a scope the user names. */
+export async function reserve(actions: Actions, pool: PoolStatus): Promise<void> {
+  const answer = await ask(`Reserve a slot of pool ${pool.name}`, h('p', {}, 'For which scope (workspace, app)? It gets one whole slot: a port for each role.'), 'Reserve', [{ name: 'scope', label: 'Scope', pattern: '.+' }]);
+  if (answer === null) return;
+  const scope = answer.scope!;
+  await actions.run(`reserve a slot of ${pool.name} for ${scope}`, 'pools.reserve', { pool: pool.name }, { body: { scope } }, (m) => [...m.leases.values()].some((l) => l.scope === scope && l.pool === pool.name));
+}

@@ -1,0 +1,233 @@
+/**
+ * The dashboard page: logs in with a link's one-time secret (then removes it from the
+ * address bar), or shows how to get in; then follows the daemon's event stream (snapshot,
+ * then changes and listeners) and draws the chosen view. Pools and conflicts are asked
+ * for again after a change arrives, never on a timer.
+ *
+ * Views are a list (views/*.ts); the services of launched stacks get one when the daemon
+ * serves them (GET /v1/services).
+ */
+import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo } from '../engine/index.js';
+import { LOGIN_FRAGMENT } from '../http/dashboard.js';
+import type { Lease, RegistryEvent } from '../types.js';
+import { Actions } from './actions.js';
+import { ApiError, call } from './api.js';
+import { fill, h } from './dom.js';
+import { Model } from './model.js';
+import { conflictsView } from './views/conflicts.js';
+import type { View, ViewContext } from './views/context.js';
+import { historyView } from './views/history.js';
+import { leasesView } from './views/leases.js';
+import { poolsView } from './views/pools.js';
+import { portsView } from './views/ports.js';
+import { usageView } from './views/usage.js';
+
+const VIEWS: readonly View[] = [portsView, leasesView, poolsView, conflictsView, historyView, usageView];
+/** Quiet time after a change before pools and conflicts are asked for again. */
+const REFRESH_DEBOUNCE_MS = 150;
+/** How many past changes the page reads at start (history and the usage chart). */
+const HISTORY_LIMIT = 500;
+
+/** The page shown without a session: how to get in, and nothing else. */
+function showLogin(root: HTMLElement, why: string | null): void {
+  document.title = 'berth — log in';
+  fill(
+    root,
+    h(
+      'main',
+      { class: 'login' },
+      h('h1', {}, 'berth'),
+      why && h('p', { class: 'refused', role: 'alert' }, why),
+      h('p', {}, 'To open the dashboard, run this in a terminal on this machine and open the link it prints:'),
+      h('pre', {}, h('code', {}, 'berth dashboard')),
+      h('p', {}, 'Each link works once. ', h('code', {}, 'berth dashboard --read-only'), ' gives a login that can look but not change anything.'),
+    ),
+  );
+}
+
+/** Trades the link's secret (if the address has one) for a session; the access it gives, or null. */
+async function login(root: HTMLElement): Promise<'write' | 'read' | null> {
+  const secret = new URLSearchParams(location.hash.slice(1)).get(LOGIN_FRAGMENT);
+  if (secret !== null) {
+    // Out of the address bar (and its history) at once, whether or not it works.
+    history.replaceState(null, '', location.pathname);
+    try {
+      await call('session.login', {}, { body: { secret } });
+    } catch (error) {
+      showLogin(root, error instanceof ApiError ? error.message : String(error));
+      return null;
+    }
+  }
+  try {
+    return (await call<{ access: 'write' | 'read' }>('session.get')).access;
+  } catch (error) {
+    showLogin(root, error instanceof ApiError && error.status === 401 && secret === null ? null : String((error as Error).message));
+    return null;
+  }
+}
+
+async function start(): Promise<void> {
+  const root = document.getElementById('app')!;
+  const access = await login(root);
+  if (access === null) return;
+  const model = new Model();
+  model.access = access;
+  let active: View = VIEWS.find((v) => `#${v.id}` === location.hash) ?? VIEWS[0]!;
+  const search = h('input', { type: 'search', id: 'search', placeholder: 'Filter (/)', 'aria-label': 'filter every view', autocomplete: 'off' });
+  const live = h('span', { class: 'live', role: 'status' }, 'connecting…');
+  const machine = h('span', { class: 'muted' });
+  const tabs = h('nav', { role: 'tablist', 'aria-label': 'views' });
+  const panel = h('main', { id: 'view', role: 'tabpanel', tabindex: '-1' });
+  const status = h('ul', { class: 'status', 'aria-live': 'polite' });
+  const actions = new Actions(model, status);
+  fill(
+    root,
+    h('header', {}, h('h1', {}, 'berth'), machine, live, access === 'read' && h('span', { class: 'tag muted', title: 'this login can look, not change' }, 'read-only'), search),
+    tabs,
+    status,
+    panel,
+  );
+
+  let queued = false;
+  const draw = (): void => {
+    queued = false;
+    const ctx: ViewContext = { model, actions, filter: search.value.trim().toLowerCase(), redraw: schedule };
+    // Drawing replaces the tabs' and the view's elements: keep the keyboard focus where it was.
+    const focused = document.activeElement;
+    const key =
+      focused instanceof HTMLElement && (panel.contains(focused) || tabs.contains(focused))
+        ? focused.id
+          ? `#${CSS.escape(focused.id)}`
+          : focused.getAttribute('aria-label')
+            ? `[aria-label="${CSS.escape(focused.getAttribute('aria-label')!)}"]`
+            : null
+        : null;
+    fill(
+      tabs,
+      VIEWS.map((v) => {
+        const badge = v.badge?.(ctx) ?? null;
+        return h('button', { type: 'button', role: 'tab', id: `tab-${v.id}`, 'aria-selected': v === active ? 'true' : 'false', onclick: () => select(v) }, v.title, badge !== null && h('span', { class: 'badge' }, badge));
+      }),
+    );
+    panel.setAttribute('aria-labelledby', `tab-${active.id}`);
+    panel.dataset.view = active.id;
+    fill(panel, active.render(ctx));
+    if (key !== null) root.querySelector<HTMLElement>(key)?.focus();
+    actions.check();
+  };
+  function schedule(): void {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(draw);
+  }
+  function select(view: View): void {
+    active = view;
+    history.replaceState(null, '', `#${view.id}`);
+    schedule();
+  }
+  search.addEventListener('input', schedule);
+  document.addEventListener('keydown', (e) => {
+    if (e.key === '/' && document.activeElement?.tagName !== 'INPUT') {
+      e.preventDefault();
+      search.focus();
+    } else if ((e.key === 'ArrowRight' || e.key === 'ArrowLeft') && document.activeElement?.getAttribute('role') === 'tab') {
+      const i = VIEWS.indexOf(active) + (e.key === 'ArrowRight' ? 1 : -1);
+      select(VIEWS[(i + VIEWS.length) % VIEWS.length]!);
+      requestAnimationFrame(() => document.getElementById(`tab-${active.id}`)?.focus());
+    }
+  });
+
+  // Pools, conflicts and lease details are the server's to derive: asked for after changes.
+  let refreshing = false;
+  let again = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let wantLeases = false;
+  const refresh = async (): Promise<void> => {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = true;
+    try {
+      const leases = wantLeases;
+      wantLeases = false;
+      const [pools, conflicts, list] = await Promise.all([call<PoolStatus[]>('pools.status'), call<Conflict[]>('reality.check', {}, { query: { all: true } }), leases ? call<Lease[]>('leases.list') : null]);
+      model.pools = pools;
+      model.conflicts = conflicts;
+      if (list !== null) for (const l of list) if (model.leases.has(`${l.scope}\u0000${l.name}`)) model.leases.set(`${l.scope}\u0000${l.name}`, l);
+      model.version++;
+      schedule();
+    } catch (error) {
+      live.textContent = `could not read pools and conflicts: ${(error as Error).message}`;
+    } finally {
+      refreshing = false;
+      if (again) {
+        again = false;
+        void refresh();
+      }
+    }
+  };
+  const refreshSoon = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => void refresh(), REFRESH_DEBOUNCE_MS);
+  };
+
+  const failed = (what: string) => (error: unknown): void => {
+    status.prepend(h('li', { class: 'refused', role: 'alert' }, `could not read ${what}: ${(error as Error).message}`));
+  };
+  call<EngineInfo>('info').then((info) => {
+    model.info = info;
+    machine.textContent = `${info.host} · ${info.store}`;
+  }, failed('the daemon\'s store'));
+  call<ProjectInfo>('project').then((project) => {
+    model.project = project;
+    schedule();
+  }, failed('the daemon\'s berth.yaml (the usage chart counts no categories)'));
+  call<RegistryEvent[]>('registry.history', {}, { query: { limit: HISTORY_LIMIT } }).then((events) => {
+    const known = new Set(model.history.map((e) => e.id));
+    model.history = [...model.history, ...events.filter((e) => !known.has(e.id))].sort((a, b) => b.id - a.id);
+    schedule();
+  }, failed('the history'));
+
+  const stream = new EventSource('/v1/events?reality=true');
+  stream.addEventListener('open', () => {
+    live.textContent = '● live';
+    live.className = 'live on';
+  });
+  stream.addEventListener('snapshot', (e) => {
+    const data = JSON.parse((e as MessageEvent<string>).data) as { leases: Lease[]; lastEventId: number };
+    model.snapshot(data.leases, data.lastEventId);
+    void refresh();
+    schedule();
+  });
+  stream.addEventListener('change', (e) => {
+    const event = JSON.parse((e as MessageEvent<string>).data) as RegistryEvent;
+    if (event.change !== 'deleted') wantLeases = true;
+    model.apply(event);
+    refreshSoon();
+    schedule();
+  });
+  stream.addEventListener('ports', (e) => {
+    model.ports = JSON.parse((e as MessageEvent<string>).data) as PortEntry[];
+    model.version++;
+    refreshSoon();
+    schedule();
+  });
+  stream.addEventListener('error', (e) => {
+    if (e instanceof MessageEvent) {
+      live.textContent = `the daemon reports: ${JSON.parse(e.data as string).message}`;
+      return;
+    }
+    live.className = 'live off';
+    if (stream.readyState === EventSource.CLOSED) {
+      // Refused (the session ended) rather than cut off: the page cannot go on.
+      void call('session.get').catch(() => showLogin(root, 'The session ended (the daemon restarted or it expired).'));
+      live.textContent = 'disconnected';
+    } else {
+      live.textContent = 'reconnecting…';
+    }
+  });
+  schedule();
+}
+
+void start();

@@ -1,0 +1,102 @@
+/**
+ * What the page knows, all from the daemon: leases (the stream's snapshot, then its
+ * changes), listeners (the stream's `ports` events), and what is derived on the server
+ * from both (pools, conflicts), fetched again after a change rather than on a timer.
+ */
+import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo } from '../engine/index.js';
+import type { Lease, RegistryEvent } from '../types.js';
+
+/** A lease's key: scope and name. */
+export const leaseKey = (scope: string, name: string): string => `${scope}\u0000${name}`;
+
+/** How many history events the page keeps. */
+export const HISTORY_KEPT = 500;
+
+/** The page's state. */
+export class Model {
+  info: EngineInfo | null = null;
+  /** The daemon's project (its berth.yaml's categories classify ports in the usage chart). */
+  project: ProjectInfo | null = null;
+  access: 'write' | 'read' = 'read';
+  leases = new Map<string, Lease>();
+  /** Listeners; null until the first `ports` event. */
+  ports: readonly PortEntry[] | null = null;
+  pools: readonly PoolStatus[] = [];
+  conflicts: readonly Conflict[] = [];
+  /** Newest first. */
+  history: RegistryEvent[] = [];
+  /** The last event id applied. */
+  lastEventId = 0;
+  /** Bumped on every change, so views know when to draw again. */
+  version = 0;
+
+  /** The stream's snapshot: every lease as of `lastEventId`. */
+  snapshot(leases: readonly Lease[], lastEventId: number): void {
+    this.leases = new Map(leases.map((l) => [leaseKey(l.scope, l.name), l]));
+    this.lastEventId = lastEventId;
+    this.version++;
+  }
+
+  /** One change from the stream, applied to the leases at once (details follow from a refetch). */
+  apply(event: RegistryEvent): void {
+    if (event.id <= this.lastEventId) return;
+    this.lastEventId = event.id;
+    const key = leaseKey(event.scope, event.name);
+    if (event.change === 'deleted') {
+      this.leases.delete(key);
+    } else {
+      const before = this.leases.get(key);
+      this.leases.set(key, {
+        host: event.host,
+        scope: event.scope,
+        name: event.name,
+        port: event.port,
+        protocol: event.protocol,
+        purpose: before?.purpose ?? null,
+        pool: event.pool,
+        slot: event.slot,
+        ephemeral: event.ownerPid !== null,
+        pid: event.ownerPid,
+        createdAt: before?.createdAt ?? event.time,
+        updatedAt: event.time,
+      });
+    }
+    if (!this.history.some((e) => e.id === event.id)) {
+      this.history.unshift(event);
+      if (this.history.length > HISTORY_KEPT) this.history.length = HISTORY_KEPT;
+    }
+    this.version++;
+  }
+
+  /** Listeners whose port a foreign-holder conflict names: strangers on leased ports. */
+  strangers(): Set<string> {
+    const out = new Set<string>();
+    for (const c of this.conflicts) {
+      if (c.kind !== 'foreign-holder' && c.kind !== 'fixed-port-in-use') continue;
+      for (const h of c.holders) out.add(`${h.protocol}:${h.port}:${h.pid ?? '?'}`);
+    }
+    return out;
+  }
+
+  /** The listeners by protocol and port, made again only when new listeners arrive. */
+  private byPort = new Map<string, PortEntry[]>();
+  private byPortOf: readonly PortEntry[] | null = null;
+
+  /** The listeners of a port (a thousand leases ask on every draw: a map, not a scan). */
+  holdersOf(port: number, protocol = 'tcp'): readonly PortEntry[] {
+    if (this.byPortOf !== this.ports) {
+      this.byPort = new Map();
+      for (const p of this.ports ?? []) {
+        const key = `${p.protocol}:${p.port}`;
+        const list = this.byPort.get(key);
+        if (list) list.push(p);
+        else this.byPort.set(key, [p]);
+      }
+      this.byPortOf = this.ports;
+    }
+    return this.byPort.get(`${protocol}:${port}`) ?? [];
+  }
+}
+
+/** A listener's key, as strangers() names them. */
+export const listenerKey = (l: { protocol: string; port: number; pid: number | null }): string => `${l.protocol}:${l.port}:${l.pid ?? '?'}`;

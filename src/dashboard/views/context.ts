@@ -1,0 +1,27 @@
+/** What every view draws from. */
+import type { Actions } from '../actions.js';
+import type { Model } from '../model.js';
+
+export interface ViewContext {
+  readonly model: Model;
+  readonly actions: Actions;
+  /** The search box's text, lower case; '' shows everything. */
+  readonly filter: string;
+  /** Draws the current view again (after a choice inside it). */
+  readonly redraw: () => void;
+}
+
+/** Whether any of `fields` contains the filter text. */
+export function matches(ctx: ViewContext, ...fields: readonly unknown[]): boolean {
+  if (ctx.filter === '') return true;
+  return fields.some((f) => f !== null && f !== undefined && String(f).toLowerCase().includes(ctx.filter));
+}
+
+/** One view of the page: a tab, and what it draws. */
+export interface View {
+  readonly id: string;
+  readonly title: string;
+  /** A count for the tab (conflicts), or null. */
+  badge?(ctx: ViewContext): number | null;
+  render(ctx: ViewContext): Node;
+}

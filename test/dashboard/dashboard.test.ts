@@ -1,0 +1,248 @@
+/**
+ * The dashboard as a user drives it, in Debian's Chromium (playwright-core): a real
+ * daemon (`berth serve --port P`, its own state directory), `berth dashboard` for the
+ * login link, a lease allocated by a separate `berth allocate` appearing live, a stranger
+ * on a leased port killed from the page after confirming, a read-only login offering no
+ * actions and refused by the API, and no console errors. Screenshots of every view, light
+ * and dark, go to build/screenshots/ for review (printed by the test).
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
+import { berthAsync, ROOT } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { daemonEnv, freePort, killQuietly, listener, startDaemon, waitExit, type Daemon } from '../server/harness.js';
+
+/** Where the screenshots go (build/ is rebuilt by every `npm run build`, never committed). */
+const SHOTS = path.join(ROOT, 'build', 'screenshots');
+/** Generous bound for anything the page shows after a change (the machine is shared). */
+const SEEN_MS = 20_000;
+const VIEWS = ['ports', 'leases', 'pools', 'conflicts', 'history', 'usage'];
+
+describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false }, () => {
+  let d: Daemon;
+  let browser: Browser | undefined;
+  const children: ChildProcess[] = [];
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    d = await startDaemon();
+    fs.writeFileSync(path.join(d.dir, 'berth.yaml'), 'project: demo\npools:\n  agents:\n    ports: { web: 47100, api: 47200 }\n    step: 10\n    slots: 3\n');
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const c of children) killQuietly(c);
+    await browser?.close();
+    await d?.stop();
+  });
+
+  /** `berth dashboard --json` run as a user runs it: the login URL. */
+  const loginUrl = (readOnly = false): string => {
+    const res = d.cli(['dashboard', '--json', ...(readOnly ? ['--read-only'] : [])]);
+    assert.equal(res.code, 0, res.stderr);
+    return (JSON.parse(res.stdout) as { url: string }).url;
+  };
+  /** A page that records console errors and uncaught exceptions. */
+  const open = async (b: Browser): Promise<Page> => {
+    const page = await b.context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    return page;
+  };
+  const view = async (page: Page, id: string): Promise<void> => {
+    await page.click(`#tab-${id}`);
+    await page.waitForSelector(`#view[data-view="${id}"]`);
+  };
+
+  it('opens from the login link, drops the secret from the address bar, and shows a lease another process allocates', async () => {
+    const page = await open(browser!);
+    const url = loginUrl();
+    await page.goto(url);
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    assert.doesNotMatch(page.url(), /login=/, 'the secret is gone from the address bar');
+    const cookie = (await browser!.context.cookies()).find((c) => c.name === `berth_session_${d.port}`);
+    assert.ok(cookie, 'a session cookie');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    await view(page, 'leases');
+    const allocation = berthAsync(['allocate', 'web', '--port', String(await freePort()), '--scope', 'demo/ws-1', '--purpose', 'the demo app'], { cwd: d.dir, env: daemonEnv(d.state, d.db) });
+    await page.waitForSelector('tr[data-lease="demo/ws-1/web"]', { timeout: SEEN_MS });
+    assert.equal((await allocation).code, 0);
+    // The details the event does not carry (purpose) follow from the page's own refetch.
+    await page.waitForFunction(() => document.querySelector('tr[data-lease="demo/ws-1/web"]')?.textContent?.includes('the demo app'), undefined, { timeout: SEEN_MS });
+    assert.equal((await page.goto(url.split('#')[0]!)) !== null, true);
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    await page.close();
+  });
+
+  it('kills a stranger on a leased port from the page, after showing who it is and a confirmation', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    // An ephemeral lease expects its owner (or the owner's children) on its port: anyone
+    // else listening there is a stranger.
+    const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(owner);
+    const port = await freePort();
+    const res = d.cli(['allocate', 'agent', '--port', String(port), '--scope', 'demo/ws-1', '--ephemeral', '--pid', String(owner.pid)]);
+    assert.equal(res.code, 0, res.stderr);
+    const web = { port };
+    const stranger = await listener(web.port);
+    children.push(stranger);
+    await view(page, 'ports');
+    const row = `tr.stranger[data-port="${web.port}"][data-pid="${stranger.pid}"]`;
+    await page.waitForSelector(row, { timeout: SEEN_MS });
+    await page.click(`${row} button`);
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    const text = await dialog.innerText();
+    assert.match(text, new RegExp(`\\b${stranger.pid}\\b`), 'the dialog names the pid');
+    assert.match(text, /node/, 'and the process');
+    assert.equal(stranger.exitCode, null, 'nothing is killed before the confirmation');
+    await dialog.getByRole('button', { name: 'Kill' }).click();
+    await page.waitForSelector(row, { state: 'detached', timeout: SEEN_MS });
+    assert.notEqual(await waitExit(stranger, SEEN_MS), undefined, 'the stranger is gone');
+    await page.waitForSelector('ul.status li.done', { timeout: SEEN_MS });
+    await page.close();
+  });
+
+  it('fixes and actions: release a dead ephemeral lease, reassign, reserve a slot; a refusal shows its message', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    // The keyboard focus survives a redraw from the stream, and ←/→ move between views.
+    await view(page, 'leases');
+    await page.focus('#tab-leases');
+    assert.equal(d.cli(['allocate', 'focus', '--port', String(await freePort()), '--scope', 'demo/ws-1']).code, 0);
+    await page.waitForSelector('tr[data-lease="demo/ws-1/focus"]', { timeout: SEEN_MS });
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tab-leases');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('#view[data-view="pools"]');
+    await page.waitForFunction(() => document.activeElement?.id === 'tab-pools', undefined, { timeout: SEEN_MS });
+
+    // A dead owner: an ephemeral lease whose pid is gone.
+    const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(owner);
+    assert.equal(d.cli(['allocate', 'gone', '--port', String(await freePort()), '--scope', 'demo/ws-1', '--ephemeral', '--pid', String(owner.pid)]).code, 0);
+    killQuietly(owner);
+    await waitExit(owner, SEEN_MS);
+    await view(page, 'conflicts');
+    const fix = page.getByRole('button', { name: 'release the dead lease demo/ws-1/gone' });
+    await fix.waitFor({ timeout: SEEN_MS });
+    await fix.click();
+    await page.locator('dialog[open]').getByRole('button', { name: 'Release' }).click();
+    await page.waitForSelector('ul.status li.done', { timeout: SEEN_MS });
+    assert.notEqual(d.cli(['get', 'gone', '--scope', 'demo/ws-1']).code, 0, 'the dead lease is released');
+
+    // Reassign, with the keyboard: filter (/), then the row's button, then type the port.
+    await view(page, 'leases');
+    await page.keyboard.press('/');
+    await page.keyboard.type('ws-1/web');
+    const target = await freePort();
+    await page.getByRole('button', { name: 'reassign demo/ws-1/web' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    await dialog.locator('input[name="port"]').fill(String(target));
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((p) => document.querySelector('tr[data-lease="demo/ws-1/web"]')?.textContent?.includes(String(p)), target, { timeout: SEEN_MS });
+    assert.equal(JSON.parse(d.cli(['get', 'web', '--scope', 'demo/ws-1', '--json']).stdout).port, target);
+    await page.fill('#search', '');
+
+    // Reserve a slot for a new scope.
+    await view(page, 'pools');
+    await page.getByRole('button', { name: 'reserve a slot of agents' }).click();
+    await page.locator('dialog[open] input[name="scope"]').fill('demo/ws-3');
+    await page.locator('dialog[open]').getByRole('button', { name: 'Reserve' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-slot]')].some((r) => r.textContent?.includes('demo/ws-3')), undefined, { timeout: SEEN_MS });
+
+    // Refused: berth never kills itself; the page says so with berth's message.
+    await view(page, 'ports');
+    const own = `tr[data-port="${d.port}"][data-pid="${d.child.pid}"] button`;
+    await page.waitForSelector(own, { timeout: SEEN_MS });
+    await page.click(own);
+    await page.locator('dialog[open]').getByRole('button', { name: 'Kill' }).click();
+    const refusal = page.locator('ul.status li.refused');
+    await refusal.waitFor({ timeout: SEEN_MS });
+    assert.match(await refusal.innerText(), /refused/);
+    assert.equal(d.child.exitCode, null, 'the daemon still runs');
+    // Esc cancels a dialog, and nothing happens.
+    await page.click(own);
+    await page.locator('dialog[open]').waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('dialog').waitFor({ state: 'detached' });
+    // The refusal was an answer of the API (409), which Chromium logs as a failed load.
+    for (let i = consoleErrors.length - 1; i >= 0; i--) if (/status of 409/.test(consoleErrors[i]!)) consoleErrors.splice(i, 1);
+    await page.close();
+  });
+
+  it('saves screenshots of every view, light and dark', async (t) => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    assert.equal(d.cli(['reserve', '--scope', 'demo/ws-2'], { cwd: d.dir }).code, 0, 'a pool slot to show');
+    const keep = await listener(0);
+    children.push(keep);
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const id of VIEWS) {
+        await view(page, id);
+        await page.screenshot({ path: path.join(SHOTS, `${id}-${scheme}.png`), fullPage: false });
+      }
+    }
+    t.diagnostic(`screenshots in ${SHOTS}`);
+    await page.close();
+  });
+
+  it('a page opened without a link shows only how to get in', async () => {
+    const other = await browser!.another();
+    try {
+      const page = await open(other);
+      await page.goto(`http://127.0.0.1:${d.port}/`);
+      await page.waitForSelector('main.login');
+      assert.match(await page.innerText('body'), /berth dashboard/);
+      assert.equal(await page.locator('nav, table').count(), 0, 'nothing else');
+      // The page asked who it is and was told 401: Chromium logs that failed load as an error.
+      const expected = consoleErrors.findIndex((e) => /401/.test(e));
+      if (expected >= 0) consoleErrors.splice(expected, 1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a read-only login shows everything, offers no action, and its session cannot change anything', async () => {
+    const other = await browser!.another();
+    try {
+      const page = await open(other);
+      await page.goto(loginUrl(true));
+      await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+      assert.match(await page.innerText('header'), /read-only/);
+      for (const id of VIEWS) {
+        await view(page, id);
+        assert.equal(await page.locator('#view button').count(), 0, `no action buttons in ${id}`);
+      }
+      await view(page, 'leases');
+      await page.waitForSelector('tr[data-lease="demo/ws-1/web"]');
+      const res = await other.context.request.post(`http://127.0.0.1:${d.port}/v1/leases/demo%2Fws-1/release`, {
+        headers: { Origin: `http://127.0.0.1:${d.port}`, 'X-Berth-Request': 'dashboard', 'Content-Type': 'application/json' },
+        data: { names: ['web'] },
+      });
+      assert.equal(res.status(), 403);
+      assert.match(((await res.json()) as { message: string }).message, /read-only/);
+      assert.equal(d.cli(['get', 'web', '--scope', 'demo/ws-1']).code, 0, 'the lease is still there');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('no console errors on any page', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});
