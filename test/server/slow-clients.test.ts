@@ -20,6 +20,17 @@ const CHANGES = 15_000;
 // Above one page of a catching-up stream (1,000 events, ~200 kB), which a reading client takes between pages.
 const LIMIT_BYTES = 1024 * 1024;
 
+/** A daemon in this process over a SQLite file of its own, as the contract tests run it. */
+async function inProcessDaemon(prefix: string, maxUnreadBytes?: number) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const state = path.join(dir, '.state');
+  const file = path.join(state, 'berth.db');
+  fs.mkdirSync(state, { mode: 0o700 });
+  const engine = new LocalEngine({ store: openSqliteStore(file), machine: localMachine, cwd: dir, env: {} });
+  const daemon = await startDaemon({ env: { BERTH_STATE_DIR: state, BERTH_DB: file }, engine, port: 0, maxUnreadBytes });
+  return { dir, engine, daemon };
+}
+
 /** Sends a GET of the event stream on the daemon's unix socket; the caller reads (or not). */
 function rawStream(socketPath: string, token: string, lastEventId?: number): net.Socket {
   const socket = net.connect({ path: socketPath });
@@ -28,12 +39,7 @@ function rawStream(socketPath: string, token: string, lastEventId?: number): net
 }
 
 it('a client that stops reading holds the feed back, then gets every change; Last-Event-ID replays them all', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-sse-slow-'));
-  const state = path.join(dir, '.state');
-  const file = path.join(state, 'berth.db');
-  fs.mkdirSync(state, { mode: 0o700 });
-  const engine = new LocalEngine({ store: openSqliteStore(file), machine: localMachine, cwd: dir, env: {} });
-  const daemon = await startDaemon({ env: { BERTH_STATE_DIR: state, BERTH_DB: file }, engine, port: 0, maxUnreadBytes: LIMIT_BYTES });
+  const { dir, engine, daemon } = await inProcessDaemon('berth-sse-slow-', LIMIT_BYTES);
   const sockets: net.Socket[] = [];
   try {
     const first = await engine.events.lastId();
@@ -91,12 +97,7 @@ it('a client that stops reading holds the feed back, then gets every change; Las
 });
 
 it('a stop does not wait for a client that never finishes its request', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-slow-stop-'));
-  const state = path.join(dir, '.state');
-  const file = path.join(state, 'berth.db');
-  fs.mkdirSync(state, { mode: 0o700 });
-  const engine = new LocalEngine({ store: openSqliteStore(file), machine: localMachine, cwd: dir, env: {} });
-  const daemon = await startDaemon({ env: { BERTH_STATE_DIR: state, BERTH_DB: file }, engine, port: 0 });
+  const { dir, daemon } = await inProcessDaemon('berth-slow-stop-');
   const socket = net.connect({ path: daemon.paths.socket });
   try {
     // A body announced as 100 bytes, of which 10 ever come.
