@@ -45,7 +45,7 @@ export interface Route {
  * or invalid one). `-` as a path's `{scope}` (a body's `scope`, or an omitted `scope` query)
  * stands for that context: `as` when given, else the scope derived from dir/config.
  */
-export const CONTEXT_QUERY: Readonly<Record<string, ParamType>> = { dir: 'string', config: 'string', as: 'string' };
+export const CONTEXT_QUERY: Readonly<Record<string, ParamType>> = { dir: 'string', config: 'string', as: 'string', base: 'integer', scopeDir: 'string' };
 
 /** A path's `{scope}` or `{pool}` that stands for the context's: the caller's scope, or berth.yaml's only pool. */
 export const FROM_CONTEXT = '-';
