@@ -115,7 +115,7 @@ export const ROUTES: readonly Route[] = [
   { id: 'reality.status', method: 'GET', path: '/v1/status', summary: "A scope's leases with their live state (names=a,b: only those)", query: { scope: 'string', all: 'boolean', names: 'string' }, response: list(anyObject), mutates: false },
   { id: 'reality.free', method: 'GET', path: '/v1/free', summary: 'The first free ports (takes no lease)', query: { from: 'integer', count: 'integer', range: 'string', protocol: 'string' }, response: anyObject, mutates: false },
 
-  { id: 'wiring.env', method: 'GET', path: '/v1/env', summary: "A scope's variables: JSON, or dotenv/shell text", query: { scope: 'string', format: 'string', urls: 'boolean', host: 'string' }, response: list(anyObject), mutates: false },
+  { id: 'wiring.env', method: 'GET', path: '/v1/env', summary: "A scope's variables: JSON, or dotenv/shell text", query: { scope: 'string', format: 'string', urls: 'boolean', host: 'string', prefix: 'string' }, response: list(anyObject), mutates: false },
   { id: 'wiring.urls', method: 'GET', path: '/v1/urls', summary: "A scope's service and pool URLs", query: { scope: 'string', host: 'string' }, response: list(anyObject), mutates: false },
 
   { id: 'events.stream', method: 'GET', path: '/v1/events', summary: 'Server-sent events: a snapshot, then every change; Last-Event-ID resumes', response: 'event-stream', mutates: false },
