@@ -32,10 +32,12 @@ export class PoolService implements PoolsApi {
   }
 
   async status(ctx: ScopeContext): Promise<PoolStatus[]> {
+    const project = await this.core.resolve(ctx);
     const pools = await this.known(ctx);
+    const exclusions = await this.core.exclusions(project);
     return this.core.store.transaction('read', async (tx) => {
       const out: PoolStatus[] = [];
-      for (const pool of pools) out.push(await poolStatus(tx, this.core.host, pool));
+      for (const pool of pools) out.push(await poolStatus(this.core.allocContext(tx, project, exclusions), pool));
       return out;
     });
   }

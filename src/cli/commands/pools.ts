@@ -13,10 +13,17 @@ function poolsText(pools: readonly PoolStatus[]): string {
   if (pools.length === 0) return 'no pools are defined; add one under pools: in berth.yaml';
   return pools
     .map((p) => {
-      const head = `${p.name}: ${p.used} used, ${p.free === null ? 'open-ended' : `${p.free} free of ${p.slots}`} (roles: ${p.roles.join(', ')})`;
-      if (p.detail.length === 0) return head;
-      const rows = p.detail.map((s) => [s.slot, ...p.roles.map((r) => s.ports[r]), s.scope ?? 'free']);
-      return `${head}\n${table(['SLOT', ...p.roles.map((r) => r.toUpperCase()), 'HELD BY'], rows)}`;
+      const blocked = p.blocked > 0 ? `, ${p.blocked} blocked` : '';
+      const head = `${p.name}: ${p.used} used, ${p.free === null ? 'open-ended' : `${p.free} free of ${p.slots}${blocked}`} (roles: ${p.roles.join(', ')})`;
+      const lines = [head];
+      // A slot that looks free but cannot be reserved says what blocks it; a held slot berth.yaml changed says how.
+      const state = (s: PoolStatus['detail'][number]): string =>
+        s.scope !== null ? (s.changed === null ? s.scope : `${s.scope} (changed: ${s.changed})`) : s.blocked === null ? 'free' : `blocked: ${s.blocked}`;
+      if (p.detail.length > 0) lines.push(table(['SLOT', ...p.roles.map((r) => r.toUpperCase()), 'HELD BY'], p.detail.map((s) => [s.slot, ...p.roles.map((r) => s.ports[r]), state(s)])));
+      for (const f of p.fallback) {
+        lines.push(`fallback (no slot was free): ${f.scope} on ${p.roles.map((r) => `${r} ${f.ports[r] ?? '-'}`).join(', ')}; \`berth reserve --scope ${f.scope}\` moves it into a slot once one frees`);
+      }
+      return lines.join('\n');
     })
     .join('\n\n');
 }
