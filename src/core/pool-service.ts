@@ -6,6 +6,7 @@
 import type { PoolStatus, PoolsApi, ReserveOptions, ScopeContext } from '../engine/index.js';
 import type { Lease, PoolConfig, PoolUrl } from '../types.js';
 import { listPoolUrls } from '../wiring/urls.js';
+import { DEFAULT_RANGES } from '../config/categories.js';
 import { poolStatus, reserveSlot } from './pools.js';
 import type { EngineCore } from './shared.js';
 
@@ -24,7 +25,9 @@ export class PoolService implements PoolsApi {
         await this.core.recordScope(tx, project);
         const saved = await tx.getPool(this.core.host, pool.name);
         if (saved === null || JSON.stringify(saved) !== JSON.stringify(pool)) await tx.savePool(this.core.host, pool);
-        return reserveSlot(this.core.allocContext(tx, project, exclusions), pool, owner);
+        // A fallback band of its own (fallback_range:), else the dynamic category's.
+        const band = project.config.ranges.dynamic ?? DEFAULT_RANGES.dynamic!;
+        return reserveSlot(this.core.allocContext(tx, project, exclusions), pool, owner, band);
       },
       { action: 'reserve' },
     );

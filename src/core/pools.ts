@@ -6,7 +6,8 @@ import { ConflictError, ExhaustedError } from '../errors.js';
 import type { Lease } from '../types.js';
 import type { StoreTx } from '../store/store.js';
 import { describeUnavailable, takeOver, unavailableReason, type AllocContext, type Owner } from './allocate.js';
-import type { PoolConfig } from '../types.js';
+import type { PoolConfig, PortRange } from '../types.js';
+import { leaseFallback, onFallback } from './pool-fallback.js';
 import { slotCount, slotPorts } from '../wiring/pool-slots.js';
 import type { PoolStatus, SlotStatus } from '../engine/index.js';
 
@@ -18,18 +19,22 @@ export async function heldSlot(tx: StoreTx, host: string, scope: string, pool: P
 
 /**
  * Reserves the first slot of `pool` that no scope holds and whose every port is free.
- * Idempotent: a scope that already holds a slot gets it back.
+ * Idempotent: a scope that already holds a slot gets it back. When none is free, a pool
+ * with `fallback: hash` leases the scope stable hash ports in `fallbackBand` (marked as the
+ * pool's, with no slot); a scope on them that reserves again moves into a slot once one
+ * is free (its fallback leases are released in the same transaction), else keeps them.
  */
-export async function reserveSlot(ctx: AllocContext, pool: PoolConfig, owner: Owner): Promise<Lease[]> {
+export async function reserveSlot(ctx: AllocContext, pool: PoolConfig, owner: Owner, fallbackBand: PortRange | null = null): Promise<Lease[]> {
   const held = await heldSlot(ctx.tx, ctx.host, ctx.scope, pool);
-  if (held.length > 0) {
+  const fallback = onFallback(held);
+  if (held.length > 0 && !fallback) {
     // The slot is owned as a whole: every role passes (or is refused) as allocate's leases do.
     const owned: Lease[] = [];
     for (const lease of held) owned.push(await takeOver(ctx, lease, owner));
     return owned.length === pool.roles.length ? owned : completeSlot(ctx, pool, owned, owner);
   }
   for (const role of pool.roles) {
-    const clash = await ctx.tx.getLease(ctx.host, ctx.scope, role);
+    const clash = fallback ? null : await ctx.tx.getLease(ctx.host, ctx.scope, role);
     if (clash) {
       throw new ConflictError(
         `scope ${ctx.scope} already has a lease named '${role}' (port ${clash.port}), the name of a role in pool ${pool.name}. ` +
@@ -42,10 +47,14 @@ export async function reserveSlot(ctx: AllocContext, pool: PoolConfig, owner: Ow
     const ports = slotPorts(pool, k);
     if (!ports) break;
     if (taken.has(k) || !(await slotIsFree(ctx, pool, ports))) continue;
+    // Out of the fallback and into the slot, in this one transaction: never both, never neither.
+    for (const lease of held) await ctx.tx.deleteLease(ctx.host, ctx.scope, lease.name);
     const leases: Lease[] = [];
     for (const role of pool.roles) leases.push(await insertRole(ctx, pool, k, role, ports[role]!, owner));
     return leases;
   }
+  if (fallback) return held;
+  if (pool.fallback === 'hash' && fallbackBand !== null) return leaseFallback(ctx, pool, fallbackBand, owner);
   throw await poolFull(ctx, pool);
 }
 

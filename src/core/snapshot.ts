@@ -263,7 +263,8 @@ function poolConflicts(rows: readonly Lease[], after: readonly Lease[], defs: Re
   for (const l of rows) {
     const pool = l.pool ?? null;
     const slot = l.slot ?? null;
-    if (pool === null && slot === null) continue;
+    // No pool, or a pool's fallback lease (fallback: hash, no slot): an ordinary lease here.
+    if (slot === null) continue;
     const who = `${l.scope}/${l.name}`;
     if (pool === null || slot === null) {
       conflicts.push(`${who}: pool and slot go together (pool ${pool}, slot ${slot})`);

@@ -7,7 +7,8 @@ import { computeStats, type Stats } from '../../workflows/stats.js';
 import type { PoolStatus } from '../../engine/index.js';
 import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
-import { emit, leaseTable, table } from '../render.js';
+import { emit, leaseTable, note, table } from '../render.js';
+import type { Lease } from '../../types.js';
 
 function poolsText(pools: readonly PoolStatus[]): string {
   if (pools.length === 0) return 'no pools are defined; add one under pools: in berth.yaml';
@@ -44,7 +45,11 @@ export function registerPoolCommands(program: Command): void {
       }
       const pid = flags.pid === undefined ? (flags.ephemeral ? process.ppid : undefined) : parseCount(flags.pid, '--pid');
       await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const { scope } = await engine.project(ctx);
+        const pool = (await engine.pools.definition(ctx, flags.pool)).name;
+        const before = await engine.leases.list(ctx, { scope, pool });
         const leases = await engine.pools.reserve(ctx, { pool: flags.pool, ephemeral: flags.ephemeral, pid });
+        reserveNotes(scope, pool, before, leases);
         emit(json, leases, (l) => leaseTable(l));
       });
     });
@@ -68,6 +73,22 @@ export function registerPoolCommands(program: Command): void {
         emit(json, stats, statsText);
       });
     });
+}
+
+/** Says when a reserve gave fallback ports, or moved a scope from them into a slot. */
+function reserveNotes(scope: string, pool: string, before: readonly Lease[], after: readonly Lease[]): void {
+  const ports = (ls: readonly Lease[]) => ls.map((l) => `${l.name} ${l.port}`).join(', ');
+  const wasFallback = before.length > 0 && before.every((l) => l.slot === null);
+  const slot = after.find((l) => l.slot !== null)?.slot;
+  if (slot === undefined && after.length > 0) {
+    note(
+      wasFallback
+        ? `pool ${pool} still has no free slot: ${scope} stays on its fallback ports (${ports(after)}).`
+        : `pool ${pool} has no free slot: ${scope} got fallback hash ports (${ports(after)}); \`berth reserve --scope ${scope}\` moves it into a slot once one frees.`,
+    );
+  } else if (wasFallback && slot !== undefined) {
+    note(`moved ${scope} from its fallback ports (${ports(before)}) into slot ${slot} of pool ${pool} (${ports(after)}); write its files again (berth env --write .env --scope ${scope}).`);
+  }
 }
 
 function statsText(s: Stats): string {
