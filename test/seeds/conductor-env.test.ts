@@ -70,6 +70,20 @@ describe('Conductor .env: role variable names and URL variables', () => {
     assert.deepEqual(ok(['urls', '--pool', 'conductor']).stdout.trimEnd().split('\n'), [28002, 28003, 28004].map((p) => `http://localhost:${p}/callback`));
   });
 
+  it('a snapshot carries the role names and URL variables: a fresh store gives the same .env', () => {
+    const file = path.join(dir, 'snapshot.json');
+    ok(['export', '-o', file]);
+    const fresh = path.join(dir, 'fresh.db');
+    const elsewhere = path.join(dir, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    const imported = berth(['import', file], { cwd: elsewhere, db: fresh });
+    assert.equal(imported.code, 0, imported.stderr);
+    const env = berth(['env', '--scope', 'ws-2', '--json'], { cwd: elsewhere, db: fresh });
+    assert.equal(env.code, 0, env.stderr);
+    assert.equal(json<Record<string, string>>(env).GOOGLE_OAUTH_REDIRECT_URI, 'http://localhost:28003/callback');
+    assert.equal(json<Record<string, string>>(env).MCP_SERVER_PORT, '28082');
+  });
+
   it('a role variable that is no variable name, or env: for a role the pool lacks, is a config error naming the key', () => {
     const bad = path.join(dir, 'bad');
     fs.mkdirSync(bad);

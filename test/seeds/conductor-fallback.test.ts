@@ -75,6 +75,17 @@ describe('Conductor: a full pool falls back to stable hash ports, then moves int
     assert.deepEqual(ports(reserve('ws-3').leases), fallback);
   });
 
+  it('fallback leases survive export and import into a fresh store', () => {
+    const file = path.join(dir, 'snapshot.json');
+    ok(['export', '-o', file]);
+    const fresh = path.join(dir, 'fresh.db');
+    const imported = berth(['import', file], { cwd: dir, db: fresh });
+    assert.equal(imported.code, 0, imported.stderr);
+    const leases = json<Lease[]>(berth(['list', '--scope', 'ws-3', '--json'], { cwd: dir, db: fresh }));
+    assert.deepEqual(ports(leases), fallback);
+    assert.ok(leases.every((l) => l.pool === 'conductor' && l.slot === null));
+  });
+
   it('once a slot frees, reserve moves the workspace into it, says so, and frees the fallback ports', () => {
     ok(['release', '--scope', 'ws-1']);
     const { leases, stderr } = reserve('ws-3');
