@@ -22,12 +22,12 @@ export class PoolService implements PoolsApi {
     const slot = await this.core.store.transaction(
       'write',
       async (tx) => {
-        await this.core.recordScope(tx, project);
+        const mine = await this.core.recordScope(tx, project);
         const saved = await tx.getPool(this.core.host, pool.name);
         if (saved === null || JSON.stringify(saved) !== JSON.stringify(pool)) await tx.savePool(this.core.host, pool);
         // A fallback band of its own (fallback_range:), else the dynamic category's.
         const band = project.config.ranges.dynamic ?? DEFAULT_RANGES.dynamic!;
-        return reserveSlot(this.core.allocContext(tx, project, exclusions), pool, owner, band);
+        return reserveSlot(this.core.allocContext(tx, mine, exclusions), pool, owner, band);
       },
       { action: 'reserve' },
     );

@@ -93,12 +93,21 @@ export class EngineCore {
   }
 
   /**
-   * Records the scope and its directory in `tx`. Every write asks (one primary-key
-   * lookup): another process or engine may have released the scope since this one last
-   * wrote it, and a lease must never outlive its scope row (gc finds directories there).
+   * Records the scope and its directory in `tx`, and returns the project to write for (a
+   * derived scope whose plain name another directory took meanwhile becomes NAME@HASH).
+   * Every write asks (one primary-key lookup): another process or engine may have released
+   * the scope since this one last wrote it, and a lease must never outlive its scope row
+   * (gc finds directories there).
    */
-  async recordScope(tx: StoreTx, project: ProjectInfo): Promise<void> {
+  async recordScope(tx: StoreTx, project: ProjectInfo): Promise<ProjectInfo> {
     const scope = await tx.ensureScope(this.host, project.scope, project.directory);
+    if (!project.explicit && project.config.project === null && project.directory !== null && scope.directory !== null && scope.directory !== project.directory) {
+      // Another directory of the same name recorded the plain name between resolve and this
+      // write (two first runs at once): this directory takes its own NAME@HASH, as resolve would now.
+      const own = { ...project, scope: directoryScope(project.scope, project.directory) };
+      await tx.ensureScope(this.host, own.scope, own.directory);
+      return own;
+    }
     if (project.explicit && project.directory !== null && scope.directory !== project.directory) {
       // --dir on a scope already tied elsewhere: moving it silently would let gc free ports of the wrong directory.
       throw new ConflictError(
@@ -107,6 +116,7 @@ export class EngineCore {
         { scope: project.scope, directory: scope.directory },
       );
     }
+    return project;
   }
 
   /**

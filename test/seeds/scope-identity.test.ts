@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Lease } from '../../src/types.js';
-import { berth, json, tempDir } from '../helpers/cli.js';
+import { berth, berthAsync, json, tempDir } from '../helpers/cli.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -62,6 +62,21 @@ describe('scope identity: one scope per directory', () => {
     // The plain name is free now, yet repo-b stays on its own scope.
     const again = json<Lease[]>(ok(['allocate', 'worker', '--json'], repoB));
     assert.equal(again[0]!.scope, scopeB);
+  });
+
+  it('two first runs at once in two denver directories still get two scopes', async () => {
+    for (let round = 0; round < 4; round++) {
+      const store = path.join(dir, `race-${round}.db`);
+      const [a, b] = await Promise.all([repoB, path.join(dir, 'repo-c', 'denver')].map(async (cwd) => {
+        fs.mkdirSync(cwd, { recursive: true });
+        fs.writeFileSync(path.join(cwd, 'berth.yaml'), 'services:\n  web:\n');
+        const res = await berthAsync(['allocate', '--json'], { cwd, db: store });
+        assert.equal(res.code, 0, res.stderr);
+        return json<Lease[]>(res)[0]!;
+      }));
+      assert.notEqual(a!.scope, b!.scope, `round ${round}: both directories got scope ${a!.scope}`);
+      assert.notEqual(a!.port, b!.port);
+    }
   });
 
   it('--dir ties a named scope to a directory: gc reclaims it once that directory is gone', () => {
