@@ -134,10 +134,8 @@ function poolAsYaml(pool: Record<string, unknown>): Record<string, unknown> {
   // urls: written as VAR: template when the pool names its URL variables (urlEnv: VAR -> index).
   const urlEnv = pool.urlEnv && typeof pool.urlEnv === 'object' && Array.isArray(pool.urls) ? (pool.urlEnv as Record<string, unknown>) : null;
   const urls = urlEnv === null ? pool.urls : Object.fromEntries(Object.entries(urlEnv).map(([name, i]) => [name, (pool.urls as unknown[])[Number(i)]]));
-  const raw: Record<string, unknown> = { protocol: pool.protocol, urls };
-  if (pool.env !== undefined) raw.env = pool.env;
-  if (pool.fallback !== undefined && pool.fallback !== null) raw.fallback = pool.fallback;
-  if (pool.fallbackRange !== undefined && pool.fallbackRange !== null) raw.fallback_range = pool.fallbackRange;
+  // Keys left undefined read as absent, as in berth.yaml.
+  const raw: Record<string, unknown> = { protocol: pool.protocol, urls, env: pool.env, fallback: pool.fallback ?? undefined, fallback_range: pool.fallbackRange ?? undefined };
   if (pool.kind === 'sets') return { ...raw, sets: pool.sets };
   return { ...raw, ports: pool.ports, step: pool.step, ...(pool.slots === null || pool.slots === undefined ? {} : { slots: pool.slots }) };
 }
