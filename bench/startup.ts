@@ -32,11 +32,17 @@ export default async function startupBench(): Promise<BenchSection> {
     delete projectEnv.BERTH_SCOPE; // the scope comes from berth.yaml's project:
     delete projectEnv.BERTH_CONFIG;
     execFileSync(process.execPath, [BIN, 'allocate'], { env: projectEnv, cwd: project });
+    // A scope derived from the directory (no project:): start-up also asks the store whose name it is.
+    const derived = path.join(dir, 'derived');
+    fs.mkdirSync(derived);
+    fs.writeFileSync(path.join(derived, 'berth.yaml'), PROJECT_CONFIG.replace(/^project: .*\n/, ''));
+    execFileSync(process.execPath, [BIN, 'allocate'], { env: projectEnv, cwd: derived });
     const getPortScript = "import('get-port').then(m => m.default()).then(p => console.log(p))";
     const cmds: Record<string, { args: string[]; env: NodeJS.ProcessEnv; cwd?: string }> = {
       'node -e 0': { args: ['-e', '0'], env },
       'berth get web': { args: [BIN, 'get', 'web'], env },
       'berth get web (in a project: berth.yaml with 4 services)': { args: [BIN, 'get', 'web'], env: projectEnv, cwd: project },
+      "berth get web (the same berth.yaml without project:: the directory's own scope)": { args: [BIN, 'get', 'web'], env: projectEnv, cwd: derived },
       "node -e \"import('get-port')...\" (no registry)": { args: ['--input-type=module', '-e', getPortScript], env },
     };
     const times: Record<string, number[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));

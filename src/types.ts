@@ -104,6 +104,8 @@ export interface ServiceConfig {
   readonly composePort: number | null;
   /** Whether the service speaks HTTP (gets a `<NAME>_URL`); null = guess from the name. */
   readonly http: boolean | null;
+  /** Whether its URLs are `https://`; null = guess from the name (a word `https`, `ssl`, `tls`). Optional: configs recorded before it. */
+  readonly https?: boolean | null;
 }
 
 /** One entry of `pools:`. A slot is a set of role -> port. */
@@ -116,6 +118,20 @@ interface PoolCommon {
   /** URL templates such as `http://localhost:${admin}/callback`. */
   readonly urls: readonly string[];
   readonly protocol: Protocol;
+  /**
+   * Variable names: role -> its port variable (`env:` of the pool), and the URL variables
+   * (`urls:` written as a mapping VAR: template) -> the index of their template in `urls`.
+   * Optional: pools recorded by an older berth have neither.
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly urlEnv?: Readonly<Record<string, number>>;
+  /**
+   * What a full pool gives: `hash` leases every role a stable hash port in `fallbackRange`
+   * (marked as the pool's, with no slot), moved into a slot by a later reserve once one
+   * frees. Absent or null: a full pool refuses (exit 3).
+   */
+  readonly fallback?: 'hash' | null;
+  readonly fallbackRange?: PortRange | null;
 }
 
 /** `ports: {role: base}` with `step` and optional `slots` (null = open-ended). */
@@ -150,6 +166,10 @@ export interface BerthConfig {
   readonly pools: readonly PoolConfig[];
   /** `defaults:`: what applies to services that say nothing of their own. */
   readonly defaults: ConfigDefaults;
+  /** `env_prefix:`: put before every variable name berth derives (`UDOS_` gives `UDOS_API_PORT`, `UDOS_API_URL`). */
+  readonly envPrefix?: string | null;
+  /** `env_base_vars: true`: env output starts with `BASE_PORT` and `NEXT_PORT` (the sequential managers' variables). */
+  readonly envBaseVars?: boolean;
 }
 
 /** `defaults:` of berth.yaml. */

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { engineFor } from './open-engine.js';
 import type { GlobalOptions } from './options.js';
+import { parsePort } from '../config/ports.js';
 
 /** The global options as commander parsed them, wherever they stood on the line. */
 export function globals(cmd: Command): GlobalOptions {
@@ -22,7 +23,21 @@ export function scopeContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proce
     scope: opts.scope ?? (env.BERTH_SCOPE || undefined),
     dir: path.resolve(process.cwd()),
     config: opts.config ?? (env.BERTH_CONFIG || undefined),
+    base: baseOf(opts, env),
+    scopeDir: opts.dir === undefined ? undefined : path.resolve(opts.dir),
   };
+}
+
+/**
+ * The base port the caller asks for: --base, else BERTH_BASE_PORT, else BASE_PORT (the
+ * variable the sequential port managers berth replaces read); empty values count as unset.
+ */
+function baseOf(opts: GlobalOptions, env: NodeJS.ProcessEnv): number | undefined {
+  if (opts.base !== undefined) return parsePort(opts.base, '--base');
+  for (const name of ['BERTH_BASE_PORT', 'BASE_PORT']) {
+    if (env[name]) return parsePort(env[name], name);
+  }
+  return undefined;
 }
 
 /** What an action gets. */

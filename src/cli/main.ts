@@ -25,6 +25,8 @@ export function buildProgram(): Command {
     .option('--scope <scope>', 'act for this scope (default: BERTH_SCOPE, else the project name)')
     .option('--db <path>', 'store file (default: BERTH_DB, else $XDG_STATE_HOME/berth/berth.db)')
     .option('--config <file>', 'config file (default: BERTH_CONFIG, else berth.yaml found upward)')
+    .option('--base <port>', 'base port of the sequential strategy (default: BERTH_BASE_PORT, else BASE_PORT, else base: in berth.yaml)')
+    .option('--dir <path>', 'tie the --scope named to this directory: berth gc releases the scope once it is gone')
     .option('--url <url>', 'work through the berth daemon at URL: http://127.0.0.1:PORT or unix:/path/to/berth.sock (default: BERTH_URL; token: BERTH_TOKEN, else the state directory\'s api-token)')
     .showHelpAfterError('(run berth --help for usage)')
     .exitOverride()

@@ -13,6 +13,10 @@ export interface GlobalOptions {
   readonly config?: string;
   /** The daemon to work through (`http://127.0.0.1:PORT`, `unix:/path/berth.sock`); default BERTH_URL. */
   readonly url?: string;
+  /** Base port of the sequential strategy (default: BERTH_BASE_PORT, else BASE_PORT, else berth.yaml's base:). */
+  readonly base?: string;
+  /** The directory a named scope belongs to: gc releases the scope when it is gone. */
+  readonly dir?: string;
 }
 
 /** Parses a whole number >= min, naming the option in the error. */

@@ -91,7 +91,7 @@ export function leaseTable(leases: readonly Lease[], empty = 'no leases'): strin
       l.name,
       l.port,
       l.protocol,
-      l.pool === null ? null : `${l.pool}#${l.slot}`,
+      l.pool === null ? null : l.slot === null ? `${l.pool} fallback` : `${l.pool}#${l.slot}`,
       l.ephemeral ? `pid ${l.pid}` : null,
       l.purpose,
     ]),

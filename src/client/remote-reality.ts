@@ -70,7 +70,7 @@ export class RemoteWiring implements WiringApi {
   constructor(private readonly wire: Wire) {}
 
   env(ctx: ScopeContext, opts: EnvOptions = {}): Promise<EnvVar[]> {
-    return this.wire.call('wiring.env', ctx, { scope: 'query', query: { format: 'vars', urls: opts.urls, host: opts.host } });
+    return this.wire.call('wiring.env', ctx, { scope: 'query', query: { format: 'vars', urls: opts.urls, host: opts.host, prefix: opts.prefix } });
   }
 
   urls(ctx: ScopeContext, opts: { readonly host?: string } = {}): Promise<ScopeUrl[]> {

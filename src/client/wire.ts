@@ -72,7 +72,7 @@ export class Wire {
     const route = routeById(id);
     const context: ScopeContext = typeof ctx === 'object' && ctx !== null ? ctx : {};
     const params: Record<string, string> = { ...spec.params };
-    const query: Record<string, unknown> = { ...spec.query, dir: context.dir ?? this.cwd, config: context.config };
+    const query: Record<string, unknown> = { ...spec.query, dir: context.dir ?? this.cwd, config: context.config, base: context.base, scopeDir: context.scopeDir };
     const body: Record<string, unknown> | undefined = route.mutates ? { ...spec.body } : undefined;
     const place = spec.scope ?? 'context';
     let placed: unknown = FROM_CONTEXT;

@@ -3,108 +3,17 @@
  * Every error is a ConfigError naming the file, the key path and what is allowed.
  */
 import path from 'node:path';
-import { ConfigError, printable } from '../errors.js';
-import { MAX_PORT, type PortRange, type Protocol } from '../types.js';
+import type { PortRange } from '../types.js';
 import { DEFAULT_BASE_PORT, DEFAULT_RANGES, rangeOf } from './categories.js';
-import { isPort } from './ports.js';
-import { STRATEGIES, type BerthConfig, type PoolConfig, type SeriesPoolConfig, type ServiceConfig, type SetsPoolConfig, type StrategyName } from '../types.js';
+import { Check, ENV_RE, describe, type Raw } from './check.js';
+import { normalisePool } from './normalise-pool.js';
+import type { BerthConfig, ServiceConfig, StrategyName } from '../types.js';
 
-const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools', 'defaults'];
+const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools', 'defaults', 'env_prefix', 'env_base_vars'];
 const DEFAULTS_KEYS = ['strategy'];
 /** More services (or pools, or ranges) than anyone runs in one project: a generated file gone wrong. */
 export const MAX_ENTRIES = 2000;
-const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http'];
-const POOL_KEYS = ['ports', 'step', 'slots', 'sets', 'urls', 'protocol'];
-/** Names of services, pools, roles and categories: letters, digits, `.`, `_`, `-`. */
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-type Raw = Record<string, unknown>;
-
-/** Validation context: the file, to name it in every message. */
-class Check {
-  constructor(readonly file: string) {}
-
-  fail(key: string, problem: string): never {
-    throw new ConfigError(this.file, key, problem);
-  }
-
-  object(value: unknown, key: string): Raw {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(key, `must be a mapping of keys to values, not ${describe(value)}.`);
-    return value as Raw;
-  }
-
-  keys(obj: Raw, key: string, allowed: readonly string[]): void {
-    for (const k of Object.keys(obj)) {
-      if (!allowed.includes(k)) this.fail(key ? `${key}.${k}` : k, `unknown key. Allowed here: ${allowed.join(', ')}.`);
-    }
-  }
-
-  port(value: unknown, key: string): number {
-    if (!isPort(value)) this.fail(key, `invalid port ${JSON.stringify(value)}: a port is a whole number from 1 to 65535.`);
-    return value;
-  }
-
-  string(value: unknown, key: string): string {
-    if (typeof value !== 'string' || value.trim() === '') this.fail(key, `must be a non-empty string, not ${describe(value)}.`);
-    return value;
-  }
-
-  name(value: string, key: string): string {
-    if (!NAME_RE.test(value)) this.fail(key, `'${printable(value)}' is not a valid name: use letters, digits, '.', '_' and '-', starting with a letter or digit.`);
-    return value;
-  }
-
-  /** A name that becomes a lease name (a service, a pool role): not digits alone, which read as a port. */
-  leaseName(value: string, key: string): string {
-    this.name(value, key);
-    if (/^\d+$/.test(value)) this.fail(key, `'${value}' is digits alone, which berth reads as a port (berth kill ${value}); add a letter, e.g. 'svc-${value}'.`);
-    return value;
-  }
-
-  positiveInt(value: unknown, key: string): number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) this.fail(key, `must be a whole number of at least 1, not ${describe(value)}.`);
-    return value;
-  }
-
-  strategy(value: unknown, key: string): StrategyName {
-    if (!STRATEGIES.includes(value as StrategyName)) this.fail(key, `unknown strategy ${describe(value)}. Use one of: ${STRATEGIES.join(', ')}.`);
-    return value as StrategyName;
-  }
-
-  protocol(value: unknown, key: string): Protocol {
-    if (value === undefined) return 'tcp';
-    if (value !== 'tcp' && value !== 'udp') this.fail(key, `must be tcp or udp, not ${describe(value)}.`);
-    return value;
-  }
-
-  range(value: unknown, key: string): PortRange {
-    let start: unknown;
-    let end: unknown;
-    if (typeof value === 'string') {
-      const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
-      if (!m) this.fail(key, `invalid range '${value}': write it as START-END, e.g. 5000-5999.`);
-      [start, end] = [Number(m[1]), Number(m[2])];
-    } else if (Array.isArray(value) && value.length === 2) {
-      [start, end] = value;
-    } else if (value && typeof value === 'object') {
-      ({ start, end } = value as Raw);
-    } else {
-      this.fail(key, `invalid range ${describe(value)}: write it as START-END, e.g. 5000-5999.`);
-    }
-    const s = this.port(start, `${key} (start)`);
-    const e = this.port(end, `${key} (end)`);
-    if (s > e) this.fail(key, `invalid range ${s}-${e}: the start is above the end; write the lower port first.`);
-    return { start: s, end: e };
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'empty';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
+const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http', 'https'];
 
 /** Validates and normalises the parsed YAML of `file`. */
 export function normaliseConfig(raw: unknown, file: string): BerthConfig {
@@ -126,7 +35,10 @@ export function normaliseConfig(raw: unknown, file: string): BerthConfig {
   const services = top.services === undefined ? [] : entries(c, top.services, 'services').map(([name, value]) => normaliseService(c, name, value, ranges));
   const pools = top.pools === undefined ? [] : entries(c, top.pools, 'pools').map(([name, value]) => normalisePool(c, name, value));
 
-  return { file, dir: path.dirname(file), project, base, ranges, reserved, services, pools, defaults: normaliseDefaults(c, top.defaults) };
+  const envPrefix = top.env_prefix === undefined ? null : c.string(top.env_prefix, 'env_prefix');
+  if (envPrefix !== null && !ENV_RE.test(envPrefix)) c.fail('env_prefix', `'${envPrefix}' cannot start a variable name: use letters, digits and '_', not starting with a digit (e.g. UDOS_).`);
+  const envBaseVars = top.env_base_vars === undefined ? false : c.boolean(top.env_base_vars, 'env_base_vars');
+  return { file, dir: path.dirname(file), project, base, ranges, reserved, services, pools, defaults: normaliseDefaults(c, top.defaults), envPrefix, envBaseVars };
 }
 
 /** The entries of a mapping, at most MAX_ENTRIES of them. */
@@ -186,10 +98,8 @@ function normaliseService(c: Check, name: string, value: unknown, ranges: Record
     if (!ENV_RE.test(s)) c.fail(k, `'${s}' is not a valid environment variable name: use letters, digits and '_', not starting with a digit.`);
     return s;
   });
-  const http = opt('http', (v, k) => {
-    if (typeof v !== 'boolean') c.fail(k, `must be true or false, not ${describe(v)}.`);
-    return v;
-  });
+  const http = opt('http', (v, k) => c.boolean(v, k));
+  const https = opt('https', (v, k) => c.boolean(v, k));
   return {
     name,
     port,
@@ -204,118 +114,7 @@ function normaliseService(c: Check, name: string, value: unknown, ranges: Record
     compose: opt('compose', (v, k) => c.string(v, k)),
     composePort: opt('compose_port', (v, k) => c.port(v, k)),
     http,
+    https,
   };
 }
 
-function normalisePool(c: Check, name: string, value: unknown): PoolConfig {
-  const key = `pools.${name}`;
-  c.name(name, key);
-  const raw = c.object(value, key);
-  c.keys(raw, key, POOL_KEYS);
-  const protocol = c.protocol(raw.protocol, `${key}.protocol`);
-  const urls = raw.urls === undefined ? [] : Array.isArray(raw.urls) ? raw.urls.map((u, i) => c.string(u, `${key}.urls[${i}]`)) : c.fail(`${key}.urls`, 'must be a list of URL templates such as http://localhost:${admin}/callback.');
-
-  if ((raw.ports === undefined) === (raw.sets === undefined)) {
-    c.fail(key, 'give either ports: {role: base port} (with step and slots) or sets: [{role: port}, ...], not both or neither.');
-  }
-  let pool: PoolConfig;
-  if (raw.ports !== undefined) {
-    const ports: Record<string, number> = {};
-    for (const [role, port] of Object.entries(c.object(raw.ports, `${key}.ports`))) {
-      ports[c.leaseName(role, `${key}.ports.${role}`)] = c.port(port, `${key}.ports.${role}`);
-    }
-    const roles = Object.keys(ports);
-    if (roles.length === 0) c.fail(`${key}.ports`, 'needs at least one role, e.g. backend: 5001.');
-    const step = raw.step === undefined ? 1 : c.positiveInt(raw.step, `${key}.step`);
-    const slots = raw.slots === undefined ? null : c.positiveInt(raw.slots, `${key}.slots`);
-    pool = { kind: 'series', name, roles, urls, protocol, ports, step, slots };
-    checkSeriesPorts(c, pool, key);
-  } else {
-    if (raw.step !== undefined || raw.slots !== undefined) c.fail(key, 'step and slots go with ports:, not with sets:.');
-    if (!Array.isArray(raw.sets) || raw.sets.length === 0) c.fail(`${key}.sets`, 'must be a non-empty list of {role: port} mappings.');
-    const sets = raw.sets.map((set, i) => {
-      const out: Record<string, number> = {};
-      for (const [role, port] of Object.entries(c.object(set, `${key}.sets[${i}]`))) out[c.leaseName(role, `${key}.sets[${i}].${role}`)] = c.port(port, `${key}.sets[${i}].${role}`);
-      return out;
-    });
-    const roles = Object.keys(sets[0]!);
-    sets.forEach((set, i) => {
-      const these = Object.keys(set);
-      if (these.length !== roles.length || these.some((r) => !roles.includes(r))) {
-        c.fail(`${key}.sets[${i}]`, `every set needs the same roles as the first (${roles.join(', ')}).`);
-      }
-    });
-    pool = { kind: 'sets', name, roles, urls, protocol, sets };
-    checkSetsPorts(c, pool, key);
-  }
-  checkPoolUrls(c, pool, key);
-  return pool;
-}
-
-/**
- * A series pool's slots must fit below 65535 and never share a port: not two roles of one
- * slot (equal bases), nor, in a bounded pool, one role of slot j and another of slot k
- * (a[k] = b[j] when the bases differ by (k - j) × step). Either would silently shrink the
- * pool, because a slot is reserved only when every one of its ports is free.
- */
-function checkSeriesPorts(c: Check, pool: SeriesPoolConfig, key: string): void {
-  const { roles, ports, step, slots } = pool;
-  roles.forEach((b, j) => {
-    const a = roles.find((r, i) => i < j && ports[r] === ports[b]);
-    if (a !== undefined) {
-      c.fail(`${key}.ports.${b}`, `base port ${ports[b]} is also role ${a}'s: every slot would give ${a} and ${b} the same port. Give each role its own base port.`);
-    }
-  });
-  if (slots === null) return;
-  const top = roles.reduce((hi, r) => (ports[r]! > ports[hi]! ? r : hi), roles[0]!);
-  const last = ports[top]! + (slots - 1) * step;
-  if (last > MAX_PORT) {
-    const fit = Math.floor((MAX_PORT - ports[top]!) / step) + 1;
-    c.fail(
-      `${key}.slots`,
-      `${slots} slots need ports up to ${last} (${top}: ${ports[top]} + ${slots - 1} × ${step}), above ${MAX_PORT}; only ${fit} slot${fit === 1 ? '' : 's'} fit. ` +
-        `Lower slots: to at most ${fit}, or the base ports or step.`,
-    );
-  }
-  for (const a of roles) {
-    for (const b of roles) {
-      const gap = ports[b]! - ports[a]!;
-      if (gap <= 0 || gap % step !== 0 || gap / step >= slots) continue;
-      const k = gap / step;
-      c.fail(
-        `${key}.ports`,
-        `slot 0's ${b} and slot ${k}'s ${a} are both port ${ports[b]}, so slots 0 and ${k} could never be held at once. ` +
-          `Put the base ports of ${a} and ${b} at least slots × step = ${slots * step} apart, or lower slots: to ${k}.`,
-      );
-    }
-  }
-}
-
-/** No port may appear twice in a sets pool: not within one set, nor in two sets. */
-function checkSetsPorts(c: Check, pool: SetsPoolConfig, key: string): void {
-  const seen = new Map<number, { set: number; role: string }>();
-  pool.sets.forEach((set, i) => {
-    for (const role of pool.roles) {
-      const port = set[role]!;
-      const first = seen.get(port);
-      if (first === undefined) {
-        seen.set(port, { set: i, role });
-      } else if (first.set === i) {
-        c.fail(`${key}.sets[${i}].${role}`, `port ${port} is also role ${first.role}'s in this set: each role of a slot needs its own port.`);
-      } else {
-        c.fail(
-          `${key}.sets[${i}].${role}`,
-          `port ${port} is already ${key}.sets[${first.set}].${first.role}, so slots ${first.set} and ${i} could never be held at once. Give every set its own ports.`,
-        );
-      }
-    }
-  });
-}
-
-function checkPoolUrls(c: Check, pool: PoolConfig, key: string): void {
-  pool.urls.forEach((url, i) => {
-    for (const m of url.matchAll(/\$\{([^}]*)\}/g)) {
-      if (!pool.roles.includes(m[1]!)) c.fail(`${key}.urls[${i}]`, `\${${m[1]}} names no role of this pool. Roles: ${pool.roles.join(', ')}.`);
-    }
-  });
-}

@@ -103,8 +103,8 @@ export async function guessAll(ctx: AllocContext, plans: readonly { readonly nam
   return found;
 }
 
-/** Who or what keeps `port` from being handed out, in words (asked outside the write lock). */
-async function describeUnavailable(ctx: AllocContext, port: number, protocol: Protocol, reason: Unavailable): Promise<string> {
+/** Who or what keeps `port` from being handed out, in words (asked outside the write lock; `berth pools` asks too). */
+export async function describeUnavailable(ctx: AllocContext, port: number, protocol: Protocol, reason: Unavailable): Promise<string> {
   switch (reason) {
     case 'leased': {
       const holder = await ctx.tx.leaseAt(ctx.host, protocol, port);

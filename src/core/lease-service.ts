@@ -49,11 +49,11 @@ export class LeaseService implements LeasesApi {
     const leases = await this.core.store.transaction(
       'write',
       async (tx) => {
-        await this.core.recordScope(tx, project);
-        const actx = this.core.allocContext(tx, project, exclusions);
+        const mine = await this.core.recordScope(tx, project);
+        const actx = this.core.allocContext(tx, mine, exclusions);
         const got: Lease[] = [];
         for (const { name, plan, configFixed } of plans) {
-          const existing = await tx.getLease(actx.host, project.scope, name);
+          const existing = await tx.getLease(actx.host, mine.scope, name);
           got.push(existing ? await reuse(actx, existing, plan, owner, configFixed) : await claim(actx, name, plan, owner, force, guesses.get(name) ?? null));
         }
         return got;

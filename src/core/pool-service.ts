@@ -6,6 +6,7 @@
 import type { PoolStatus, PoolsApi, ReserveOptions, ScopeContext } from '../engine/index.js';
 import type { Lease, PoolConfig, PoolUrl } from '../types.js';
 import { listPoolUrls } from '../wiring/urls.js';
+import { DEFAULT_RANGES } from '../config/categories.js';
 import { poolStatus, reserveSlot } from './pools.js';
 import type { EngineCore } from './shared.js';
 
@@ -21,10 +22,12 @@ export class PoolService implements PoolsApi {
     const slot = await this.core.store.transaction(
       'write',
       async (tx) => {
-        await this.core.recordScope(tx, project);
+        const mine = await this.core.recordScope(tx, project);
         const saved = await tx.getPool(this.core.host, pool.name);
         if (saved === null || JSON.stringify(saved) !== JSON.stringify(pool)) await tx.savePool(this.core.host, pool);
-        return reserveSlot(this.core.allocContext(tx, project, exclusions), pool, owner);
+        // A fallback band of its own (fallback_range:), else the dynamic category's.
+        const band = project.config.ranges.dynamic ?? DEFAULT_RANGES.dynamic!;
+        return reserveSlot(this.core.allocContext(tx, mine, exclusions), pool, owner, band);
       },
       this.core.intent(ctx, 'reserve'),
     );
@@ -32,10 +35,12 @@ export class PoolService implements PoolsApi {
   }
 
   async status(ctx: ScopeContext): Promise<PoolStatus[]> {
+    const project = await this.core.resolve(ctx);
     const pools = await this.known(ctx);
+    const exclusions = await this.core.exclusions(project);
     return this.core.store.transaction('read', async (tx) => {
       const out: PoolStatus[] = [];
-      for (const pool of pools) out.push(await poolStatus(tx, this.core.host, pool));
+      for (const pool of pools) out.push(await poolStatus(this.core.allocContext(tx, project, exclusions), pool));
       return out;
     });
   }

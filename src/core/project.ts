@@ -6,6 +6,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { ProjectInfo, ScopeContext } from '../engine/index.js';
 import { ConfigMemo, loadConfig } from '../config/load.js';
+import { isPort } from '../config/ports.js';
 import { checkScopeName, projectDir, resolveScope } from './scope.js';
 
 /**
@@ -25,6 +26,12 @@ export function checkContext(ctx: ScopeContext): void {
   }
   if (ctx.config !== undefined && (typeof ctx.config !== 'string' || ctx.config === '')) {
     throw new UsageError(`invalid config file ${JSON.stringify(ctx.config)}: give a path to berth.yaml.`);
+  }
+  if (ctx.base !== undefined && !isPort(ctx.base)) {
+    throw new UsageError(`invalid base port ${JSON.stringify(ctx.base)}: a port is a whole number from 1 to 65535.`);
+  }
+  if (ctx.scopeDir !== undefined && (typeof ctx.scopeDir !== 'string' || !path.isAbsolute(ctx.scopeDir))) {
+    throw new UsageError(`the scope's directory (--dir) must be an absolute path, got ${JSON.stringify(ctx.scopeDir)}.`);
   }
   if (ctx.actor !== undefined) checkActor(ctx.actor);
 }
@@ -50,17 +57,19 @@ export class ProjectResolver {
 
   /**
    * The scope, project directory and berth.yaml of `ctx`. A named scope is tied to no
-   * directory; a derived one belongs to its project directory (gc releases it when that
+   * directory unless `ctx.scopeDir` names one; a derived one belongs to its project directory (gc releases it when that
    * directory is gone). An empty scope name is refused: a script that meant a scope must
    * never silently act on the project's.
    */
   async resolve(ctx: ScopeContext = {}): Promise<ProjectInfo> {
     checkContext(ctx);
     const dir = ctx.dir ?? this.cwd;
-    const config = await loadConfig(dir, ctx.config, this.memo);
+    const loaded = await loadConfig(dir, ctx.config, this.memo);
+    // A base from the caller (--base, BASE_PORT) wins over berth.yaml's, for this call only.
+    const config = ctx.base === undefined ? loaded : { ...loaded, base: ctx.base };
     const explicit = ctx.scope !== undefined;
     const scope = resolveScope(ctx.scope, config, dir);
     const project = projectDir(dir, config);
-    return { scope, explicit, directory: explicit ? null : project, projectDir: project, config };
+    return { scope, explicit, directory: explicit ? (ctx.scopeDir ?? null) : project, projectDir: project, config };
   }
 }

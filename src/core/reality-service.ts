@@ -38,6 +38,7 @@ import {
   serviceOf,
 } from './reality/index.js';
 import type { EngineCore } from './shared.js';
+import { poolSlotChanges } from './reality/pool-changes.js';
 
 const protocolOr = (value: unknown, fallback: Protocol): Protocol => (value === undefined ? fallback : parseProtocol(value));
 
@@ -83,7 +84,9 @@ export class RealityService implements RealityApi {
   async check(ctx: ScopeContext, filter: RealityFilter = {}): Promise<Conflict[]> {
     const project = await this.core.resolve(ctx);
     const seen = await this.observe(project, filter);
-    return findConflicts({
+    // Pools are the project's, whichever scope holds their slots: every held slot is checked.
+    const pools = poolSlotChanges(project.config.pools, seen.allLeases);
+    const found = findConflicts({
       ...seen,
       services: project.config.services,
       scope: project.scope,
@@ -91,6 +94,7 @@ export class RealityService implements RealityApi {
       isAlive: (pid: number) => this.core.machine.isAlive(pid),
       preferredOf: (lease) => preferredPort(lease.name, project),
     });
+    return [...found, ...pools];
   }
 
   async free(ctx: ScopeContext, opts: FreeOptions = {}): Promise<FreeResult> {

@@ -2,7 +2,8 @@
  * What every service of the LocalEngine shares: the store, the machine, context
  * resolution, and the few things worth computing once per engine.
  */
-import { NotFoundError, UsageError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import type { ProjectInfo, ScopeContext } from '../engine/index.js';
 import type { Machine } from '../os/machine.js';
 import type { Store, StoreTx, WriteIntent } from '../store/store.js';
@@ -31,8 +32,23 @@ export class EngineCore {
     return this.store.host;
   }
 
-  resolve(ctx: ScopeContext | undefined): Promise<ProjectInfo> {
-    return this.resolver.resolve(ctx ?? {});
+  /**
+   * The context resolved, with a scope derived from a directory made unique to that
+   * directory: two repositories' `denver` worktrees must not share one scope (one port
+   * set, and a gc after deleting one would free the other's ports). The first directory
+   * keeps the plain name (so scopes stored before stay theirs); another directory whose
+   * name is already a different directory's scope gets `NAME@HASH` of its path, for good.
+   */
+  async resolve(ctx: ScopeContext | undefined): Promise<ProjectInfo> {
+    const info = await this.resolver.resolve(ctx ?? {});
+    if (info.explicit || info.config.project !== null || info.directory === null) return info;
+    const directory = info.directory;
+    const own = directoryScope(info.scope, directory);
+    const [plain, hashed] = await this.store.transaction('read', async (tx) => [await tx.getScope(this.host, info.scope), await tx.getScope(this.host, own)] as const);
+    // Once a directory has its own NAME@HASH it keeps it, even after the plain name is freed.
+    if (hashed !== null) return { ...info, scope: own };
+    if (plain === null || plain.directory === null || plain.directory === directory) return info;
+    return { ...info, scope: own };
   }
 
   /** What a write records in the history: its action, and who asked (the context's actor, else this process). */
@@ -85,12 +101,30 @@ export class EngineCore {
   }
 
   /**
-   * Records the scope and its directory in `tx`. Every write asks (one primary-key
-   * lookup): another process or engine may have released the scope since this one last
-   * wrote it, and a lease must never outlive its scope row (gc finds directories there).
+   * Records the scope and its directory in `tx`, and returns the project to write for (a
+   * derived scope whose plain name another directory took meanwhile becomes NAME@HASH).
+   * Every write asks (one primary-key lookup): another process or engine may have released
+   * the scope since this one last wrote it, and a lease must never outlive its scope row
+   * (gc finds directories there).
    */
-  async recordScope(tx: StoreTx, project: ProjectInfo): Promise<void> {
-    await tx.ensureScope(this.host, project.scope, project.directory);
+  async recordScope(tx: StoreTx, project: ProjectInfo): Promise<ProjectInfo> {
+    const scope = await tx.ensureScope(this.host, project.scope, project.directory);
+    if (!project.explicit && project.config.project === null && project.directory !== null && scope.directory !== null && scope.directory !== project.directory) {
+      // Another directory of the same name recorded the plain name between resolve and this
+      // write (two first runs at once): this directory takes its own NAME@HASH, as resolve would now.
+      const own = { ...project, scope: directoryScope(project.scope, project.directory) };
+      await tx.ensureScope(this.host, own.scope, own.directory);
+      return own;
+    }
+    if (project.explicit && project.directory !== null && scope.directory !== project.directory) {
+      // --dir on a scope already tied elsewhere: moving it silently would let gc free ports of the wrong directory.
+      throw new ConflictError(
+        `scope ${project.scope} is tied to ${scope.directory}, not ${project.directory}. ` +
+          `Release it first (berth release --scope ${project.scope}) to tie it to another directory, or leave out --dir.`,
+        { scope: project.scope, directory: scope.directory },
+      );
+    }
+    return project;
   }
 
   /**
@@ -142,4 +176,9 @@ export class EngineCore {
     }
     return lease;
   }
+}
+
+/** `NAME@HASH`: a derived scope name made unique to its directory (8 hex digits of the path's SHA-256). */
+export function directoryScope(name: string, directory: string): string {
+  return `${name}@${createHash('sha256').update(directory).digest('hex').slice(0, 8)}`;
 }

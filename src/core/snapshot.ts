@@ -131,7 +131,11 @@ function snapshotProblems(headline: string, problems: readonly string[], fix: st
 
 /** A pool definition as berth.yaml writes it, for normaliseConfig to check. */
 function poolAsYaml(pool: Record<string, unknown>): Record<string, unknown> {
-  const raw: Record<string, unknown> = { protocol: pool.protocol, urls: pool.urls };
+  // urls: written as VAR: template when the pool names its URL variables (urlEnv: VAR -> index).
+  const urlEnv = pool.urlEnv && typeof pool.urlEnv === 'object' && Array.isArray(pool.urls) ? (pool.urlEnv as Record<string, unknown>) : null;
+  const urls = urlEnv === null ? pool.urls : Object.fromEntries(Object.entries(urlEnv).map(([name, i]) => [name, (pool.urls as unknown[])[Number(i)]]));
+  // Keys left undefined read as absent, as in berth.yaml.
+  const raw: Record<string, unknown> = { protocol: pool.protocol, urls, env: pool.env, fallback: pool.fallback ?? undefined, fallback_range: pool.fallbackRange ?? undefined };
   if (pool.kind === 'sets') return { ...raw, sets: pool.sets };
   return { ...raw, ports: pool.ports, step: pool.step, ...(pool.slots === null || pool.slots === undefined ? {} : { slots: pool.slots }) };
 }
@@ -265,6 +269,9 @@ function poolConflicts(rows: readonly Lease[], after: readonly Lease[], defs: Re
     const slot = l.slot ?? null;
     if (pool === null && slot === null) continue;
     const who = `${l.scope}/${l.name}`;
+    // A fallback lease (a role of a pool with fallback: hash, no slot) is an ordinary lease here.
+    const fallbackOf = pool === null ? undefined : defs.get(pool);
+    if (slot === null && fallbackOf?.fallback === 'hash' && fallbackOf.roles.includes(l.name)) continue;
     if (pool === null || slot === null) {
       conflicts.push(`${who}: pool and slot go together (pool ${pool}, slot ${slot})`);
       continue;

@@ -7,6 +7,8 @@ import type { EnvVar, Lease, ScopeUrl } from '../types.js';
 import { urlHost } from '../wiring/hosts.js';
 import { scopeUrls } from '../wiring/urls.js';
 import { leaseVariables } from '../wiring/variables.js';
+import { isValidEnvName } from '../wiring/env-name.js';
+import { UsageError } from '../errors.js';
 import type { PoolService } from './pool-service.js';
 import type { EngineCore } from './shared.js';
 
@@ -20,7 +22,11 @@ export class WiringService implements WiringApi {
   async env(ctx: ScopeContext, opts: EnvOptions = {}): Promise<EnvVar[]> {
     const project = await this.core.resolve(ctx);
     const host = urlHost(opts.host, this.core.env);
-    return leaseVariables(await this.scopeLeases(project.scope), project.config.services, { urls: opts.urls === true, host });
+    const prefix = opts.prefix ?? project.config.envPrefix ?? undefined;
+    if (prefix !== undefined && prefix !== '' && !isValidEnvName(prefix)) {
+      throw new UsageError(`invalid prefix '${prefix}': a variable name starts with it, so use letters, digits and '_', not starting with a digit (e.g. UDOS_).`, { prefix });
+    }
+    return leaseVariables(await this.scopeLeases(project.scope), project.config.services, { urls: opts.urls === true, host, prefix, pools: await this.pools.known(ctx) });
   }
 
   async urls(ctx: ScopeContext, opts: { readonly host?: string } = {}): Promise<ScopeUrl[]> {

@@ -24,6 +24,17 @@ export interface ScopeContext {
    * the daemon passes its client's pid, user and command line. Default: this process.
    */
   readonly actor?: Actor;
+  /**
+   * The base port of the sequential strategy for this call, over berth.yaml's `base:`
+   * (the CLI's `--base`, else BERTH_BASE_PORT, else BASE_PORT of the caller's environment).
+   */
+  readonly base?: number;
+  /**
+   * The directory a named scope is tied to (the CLI's `--dir`): `berth gc` releases the
+   * scope once that directory is gone. Absolute. Ignored for derived scopes, which are
+   * tied to their project directory anyway.
+   */
+  readonly scopeDir?: string;
 }
 
 /** What a context resolved to. */

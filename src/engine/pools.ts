@@ -7,8 +7,19 @@ import type { ScopeContext } from './context.js';
 /** One slot as `berth pools` shows it. */
 export interface SlotStatus {
   readonly slot: number;
+  /** berth.yaml's ports for a slot nobody holds; the ports its leases hold for a held one. */
   readonly ports: Readonly<Record<string, number>>;
   readonly scope: string | null;
+  /** Why a slot nobody holds cannot be reserved now (`admin 8003 leased to other/ui`, `... in use by pid 42 (node)`); null when it can. */
+  readonly blocked: string | null;
+  /** How a held slot differs from berth.yaml now (`slots:` lowered, base ports moved); null when it does not. */
+  readonly changed: string | null;
+}
+
+/** A scope that holds a pool's fallback ports (no slot was free when it reserved). */
+export interface FallbackHolder {
+  readonly scope: string;
+  readonly ports: Readonly<Record<string, number>>;
 }
 
 /** One pool as `berth pools` shows it. */
@@ -18,10 +29,16 @@ export interface PoolStatus {
   readonly roles: readonly string[];
   /** null for an open-ended pool. */
   readonly slots: number | null;
+  /** Slots held (including held slots berth.yaml no longer defines). */
   readonly used: number;
+  /** Slots of the pool nobody holds and nothing blocks: what reserve can still give. */
   readonly free: number | null;
-  /** Every held slot, and for bounded pools every free one too. */
+  /** Slots of the pool nobody holds that a lease or process blocks. */
+  readonly blocked: number;
+  /** Every held slot, and for bounded pools every other one too. */
   readonly detail: readonly SlotStatus[];
+  /** Scopes on fallback ports (pools with `fallback: hash`), waiting for a slot. */
+  readonly fallback: readonly FallbackHolder[];
 }
 
 /** Options of reserve. */

@@ -61,10 +61,15 @@ export type ConflictKind =
    * another lease or a process holds that port. Reported, never a failure: the service works
    * on its fallback port; the message names who has the preferred one.
    */
-  | 'preferred-taken';
+  | 'preferred-taken'
+  /**
+   * A held pool slot that berth.yaml no longer defines that way: `slots:` lowered below it,
+   * or its roles' base ports (or sets) moved while it was held. Its leases keep their ports.
+   */
+  | 'pool-slot-changed';
 
 /** The conflict kinds, in report order. */
-export const CONFLICT_KINDS: readonly ConflictKind[] = ['foreign-holder', 'dead-owner', 'fixed-port-leased', 'duplicate-fixed-port', 'fixed-port-in-use', 'config-drift', 'preferred-taken'];
+export const CONFLICT_KINDS: readonly ConflictKind[] = ['foreign-holder', 'dead-owner', 'fixed-port-leased', 'duplicate-fixed-port', 'fixed-port-in-use', 'config-drift', 'preferred-taken', 'pool-slot-changed'];
 
 /** Kinds that inform and never fail `berth check` (exit 0 when they are all there is). */
 export const ADVISORY_KINDS: ReadonlySet<ConflictKind> = new Set(['preferred-taken']);

@@ -11,6 +11,8 @@ export interface EnvOptions {
   readonly urls?: boolean;
   /** Host in those URLs; default BERTH_HOST of the engine's environment, else localhost. */
   readonly host?: string;
+  /** Put before every derived variable name (`UDOS_`); default `env_prefix:` of berth.yaml, else none. */
+  readonly prefix?: string;
 }
 
 /** The wiring operations. */

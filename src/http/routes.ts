@@ -45,7 +45,7 @@ export interface Route {
  * or invalid one). `-` as a path's `{scope}` (a body's `scope`, or an omitted `scope` query)
  * stands for that context: `as` when given, else the scope derived from dir/config.
  */
-export const CONTEXT_QUERY: Readonly<Record<string, ParamType>> = { dir: 'string', config: 'string', as: 'string' };
+export const CONTEXT_QUERY: Readonly<Record<string, ParamType>> = { dir: 'string', config: 'string', as: 'string', base: 'integer', scopeDir: 'string' };
 
 /** A path's `{scope}` or `{pool}` that stands for the context's: the caller's scope, or berth.yaml's only pool. */
 export const FROM_CONTEXT = '-';
@@ -120,7 +120,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/v1/env',
     summary: "A scope's variables: format=json (default) the object `berth env --json` prints, vars each variable with the lease it came from, dotenv or shell text",
-    query: { scope: 'string', format: 'string', urls: 'boolean', host: 'string' },
+    query: { scope: 'string', format: 'string', urls: 'boolean', host: 'string', prefix: 'string' },
     response: { oneOf: [{ type: 'object', additionalProperties: str }, list(anyObject)] },
     mutates: false,
   },

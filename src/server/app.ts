@@ -109,7 +109,14 @@ function contextOf(query: Record<string, string | number | boolean>, actor: Acto
   if (config !== undefined && !/(^|\/)berth\.ya?ml$/.test(config)) {
     throw new ConfigError(config, '', 'the daemon reads only files named berth.yaml or berth.yml; name the project\'s berth.yaml.');
   }
-  return { dir: query.dir === undefined ? undefined : String(query.dir), config, scope: query.as === undefined ? undefined : String(query.as), ...(actor === undefined ? {} : { actor }) };
+  return {
+    dir: query.dir === undefined ? undefined : String(query.dir),
+    config,
+    scope: query.as === undefined ? undefined : String(query.as),
+    base: query.base === undefined ? undefined : Number(query.base),
+    scopeDir: query.scopeDir === undefined ? undefined : String(query.scopeDir),
+    ...(actor === undefined ? {} : { actor }),
+  };
 }
 
 /**

@@ -113,7 +113,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
     json(await c.engine.reality.free(c.ctx, { from: num(c.query.from), count: num(c.query.count), range: rangeOf(c.query.range), protocol: c.query.protocol as 'tcp' | 'udp' | undefined })),
 
   'wiring.env': async (c) => {
-    const vars = await c.engine.wiring.env(scoped(c, c.query.scope), { urls: c.query.urls === true, host: str(c.query.host) });
+    const vars = await c.engine.wiring.env(scoped(c, c.query.scope), { urls: c.query.urls === true, host: str(c.query.host), prefix: str(c.query.prefix) });
     const format = str(c.query.format) ?? 'json';
     // json: what `berth env --json` prints; vars: the engine's list, with each variable's lease (RemoteEngine reads this).
     if (format === 'json') return { text: renderJson(vars), type: 'application/json; charset=utf-8' };

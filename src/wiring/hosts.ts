@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { envVarName } from './env-name.js';
-import { DEFAULT_URL_HOST } from './variables.js';
+import { DEFAULT_URL_HOST } from './http.js';
 
 /** Environment variable that sets the host of every URL berth writes (`--host` wins). */
 export const URL_HOST_VARIABLE = 'BERTH_HOST';
@@ -28,14 +28,20 @@ export function serviceHostVariable(name: string): string {
   return `${envVarName(name)}_HOST`;
 }
 
+/** The host variable of the Orchestra plan's service discovery (`os.getenv('SERVICE_HOST', 'localhost')`). */
+export const SERVICE_HOST_VARIABLE = 'SERVICE_HOST';
+
 /**
- * Where a service is reached, for service discovery (`berth.url(name)`): the first
- * non-empty of `<NAME>_HOST` (e.g. `API_HOST` for `api`), `BERTH_HOST`, else `localhost`.
+ * Where a service is reached, for service discovery (`berth url NAME`, `berth.url(name)`):
+ * the first non-empty of `<NAME>_HOST` (e.g. `API_HOST` for `api`), `BERTH_HOST`,
+ * `SERVICE_HOST`, else `localhost`.
  */
 export function serviceHost(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const variable = serviceHostVariable(name);
-  const own = env[variable];
-  return own ? checkedHost(own, variable) : urlHost(undefined, env);
+  for (const variable of [serviceHostVariable(name), URL_HOST_VARIABLE, SERVICE_HOST_VARIABLE]) {
+    const value = env[variable];
+    if (value) return checkedHost(value, variable);
+  }
+  return DEFAULT_URL_HOST;
 }
 
 function checkedHost(host: string, where: string): string {

@@ -5,6 +5,12 @@
 import type { Lease } from '../types.js';
 import type { ServiceConfig } from '../types.js';
 
+/** Host written into URLs when none is given. */
+export const DEFAULT_URL_HOST = 'localhost';
+
+/** Name words that mean "this serves HTTPS" (`nginx_https`); they also mean HTTP. */
+export const HTTPS_NAME_WORDS: ReadonlySet<string> = new Set(['https', 'ssl', 'tls']);
+
 /** Name words that mean "this serves HTTP". */
 export const HTTP_NAME_WORDS: ReadonlySet<string> = new Set([
   'web', 'www', 'site', 'app', 'api', 'rest', 'graphql', 'frontend', 'front', 'backend',
@@ -28,13 +34,28 @@ export const NON_HTTP_NAME_WORDS: ReadonlySet<string> = new Set([
  */
 export function speaksHttp(name: string, service: ServiceConfig | null | undefined): boolean {
   if (service?.http != null) return service.http;
-  const words = name
+  if (service?.https === true) return true;
+  const words = nameWords(name);
+  if (words.some((w) => NON_HTTP_NAME_WORDS.has(w))) return false;
+  return words.some((w) => HTTP_NAME_WORDS.has(w) || HTTPS_NAME_WORDS.has(w));
+}
+
+/**
+ * The scheme of a service's URLs: `https` when its config says `https: true`, or (unset)
+ * when its name has a word of HTTPS_NAME_WORDS (`nginx_https`); else `http`.
+ */
+export function urlScheme(name: string, service: ServiceConfig | null | undefined): 'http' | 'https' {
+  if (service?.https != null) return service.https ? 'https' : 'http';
+  return nameWords(name).some((w) => HTTPS_NAME_WORDS.has(w)) ? 'https' : 'http';
+}
+
+/** Lower-case words of a name, split at non-alphanumerics and camelCase boundaries. */
+function nameWords(name: string): string[] {
+  return name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((w) => w !== '');
-  if (words.some((w) => NON_HTTP_NAME_WORDS.has(w))) return false;
-  return words.some((w) => HTTP_NAME_WORDS.has(w));
 }
 
 /** Whether a lease gets a URL: TCP only, and speaks HTTP (see speaksHttp). */
@@ -42,10 +63,10 @@ export function leaseSpeaksHttp(lease: Lease, service: ServiceConfig | null | un
   return lease.protocol === 'tcp' && speaksHttp(lease.name, service);
 }
 
-/** `http://host:port`; an IPv6 literal host is bracketed (`http://[::1]:8080`). */
-export function httpUrl(host: string, port: number): string {
+/** `http://host:port` (or `https://`); an IPv6 literal host is bracketed (`http://[::1]:8080`). */
+export function httpUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
+  return `${scheme}://${h}:${port}`;
 }
 
 /**

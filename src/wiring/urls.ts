@@ -3,11 +3,11 @@
  * OAuth callback lists, and the base URLs of a scope's HTTP services.
  */
 import type { Lease, PoolUrl, ScopeUrl } from '../types.js';
+import { configOrder } from './order.js';
 import { UsageError } from '../errors.js';
 import type { PoolConfig, ServiceConfig } from '../types.js';
 import { slotCount, slotPorts } from './pool-slots.js';
-import { httpUrl, leaseSpeaksHttp, serviceFor } from './http.js';
-import { DEFAULT_URL_HOST } from './variables.js';
+import { DEFAULT_URL_HOST, httpUrl, leaseSpeaksHttp, serviceFor, urlScheme } from './http.js';
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 
@@ -43,7 +43,7 @@ export function poolUrls(pool: PoolConfig, slots: ReadonlyArray<Readonly<Record<
 
 
 /**
- * The URLs of one scope's leases, in lease order:
+ * The URLs of one scope's leases, in berth.yaml order (see configOrder):
  * - `http://HOST:PORT` for each non-pool lease that speaks HTTP (the same rule as the
  *   `<NAME>_URL` variables: `http:` in config, else guessed from the name);
  * - for each pool slot the scope holds, that pool's `urls:` templates expanded with the
@@ -62,10 +62,11 @@ export function scopeUrls(
   const host = opts.host ?? DEFAULT_URL_HOST;
   const urls: ScopeUrl[] = [];
   const slotsDone = new Set<string>();
-  for (const lease of leases) {
+  for (const lease of configOrder(leases, services, pools)) {
     if (lease.pool === null) {
-      if (leaseSpeaksHttp(lease, serviceFor(lease, services))) {
-        urls.push({ name: lease.name, url: httpUrl(host, lease.port), pool: null, slot: null });
+      const service = serviceFor(lease, services);
+      if (leaseSpeaksHttp(lease, service)) {
+        urls.push({ name: lease.name, url: httpUrl(host, lease.port, urlScheme(lease.name, service)), pool: null, slot: null });
       }
       continue;
     }

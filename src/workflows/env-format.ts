@@ -10,7 +10,6 @@ import { writeEnvFile } from './files.js';
 import { writeFileIfChanged } from './safe-write.js';
 import { renderJson } from '../wiring/json.js';
 import { renderShell } from '../wiring/shell.js';
-import type { EnvVar } from '../types.js';
 
 /** An output format of `berth env`. */
 export type EnvFormat = 'dotenv' | 'shell' | 'compose' | 'json';
@@ -50,7 +49,7 @@ export interface EnvWriteResult {
   readonly format: EnvFormat;
   /** False when the file already held exactly this (it was then not touched). */
   readonly changed: boolean;
-  readonly variables: readonly EnvVar[];
+  readonly variables: readonly NamedValue[];
 }
 
 /**
@@ -63,7 +62,7 @@ export interface EnvWriteResult {
  * UsageError or RefusedError of writeError, never a bare system error. The rules for the
  * path (regular files only, no other user's links) are safe-write.ts's.
  */
-export async function writeEnvOutput(file: string, format: EnvFormat, vars: readonly EnvVar[], drop: readonly string[] = []): Promise<EnvWriteResult> {
+export async function writeEnvOutput(file: string, format: EnvFormat, vars: readonly NamedValue[], drop: readonly string[] = []): Promise<EnvWriteResult> {
   if (format === 'dotenv') return { file, format, changed: await writeEnvFile(file, vars, drop), variables: vars };
   return { file, format, changed: await writeFileIfChanged(file, renderEnv(format, vars)), variables: vars };
 }

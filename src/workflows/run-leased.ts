@@ -9,6 +9,7 @@ import { ChildExitStatus, UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { describeConfigDrift } from '../wiring/describe.js';
 import { envObject } from '../wiring/json.js';
+import { leaseSpeaksHttp } from '../wiring/http.js';
 import { watchChildPorts, type PortWatchSources } from './port-watch.js';
 import { runChild, type ChildOutcome } from './run-child.js';
 
@@ -73,10 +74,11 @@ export async function runLeased(engine: Engine, ctx: ScopeContext, command: stri
   checkCommand(command, args);
   const warn = opts.warn ?? (() => undefined);
   const project = await engine.project(ctx);
-  const names = opts.names && opts.names.length > 0 ? opts.names : defaultNames(project.config.services);
+  const held = await engine.leases.list(ctx, { scope: project.scope });
+  const names = opts.names && opts.names.length > 0 ? opts.names : defaultNames(project.config.services, held);
   const ephemeral = opts.ephemeral === true;
   // Which names this run creates, so that a command that never starts takes none with it.
-  const existing = new Set((await engine.leases.list(ctx, { scope: project.scope })).map((l) => l.name));
+  const existing = new Set(held.map((l) => l.name));
   const leases = await engine.leases.allocate(
     ctx,
     names.map((name) => ({ name })),
@@ -146,9 +148,17 @@ function checkCommand(command: string, args: readonly string[]): void {
   }
 }
 
-/** Every service of berth.yaml, or DEFAULT_RUN_LEASE when it lists none. */
-function defaultNames(services: readonly ServiceConfig[]): string[] {
-  return services.length > 0 ? services.map((s) => s.name) : [DEFAULT_RUN_LEASE];
+/**
+ * Every service of berth.yaml; else the roles of the pool slot the scope holds (a
+ * Conductor workspace runs on its slot's ports, `PORT` = the first HTTP role's, else the
+ * first role's), not a new `app` lease; else DEFAULT_RUN_LEASE.
+ */
+function defaultNames(services: readonly ServiceConfig[], held: readonly Lease[]): string[] {
+  if (services.length > 0) return services.map((s) => s.name);
+  const slot = held.filter((l) => l.pool !== null && l.pool === held.find((h) => h.pool !== null)!.pool);
+  if (slot.length === 0) return [DEFAULT_RUN_LEASE];
+  const first = slot.find((l) => leaseSpeaksHttp(l, null)) ?? slot[0]!;
+  return [first.name, ...slot.filter((l) => l !== first).map((l) => l.name)];
 }
 
 /** The error for a command's non-zero status: the CLI exits with that same status. */

@@ -14,6 +14,7 @@ import { UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { readRegularFile } from '../fs/safe-read.js';
 import { BUILTIN_TEMPLATES, builtinTemplate, fillTemplate } from '../wiring/template.js';
+import { baseVariables } from './base-vars.js';
 import { renderEnv, writeEnvOutput, type EnvFormat, type EnvWriteResult } from './env-format.js';
 import { writeFileIfChanged } from './safe-write.js';
 import { digest, forgetWrittenFile, recordedContext, recordWrittenFile, writtenFile, writtenFiles, type WrittenFile } from './written-files.js';
@@ -21,6 +22,16 @@ import { digest, forgetWrittenFile, recordedContext, recordWrittenFile, writtenF
 /** What writeScopeEnv did: writeEnvOutput's result and the variables of released leases it removed. */
 export interface ScopeEnvResult extends EnvWriteResult {
   readonly dropped: readonly string[];
+}
+
+/** What `berth env --write` was asked for, remembered so a re-render writes the same. */
+export interface EnvFileOptions {
+  readonly urls?: boolean;
+  readonly host?: string;
+  /** Before every derived name; default `env_prefix:` of berth.yaml. */
+  readonly prefix?: string;
+  /** BASE_PORT and NEXT_PORT first; default `env_base_vars:` of berth.yaml. */
+  readonly baseVars?: boolean;
 }
 
 /**
@@ -33,10 +44,12 @@ export async function writeScopeEnv(
   ctx: ScopeContext,
   file: string,
   format: EnvFormat,
-  opts: { readonly urls?: boolean; readonly host?: string } = {},
+  opts: EnvFileOptions = {},
 ): Promise<ScopeEnvResult> {
-  const { scope } = await engine.project(ctx);
-  const vars = await engine.wiring.env(ctx, opts);
+  const { scope, config } = await engine.project(ctx);
+  const wantBase = opts.baseVars === true || config.envBaseVars === true;
+  const base = wantBase ? await baseVariables(engine, ctx, opts.prefix ?? config.envPrefix ?? '') : [];
+  const vars = [...base, ...(await engine.wiring.env(ctx, { urls: opts.urls, host: opts.host, prefix: opts.prefix }))];
   const path = resolve(file);
   const before = await writtenFile(engine, scope, path);
   const names = vars.map((v) => v.name);
@@ -50,6 +63,8 @@ export async function writeScopeEnv(
     format,
     urls: opts.urls === true,
     ...(opts.host === undefined ? {} : { host: opts.host }),
+    ...(opts.prefix === undefined ? {} : { prefix: opts.prefix }),
+    ...(opts.baseVars === true ? { baseVars: true } : {}),
     names,
     ...(format === 'dotenv' ? {} : { sha256: digest(renderEnv(format, vars)) }),
   });
@@ -157,7 +172,7 @@ export async function rerenderScope(engine: Engine, scope: string): Promise<Rere
 async function rewrite(engine: Engine, record: WrittenFile): Promise<boolean> {
   switch (record.kind) {
     case 'env':
-      return (await writeScopeEnv(engine, record.ctx, record.file, record.format ?? 'dotenv', { urls: record.urls, host: record.host })).changed;
+      return (await writeScopeEnv(engine, record.ctx, record.file, record.format ?? 'dotenv', { urls: record.urls, host: record.host, prefix: record.prefix, baseVars: record.baseVars })).changed;
     case 'template':
       return (await renderScopeTemplate(engine, record.ctx, record.template!, { host: record.host ?? 'localhost', write: record.file, force: true })).changed;
     case 'compose': {

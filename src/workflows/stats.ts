@@ -70,7 +70,7 @@ export async function computeStats(engine: Engine, ctx: ScopeContext, scopePatte
     return { scope, scopes: g.scopes.size, leases: g.leases.length, byCategory };
   });
   const poolStats: PoolStats[] = pools.map((p) => {
-    const next = p.detail.find((s) => s.scope === null) ?? null;
+    const next = p.detail.find((s) => s.scope === null && s.blocked === null && (p.slots === null || s.slot < p.slots)) ?? null;
     // An open-ended pool's next slot is the one after the highest held (free ones between are listed when held only).
     const openNext = p.slots === null ? (p.detail.length === 0 ? 0 : Math.max(...p.detail.map((s) => s.slot)) + 1) : null;
     return {

@@ -4,18 +4,23 @@
  */
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { serviceHost } from '../wiring/hosts.js';
-import { httpUrl } from '../wiring/http.js';
+import { httpUrl, serviceFor, urlScheme } from '../wiring/http.js';
 
 /** Options of serviceUrl. */
 export interface ServiceUrlOptions {
-  /** The host; default `<NAME>_HOST`, else `BERTH_HOST`, else localhost, read from `env`. */
+  /** The host; default `<NAME>_HOST`, else `BERTH_HOST`, else `SERVICE_HOST`, else localhost, read from `env`. */
   readonly host?: string;
   /** Where the host variables are read (default process.env). */
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** The URL of the scope's lease `name`; NotFoundError when there is no such lease. */
+/**
+ * The URL of the scope's lease `name` (`https://` for an https service, see urlScheme);
+ * NotFoundError when there is no such lease.
+ */
 export async function serviceUrl(engine: Engine, ctx: ScopeContext, name: string, opts: ServiceUrlOptions = {}): Promise<string> {
   const lease = await engine.leases.get(ctx, name);
-  return httpUrl(opts.host ?? serviceHost(name, opts.env ?? process.env), lease.port);
+  const { config } = await engine.project(ctx);
+  const scheme = urlScheme(name, serviceFor(lease, config.services));
+  return httpUrl(opts.host ?? serviceHost(name, opts.env ?? process.env), lease.port, scheme);
 }

@@ -34,10 +34,12 @@ export interface WrittenFile {
   readonly scope: string;
   /** The context it was written with, so a re-render resolves berth.yaml the same way. */
   readonly ctx: ScopeContext;
-  /** env: format, `--urls`, the URL host. */
+  /** env: format, `--urls`, the URL host, `--prefix`, `--base-vars`. */
   readonly format?: EnvFormat;
   readonly urls?: boolean;
   readonly host?: string;
+  readonly prefix?: string;
+  readonly baseVars?: boolean;
   /** env: the variable names berth wrote, so names of released leases can be dropped. */
   readonly names?: readonly string[];
   /** compose: the base compose file, and whether the override is the standalone merged file. */

@@ -117,7 +117,7 @@ describe('import: pool rows keep one scope per slot, all or none', () => {
     const elsewhere = tempDir('berth-import-pools-elsewhere-');
     try {
       const pools = json<{ name: string; detail: { ports: Record<string, number>; scope: string | null }[] }[]>(berth(['pools', '--json'], { cwd: elsewhere.dir, db: copy }));
-      assert.deepEqual(pools.map((p) => [p.name, p.detail[3]]), [['agents', { slot: 3, ports: { backend: 27423, frontend: 27523 }, scope: 'c' }]]);
+      assert.deepEqual(pools.map((p) => [p.name, p.detail[3]]), [['agents', { slot: 3, ports: { backend: 27423, frontend: 27523 }, scope: 'c', blocked: null, changed: null }]]);
     } finally {
       elsewhere.cleanup();
     }

@@ -224,8 +224,8 @@ describe('berth env', () => {
     const p = project('services:\n  web: {}\n  postgres:\n    env: PGPORT\n');
     try {
       const [web, pg] = json<Lease[]>(ok(p.cli(['--json', 'allocate'])));
-      // Variables come in the store's lease order: by port.
-      const lines = [`WEB_PORT=${web!.port}`, `PGPORT=${pg!.port}`].sort((a, b) => Number(a.split('=')[1]) - Number(b.split('=')[1]));
+      // Variables come in berth.yaml's order (issue 10 item 22), whatever the ports.
+      const lines = [`WEB_PORT=${web!.port}`, `PGPORT=${pg!.port}`];
       assert.equal(ok(p.cli(['env'])).stdout, `${lines.join('\n')}\n`);
       const compose = ok(p.cli(['env', '--format', 'compose'])).stdout.split('\n');
       assert.match(compose[0]!, /^# /);
@@ -399,8 +399,11 @@ describe('berth urls', () => {
       const [web] = json<Lease[]>(ok(p.cli(['--json', 'allocate', 'web', 'redis'])));
       const slot = json<Lease[]>(ok(p.cli(['--json', 'reserve', '--pool', 'stack'])));
       const admin = slot.find((l) => l.name === 'admin')!;
-      assert.deepEqual(ok(p.cli(['urls'])).stdout.trimEnd().split('\n').sort(), [`http://localhost:${web!.port}`, `http://localhost:${admin.port}/oauth/callback`].sort());
-      assert.match(ok(p.cli(['urls', '--host', '127.0.0.1'])).stdout, new RegExp(`^http://127\\.0\\.0\\.1:${web!.port}$`, 'm'));
+      // Each URL says whose it is: the service, or the pool slot whose template gave it (issue 10 item 22).
+      const lines = ok(p.cli(['urls'])).stdout.trimEnd().split('\n');
+      assert.match(lines[0]!, /^NAME\s+URL$/);
+      assert.deepEqual(lines.slice(1).map((l) => l.split(/\s{2,}/)).sort(), [['web', `http://localhost:${web!.port}`], [`pool stack slot ${admin.slot}`, `http://localhost:${admin.port}/oauth/callback`]].sort());
+      assert.match(ok(p.cli(['urls', '--host', '127.0.0.1'])).stdout, new RegExp(`^web\\s+http://127\\.0\\.0\\.1:${web!.port}$`, 'm'));
     } finally {
       p.cleanup();
     }

@@ -113,6 +113,18 @@ describe('berth --url: the CLI through a daemon started with berth serve', () =>
     same(['--json', 'history', 'web']);
   });
 
+  it('--base, --dir, env --prefix --base-vars and url NAME act through the daemon as locally (issue 10 items 3, 11, 22)', () => {
+    const [seq] = json<{ port: number }[]>(same(['--json', '--base', '27100', 'allocate', 'seq-remote', '--strategy', 'sequential']));
+    assert.ok(seq!.port >= 27100, `--base did not reach the daemon: ${seq!.port}`);
+    assert.match(same(['env', '--prefix', 'SHOP_', '--base-vars']).stdout, /^SHOP_BASE_PORT=\d+\nSHOP_NEXT_PORT=\d+\n/);
+    assert.match(same(['url', 'web']).stdout, /^http:\/\/localhost:\d+\n$/);
+    const ws = path.join(root, 'ws-remote');
+    fs.mkdirSync(ws);
+    json(remote(['--json', '--scope', 'tied-remote', '--dir', ws, 'allocate', 'web']));
+    fs.rmSync(ws, { recursive: true });
+    assert.match(local(['gc']).stdout, /released scope tied-remote/);
+  });
+
   it('the lease the daemon made is in the store: berth list run locally shows it', () => {
     const [made] = json<{ port: number }[]>(remote(['--json', 'allocate', 'db']));
     const port = made!.port;

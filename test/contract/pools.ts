@@ -45,10 +45,12 @@ export function poolsContract(name: string, make: HarnessFactory): void {
         slots: 2,
         used: 2,
         free: 0,
+        blocked: 0,
         detail: [
-          { slot: 0, ports: { backend: b, frontend: b + 10 }, scope: 'pool/s1' },
-          { slot: 1, ports: { backend: b + 1, frontend: b + 11 }, scope: 'pool/s2' },
+          { slot: 0, ports: { backend: b, frontend: b + 10 }, scope: 'pool/s1', blocked: null, changed: null },
+          { slot: 1, ports: { backend: b + 1, frontend: b + 11 }, scope: 'pool/s2', blocked: null, changed: null },
         ],
+        fallback: [],
       });
       assert.deepEqual(await lab.engine.pools.urls({ dir }, 'p'), [
         { pool: 'p', slot: 0, url: `http://localhost:${b + 10}/cb`, heldBy: 'pool/s1' },

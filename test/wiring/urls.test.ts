@@ -31,7 +31,7 @@ test('poolUrls for a 10-slot series pool lists 10 URLs in slot order', () => {
   assert.throws(() => poolUrls({ ...pool, urls: ['http://localhost:${web}/'] }, slots), UsageError);
 });
 
-test('scopeUrls lists HTTP services and the held pool slot, in lease order', () => {
+test("scopeUrls lists HTTP services and the held pool slot, in berth.yaml's order (services, pool slots, the rest)", () => {
   const pool = seriesPool('stack', { postgres: 5433, admin: 8002 }, { urls: ['http://localhost:${admin}/callback'] });
   const leases = [
     lease('web', 3000),
@@ -41,9 +41,9 @@ test('scopeUrls lists HTTP services and the held pool slot, in lease order', () 
     lease('metrics', 9100),
   ];
   assert.deepEqual(scopeUrls(leases, [service('metrics', { http: true })], [pool], { host: '127.0.0.1' }), [
-    { name: 'web', url: 'http://127.0.0.1:3000', pool: null, slot: null },
-    { name: 'stack', url: 'http://localhost:8006/callback', pool: 'stack', slot: 4 },
     { name: 'metrics', url: 'http://127.0.0.1:9100', pool: null, slot: null },
+    { name: 'stack', url: 'http://localhost:8006/callback', pool: 'stack', slot: 4 },
+    { name: 'web', url: 'http://127.0.0.1:3000', pool: null, slot: null },
   ]);
   assert.deepEqual(scopeUrls(leases, [], []).map((u) => u.url), ['http://localhost:3000']);
 });

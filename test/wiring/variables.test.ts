@@ -26,24 +26,24 @@ test('speaksHttp: config decides, else whole-word guess where databases win', ()
   assert.equal(speaksHttp('web', service('web', { http: false })), false);
 });
 
-test('leaseVariables: _PORT per lease in order, env: override, _URL for HTTP services', () => {
+test("leaseVariables: _PORT per lease in berth.yaml's order (then the rest), env: override, _URL for HTTP services", () => {
   const leases = [lease('web', 3000), lease('postgres', 5432), lease('http-server', 8080), lease('cache', 6379)];
   const services = [service('postgres', { env: 'DATABASE_PORT' }), service('cache', { http: true })];
   const vars = leaseVariables(leases, services, { urls: true });
   assert.deepEqual(
     vars.map((v) => [v.name, v.value]),
     [
-      ['WEB_PORT', '3000'],
-      ['WEB_URL', 'http://localhost:3000'],
       ['DATABASE_PORT', '5432'],
-      ['HTTP_SERVER_PORT', '8080'],
-      ['HTTP_SERVER_URL', 'http://localhost:8080'],
       ['CACHE_PORT', '6379'],
       ['CACHE_URL', 'http://localhost:6379'],
+      ['WEB_PORT', '3000'],
+      ['WEB_URL', 'http://localhost:3000'],
+      ['HTTP_SERVER_PORT', '8080'],
+      ['HTTP_SERVER_URL', 'http://localhost:8080'],
     ],
   );
-  assert.equal(vars[2]!.lease.name, 'postgres');
-  assert.deepEqual(leaseVariables(leases, services).map((v) => v.name), ['WEB_PORT', 'DATABASE_PORT', 'HTTP_SERVER_PORT', 'CACHE_PORT']);
+  assert.equal(vars[0]!.lease.name, 'postgres');
+  assert.deepEqual(leaseVariables(leases, services).map((v) => v.name), ['DATABASE_PORT', 'CACHE_PORT', 'WEB_PORT', 'HTTP_SERVER_PORT']);
   assert.equal(leaseVariables([lease('web', 80)], [], { urls: true, host: '::1' })[1]!.value, 'http://[::1]:80');
   assert.equal(leaseVariables([lease('web', 80)], [], { urls: true, host: 'dev.box' })[1]!.value, 'http://dev.box:80');
 });
@@ -54,9 +54,9 @@ test('leaseVariables: pool leases are named by role; UDP gets no URL', () => {
     lease('admin', 8002, { pool: 'stack', slot: 0 }),
     lease('api', 9999, { protocol: 'udp' }),
   ];
-  // A services: entry named like a role does not apply to the pool lease.
-  const vars = leaseVariables(leases, [service('admin', { env: 'NOPE' })], { urls: true });
-  assert.deepEqual(vars.map((v) => `${v.name}=${v.value}`), ['POSTGRES_PORT=5433', 'ADMIN_PORT=8002', 'ADMIN_URL=http://localhost:8002', 'API_PORT=9999']);
+  // env: of a services: entry named like a role names the role's variable (issue 10 item 4); nothing else of it applies.
+  const vars = leaseVariables(leases, [service('admin', { env: 'ADMIN_UI_PORT', http: false })], { urls: true });
+  assert.deepEqual(vars.map((v) => `${v.name}=${v.value}`), ['POSTGRES_PORT=5433', 'ADMIN_UI_PORT=8002', 'ADMIN_URL=http://localhost:8002', 'API_PORT=9999']);
 });
 
 test('leaseVariables: two leases on one variable is a UsageError naming both', () => {

@@ -7,17 +7,25 @@ import { computeStats, type Stats } from '../../workflows/stats.js';
 import type { PoolStatus } from '../../engine/index.js';
 import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
-import { emit, leaseTable, table } from '../render.js';
+import { emit, leaseTable, note, table } from '../render.js';
+import type { Lease } from '../../types.js';
 import { rerenderAndReport } from './render.js';
 
 function poolsText(pools: readonly PoolStatus[]): string {
   if (pools.length === 0) return 'no pools are defined; add one under pools: in berth.yaml';
   return pools
     .map((p) => {
-      const head = `${p.name}: ${p.used} used, ${p.free === null ? 'open-ended' : `${p.free} free of ${p.slots}`} (roles: ${p.roles.join(', ')})`;
-      if (p.detail.length === 0) return head;
-      const rows = p.detail.map((s) => [s.slot, ...p.roles.map((r) => s.ports[r]), s.scope ?? 'free']);
-      return `${head}\n${table(['SLOT', ...p.roles.map((r) => r.toUpperCase()), 'HELD BY'], rows)}`;
+      const blocked = p.blocked > 0 ? `, ${p.blocked} blocked` : '';
+      const head = `${p.name}: ${p.used} used, ${p.free === null ? 'open-ended' : `${p.free} free of ${p.slots}${blocked}`} (roles: ${p.roles.join(', ')})`;
+      const lines = [head];
+      // A slot that looks free but cannot be reserved says what blocks it; a held slot berth.yaml changed says how.
+      const state = (s: PoolStatus['detail'][number]): string =>
+        s.scope !== null ? (s.changed === null ? s.scope : `${s.scope} (changed: ${s.changed})`) : s.blocked === null ? 'free' : `blocked: ${s.blocked}`;
+      if (p.detail.length > 0) lines.push(table(['SLOT', ...p.roles.map((r) => r.toUpperCase()), 'HELD BY'], p.detail.map((s) => [s.slot, ...p.roles.map((r) => s.ports[r]), state(s)])));
+      for (const f of p.fallback) {
+        lines.push(`fallback (no slot was free): ${f.scope} on ${p.roles.map((r) => `${r} ${f.ports[r] ?? '-'}`).join(', ')}; \`berth reserve --scope ${f.scope}\` moves it into a slot once one frees`);
+      }
+      return lines.join('\n');
     })
     .join('\n\n');
 }
@@ -38,7 +46,11 @@ export function registerPoolCommands(program: Command): void {
       }
       const pid = flags.pid === undefined ? (flags.ephemeral ? process.ppid : undefined) : parseCount(flags.pid, '--pid');
       await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const { scope } = await engine.project(ctx);
+        const pool = (await engine.pools.definition(ctx, flags.pool)).name;
+        const before = await engine.leases.list(ctx, { scope, pool });
         const leases = await engine.pools.reserve(ctx, { pool: flags.pool, ephemeral: flags.ephemeral, pid });
+        reserveNotes(scope, pool, before, leases);
         emit(json, leases, (l) => leaseTable(l));
         // A reserve may move the scope's ports (a fallback moved into a freed slot): the files berth wrote follow.
         if (leases.length > 0) await rerenderAndReport(engine, [leases[0]!.scope]);
@@ -64,6 +76,22 @@ export function registerPoolCommands(program: Command): void {
         emit(json, stats, statsText);
       });
     });
+}
+
+/** Says when a reserve gave fallback ports, or moved a scope from them into a slot. */
+function reserveNotes(scope: string, pool: string, before: readonly Lease[], after: readonly Lease[]): void {
+  const ports = (ls: readonly Lease[]) => ls.map((l) => `${l.name} ${l.port}`).join(', ');
+  const wasFallback = before.length > 0 && before.every((l) => l.slot === null);
+  const slot = after.find((l) => l.slot !== null)?.slot;
+  if (slot === undefined && after.length > 0) {
+    note(
+      wasFallback
+        ? `pool ${pool} still has no free slot: ${scope} stays on its fallback ports (${ports(after)}).`
+        : `pool ${pool} has no free slot: ${scope} got fallback hash ports (${ports(after)}); \`berth reserve --scope ${scope}\` moves it into a slot once one frees.`,
+    );
+  } else if (wasFallback && slot !== undefined) {
+    note(`moved ${scope} from its fallback ports (${ports(before)}) into slot ${slot} of pool ${pool} (${ports(after)}); write its files again (berth env --write .env --scope ${scope}).`);
+  }
 }
 
 function statsText(s: Stats): string {

@@ -8,17 +8,21 @@ import type { ComposeOverrideResult } from '../../workflows/compose-build.js';
 import { parseEnvFormat, renderEnv, type EnvWriteResult } from '../../workflows/env-format.js';
 import { writeScopeEnv } from '../../workflows/scope-files.js';
 import { envObject } from '../../wiring/json.js';
+import { baseVariables } from '../../workflows/base-vars.js';
 import { urlHost } from '../../wiring/hosts.js';
 import { childExitStatus, runLeased } from '../../workflows/run-leased.js';
 import { withEngine } from '../context.js';
 import { localPortSources } from '../open-engine.js';
-import { emit, note, writeOut } from '../render.js';
+import { emit, note, table, writeOut } from '../render.js';
+import { serviceUrl } from '../../workflows/url.js';
 
 interface EnvFlags {
   format?: string;
   write?: string;
   urls?: boolean;
   host?: string;
+  prefix?: string;
+  baseVars?: boolean;
 }
 
 /** What `berth env --write --json` prints. */
@@ -61,6 +65,8 @@ export function registerWiringCommands(program: Command): void {
     .option('--write <file>', 'write FILE atomically; dotenv merges into it, keeping every other line')
     .option('--urls', 'also <NAME>_URL=http://HOST:PORT for services that speak HTTP')
     .option('--host <host>', 'host in URLs (default: BERTH_HOST, else localhost)')
+    .option('--prefix <prefix>', 'put PREFIX before every derived name: --prefix UDOS_ gives UDOS_API_PORT, UDOS_API_URL (default: env_prefix: in berth.yaml)')
+    .option('--base-vars', 'start with BASE_PORT and NEXT_PORT, as sequential port managers wrote them (default: env_base_vars: in berth.yaml)')
     .action(async (flags: EnvFlags, cmd: Command) => {
       const json = !!cmd.optsWithGlobals<{ json?: boolean }>().json;
       const format = flags.format === undefined ? (json && flags.write === undefined ? 'json' : 'dotenv') : parseEnvFormat(flags.format);
@@ -69,9 +75,12 @@ export function registerWiringCommands(program: Command): void {
       }
       await withEngine(cmd, async ({ engine, ctx }) => {
         // The host is the caller's (its BERTH_HOST), even when the engine is the daemon's.
-        const opts = { urls: flags.urls, host: urlHost(flags.host) };
+        const opts = { urls: flags.urls, host: urlHost(flags.host), prefix: flags.prefix };
+        const project = await engine.project(ctx);
+        const wantBase = flags.baseVars === true || project.config.envBaseVars === true;
+        const base = wantBase ? await baseVariables(engine, ctx, flags.prefix ?? project.config.envPrefix ?? '') : [];
         if (flags.write !== undefined) {
-          const result = await writeScopeEnv(engine, ctx, flags.write, format, opts);
+          const result = await writeScopeEnv(engine, ctx, flags.write, format, { ...opts, baseVars: flags.baseVars === true });
           if (json) emit(true, { ...writeSummary(result), dropped: result.dropped }, () => '');
           else {
             note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.file} (${result.variables.map((v) => v.name).join(', ') || 'no variables'})`);
@@ -80,8 +89,8 @@ export function registerWiringCommands(program: Command): void {
           return;
         }
         const vars = await engine.wiring.env(ctx, opts);
-        if (vars.length === 0) note(`scope ${(await engine.project(ctx)).scope} has no leases; allocate some with \`berth allocate\`.`);
-        const text = renderEnv(format, vars);
+        if (vars.length === 0) note(`scope ${project.scope} has no leases; allocate some with \`berth allocate\`.`);
+        const text = renderEnv(format, [...base, ...vars]);
         if (text !== '') writeOut(text);
       });
     });
@@ -126,7 +135,20 @@ export function registerWiringCommands(program: Command): void {
         }
         const urls = await engine.wiring.urls(ctx, { host: urlHost(flags.host) });
         if (urls.length === 0) note(`scope ${(await engine.project(ctx)).scope} has no HTTP services or pool URLs.`);
-        emit(json, urls, (u) => u.map((x) => x.url).join('\n'));
+        // Whose each URL is: the service, or the pool and slot whose urls: template gave it.
+        emit(json, urls, (u) => (u.length === 0 ? '' : table(['NAME', 'URL'], u.map((x) => [x.pool === null ? x.name : `pool ${x.pool} slot ${x.slot ?? 'fallback'}`, x.url]))));
+      });
+    });
+
+  program
+    .command('url')
+    .description("the URL of one of the scope's services: http://HOST:PORT (https:// for https services)")
+    .argument('<name>', 'the lease name')
+    .option('--host <host>', 'host (default: <NAME>_HOST, else BERTH_HOST, else SERVICE_HOST, else localhost)')
+    .action(async (name: string, flags: { host?: string }, cmd: Command) => {
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const url = await serviceUrl(engine, ctx, name, { host: flags.host === undefined ? undefined : urlHost(flags.host) });
+        emit(json, { name, url }, (u) => u.url);
       });
     });
 
