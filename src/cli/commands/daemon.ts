@@ -28,22 +28,31 @@ export function registerDaemonCommands(program: Command): void {
       const opts = globals(cmd);
       const env = opts.db ? { ...process.env, BERTH_DB: opts.db } : process.env;
       const { startDaemon } = await import('../../server/daemon.js');
-      const daemon = await startDaemon({
-        port: flags.port === undefined ? undefined : parseCount(flags.port, '--port'),
-        host: flags.host,
-        allowRemote: flags.allowRemote,
-        allowHosts: flags.allowHost,
-        env,
-      });
-      if (daemon.staleLock) note(`berth: replaced a stale lockfile: pid ${daemon.staleLock.pid} (${daemon.staleLock.url}) is gone.`);
-      emit(opts.json === true, { url: daemon.url, socket: daemon.paths.socket, pid: process.pid, token: daemon.paths.token }, (d) => `berth daemon listening on ${d.url} and ${d.socket} (pid ${d.pid}); token in ${d.token}`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, stop);
-          void daemon.stop().then(resolve);
-        };
-        for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
-      });
+      // Signals are caught before the daemon starts: it writes its lockfile while starting,
+      // and a SIGINT sent as soon as the lockfile appears must stop it cleanly, not kill it.
+      let signalled = false;
+      let wake = (): void => undefined;
+      const onSignal = (): void => {
+        signalled = true;
+        wake();
+      };
+      const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+      for (const s of signals) process.on(s, onSignal);
+      try {
+        const daemon = await startDaemon({
+          port: flags.port === undefined ? undefined : parseCount(flags.port, '--port'),
+          host: flags.host,
+          allowRemote: flags.allowRemote,
+          allowHosts: flags.allowHost,
+          env,
+        });
+        if (daemon.staleLock) note(`berth: replaced a stale lockfile: pid ${daemon.staleLock.pid} (${daemon.staleLock.url}) is gone.`);
+        emit(opts.json === true, { url: daemon.url, socket: daemon.paths.socket, pid: process.pid, token: daemon.paths.token }, (d) => `berth daemon listening on ${d.url} and ${d.socket} (pid ${d.pid}); token in ${d.token}`);
+        if (!signalled) await new Promise<void>((resolve) => (wake = resolve));
+        await daemon.stop();
+      } finally {
+        for (const s of signals) process.off(s, onSignal);
+      }
     });
 
   const daemon = program.command('daemon').description('the background daemon of this state directory');
