@@ -1,0 +1,103 @@
+/**
+ * The PostgreSQL-backed store: a pool of connections to one shared registry, on which
+ * this process writes as one machine (`host`). Open it with openPostgresStore.
+ *
+ * A write transaction first takes a transaction-scoped advisory lock named after the
+ * machine, so writers of one machine (any process, any machine that names it) run their
+ * read-check-write one at a time, while writers of different machines do not wait for
+ * each other; the unique keys of the schema hold whatever happens. The lock is taken on
+ * the server, so waiting for it does not block this process's event loop, and it goes
+ * with the transaction: a writer that dies or loses its connection releases it.
+ */
+import type pg from 'pg';
+import { StoreError } from '../../errors.js';
+import { PruneSchedule } from '../retention.js';
+import type { HistoryRetention, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
+import { pgStoreError, type PgPhase } from './errors.js';
+import { prunePgEvents } from './events.js';
+import { lockKey } from './names.js';
+import { PgTx } from './tx.js';
+
+/** What a PostgresStore is made of (see openPostgresStore). */
+export interface PgStoreParts {
+  readonly pool: pg.Pool;
+  /** The URL as messages show it. */
+  readonly location: string;
+  readonly host: string;
+  readonly schema: string;
+  /** The schema as a quoted identifier. */
+  readonly quoted: string;
+  readonly retention: HistoryRetention;
+}
+
+/** A store over a PostgreSQL database, shared with other machines. */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly location: string;
+  readonly host: string;
+  private readonly prunes = new PruneSchedule();
+  /** BEGIN and this machine's writer lock, sent as one round trip. */
+  private readonly beginWrite: string;
+  private readonly running = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly parts: PgStoreParts) {
+    this.location = parts.location;
+    this.host = parts.host;
+    this.beginWrite = `BEGIN; SELECT pg_advisory_xact_lock(${lockKey(`berth-writer:${parts.schema}:${parts.host}`)})`;
+  }
+
+  transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent?: WriteIntent): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError(`the store ${this.location} was closed; open it again to use it.`));
+    const run = this.run(mode, fn, intent);
+    const tracked = run.catch(() => undefined);
+    this.running.add(tracked);
+    void tracked.then(() => this.running.delete(tracked));
+    return run;
+  }
+
+  private async run<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent: WriteIntent | undefined): Promise<T> {
+    const { pool, quoted, retention } = this.parts;
+    let phase: PgPhase = 'transaction';
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw pgStoreError(err, this.location, 'transaction');
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query(mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const tx = new PgTx(client, quoted, intent);
+      const result = await fn(tx);
+      if (mode === 'write') {
+        await tx.events.flush(client, quoted);
+        if (this.prunes.due()) this.prunes.done(await prunePgEvents(client, quoted, retention, Date.now()));
+      }
+      phase = 'commit';
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (phase !== 'commit') {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          // The connection is gone or broken: the server rolls back what it had; this
+          // client is not given back to the pool.
+          broken = rollbackError;
+        });
+      } else {
+        broken = err as Error;
+      }
+      throw pgStoreError(err, this.location, phase);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Waits for the transactions asked for so far, then closes the connections. Closing twice does nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.running);
+    await this.parts.pool.end();
+  }
+}
