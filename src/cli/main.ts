@@ -21,7 +21,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--json', 'print data as JSON')
     .option('--scope <scope>', 'act for this scope (default: BERTH_SCOPE, else the project name)')
-    .option('--db <path>', 'store file (default: BERTH_DB, else $XDG_STATE_HOME/berth/berth.db)')
+    .option('--db <path>', 'store file, or postgres://user@host/db for a registry shared by several machines (default: BERTH_DB, else $XDG_STATE_HOME/berth/berth.db)')
     .option('--config <file>', 'config file (default: BERTH_CONFIG, else berth.yaml found upward)')
     .option('--url <url>', 'work through the berth daemon at URL: http://127.0.0.1:PORT or unix:/path/to/berth.sock (default: BERTH_URL; token: BERTH_TOKEN, else the state directory\'s api-token)')
     .showHelpAfterError('(run berth --help for usage)')

@@ -38,6 +38,9 @@ export function pgStoreError(err: unknown, location: string, phase: PgPhase): un
       : phase === 'transaction'
         ? 'Nothing was changed: PostgreSQL rolls back a transaction whose connection is lost. '
         : '';
+  if (isConnectionLoss(err) && phase === 'opening') {
+    return new StoreError(`cannot connect to the PostgreSQL registry ${location} (${said}). Check that the server is up and reachable, and the URL (--db or BERTH_DB).`, details);
+  }
   if (isConnectionLoss(err)) {
     return new StoreError(`lost the connection to the PostgreSQL registry ${location} (${said}). ${outcome}Check that the server is up and reachable, then try again.`, details);
   }

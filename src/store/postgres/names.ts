@@ -2,6 +2,7 @@
  * Names PostgreSQL is given: the schema as a quoted identifier, advisory-lock keys, and
  * the connection target as shown in messages (never with its password).
  */
+import os from 'node:os';
 import { UsageError } from '../../errors.js';
 
 /** A schema name as a quoted identifier; refuses names that need more than quoting to be sure of. */
@@ -53,4 +54,9 @@ export function statementName(text: string): string {
     statementNames.set(text, name);
   }
   return name;
+}
+
+/** The machine name a shared registry records for this one: BERTH_MACHINE, else the host name. */
+export function machineName(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BERTH_MACHINE?.trim() || os.hostname();
 }

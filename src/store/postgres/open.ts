@@ -3,13 +3,12 @@
  * migrated on the first connection. Loaded (with the pg driver) only when a PostgreSQL
  * URL is given, so SQLite users pay nothing for it at start-up.
  */
-import os from 'node:os';
 import pg from 'pg';
 import { checkRetention } from '../retention.js';
 import { DEFAULT_RETENTION, type HistoryRetention } from '../store.js';
 import { pgStoreError } from './errors.js';
 import { migratePg } from './migrate.js';
-import { quoteSchema, redactUrl } from './names.js';
+import { machineName, quoteSchema, redactUrl } from './names.js';
 import { DEFAULT_PG_SCHEMA } from './schema.js';
 import { PostgresStore } from './store.js';
 
@@ -28,11 +27,6 @@ export interface PgStoreOptions {
   readonly schema?: string;
   /** How long history is kept; DEFAULT_RETENTION when absent. */
   readonly retention?: HistoryRetention;
-}
-
-/** The machine name a shared registry records for this one: BERTH_MACHINE, else the host name. */
-export function machineName(env: NodeJS.ProcessEnv = process.env): string {
-  return env.BERTH_MACHINE?.trim() || os.hostname();
 }
 
 /**
