@@ -66,6 +66,13 @@ export class PostgresStore implements Store {
       throw pgStoreError(err, this.location, 'transaction');
     }
     let broken: Error | undefined;
+    // The server may drop the connection while it is ours (shut down, terminated): the
+    // pending query rejects with the reason, and the client's own 'error' event, with no
+    // listener, would end the process. Noted here; the client is then not given back.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query(mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const tx = new PgTx(client, quoted, intent);
@@ -89,6 +96,7 @@ export class PostgresStore implements Store {
       }
       throw pgStoreError(err, this.location, phase);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
