@@ -32,12 +32,14 @@ export function pgStoreError(err: unknown, location: string, phase: PgPhase): un
   const said = err instanceof Error ? err.message : String(err);
   const code = pgCode(err);
   const details = { store: location, ...(code ? { code } : {}) };
+  // Only a connection lost while COMMIT was on its way leaves the outcome unknown; any
+  // other failure, and a connection lost before, rolls the whole transaction back.
   const outcome =
-    phase === 'commit'
+    phase === 'commit' && isConnectionLoss(err)
       ? 'The change may or may not have been committed (the connection went while committing): check with `berth list` before retrying. '
-      : phase === 'transaction'
-        ? 'Nothing was changed: PostgreSQL rolls back a transaction whose connection is lost. '
-        : '';
+      : phase === 'opening'
+        ? ''
+        : 'Nothing was changed: PostgreSQL rolls back a transaction that fails or whose connection is lost. ';
   if (isConnectionLoss(err) && phase === 'opening') {
     return new StoreError(`cannot connect to the PostgreSQL registry ${location} (${said}). Check that the server is up and reachable, and the URL (--db or BERTH_DB).`, details);
   }

@@ -51,16 +51,35 @@ export class EventBuffer {
 
   /** Inserts the events noted so far, with the next ids, in one statement. */
   async flush(client: pg.ClientBase, s: string): Promise<void> {
-    if (this.pending.length === 0) return;
+    const insert = this.take(client, s);
+    if (insert !== null) await client.query(insert);
+  }
+
+  /**
+   * Inserts the events noted so far and commits, in one round trip (the simple query
+   * protocol runs both statements; if the insert fails, COMMIT is skipped and the
+   * transaction stays open to be rolled back): the row of event_ids stays locked for as
+   * short a time as can be.
+   */
+  async flushAndCommit(client: pg.ClientBase, s: string): Promise<void> {
+    const insert = this.take(client, s);
+    await client.query(insert === null ? 'COMMIT' : `${insert}; COMMIT`);
+  }
+
+  /**
+   * The statement inserting the pending events (values as escaped literals, so that it can
+   * share a round trip with COMMIT), or null when there are none; forgets them.
+   */
+  private take(client: pg.ClientBase, s: string): string | null {
+    if (this.pending.length === 0) return null;
     const events = this.pending;
     this.pending = [];
-    await client.query(
-      `WITH ids AS (UPDATE ${s}.event_ids SET last = last + $2 RETURNING last)
-       INSERT INTO ${s}.events (id, ${EVENT_COLUMNS})
-       SELECT ids.last - $2 + e.ord, e.${EVENT_COLUMNS.split(', ').join(', e.')}
-       FROM ids, ROWS FROM (json_to_recordset($1::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`,
-      [JSON.stringify(events.map((values) => Object.fromEntries(EVENT_COLUMNS.split(', ').map((column, i) => [column, values[i]])))), events.length],
-    );
+    const json = JSON.stringify(events.map((values) => Object.fromEntries(EVENT_COLUMNS.split(', ').map((column, i) => [column, values[i]]))));
+    const n = events.length;
+    return `WITH ids AS (UPDATE ${s}.event_ids SET last = last + ${n} RETURNING last)
+      INSERT INTO ${s}.events (id, ${EVENT_COLUMNS})
+      SELECT ids.last - ${n} + e.ord, e.${EVENT_COLUMNS.split(', ').join(', e.')}
+      FROM ids, ROWS FROM (json_to_recordset(${client.escapeLiteral(json)}::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`;
   }
 }
 

@@ -77,12 +77,12 @@ export class PostgresStore implements Store {
       await client.query(mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const tx = new PgTx(client, quoted, intent);
       const result = await fn(tx);
-      if (mode === 'write') {
+      if (mode === 'write' && this.prunes.due()) {
         await tx.events.flush(client, quoted);
-        if (this.prunes.due()) this.prunes.done(await prunePgEvents(client, quoted, retention, Date.now()));
+        this.prunes.done(await prunePgEvents(client, quoted, retention, Date.now()));
       }
       phase = 'commit';
-      await client.query('COMMIT');
+      await tx.events.flushAndCommit(client, quoted);
       return result;
     } catch (err) {
       if (phase !== 'commit') {

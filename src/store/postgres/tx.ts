@@ -164,15 +164,20 @@ export class PgTx implements StoreTx {
   }
 
   async ensureScope(host: string, name: string, directory: string | null): Promise<Scope> {
-    // One statement: insert, or fill in a directory the scope lacked; the writer lock of
-    // this machine is held, but another machine's writer may name the same host (--machine).
-    const row = (await this.rows<PgScopeRow>(
-      `INSERT INTO ${this.s}.scopes (host, name, directory, created_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (host, name) DO UPDATE SET directory = coalesce(scopes.directory, excluded.directory)
-       RETURNING *`,
+    // One round trip for what is nearly always a scope already there, unchanged: insert it,
+    // or fill in a directory it lacked, else read it; a row is written only when it changes.
+    const [row] = await this.rows<PgScopeRow>(
+      `WITH changed AS (
+         INSERT INTO ${this.s}.scopes AS s (host, name, directory, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory
+           WHERE s.directory IS NULL AND excluded.directory IS NOT NULL
+         RETURNING *)
+       SELECT * FROM changed
+       UNION ALL SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2 AND NOT EXISTS (SELECT 1 FROM changed)`,
       [host, name, directory, new Date().toISOString()],
-    ))[0]!;
-    return toScope(row);
+    );
+    // None: another transaction made the scope after this statement's snapshot was taken.
+    return toScope(row ?? (await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]))[0]!);
   }
 
   async listScopes(host?: string): Promise<Scope[]> {
