@@ -102,12 +102,14 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
       openPostgresStore(server.url, { schema, host: 'a' }),
       openPostgresStore(server.url, { schema, host: 'b' }),
     ]);
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
     try {
-      let release!: () => void;
-      const held = new Promise<void>((r) => (release = r));
       let entered!: () => void;
       const inside = new Promise<void>((r) => (entered = r));
       const first = a1.transaction('write', async (tx) => {
+        // The lock comes with the transaction's first statement: the read of a read-check-write.
+        await tx.getLease('a', 'demo', 'web');
         entered();
         await held;
         return tx.insertLease(lease('web', 4000, { host: 'a' }));
@@ -123,6 +125,7 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
       await second;
       assert.deepEqual((await a1.transaction('read', (tx) => tx.listLeases({ host: 'a' }))).map((l) => l.name), ['web', 'api']);
     } finally {
+      release();
       await Promise.all([a1.close(), a2.close(), b.close()]);
     }
   });

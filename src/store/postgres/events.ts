@@ -6,12 +6,12 @@
  * sequence, a slower transaction of another machine could commit a lower id afterwards).
  * Writers of different machines wait for each other only for that last step.
  */
-import type pg from 'pg';
 import type { EventChange, RegistryEvent } from '../../types.js';
 import { actionFor, actorFor, limitOf, normaliseSince, ownerPidOf } from '../events.js';
 import { PRUNE_BATCH_MAX_EVENTS, prunePlan } from '../retention.js';
 import type { EventQuery, HistoryRetention, WriteIntent } from '../store.js';
 import { toEvent, type PgEventRow, type PgLeaseRow } from './rows.js';
+import type { PgSession } from './session.js';
 
 /** One event waiting for the commit, in the column order of EVENT_COLUMNS. */
 type PendingEvent = readonly unknown[];
@@ -50,9 +50,9 @@ export class EventBuffer {
   }
 
   /** Inserts the events noted so far, with the next ids, in one statement. */
-  async flush(client: pg.ClientBase, s: string): Promise<void> {
-    const insert = this.take(client, s);
-    if (insert !== null) await client.query(insert);
+  async flush(session: PgSession, s: string): Promise<void> {
+    const insert = this.take(session, s);
+    if (insert !== null) await session.query(insert);
   }
 
   /**
@@ -61,16 +61,15 @@ export class EventBuffer {
    * transaction stays open to be rolled back): the row of event_ids stays locked for as
    * short a time as can be.
    */
-  async flushAndCommit(client: pg.ClientBase, s: string): Promise<void> {
-    const insert = this.take(client, s);
-    await client.query(insert === null ? 'COMMIT' : `${insert}; COMMIT`);
+  async flushAndCommit(session: PgSession, s: string): Promise<void> {
+    await session.commit(this.take(session, s));
   }
 
   /**
    * The statement inserting the pending events (values as escaped literals, so that it can
    * share a round trip with COMMIT), or null when there are none; forgets them.
    */
-  private take(client: pg.ClientBase, s: string): string | null {
+  private take(session: PgSession, s: string): string | null {
     if (this.pending.length === 0) return null;
     const events = this.pending;
     this.pending = [];
@@ -79,12 +78,12 @@ export class EventBuffer {
     return `WITH ids AS (UPDATE ${s}.event_ids SET last = last + ${n} RETURNING last)
       INSERT INTO ${s}.events (id, ${EVENT_COLUMNS})
       SELECT ids.last - ${n} + e.ord, e.${EVENT_COLUMNS.split(', ').join(', e.')}
-      FROM ids, ROWS FROM (json_to_recordset(${client.escapeLiteral(json)}::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`;
+      FROM ids, ROWS FROM (json_to_recordset(${session.literal(json)}::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`;
   }
 }
 
 /** The events a query asks for; each filter is a condition an index serves (see schema.ts). */
-export async function listPgEvents(client: pg.ClientBase, s: string, query: EventQuery): Promise<RegistryEvent[]> {
+export async function listPgEvents(session: PgSession, s: string, query: EventQuery): Promise<RegistryEvent[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   // `?` stands for the next value, numbered $1, $2, ... as pg wants.
@@ -106,13 +105,12 @@ export async function listPgEvents(client: pg.ClientBase, s: string, query: Even
   const limit = limitOf(query.limit);
   const sql = `SELECT * FROM ${s}.events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                ORDER BY id ${query.newestFirst ? 'DESC' : 'ASC'}${limit !== undefined ? ` LIMIT ${limit}` : ''}`;
-  const { rows } = await client.query<PgEventRow>(sql, args);
-  return rows.map(toEvent);
+  return (await session.query<PgEventRow>(sql, args)).map(toEvent);
 }
 
 /** The highest event id ever given, pruned or not. */
-export async function lastPgEventId(client: pg.ClientBase, s: string): Promise<number> {
-  const { rows } = await client.query<{ last: string }>(`SELECT last FROM ${s}.event_ids`);
+export async function lastPgEventId(session: PgSession, s: string): Promise<number> {
+  const rows = await session.query<{ last: string }>(`SELECT last FROM ${s}.event_ids`);
   return Number(rows[0]?.last ?? 0);
 }
 
@@ -122,11 +120,11 @@ export async function lastPgEventId(client: pg.ClientBase, s: string): Promise<n
  * in the transaction that inserts them, so a rollback takes both back), so the count is
  * last - first + 1.
  */
-export async function prunePgEvents(client: pg.ClientBase, s: string, retention: HistoryRetention, nowMs: number): Promise<boolean> {
+export async function prunePgEvents(session: PgSession, s: string, retention: HistoryRetention, nowMs: number): Promise<boolean> {
   const bounds = async () =>
-    (await client.query<{ first: string | null; last: string | null; oldest: string | null }>(
+    (await session.query<{ first: string | null; last: string | null; oldest: string | null }>(
       `SELECT (SELECT min(id) FROM ${s}.events) AS first, (SELECT max(id) FROM ${s}.events) AS last, (SELECT min(time) FROM ${s}.events) AS oldest`,
-    )).rows[0]!;
+    ))[0]!;
   const { first, last, oldest } = await bounds();
   if (first === null || last === null || oldest === null) return false;
   const plan = prunePlan(retention, nowMs);
@@ -134,11 +132,11 @@ export async function prunePgEvents(client: pg.ClientBase, s: string, retention:
   let more = false;
   if (Number(last) - Number(first) + 1 > plan.countTrigger) {
     const upTo = Number(last) - plan.maxEvents;
-    await client.query(`DELETE FROM ${s}.events WHERE id <= $1`, [Math.min(upTo, batchEnd)]);
+    await session.query(`DELETE FROM ${s}.events WHERE id <= $1`, [Math.min(upTo, batchEnd)]);
     more = upTo > batchEnd;
   }
   if (oldest < plan.ageTrigger) {
-    await client.query(`DELETE FROM ${s}.events WHERE time < $1 AND id <= $2`, [plan.ageCutoff, batchEnd]);
+    await session.query(`DELETE FROM ${s}.events WHERE time < $1 AND id <= $2`, [plan.ageCutoff, batchEnd]);
     const left = (await bounds()).oldest;
     more ||= left !== null && left < plan.ageCutoff;
   }

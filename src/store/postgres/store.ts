@@ -16,6 +16,7 @@ import type { HistoryRetention, Store, StoreTx, TxMode, WriteIntent } from '../s
 import { pgStoreError, type PgPhase } from './errors.js';
 import { prunePgEvents } from './events.js';
 import { lockKey } from './names.js';
+import { PgSession } from './session.js';
 import { PgTx } from './tx.js';
 
 /** What a PostgresStore is made of (see openPostgresStore). */
@@ -36,7 +37,7 @@ export class PostgresStore implements Store {
   readonly location: string;
   readonly host: string;
   private readonly prunes = new PruneSchedule();
-  /** BEGIN and this machine's writer lock, sent as one round trip. */
+  /** BEGIN and this machine's writer lock, sent with a write's first statement (see PgSession). */
   private readonly beginWrite: string;
   private readonly running = new Set<Promise<unknown>>();
   private closed = false;
@@ -73,20 +74,21 @@ export class PostgresStore implements Store {
       broken = err;
     };
     client.on('error', onError);
+    const session = new PgSession(client, mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      await client.query(mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const tx = new PgTx(client, quoted, intent);
+      const tx = new PgTx(session, quoted, intent);
       const result = await fn(tx);
-      if (mode === 'write' && this.prunes.due()) {
-        await tx.events.flush(client, quoted);
-        this.prunes.done(await prunePgEvents(client, quoted, retention, Date.now()));
+      // A write that sent nothing changed nothing: it has nothing to prune after either.
+      if (mode === 'write' && session.begun && this.prunes.due()) {
+        await tx.events.flush(session, quoted);
+        this.prunes.done(await prunePgEvents(session, quoted, retention, Date.now()));
       }
       phase = 'commit';
-      await tx.events.flushAndCommit(client, quoted);
+      await tx.events.flushAndCommit(session, quoted);
       return result;
     } catch (err) {
       if (phase !== 'commit') {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        await session.rollback().catch((rollbackError: Error) => {
           // The connection is gone or broken: the server rolls back what it had; this
           // client is not given back to the pool.
           broken = rollbackError;

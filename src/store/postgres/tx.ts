@@ -9,7 +9,7 @@ import { isLeasable, nameTaken, noLease, notLeasable, portTaken } from '../lease
 import type { EventQuery, LeaseChanges, LeaseFilter, SlotHolder, StoreTx, WriteIntent } from '../store.js';
 import { EventBuffer, lastPgEventId, listPgEvents } from './events.js';
 import { pgCode } from './errors.js';
-import { statementName } from './names.js';
+import type { PgSession } from './session.js';
 import { toLease, toScope, type PgLeaseRow, type PgScopeRow } from './rows.js';
 
 /** unique_violation and check_violation: the row breaks a rule the schema enforces. */
@@ -20,16 +20,16 @@ export class PgTx implements StoreTx {
   readonly events: EventBuffer;
 
   constructor(
-    private readonly client: pg.ClientBase,
+    private readonly session: PgSession,
     private readonly s: string,
     intent: WriteIntent | undefined,
   ) {
     this.events = new EventBuffer(intent);
   }
 
-  /** Runs a statement, prepared once per connection under a name derived from its text. */
+  /** Runs a statement of the transaction (see PgSession). */
   private async rows<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
-    return (await this.client.query<R>({ name: statementName(text), text, values })).rows;
+    return this.session.query<R>(text, values);
   }
 
   private async leaseRow(host: string, scope: string, name: string): Promise<PgLeaseRow | undefined> {
@@ -83,13 +83,13 @@ export class PgTx implements StoreTx {
 
   /** Runs one statement that may break a unique key in a savepoint, so that the transaction survives its refusal. */
   private async guarded<T>(statement: () => Promise<T>): Promise<T> {
-    await this.client.query('SAVEPOINT berth_row');
+    await this.rows('SAVEPOINT berth_row');
     try {
       const result = await statement();
-      await this.client.query('RELEASE SAVEPOINT berth_row');
+      await this.rows('RELEASE SAVEPOINT berth_row');
       return result;
     } catch (err) {
-      await this.client.query('ROLLBACK TO SAVEPOINT berth_row');
+      await this.rows('ROLLBACK TO SAVEPOINT berth_row');
       throw err;
     }
   }
@@ -140,7 +140,7 @@ export class PgTx implements StoreTx {
   }
 
   private async lowerHints(host: string, protocol: Protocol, port: number): Promise<void> {
-    await this.client.query(`UPDATE ${this.s}.scan_hints SET next = $3 WHERE host = $1 AND protocol = $2 AND start <= $3 AND next > $3`, [host, protocol, port]);
+    await this.rows(`UPDATE ${this.s}.scan_hints SET next = $3 WHERE host = $1 AND protocol = $2 AND start <= $3 AND next > $3`, [host, protocol, port]);
   }
 
   async deleteLease(host: string, scope: string, name: string): Promise<Lease | null> {
@@ -190,7 +190,7 @@ export class PgTx implements StoreTx {
   async deleteScope(host: string, name: string): Promise<Lease[]> {
     const leases = await this.listLeases({ host, scope: name });
     for (const lease of leases) await this.deleteLease(host, name, lease.name);
-    await this.client.query(`DELETE FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]);
+    await this.rows(`DELETE FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]);
     return leases;
   }
 
@@ -200,7 +200,7 @@ export class PgTx implements StoreTx {
   }
 
   async setScanHint(host: string, protocol: Protocol, start: number, next: number): Promise<void> {
-    await this.client.query(
+    await this.rows(
       `INSERT INTO ${this.s}.scan_hints (host, protocol, start, next) VALUES ($1, $2, $3, $4)
        ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next`,
       [host, protocol, start, next],
@@ -208,17 +208,17 @@ export class PgTx implements StoreTx {
   }
 
   async listEvents(query: EventQuery = {}): Promise<RegistryEvent[]> {
-    await this.events.flush(this.client, this.s);
-    return listPgEvents(this.client, this.s, query);
+    await this.events.flush(this.session, this.s);
+    return listPgEvents(this.session, this.s, query);
   }
 
   async lastEventId(): Promise<number> {
-    await this.events.flush(this.client, this.s);
-    return lastPgEventId(this.client, this.s);
+    await this.events.flush(this.session, this.s);
+    return lastPgEventId(this.session, this.s);
   }
 
   async savePool(host: string, pool: PoolConfig): Promise<void> {
-    await this.client.query(
+    await this.rows(
       `INSERT INTO ${this.s}.pools (host, name, definition, updated_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (host, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
       [host, pool.name, JSON.stringify(pool), new Date().toISOString()],
@@ -238,6 +238,6 @@ export class PgTx implements StoreTx {
   async reset(host: string): Promise<void> {
     const now = new Date().toISOString();
     for (const row of await this.rows<PgLeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 RETURNING *`, [host])) this.events.add('deleted', row, null, now);
-    for (const table of ['scopes', 'scan_hints', 'pools']) await this.client.query(`DELETE FROM ${this.s}.${table} WHERE host = $1`, [host]);
+    for (const table of ['scopes', 'scan_hints', 'pools']) await this.rows(`DELETE FROM ${this.s}.${table} WHERE host = $1`, [host]);
   }
 }
