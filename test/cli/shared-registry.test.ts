@@ -73,6 +73,14 @@ describe('a registry shared by two machines', { skip: skip ?? false }, () => {
     assert.deepEqual(json<Lease[]>(ok(as('alpha', ['list', '--all-machines', '--json']))), []);
   });
 
+  it('never records the password of a --db URL in the shared history', () => {
+    const withPassword = url.replace('://berth@', '://berth:sekret@');
+    ok(berth(['--db', withPassword, '--scope', 'pw', 'allocate', 'web', '--port', '47630'], { cwd: work.dir, env: { BERTH_MACHINE: 'gamma' } }));
+    const history = ok(as('gamma', ['history', '--json']));
+    assert.ok(!history.stdout.includes('sekret'), history.stdout);
+    assert.match(history.stdout, /berth:\*\*\*@/);
+  });
+
   it('refuses --machine on a SQLite store, which describes one machine', () => {
     const res = berth(['reset', '--yes', '--machine', 'other'], { cwd: work.dir, db: `${work.dir}/one.db` });
     assert.equal(res.code, 2);
