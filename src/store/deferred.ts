@@ -32,6 +32,24 @@ export class DeferredStore implements Store {
     return this.opened.then((store) => store.transaction(mode, fn, intent));
   }
 
+  watch(onChange: () => void): () => void {
+    let stop: (() => void) | undefined;
+    let stopped = false;
+    this.opened ??= this.open();
+    this.opened.then(
+      (store) => {
+        if (!stopped && !this.closed) stop = store.watch?.(onChange);
+      },
+      () => {
+        // It did not open: the feed's own reads report that; there is nothing to watch.
+      },
+    );
+    return () => {
+      stopped = true;
+      stop?.();
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -106,4 +106,26 @@ describe('a registry shared by two machines', { skip: skip ?? false }, () => {
       await engine.close();
     }
   });
+
+  it('the feed is woken by the registry (LISTEN/NOTIFY), not only by its own polling', async () => {
+    const alpha = openEngine({ db: url, env: { BERTH_MACHINE: 'alpha' }, cwd: work.dir });
+    const beta = openEngine({ db: url, env: { BERTH_MACHINE: 'beta' }, cwd: work.dir });
+    const seen: RegistryEvent[] = [];
+    try {
+      // Polling every ten minutes: only a notification can bring beta's change in time.
+      const stop = alpha.events.subscribe(await alpha.events.lastId(), (e) => seen.push(e), { intervalMs: 600_000 });
+      try {
+        // Allocate until one arrives: the listening connection opens in the background.
+        for (let n = 0; n < 100 && !seen.some((e) => e.host === 'beta' && e.scope === 'notify'); n++) {
+          await beta.leases.allocate({ scope: 'notify', dir: work.dir }, [{ name: `n${n}`, port: 47700 + n }]);
+          await sleep(100);
+        }
+        assert.ok(seen.some((e) => e.host === 'beta' && e.scope === 'notify'), "beta's event woke alpha's feed");
+      } finally {
+        stop();
+      }
+    } finally {
+      await Promise.all([alpha.close(), beta.close()]);
+    }
+  });
 });

@@ -56,13 +56,16 @@ export class EventBuffer {
   }
 
   /**
-   * Inserts the events noted so far and commits, in one round trip (the simple query
+   * Inserts the events noted so far, tells the registry's listeners (PostgresStore.watch),
+   * and commits, in one round trip (the simple query
    * protocol runs both statements; if the insert fails, COMMIT is skipped and the
    * transaction stays open to be rolled back): the row of event_ids stays locked for as
    * short a time as can be.
    */
-  async flushAndCommit(session: PgSession, s: string): Promise<void> {
-    await session.commit(this.take(session, s));
+  async flushAndCommit(session: PgSession, s: string, channel: string): Promise<void> {
+    const insert = this.take(session, s);
+    // NOTIFY is delivered at COMMIT, and only then: listeners read events that are there.
+    await session.commit(insert === null ? null : `${insert}; NOTIFY ${channel}`);
   }
 
   /**

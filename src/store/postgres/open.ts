@@ -39,14 +39,14 @@ export async function openPostgresStore(url: string, opts: PgStoreOptions = {}):
   const schema = opts.schema ?? DEFAULT_PG_SCHEMA;
   const quoted = quoteSchema(schema);
   const location = redactUrl(url);
-  const pool = new pg.Pool({
+  const settings = {
     connectionString: url,
-    max: PG_POOL_MAX,
     application_name: 'berth',
     connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
     lock_timeout: PG_LOCK_TIMEOUT_MS,
     keepAlive: true,
-  });
+  };
+  const pool = new pg.Pool({ ...settings, max: PG_POOL_MAX });
   // An idle connection the server drops is reported here; the next transaction gets a
   // fresh one, or the error, as a StoreError. Without a listener it would end the process.
   pool.on('error', () => {});
@@ -63,5 +63,6 @@ export async function openPostgresStore(url: string, opts: PgStoreOptions = {}):
     });
     throw pgStoreError(err, location, 'opening');
   }
-  return new PostgresStore({ pool, location, host: opts.host ?? machineName(), schema, quoted, retention });
+  const listener = () => new pg.Client({ ...settings, application_name: 'berth-listen' });
+  return new PostgresStore({ pool, listener, location, host: opts.host ?? machineName(), schema, quoted, retention });
 }

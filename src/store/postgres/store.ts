@@ -22,6 +22,8 @@ import { PgTx } from './tx.js';
 /** What a PostgresStore is made of (see openPostgresStore). */
 export interface PgStoreParts {
   readonly pool: pg.Pool;
+  /** A new connection outside the pool, for LISTEN (it stays open while anyone watches). */
+  readonly listener: () => pg.Client;
   /** The URL as messages show it. */
   readonly location: string;
   readonly host: string;
@@ -41,10 +43,15 @@ export class PostgresStore implements Store {
   private readonly beginWrite: string;
   private readonly running = new Set<Promise<unknown>>();
   private closed = false;
+  /** The channel writers NOTIFY when they commit events, as an identifier. */
+  private readonly channel: string;
+  private readonly watchers = new Set<() => void>();
+  private listening: pg.Client | undefined;
 
   constructor(private readonly parts: PgStoreParts) {
     this.location = parts.location;
     this.host = parts.host;
+    this.channel = `"berth_events_${parts.schema}"`;
     this.beginWrite = `BEGIN; SELECT pg_advisory_xact_lock(${lockKey(`berth-writer:${parts.schema}:${parts.host}`)})`;
   }
 
@@ -84,7 +91,7 @@ export class PostgresStore implements Store {
         this.prunes.done(await prunePgEvents(session, quoted, retention, Date.now()));
       }
       phase = 'commit';
-      await tx.events.flushAndCommit(session, quoted);
+      await tx.events.flushAndCommit(session, quoted, this.channel);
       return result;
     } catch (err) {
       if (phase !== 'commit') {
@@ -103,10 +110,50 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Calls `onChange` when any machine commits events (LISTEN on one connection of its own,
+   * opened for the first watcher, closed with the last). A lost listening connection is
+   * not reopened: the feeds poll anyway, and read by event id, so they miss nothing.
+   */
+  watch(onChange: () => void): () => void {
+    this.watchers.add(onChange);
+    if (this.listening === undefined && !this.closed) this.listen();
+    return () => {
+      this.watchers.delete(onChange);
+      if (this.watchers.size === 0) this.unlisten();
+    };
+  }
+
+  private listen(): void {
+    const client = this.parts.listener();
+    this.listening = client;
+    client.on('notification', () => {
+      for (const watcher of [...this.watchers]) watcher();
+    });
+    client.on('error', () => {
+      // The connection went: hints stop, polling goes on (see watch).
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${this.channel}`))
+      .catch(() => {
+        // No listening connection: the feeds still poll.
+      });
+  }
+
+  private unlisten(): void {
+    const client = this.listening;
+    this.listening = undefined;
+    void client?.end().catch(() => {
+      // Already closed or never connected: nothing to end.
+    });
+  }
+
   /** Waits for the transactions asked for so far, then closes the connections. Closing twice does nothing. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.unlisten();
     await Promise.all(this.running);
     await this.parts.pool.end();
   }
