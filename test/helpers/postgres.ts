@@ -5,7 +5,7 @@
  * `postgres` user when the tests run as root, which initdb refuses); else null, with the
  * reason, for the tests to skip with.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -80,9 +80,19 @@ export async function startPg(): Promise<PgServer> {
   const port = await freePort();
   const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
   runAs(bin, 'pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', path.join(dir, 'log'), '-o', settings]);
+  // pg_ctl leaves the server running on its own: if this process dies before stop() (a
+  // test file timed out, a SIGKILL), a watchdog stops the cluster and removes it.
+  const asPostgres = process.getuid?.() === 0 ? 'runuser -u postgres -- ' : '';
+  const watchdog = spawn(
+    'sh',
+    ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${asPostgres}'${bin}/pg_ctl' stop -D '${data}' -m immediate -w; rm -rf '${dir}'`],
+    { detached: true, stdio: 'ignore' },
+  );
+  watchdog.unref();
   return {
     url: `postgres://berth@127.0.0.1:${port}/postgres`,
     async stop() {
+      watchdog.kill();
       try {
         runAs(bin, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']);
       } finally {
