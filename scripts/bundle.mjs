@@ -64,6 +64,10 @@ await build({
   // (import.meta.url would cost a URL round trip, so the sources do not use it.)
   define: { 'import.meta.filename': '__filename' },
   plugins: [deferBuiltins],
+  // The PostgreSQL driver stays a require of its own, run only when a postgres:// URL is
+  // given (src/open.ts imports the store dynamically): bundled, its ~100 KB would be read
+  // and checked against the code cache on every start, for the few who share a registry.
+  external: ['pg'],
   logLevel: 'warning',
   // Whitespace and syntax only: names stay, so stack traces stay readable. A smaller
   // source is quicker to load and check against the code cache (~1.5 ms measured).

@@ -49,10 +49,13 @@ export interface Invocation {
   readonly json: boolean;
 }
 
-/** Opens the engine for the command's global options, runs `fn`, and closes it. */
-export async function withEngine<T>(cmd: Command, fn: (run: Invocation) => Promise<T>): Promise<T> {
+/**
+ * Opens the engine for the command's global options, runs `fn`, and closes it. `machine`:
+ * the command's --machine, acting as that machine of a shared registry.
+ */
+export async function withEngine<T>(cmd: Command, fn: (run: Invocation) => Promise<T>, machine?: string): Promise<T> {
   const opts = globals(cmd);
-  const engine = await engineFor(opts);
+  const engine = await engineFor(opts, process.env, machine);
   try {
     return await fn({ engine, ctx: scopeContext(opts), opts, json: opts.json === true });
   } finally {

@@ -23,7 +23,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .option('--json', 'print data as JSON')
     .option('--scope <scope>', 'act for this scope (default: BERTH_SCOPE, else the project name)')
-    .option('--db <path>', 'store file (default: BERTH_DB, else $XDG_STATE_HOME/berth/berth.db)')
+    .option('--db <path>', 'store file, or postgres://user@host/db for a registry shared by several machines (default: BERTH_DB, else $XDG_STATE_HOME/berth/berth.db)')
     .option('--config <file>', 'config file (default: BERTH_CONFIG, else berth.yaml found upward)')
     .option('--base <port>', 'base port of the sequential strategy (default: BERTH_BASE_PORT, else BASE_PORT, else base: in berth.yaml)')
     .option('--dir <path>', 'tie the --scope named to this directory: berth gc releases the scope once it is gone')

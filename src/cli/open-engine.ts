@@ -14,14 +14,18 @@ import type { GlobalOptions } from './options.js';
 
 /**
  * The engine for one command, from its global options and the environment: --url, else
- * --db, else BERTH_URL, else BERTH_DB (a flag beats the environment).
+ * --db, else BERTH_URL, else BERTH_DB (a flag beats the environment). `machine`: act as
+ * that machine of a shared registry (a command's --machine).
  */
-export async function engineFor(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
+export async function engineFor(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env, machine?: string): Promise<Engine> {
   if (opts.url !== undefined && opts.db !== undefined) {
     throw new UsageError('--url and --db both say where the leases are: give one (--url works through a daemon, --db opens a store directly).');
   }
   const url = opts.url ?? (opts.db === undefined ? env.BERTH_URL || undefined : undefined);
-  if (url === undefined) return openEngine({ db: opts.db, env });
+  if (url === undefined) return openEngine({ db: opts.db, env, machineName: machine });
+  if (machine !== undefined) {
+    throw new UsageError(`--machine ${machine} opens the shared registry directly: a daemon acts for its own machine only. Give --db postgres://... instead of --url / BERTH_URL.`);
+  }
   return remoteEngine(url, env);
 }
 

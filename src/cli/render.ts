@@ -81,12 +81,13 @@ export function table(headers: readonly string[], rows: readonly (readonly unkno
   return [line(headers), ...cells.map(line)].join('\n');
 }
 
-/** The lease table used by allocate, list, release and reserve. */
-export function leaseTable(leases: readonly Lease[], empty = 'no leases'): string {
+/** The lease table used by allocate, list, release and reserve; `machines` adds a MACHINE column first (list --all-machines). */
+export function leaseTable(leases: readonly Lease[], empty = 'no leases', machines = false): string {
   if (leases.length === 0) return empty;
   return table(
-    ['SCOPE', 'NAME', 'PORT', 'PROTO', 'POOL', 'OWNER', 'PURPOSE'],
+    [...(machines ? ['MACHINE'] : []), 'SCOPE', 'NAME', 'PORT', 'PROTO', 'POOL', 'OWNER', 'PURPOSE'],
     leases.map((l) => [
+      ...(machines ? [l.host] : []),
       l.scope,
       l.name,
       l.port,

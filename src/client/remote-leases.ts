@@ -27,7 +27,7 @@ export class RemoteLeases implements LeasesApi {
   }
 
   list(ctx: ScopeContext, filter: ListFilter = {}): Promise<Lease[]> {
-    return this.wire.call('leases.list', ctx, { query: { scope: filter.scope, pool: filter.pool } });
+    return this.wire.call('leases.list', ctx, { query: { scope: filter.scope, pool: filter.pool, allMachines: filter.allMachines } });
   }
 
   reassign(ctx: ScopeContext, name: string, port: number | null, opts: ReassignOptions = {}): Promise<Lease> {

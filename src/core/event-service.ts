@@ -33,7 +33,10 @@ export class EventService implements EventsApi {
 
     /** Every event after `afterId`, in order, as they are recorded (see pollEvents). */
   subscribe(afterId: number, onEvent: (event: RegistryEvent) => void, opts: SubscribeOptions = {}): Unsubscribe {
-    const poll = pollEvents((id, limit) => this.after(id, limit), afterId, onEvent, opts);
+    // A shared registry says when another writer committed events: read them then, not at the next poll.
+    const { store } = this.core;
+    const wake = store.watch === undefined ? undefined : (hint: () => void) => store.watch!(hint);
+    const poll = pollEvents((id, limit) => this.after(id, limit), afterId, onEvent, { ...opts, wake });
     const stop: Unsubscribe = () => {
       poll();
       this.live.delete(stop);

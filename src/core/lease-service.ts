@@ -124,7 +124,7 @@ export class LeaseService implements LeasesApi {
     if (prefix !== null && prefix !== '') checkScopeName(prefix.replace(/[/:@.-]+$/, '') || prefix);
     const scope = filter.scope === undefined || prefix !== null ? undefined : checkScopeName(filter.scope);
     if (filter.pool !== undefined) await this.core.pool(await this.core.resolve(ctx), filter.pool);
-    const leases = await this.core.store.transaction('read', (tx) => tx.listLeases({ host: this.core.host, scope, pool: filter.pool }));
+    const leases = await this.core.store.transaction('read', (tx) => tx.listLeases({ host: filter.allMachines === true ? undefined : this.core.host, scope, pool: filter.pool }));
     return prefix === null ? leases : leases.filter((l) => l.scope.startsWith(prefix));
   }
 

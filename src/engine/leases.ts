@@ -49,6 +49,8 @@ export interface ListFilter {
   readonly scope?: string;
   /** Only this pool's leases. */
   readonly pool?: string;
+  /** Every machine's leases of a shared registry, not only this machine's. */
+  readonly allMachines?: boolean;
 }
 
 /** Options of reassign. */
@@ -73,7 +75,7 @@ export interface LeasesApi {
    * pool slot releases the whole slot. NotFoundError (nothing released) for unknown names.
    */
   release(ctx: ScopeContext, names?: readonly string[]): Promise<Lease[]>;
-  /** Leases of this machine, every scope unless filtered. */
+  /** Leases of this machine (of every machine with `allMachines`), every scope unless filtered. */
   list(ctx: ScopeContext, filter?: ListFilter): Promise<Lease[]>;
   /**
    * Moves the scope's lease `name` to `port`, which must be free; with `port` null, to the

@@ -78,7 +78,7 @@ export const ROUTES: readonly Route[] = [
   { id: 'info', method: 'GET', path: '/v1/info', summary: "The daemon's store and machine", response: anyObject, mutates: false },
   { id: 'project', method: 'GET', path: '/v1/project', summary: 'What a scope context resolves to: scope, project directory, berth.yaml', query: { scope: 'string' }, response: anyObject, mutates: false },
 
-  { id: 'leases.list', method: 'GET', path: '/v1/leases', summary: "This machine's leases, every scope unless filtered", query: { scope: 'string', pool: 'string' }, response: list(ref('Lease')), mutates: false },
+  { id: 'leases.list', method: 'GET', path: '/v1/leases', summary: "This machine's leases, every scope unless filtered", query: { scope: 'string', pool: 'string', allMachines: 'boolean' }, response: list(ref('Lease')), mutates: false },
   { id: 'leases.get', method: 'GET', path: '/v1/leases/{scope}/{name}', summary: "A scope's lease", response: ref('Lease'), mutates: false },
   { id: 'leases.put', method: 'PUT', path: '/v1/leases/{scope}/{name}', summary: 'Get or allocate one lease', body: obj({ ...requestFields, ...ownerFields }), response: ref('Lease'), mutates: true },
   {

@@ -51,7 +51,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   info: async (c) => json(await c.engine.info()),
   project: async (c) => json(await c.engine.project(scoped(c, c.query.scope))),
 
-  'leases.list': async (c) => json(await c.engine.leases.list(c.ctx, { scope: str(c.query.scope), pool: str(c.query.pool) })),
+  'leases.list': async (c) => json(await c.engine.leases.list(c.ctx, { scope: str(c.query.scope), pool: str(c.query.pool), allMachines: c.query.allMachines === true })),
   'leases.get': async (c) => json(await c.engine.leases.get(scoped(c, c.params.scope), c.params.name!)),
   'leases.put': async (c) => {
     const [lease] = await c.engine.leases.allocate(scoped(c, c.params.scope), [requestOf(c.params.name, c.body)], owner(c.body));

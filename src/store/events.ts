@@ -39,8 +39,11 @@ function currentUser(): string | null {
   }
 }
 
+/** user:password@ in a URL (`--db postgres://me:secret@db/x`): the password is not history's to keep. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/gi;
+
 function currentCommand(): string | null {
-  const command = process.argv.join(' ');
+  const command = process.argv.join(' ').replace(URL_PASSWORD, '$1:***@');
   if (command === '') return null;
   return command.length > ACTOR_COMMAND_MAX_CHARS ? `${command.slice(0, ACTOR_COMMAND_MAX_CHARS - 1)}…` : command;
 }

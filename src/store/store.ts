@@ -138,5 +138,12 @@ export interface Store {
    * blocking the event loop. `intent` labels the events a write records.
    */
   transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent?: WriteIntent): Promise<T>;
+  /**
+   * Calls `onChange` soon after any writer (another process, another machine) commits
+   * events, so a feed reads them at once instead of at its next poll; returns what stops
+   * it. A hint only, with no guarantee: feeds still poll, and read by event id. Absent
+   * when the backend has no such signal (SQLite, memory).
+   */
+  watch?(onChange: () => void): () => void;
   close(): Promise<void>;
 }

@@ -18,6 +18,11 @@ export interface PollOptions {
   readonly onError?: (error: Error) => void;
   /** Awaited before each page is read (SubscribeOptions.ready). */
   readonly ready?: () => Promise<void> | void;
+  /**
+   * Subscribes to a hint that new events were committed (a shared registry's NOTIFY): each
+   * hint reads at once rather than at the next interval. Returns what ends the hints.
+   */
+  readonly wake?: (hint: () => void) => () => void;
 }
 
 /**
@@ -34,7 +39,12 @@ export function pollEvents(
   let last = afterId;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  /** A read is under way; a hint meanwhile asks for another right after it. */
+  let reading = false;
+  let again = false;
   const tick = async (): Promise<void> => {
+    reading = true;
+    again = false;
     try {
       for (;;) {
         await opts.ready?.();
@@ -50,11 +60,22 @@ export function pollEvents(
     } catch (error) {
       if (!stopped) opts.onError?.(error as Error);
     }
-    if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
+    reading = false;
+    if (!stopped) timer = setTimeout(() => void tick(), again ? 0 : intervalMs);
   };
+  const unwake = opts.wake?.(() => {
+    if (stopped) return;
+    if (reading) {
+      again = true;
+      return;
+    }
+    clearTimeout(timer);
+    void tick();
+  });
   void tick();
   return () => {
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
+    unwake?.();
   };
 }

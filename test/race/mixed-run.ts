@@ -28,11 +28,17 @@ export interface MixedRunOptions {
   readonly lib?: string;
   /** A worker still running after this is killed (and shows as not done). */
   readonly timeoutMs: number;
+  /** On a shared registry (`db` a postgres:// URL): worker i writes as machine `m{i % machines}`. */
+  readonly machines?: number;
+  /** These workers (by index) are SIGKILLed once they have reported `killAfterOps` operations. */
+  readonly kill?: { readonly workers: readonly number[]; readonly afterOps: number };
 }
 
 /** What one worker did. */
 export interface WorkerResult {
   readonly scope: string;
+  /** The machine it wrote as (with MixedRunOptions.machines). */
+  readonly machine?: string;
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly ops: readonly MixedOp[];
@@ -61,7 +67,8 @@ interface Running {
 
 function start(opts: MixedRunOptions, index: number): Running {
   const scope = `w${index}`;
-  const env = { ...process.env, ...(opts.lib ? { BERTH_MIXED_LIB: opts.lib } : {}) };
+  const machine = opts.machines === undefined ? undefined : `m${index % opts.machines}`;
+  const env = { ...process.env, ...(opts.lib ? { BERTH_MIXED_LIB: opts.lib } : {}), ...(machine ? { BERTH_MACHINE: machine } : {}) };
   const child = spawn(process.execPath, [WORKER, opts.db, scope, String(opts.ops), String(1000 + index), opts.range], {
     cwd: opts.dir,
     env,
@@ -71,9 +78,12 @@ function start(opts: MixedRunOptions, index: number): Running {
   let stderr = '';
   let signalReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (signalReady = resolve));
+  const doomed = opts.kill?.workers.includes(index) === true;
   child.stdout.on('data', (d) => {
     stdout += d;
     if (stdout.startsWith('ready\n')) signalReady();
+    // Mid-burst: whatever it was doing in its store then is cut off with it.
+    if (doomed && stdout.split('\n').filter((l) => l.startsWith('{"i"')).length >= opts.kill!.afterOps) child.kill('SIGKILL');
   });
   child.stderr.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
@@ -83,7 +93,7 @@ function start(opts: MixedRunOptions, index: number): Running {
       signalReady(); // a worker that died before `ready` must not hold the others
       const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
       const parsed = lines.map((l) => JSON.parse(l) as MixedOp & { done?: boolean });
-      resolve({ scope, code, signal, ops: parsed.filter((l) => !l.done), done: parsed.some((l) => l.done), stderr });
+      resolve({ scope, machine, code, signal, ops: parsed.filter((l) => !l.done), done: parsed.some((l) => l.done), stderr });
     });
   });
   return {

@@ -5,7 +5,8 @@
  *
  * Usage: node mixed-worker.js DB SCOPE OPS SEED RANGE   (cwd: a directory whose berth.yaml
  * defines the pool MIXED_POOL). BERTH_MIXED_LIB names the library's index.js to load
- * (another build, for before/after benches); default this build's.
+ * (another build, for before/after benches); default this build's. DB may be a
+ * postgres:// URL: the worker then writes as machine BERTH_MACHINE of that registry.
  *
  * Prints one JSON line per operation (MixedOp) and `{"done":true}` at the end. Every write
  * transaction's wait (from asking for it to its first statement) is timed from outside the
@@ -69,7 +70,9 @@ async function main(): Promise<void> {
   const libFile = process.env.BERTH_MIXED_LIB ?? path.join(here, '..', '..', 'src', 'index.js');
   // Any build's library: only what both old and new builds offer is used.
   const lib = (await import(pathToFileURL(libFile).href)) as typeof import('../../src/index.js');
-  const store = lib.openSqliteStore(db!);
+  const store = /^postgres(ql)?:\/\//.test(db!)
+    ? await (await import(pathToFileURL(path.join(path.dirname(libFile), 'store', 'postgres', 'open.js')).href)).openPostgresStore(db!, { host: process.env.BERTH_MACHINE })
+    : lib.openSqliteStore(db!);
   let waits: number[] = [];
   let holds: number[] = [];
   const transaction = store.transaction.bind(store);

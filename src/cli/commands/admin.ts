@@ -39,13 +39,26 @@ function registryImportText(r: RegistryImport): string {
   return lines.join('\n');
 }
 
+const MACHINE_HELP = "act for machine NAME of a shared registry instead of this one (BERTH_MACHINE, else the host name)";
+
+/**
+ * A destructive command for another machine needs --yes: its leases are someone else's.
+ * Refuses before anything is opened.
+ */
+function confirmOtherMachine(what: string, machine: string | undefined, yes: boolean | undefined): void {
+  if (machine !== undefined && !yes) {
+    throw new RefusedError(`${what} for machine ${machine} changes another machine's leases: add --yes if that is what you mean.`, { machine });
+  }
+}
+
 /** Registers the registry-wide commands on `program`. */
 export function registerAdminCommands(program: Command): void {
   program
     .command('export')
     .description("print a versioned JSON snapshot of this machine's scopes and leases (one scope's with --scope)")
     .option('-o, --output <file>', 'write to FILE instead of stdout')
-    .action(async (flags: { output?: string }, cmd: Command) => {
+    .option('--machine <name>', MACHINE_HELP)
+    .action(async (flags: { output?: string; machine?: string }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx }) => {
         const text = `${JSON.stringify(await engine.registry.export(ctx, { scope: ctx.scope }), null, 2)}\n`;
         if (flags.output === undefined) {
@@ -54,18 +67,20 @@ export function registerAdminCommands(program: Command): void {
         }
         // Atomic, regular files only, no other user's links (workflows/safe-write.ts); errors name the path.
         await writeFileAtomic(flags.output, text);
-      });
+      }, flags.machine);
     });
 
   program
     .command('import')
     .description('import a snapshot (FILE, or - for stdin), or with --from a seed registry file; all or none, conflicting rows refused')
     .argument('<file>')
-    .option('--replace', 'make the store exactly the snapshot (forgets everything else)')
+    .option('--replace', "make this machine's rows exactly the snapshot (forgets its others)")
+    .option('--machine <name>', MACHINE_HELP)
+    .option('--yes', 'with --machine and --replace: really replace that machine\'s rows')
     .option('--from <format>', 'FILE is a registry of another port manager: conductor | udos | sequential | pairs')
     .option('--dry-run', 'with --from: show the leases and the berth.yaml entries it would add, change nothing')
     .option('--pool <name>', 'with --from conductor or pairs: the pool the sets go to (default: conductor, pairs)')
-    .action(async (file: string, flags: { replace?: boolean; from?: string; dryRun?: boolean; pool?: string }, cmd: Command) => {
+    .action(async (file: string, flags: { replace?: boolean; machine?: string; yes?: boolean; from?: string; dryRun?: boolean; pool?: string }, cmd: Command) => {
       if (flags.from !== undefined) {
         if (flags.replace === true) throw new UsageError('--replace goes with snapshots, not with --from: a registry file is merged, all or none.');
         const { importRegistry } = await import('../../workflows/import-registry.js');
@@ -74,10 +89,11 @@ export function registerAdminCommands(program: Command): void {
         await withEngine(cmd, async ({ engine, ctx, json }) => {
           const r = await importRegistry(engine, ctx, format, file, { dryRun: flags.dryRun, pool: flags.pool });
           emit(json, r, registryImportText);
-        });
+        }, flags.machine);
         return;
       }
       if (flags.dryRun === true || flags.pool !== undefined) throw new UsageError('--dry-run and --pool go with --from FORMAT (a registry file of another port manager).');
+      if (flags.replace) confirmOtherMachine('import --replace', flags.machine, flags.yes);
       const text = await readSource(file);
       let value: unknown;
       try {
@@ -88,15 +104,25 @@ export function registerAdminCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const result = await engine.registry.import(ctx, value, { replace: flags.replace, source: file });
         emit(json, result, (r) => `imported ${r.imported} lease(s), ${r.unchanged} already present${r.replaced ? ' (store replaced)' : ''}`);
-      });
+      }, flags.machine);
     });
 
   program
     .command('gc')
     .description('release ephemeral leases whose pid is gone and scopes whose directory is gone')
     .option('--dry-run', 'only say what would be released')
-    .action(async (flags: { dryRun?: boolean }, cmd: Command) => {
+    .option('--machine <name>', 'only NAME, this machine, is possible: gc asks the OS which pids and directories are gone')
+    .action(async (flags: { dryRun?: boolean; machine?: string }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const { host } = await engine.info();
+        // Which pids live and which directories exist only this machine's OS can say: gc
+        // for another machine would release leases that are alive there.
+        if (flags.machine !== undefined && flags.machine !== host) {
+          throw new UsageError(
+            `gc --machine ${flags.machine}: gc asks this machine's OS which pids and directories are gone, and this is ${host}. ` +
+              `Run \`berth gc\` on ${flags.machine}, or forget a machine that is gone with \`berth reset --machine ${flags.machine} --yes\`.`,
+          );
+        }
         const result = await engine.registry.gc(ctx, { dryRun: flags.dryRun });
         emit(json, result, gcText);
         // Released leases leave the files berth wrote for their scopes (a scope gone with its directory has none worth keeping).
@@ -108,10 +134,11 @@ export function registerAdminCommands(program: Command): void {
     .command('reset')
     .description("forget every lease and scope of this machine (needs --yes); the history stays")
     .option('--yes', 'really forget everything')
-    .action(async (flags: { yes?: boolean }, cmd: Command) => {
+    .option('--machine <name>', MACHINE_HELP)
+    .action(async (flags: { yes?: boolean; machine?: string }, cmd: Command) => {
       if (!flags.yes) throw new RefusedError('reset forgets every lease and scope and cannot be undone. Run `berth export > backup.json` first, then `berth reset --yes`.');
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         emit(json, await engine.registry.reset(ctx), (r) => `forgot every lease and scope of ${r.host} in ${r.store} (${r.leases} lease(s))`);
-      });
+      }, flags.machine);
     });
 }

@@ -99,12 +99,14 @@ export function registerLeaseCommands(program: Command): void {
     .alias('ls')
     .description("list leases: every scope, or the one named by --scope / BERTH_SCOPE ('model_a/*': every scope under model_a/)")
     .option('--pool <name>', 'only leases of this pool')
-    .action(async (flags: { pool?: string }, cmd: Command) => {
+    .option('--all-machines', "every machine's leases of a shared registry, with a MACHINE column")
+    .action(async (flags: { pool?: string; allMachines?: boolean }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         // --scope 'model_a/*' filters by prefix; it is no scope to act for.
         const pattern = ctx.scope?.endsWith('*') === true;
-        const leases = await engine.leases.list(pattern ? { ...ctx, scope: undefined } : ctx, { scope: ctx.scope, pool: flags.pool });
-        emit(json, leases, (l) => leaseTable(l));
+        const filter = { scope: ctx.scope, pool: flags.pool, allMachines: flags.allMachines === true };
+        const leases = await engine.leases.list(pattern ? { ...ctx, scope: undefined } : ctx, filter);
+        emit(json, leases, (l) => leaseTable(l, undefined, filter.allMachines));
       });
     });
 

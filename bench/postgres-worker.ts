@@ -1,0 +1,64 @@
+/**
+ * One process of clients for the PostgreSQL bench (bench/postgres.ts), started with fork():
+ * CLIENTS clients, each with its own store and LocalEngine (its own connections, as
+ * separate processes or machines would have), allocating new names one after the other
+ * through the library. On a postgres:// DB, client c writes as machine `m{(FIRST + c) % MACHINES}`.
+ * It warms up, says `ready`, waits for `go`, runs COUNT allocations per client, and sends
+ * back every latency, every lease it got (machine and port), and its errors.
+ *
+ * Usage (through fork): node postgres-worker.js DB CLIENTS COUNT SCOPE_PREFIX RANGE FIRST MACHINES
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Engine } from '../src/engine/index.js';
+import { openEngine } from '../src/open.js';
+import { parseRange } from '../src/config/ports.js';
+
+/** Allocations per client before `ready`, not measured (connections opened, code warm, schema there). */
+const WARMUP_PER_CLIENT = 10;
+
+/** What a worker reports. */
+export interface PgWorkerReport {
+  readonly latenciesMs: number[];
+  /** `machine port` of every lease given, warm-up included (they count for duplicates too). */
+  readonly leases: string[];
+  readonly errors: number;
+  readonly errorSamples: string[];
+}
+
+const [db, clientsText, countText, prefix, rangeText, firstText, machinesText] = process.argv.slice(2);
+const clients = Number(clientsText);
+const count = Number(countText);
+const range = parseRange(rangeText!);
+const report: { -readonly [K in keyof PgWorkerReport]: PgWorkerReport[K] } = { latenciesMs: [], leases: [], errors: 0, errorSamples: [] };
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pg-'));
+
+async function one(engine: Engine, scope: string, name: string, measured: boolean): Promise<void> {
+  const start = performance.now();
+  try {
+    const [lease] = await engine.leases.allocate({ scope, dir }, [{ name, range }]);
+    if (measured) report.latenciesMs.push(performance.now() - start);
+    report.leases.push(`${lease!.host} ${lease!.port}`);
+  } catch (error) {
+    report.errors++;
+    if (report.errorSamples.length < 3) report.errorSamples.push(String((error as Error).message));
+  }
+}
+
+const engines = Array.from({ length: clients }, (_, c) =>
+  openEngine({ db, cwd: dir, env: { BERTH_MACHINE: `m${(Number(firstText) + c) % Number(machinesText)}` } }),
+);
+const scopes = engines.map((_, c) => `${prefix}-c${c}`);
+await Promise.all(engines.map(async (engine, c) => {
+  for (let n = 0; n < WARMUP_PER_CLIENT; n++) await one(engine, scopes[c]!, `warm${n}`, false);
+}));
+process.send!('ready');
+await new Promise<void>((resolve) => process.once('message', () => resolve()));
+await Promise.all(engines.map(async (engine, c) => {
+  for (let n = 0; n < count; n++) await one(engine, scopes[c]!, `n${n}`, true);
+}));
+await Promise.all(engines.map((e) => e.close()));
+fs.rmSync(dir, { recursive: true, force: true });
+process.send!(report, () => process.exit(0));

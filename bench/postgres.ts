@@ -1,0 +1,172 @@
+/**
+ * A shared PostgreSQL registry against the SQLite file, in one run: allocations per
+ * second and per-call latency (p50, p99) with 1, 8 and 32 clients, each client its own
+ * store and engine (its own connections) allocating new names through the library, in up
+ * to WORKERS processes (bench/postgres-worker.ts). On PostgreSQL the clients are spread
+ * over 4 machine names, as a team's machines would be; SQLite is one machine's file.
+ * Every lease given is checked for duplicates per machine, every failure counted. Then
+ * the call a user makes: `berth allocate` as a process, on each backend.
+ *
+ * The targets (issue 14): at least 1,000 allocations/s from 32 clients over 4 machines,
+ * 0 duplicates, 0 errors; one allocation within 3x of SQLite's per-call latency.
+ *
+ * The server: BERTH_BENCH_PG_URL, else BERTH_TEST_PG_URL, else a throwaway cluster started
+ * for the bench (as the tests do, test/helpers/postgres.ts); without PostgreSQL the
+ * section says why it was skipped.
+ */
+import { fork, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createDatabase, dropDatabase, pgUnavailable, startPg, type PgServer } from '../test/helpers/postgres.js';
+import type { PgWorkerReport } from './postgres-worker.js';
+import { fmt, mdTable, median, type BenchSection } from './stats.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BIN = path.resolve(HERE, '..', '..', 'bin', 'berth.js');
+const WORKER = path.join(HERE, 'postgres-worker.js');
+/** Client counts, and allocations per client at each. */
+const CLIENTS: readonly (readonly [number, number])[] = [
+  [1, 600],
+  [8, 120],
+  [32, 50],
+];
+/** Processes the clients run in, at most. */
+const WORKERS = 4;
+/** Machine names the PostgreSQL clients are spread over. */
+const MACHINES = 4;
+const RANGE = '10000-61000';
+/** `berth allocate` processes timed per backend (after one warm-up). */
+const CLI_RUNS = 15;
+const TARGET_RATE = 1_000;
+const TARGET_LATENCY_RATIO = 3;
+
+/** Nearest-rank percentile (p in 0..100). */
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** One configuration's result. */
+interface Round {
+  readonly rate: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly duplicates: number;
+  readonly errors: number;
+  readonly samples: readonly string[];
+}
+
+/** Runs `clients` clients on `db` (a fresh store), in up to WORKERS processes; measured from `go` to the last report. */
+async function round(db: string, clients: number, perClient: number): Promise<Round> {
+  const procs = Math.min(WORKERS, clients);
+  const children = Array.from({ length: procs }, (_, w) => {
+    const n = Math.floor(clients / procs) + (w < clients % procs ? 1 : 0);
+    const first = Array.from({ length: w }, (_, v) => Math.floor(clients / procs) + (v < clients % procs ? 1 : 0)).reduce((a, b) => a + b, 0);
+    return fork(WORKER, [db, String(n), String(perClient), `w${w}`, RANGE, String(first), String(MACHINES)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  });
+  try {
+    await Promise.all(children.map((c) => new Promise<void>((resolve, reject) => {
+      c.once('message', () => resolve());
+      c.once('exit', (code) => reject(new Error(`a bench worker exited (${code}) before it was ready`)));
+    })));
+    const reports = children.map((c) => new Promise<PgWorkerReport>((resolve) => c.once('message', (m) => resolve(m as PgWorkerReport))));
+    const began = performance.now();
+    for (const c of children) c.send('go');
+    const done = await Promise.all(reports);
+    const ms = performance.now() - began;
+    const latencies = done.flatMap((r) => r.latenciesMs);
+    const leases = done.flatMap((r) => r.leases);
+    return {
+      rate: (latencies.length / ms) * 1000,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      duplicates: leases.length - new Set(leases).size,
+      errors: done.reduce((n, r) => n + r.errors, 0),
+      samples: done.flatMap((r) => r.errorSamples).slice(0, 3),
+    };
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+  }
+}
+
+/** Median wall time of `berth allocate NAME` processes on `db`, each a new name. */
+function cliMedian(db: string, dir: string): number {
+  const env = { PATH: process.env.PATH, BERTH_DB: db, BERTH_MACHINE: 'm0', BERTH_STATE_DIR: dir };
+  const times: number[] = [];
+  for (let i = 0; i <= CLI_RUNS; i++) {
+    const start = performance.now();
+    const res = spawnSync(process.execPath, [BIN, '--scope', 'cli', 'allocate', `c${i}`, '--range', RANGE], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (res.status !== 0) throw new Error(`berth allocate failed: ${res.stderr}`);
+    if (i > 0) times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+export default async function bench(): Promise<BenchSection> {
+  const title = 'A shared PostgreSQL registry against the SQLite file (library and CLI allocations)';
+  const why = pgUnavailable();
+  if (why !== null && !process.env.BERTH_BENCH_PG_URL) return { title, markdown: `Skipped: ${why}.` };
+  const given = process.env.BERTH_BENCH_PG_URL;
+  const server: PgServer = given ? { url: given, stop: async () => {} } : await startPg();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pgvs-'));
+  const rows: (string | number)[][] = [];
+  const results = new Map<string, Round>();
+  let cli: { sqlite: number; postgres: number };
+  try {
+    for (const [clients, perClient] of CLIENTS) {
+      for (const backend of ['sqlite', 'postgres'] as const) {
+        const db = backend === 'sqlite' ? path.join(dir, `r${clients}.db`) : await createDatabase(server, 'berth_bench');
+        try {
+          const r = await round(db, clients, perClient);
+          results.set(`${backend} ${clients}`, r);
+          const where = backend === 'postgres' ? `PostgreSQL, ${Math.min(clients, MACHINES)} machine(s)` : 'SQLite';
+          rows.push([where, clients, clients * perClient, fmt(r.rate, 0), fmt(r.p50), fmt(r.p99), r.duplicates, r.errors + (r.samples.length ? ` (${r.samples.join('; ').slice(0, 120)})` : '')]);
+        } finally {
+          if (backend === 'postgres') await dropDatabase(server, db);
+        }
+      }
+    }
+    const cliDb = await createDatabase(server, 'berth_bench');
+    try {
+      cli = { sqlite: cliMedian(path.join(dir, 'cli.db'), dir), postgres: cliMedian(cliDb, dir) };
+    } finally {
+      await dropDatabase(server, cliDb);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+  const pg32 = results.get('postgres 32')!;
+  const lib = { sqlite: results.get('sqlite 1')!.p50, postgres: results.get('postgres 1')!.p50 };
+  const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const markdown = [
+    `Each client is its own store and engine, allocating new names from ${RANGE} through the library one after the other, in up to ${WORKERS} processes; ` +
+      `on PostgreSQL (a local server on loopback TCP) clients are spread over ${MACHINES} machine names. Measured from \`go\` to the last answer; fresh store each row.`,
+    '',
+    mdTable(['registry', 'clients', 'allocations', 'allocations/s', 'p50 ms', 'p99 ms', 'duplicates', 'errors'], rows),
+    '',
+    mdTable(
+      ['one allocation', 'SQLite', 'PostgreSQL', 'ratio'],
+      [
+        ['library call, 1 client (p50 ms)', fmt(lib.sqlite), fmt(lib.postgres), `${fmt(lib.postgres / lib.sqlite, 1)}x`],
+        [`\`berth allocate\` process (median of ${CLI_RUNS}, ms)`, fmt(cli!.sqlite, 1), fmt(cli!.postgres, 1), `${fmt(cli!.postgres / cli!.sqlite, 2)}x`],
+      ],
+    ),
+    '',
+    `Targets: ${TARGET_RATE} allocations/s from 32 clients over ${MACHINES} machines: ${fmt(pg32.rate, 0)}/s, ${verdict(pg32.rate >= TARGET_RATE && pg32.duplicates === 0 && pg32.errors === 0)} ` +
+      `(${pg32.duplicates} duplicates, ${pg32.errors} errors). One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
+      `${fmt(cli!.postgres / cli!.sqlite, 2)}x, ${verdict(cli!.postgres / cli!.sqlite <= TARGET_LATENCY_RATIO)}; as a library call ${fmt(lib.postgres / lib.sqlite, 1)}x, ` +
+      `${verdict(lib.postgres / lib.sqlite <= TARGET_LATENCY_RATIO)} (an in-process SQLite write costs a fraction of one round trip to a server: ` +
+      'a PostgreSQL allocation makes about a dozen, each a wake-up of the server process).',
+  ].join('\n');
+  return { title, markdown };
+}
+
+// Run alone: `node build/bench/postgres.js` prints the section.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const section = await bench();
+  process.stdout.write(`## ${section.title}\n\n${section.markdown}\n`);
+}

@@ -1,0 +1,147 @@
+/**
+ * History in PostgreSQL. A write's events are collected as it goes and inserted together
+ * just before COMMIT, numbered from the one row of `event_ids`: updating that row locks
+ * it until the commit, so ids are handed out, and become visible, in commit order. A feed
+ * that has read up to id N can therefore never later find an id below N committed (with a
+ * sequence, a slower transaction of another machine could commit a lower id afterwards).
+ * Writers of different machines wait for each other only for that last step.
+ */
+import type { EventChange, RegistryEvent } from '../../types.js';
+import { actionFor, actorFor, limitOf, normaliseSince, ownerPidOf } from '../events.js';
+import { PRUNE_BATCH_MAX_EVENTS, prunePlan } from '../retention.js';
+import type { EventQuery, HistoryRetention, WriteIntent } from '../store.js';
+import { toEvent, type PgEventRow, type PgLeaseRow } from './rows.js';
+import type { PgSession } from './session.js';
+
+/** One event waiting for the commit, in the column order of EVENT_COLUMNS. */
+type PendingEvent = readonly unknown[];
+
+const EVENT_COLUMNS = 'time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command';
+const EVENT_TYPES =
+  'time text, host text, action text, change text, scope text, name text, port integer, protocol text, pool text, slot integer, ' +
+  'old_port integer, owner_pid integer, actor_pid integer, actor_user text, actor_command text';
+
+/** The events of one write transaction, recorded at its end. */
+export class EventBuffer {
+  private pending: PendingEvent[] = [];
+
+  constructor(private readonly intent: WriteIntent | undefined) {}
+
+  /** Notes one change of one lease row; `row` is the lease after the change (before it, for a deletion). */
+  add(change: EventChange, row: PgLeaseRow, oldPort: number | null, time: string): void {
+    const actor = actorFor(this.intent);
+    this.pending.push([
+      time,
+      row.host,
+      actionFor(this.intent, change),
+      change,
+      row.scope,
+      row.name,
+      row.port,
+      row.protocol,
+      row.pool,
+      row.slot,
+      oldPort,
+      ownerPidOf(row),
+      actor.pid,
+      actor.user,
+      actor.command,
+    ]);
+  }
+
+  /** Inserts the events noted so far, with the next ids, in one statement. */
+  async flush(session: PgSession, s: string): Promise<void> {
+    const insert = this.take(session, s);
+    if (insert !== null) await session.query(insert);
+  }
+
+  /**
+   * Inserts the events noted so far, tells the registry's listeners (PostgresStore.watch),
+   * and commits, in one round trip (the simple query
+   * protocol runs both statements; if the insert fails, COMMIT is skipped and the
+   * transaction stays open to be rolled back): the row of event_ids stays locked for as
+   * short a time as can be.
+   */
+  async flushAndCommit(session: PgSession, s: string, channel: string): Promise<void> {
+    const insert = this.take(session, s);
+    // NOTIFY is delivered at COMMIT, and only then: listeners read events that are there.
+    await session.commit(insert === null ? null : `${insert}; NOTIFY ${channel}`);
+  }
+
+  /**
+   * The statement inserting the pending events (values as escaped literals, so that it can
+   * share a round trip with COMMIT), or null when there are none; forgets them.
+   */
+  private take(session: PgSession, s: string): string | null {
+    if (this.pending.length === 0) return null;
+    const events = this.pending;
+    this.pending = [];
+    const json = JSON.stringify(events.map((values) => Object.fromEntries(EVENT_COLUMNS.split(', ').map((column, i) => [column, values[i]]))));
+    const n = events.length;
+    return `WITH ids AS (UPDATE ${s}.event_ids SET last = last + ${n} RETURNING last)
+      INSERT INTO ${s}.events (id, ${EVENT_COLUMNS})
+      SELECT ids.last - ${n} + e.ord, e.${EVENT_COLUMNS.split(', ').join(', e.')}
+      FROM ids, ROWS FROM (json_to_recordset(${session.literal(json)}::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`;
+  }
+}
+
+/** The events a query asks for; each filter is a condition an index serves (see schema.ts). */
+export async function listPgEvents(session: PgSession, s: string, query: EventQuery): Promise<RegistryEvent[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  // `?` stands for the next value, numbered $1, $2, ... as pg wants.
+  const add = (condition: string, ...values: unknown[]) => {
+    let i = 0;
+    where.push(condition.replace(/\?/g, () => `$${args.push(values[i++])}`));
+  };
+  if (query.host !== undefined) add('host = ?', query.host);
+  if (query.afterId !== undefined) add('id > ?', query.afterId);
+  if (query.scope !== undefined) add('scope = ?', query.scope);
+  if (query.name !== undefined) add('name = ?', query.name);
+  if (query.port !== undefined) add('(port = ? OR old_port = ?)', query.port, query.port);
+  if (query.since !== undefined) {
+    // Ids grow with time, so the first id at or after `since` bounds the scan by id. The time
+    // condition stays too: a clock set back must not let an older event in.
+    const since = normaliseSince(query.since);
+    add(`id >= (SELECT min(id) FROM ${s}.events WHERE time >= ?) AND time >= ?`, since, since);
+  }
+  const limit = limitOf(query.limit);
+  const sql = `SELECT * FROM ${s}.events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+               ORDER BY id ${query.newestFirst ? 'DESC' : 'ASC'}${limit !== undefined ? ` LIMIT ${limit}` : ''}`;
+  return (await session.query<PgEventRow>(sql, args)).map(toEvent);
+}
+
+/** The highest event id ever given, pruned or not. */
+export async function lastPgEventId(session: PgSession, s: string): Promise<number> {
+  const rows = await session.query<{ last: string }>(`SELECT last FROM ${s}.event_ids`);
+  return Number(rows[0]?.last ?? 0);
+}
+
+/**
+ * Deletes what the retention no longer keeps, at most PRUNE_BATCH_MAX_EVENTS events, the
+ * oldest first; returns whether more is due. Ids run without gaps (event_ids is updated
+ * in the transaction that inserts them, so a rollback takes both back), so the count is
+ * last - first + 1.
+ */
+export async function prunePgEvents(session: PgSession, s: string, retention: HistoryRetention, nowMs: number): Promise<boolean> {
+  const bounds = async () =>
+    (await session.query<{ first: string | null; last: string | null; oldest: string | null }>(
+      `SELECT (SELECT min(id) FROM ${s}.events) AS first, (SELECT max(id) FROM ${s}.events) AS last, (SELECT min(time) FROM ${s}.events) AS oldest`,
+    ))[0]!;
+  const { first, last, oldest } = await bounds();
+  if (first === null || last === null || oldest === null) return false;
+  const plan = prunePlan(retention, nowMs);
+  const batchEnd = Number(first) + PRUNE_BATCH_MAX_EVENTS - 1;
+  let more = false;
+  if (Number(last) - Number(first) + 1 > plan.countTrigger) {
+    const upTo = Number(last) - plan.maxEvents;
+    await session.query(`DELETE FROM ${s}.events WHERE id <= $1`, [Math.min(upTo, batchEnd)]);
+    more = upTo > batchEnd;
+  }
+  if (oldest < plan.ageTrigger) {
+    await session.query(`DELETE FROM ${s}.events WHERE time < $1 AND id <= $2`, [plan.ageCutoff, batchEnd]);
+    const left = (await bounds()).oldest;
+    more ||= left !== null && left < plan.ageCutoff;
+  }
+  return more;
+}

@@ -1,0 +1,160 @@
+/**
+ * The PostgreSQL-backed store: a pool of connections to one shared registry, on which
+ * this process writes as one machine (`host`). Open it with openPostgresStore.
+ *
+ * A write transaction first takes a transaction-scoped advisory lock named after the
+ * machine, so writers of one machine (any process, any machine that names it) run their
+ * read-check-write one at a time, while writers of different machines do not wait for
+ * each other; the unique keys of the schema hold whatever happens. The lock is taken on
+ * the server, so waiting for it does not block this process's event loop, and it goes
+ * with the transaction: a writer that dies or loses its connection releases it.
+ */
+import type pg from 'pg';
+import { StoreError } from '../../errors.js';
+import { PruneSchedule } from '../retention.js';
+import type { HistoryRetention, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
+import { pgStoreError, type PgPhase } from './errors.js';
+import { prunePgEvents } from './events.js';
+import { lockKey } from './names.js';
+import { PgSession } from './session.js';
+import { PgTx } from './tx.js';
+
+/** What a PostgresStore is made of (see openPostgresStore). */
+export interface PgStoreParts {
+  readonly pool: pg.Pool;
+  /** A new connection outside the pool, for LISTEN (it stays open while anyone watches). */
+  readonly listener: () => pg.Client;
+  /** The URL as messages show it. */
+  readonly location: string;
+  readonly host: string;
+  readonly schema: string;
+  /** The schema as a quoted identifier. */
+  readonly quoted: string;
+  readonly retention: HistoryRetention;
+}
+
+/** A store over a PostgreSQL database, shared with other machines. */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly location: string;
+  readonly host: string;
+  private readonly prunes = new PruneSchedule();
+  /** BEGIN and this machine's writer lock, sent with a write's first statement (see PgSession). */
+  private readonly beginWrite: string;
+  private readonly running = new Set<Promise<unknown>>();
+  private closed = false;
+  /** The channel writers NOTIFY when they commit events, as an identifier. */
+  private readonly channel: string;
+  private readonly watchers = new Set<() => void>();
+  private listening: pg.Client | undefined;
+
+  constructor(private readonly parts: PgStoreParts) {
+    this.location = parts.location;
+    this.host = parts.host;
+    this.channel = `"berth_events_${parts.schema}"`;
+    this.beginWrite = `BEGIN; SELECT pg_advisory_xact_lock(${lockKey(`berth-writer:${parts.schema}:${parts.host}`)})`;
+  }
+
+  transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent?: WriteIntent): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError(`the store ${this.location} was closed; open it again to use it.`));
+    const run = this.run(mode, fn, intent);
+    const tracked = run.catch(() => undefined);
+    this.running.add(tracked);
+    void tracked.then(() => this.running.delete(tracked));
+    return run;
+  }
+
+  private async run<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent: WriteIntent | undefined): Promise<T> {
+    const { pool, quoted, retention } = this.parts;
+    let phase: PgPhase = 'transaction';
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw pgStoreError(err, this.location, 'transaction');
+    }
+    let broken: Error | undefined;
+    // The server may drop the connection while it is ours (shut down, terminated): the
+    // pending query rejects with the reason, and the client's own 'error' event, with no
+    // listener, would end the process. Noted here; the client is then not given back.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
+    const session = new PgSession(client, mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      const tx = new PgTx(session, quoted, intent);
+      const result = await fn(tx);
+      // A write that sent nothing changed nothing: it has nothing to prune after either.
+      if (mode === 'write' && session.begun && this.prunes.due()) {
+        await tx.events.flush(session, quoted);
+        this.prunes.done(await prunePgEvents(session, quoted, retention, Date.now()));
+      }
+      phase = 'commit';
+      await tx.events.flushAndCommit(session, quoted, this.channel);
+      return result;
+    } catch (err) {
+      if (phase !== 'commit') {
+        await session.rollback().catch((rollbackError: Error) => {
+          // The connection is gone or broken: the server rolls back what it had; this
+          // client is not given back to the pool.
+          broken = rollbackError;
+        });
+      } else {
+        broken = err as Error;
+      }
+      throw pgStoreError(err, this.location, phase);
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Calls `onChange` when any machine commits events (LISTEN on one connection of its own,
+   * opened for the first watcher, closed with the last). A lost listening connection is
+   * not reopened: the feeds poll anyway, and read by event id, so they miss nothing.
+   */
+  watch(onChange: () => void): () => void {
+    this.watchers.add(onChange);
+    if (this.listening === undefined && !this.closed) this.listen();
+    return () => {
+      this.watchers.delete(onChange);
+      if (this.watchers.size === 0) this.unlisten();
+    };
+  }
+
+  private listen(): void {
+    const client = this.parts.listener();
+    this.listening = client;
+    client.on('notification', () => {
+      for (const watcher of [...this.watchers]) watcher();
+    });
+    client.on('error', () => {
+      // The connection went: hints stop, polling goes on (see watch).
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${this.channel}`))
+      .catch(() => {
+        // No listening connection: the feeds still poll.
+      });
+  }
+
+  private unlisten(): void {
+    const client = this.listening;
+    this.listening = undefined;
+    void client?.end().catch(() => {
+      // Already closed or never connected: nothing to end.
+    });
+  }
+
+  /** Waits for the transactions asked for so far, then closes the connections. Closing twice does nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unlisten();
+    await Promise.all(this.running);
+    await this.parts.pool.end();
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * The StoreTx over one PostgreSQL connection, for one transaction. Every change to a lease
+ * row notes its event in the transaction's EventBuffer, recorded before COMMIT; a read of
+ * the history inside a write records them first, so the write sees its own events.
+ */
+import type pg from 'pg';
+import type { Lease, NewLease, PoolConfig, Protocol, RegistryEvent, Scope } from '../../types.js';
+import { isLeasable, nameTaken, noLease, notLeasable, portTaken } from '../lease-errors.js';
+import type { EventQuery, LeaseChanges, LeaseFilter, SlotHolder, StoreTx, WriteIntent } from '../store.js';
+import { EventBuffer, lastPgEventId, listPgEvents } from './events.js';
+import { pgCode } from './errors.js';
+import type { PgSession } from './session.js';
+import { toLease, toScope, type PgLeaseRow, type PgScopeRow } from './rows.js';
+
+/** unique_violation and check_violation: the row breaks a rule the schema enforces. */
+const isConstraint = (err: unknown) => pgCode(err) === '23505' || pgCode(err) === '23514';
+
+/** One transaction's view of its connection. `s` is the quoted schema name. */
+export class PgTx implements StoreTx {
+  readonly events: EventBuffer;
+
+  constructor(
+    private readonly session: PgSession,
+    private readonly s: string,
+    intent: WriteIntent | undefined,
+  ) {
+    this.events = new EventBuffer(intent);
+  }
+
+  /** Runs a statement of the transaction (see PgSession). */
+  private async rows<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    return this.session.query<R>(text, values);
+  }
+
+  private async leaseRow(host: string, scope: string, name: string): Promise<PgLeaseRow | undefined> {
+    return (await this.rows<PgLeaseRow>(`SELECT * FROM ${this.s}.leases WHERE host = $1 AND scope = $2 AND name = $3`, [host, scope, name]))[0];
+  }
+
+  private async leaseRowAt(host: string, protocol: Protocol, port: number): Promise<PgLeaseRow | undefined> {
+    return (await this.rows<PgLeaseRow>(`SELECT * FROM ${this.s}.leases WHERE host = $1 AND protocol = $2 AND port = $3`, [host, protocol, port]))[0];
+  }
+
+  async getLease(host: string, scope: string, name: string): Promise<Lease | null> {
+    const row = await this.leaseRow(host, scope, name);
+    return row ? toLease(row) : null;
+  }
+
+  async leaseAt(host: string, protocol: Protocol, port: number): Promise<Lease | null> {
+    const row = await this.leaseRowAt(host, protocol, port);
+    return row ? toLease(row) : null;
+  }
+
+  async listLeases(filter: LeaseFilter = {}): Promise<Lease[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    for (const key of ['host', 'scope', 'pool', 'protocol'] as const) {
+      const value = filter[key];
+      if (value !== undefined) where.push(`${key} = $${args.push(value)}`);
+    }
+    // NULLS FIRST on slot as SQLite orders NULL first.
+    const sql = `SELECT * FROM ${this.s}.leases ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY host, scope, pool IS NOT NULL, pool NULLS FIRST, slot NULLS FIRST, port`;
+    return (await this.rows<PgLeaseRow>(sql, args)).map(toLease);
+  }
+
+  async insertLease(lease: NewLease): Promise<Lease> {
+    const now = new Date().toISOString();
+    const { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid } = lease;
+    const row: PgLeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, created_at: now, updated_at: now };
+    // The schema's CHECKs, checked first: a refused statement would abort the transaction,
+    // whose caller may go on (try the next port), as it can on SQLite. ON CONFLICT DO
+    // NOTHING does the same for the unique keys, without the cost of a savepoint.
+    if (!isLeasable(port, protocol)) throw notLeasable(port, protocol);
+    const inserted = await this.rows(
+      `INSERT INTO ${this.s}.leases (host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING 1 AS one`,
+      [host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, now, now],
+    );
+    if (inserted.length === 0) throw await this.conflictFor(lease);
+    this.events.add('created', row, null, now);
+    return { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, createdAt: now, updatedAt: now };
+  }
+
+  /** Runs one statement that may break a unique key in a savepoint, so that the transaction survives its refusal. */
+  private async guarded<T>(statement: () => Promise<T>): Promise<T> {
+    await this.rows('SAVEPOINT berth_row');
+    try {
+      const result = await statement();
+      await this.rows('RELEASE SAVEPOINT berth_row');
+      return result;
+    } catch (err) {
+      await this.rows('ROLLBACK TO SAVEPOINT berth_row');
+      throw err;
+    }
+  }
+
+  /** Why an insert hit a constraint, in words a person can act on. */
+  private async conflictFor(lease: NewLease): Promise<Error> {
+    const byName = await this.leaseRow(lease.host, lease.scope, lease.name);
+    if (byName) return nameTaken(lease.scope, lease.name, byName.port);
+    return this.portConflict(lease.host, lease.protocol, lease.port);
+  }
+
+  /** The lease holding the port; none means the schema's CHECK refused the port or protocol. */
+  private async portConflict(host: string, protocol: Protocol, port: number): Promise<Error> {
+    const holder = await this.leaseRowAt(host, protocol, port);
+    return holder ? portTaken(port, protocol, holder) : notLeasable(port, protocol);
+  }
+
+  async updateLease(host: string, scope: string, name: string, changes: LeaseChanges): Promise<Lease> {
+    const before = await this.leaseRow(host, scope, name);
+    if (!before) throw noLease(scope, name);
+    const now = new Date().toISOString();
+    const args: unknown[] = [now];
+    const sets: string[] = ['updated_at = $1'];
+    const set = (column: string, value: unknown) => sets.push(`${column} = $${args.push(value)}`);
+    if (changes.port !== undefined) set('port', changes.port);
+    if (changes.purpose !== undefined) set('purpose', changes.purpose);
+    if (changes.ephemeral !== undefined) set('ephemeral', changes.ephemeral);
+    if (changes.pid !== undefined) set('pid', changes.pid);
+    if (changes.port !== undefined && !isLeasable(changes.port, before.protocol)) throw notLeasable(changes.port, before.protocol);
+    const at = args.length;
+    const update = () =>
+      this.rows<PgLeaseRow>(
+        `UPDATE ${this.s}.leases SET ${sets.join(', ')} WHERE host = $${at + 1} AND scope = $${at + 2} AND name = $${at + 3} RETURNING *`,
+        [...args, host, scope, name],
+      );
+    let after: PgLeaseRow;
+    try {
+      // Only a move can break a unique key: only a move pays for a savepoint.
+      after = (changes.port !== undefined ? await this.guarded(update) : await update())[0]!;
+    } catch (err) {
+      if (isConstraint(err)) throw await this.portConflict(host, before.protocol, changes.port ?? before.port);
+      throw err;
+    }
+    const moved = after.port !== before.port;
+    if (moved) await this.lowerHints(host, before.protocol, before.port);
+    this.events.add(moved ? 'moved' : 'updated', after, moved ? before.port : null, now);
+    return toLease(after);
+  }
+
+  private async lowerHints(host: string, protocol: Protocol, port: number): Promise<void> {
+    await this.rows(`UPDATE ${this.s}.scan_hints SET next = $3 WHERE host = $1 AND protocol = $2 AND start <= $3 AND next > $3`, [host, protocol, port]);
+  }
+
+  async deleteLease(host: string, scope: string, name: string): Promise<Lease | null> {
+    const row = (await this.rows<PgLeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 AND scope = $2 AND name = $3 RETURNING *`, [host, scope, name]))[0];
+    if (!row) return null;
+    await this.lowerHints(host, row.protocol, row.port);
+    this.events.add('deleted', row, null, new Date().toISOString());
+    return toLease(row);
+  }
+
+  async poolSlots(host: string, pool: string): Promise<SlotHolder[]> {
+    return this.rows<SlotHolder>(
+      `SELECT DISTINCT slot, scope FROM ${this.s}.leases WHERE host = $1 AND pool = $2 AND slot IS NOT NULL ORDER BY slot, scope`,
+      [host, pool],
+    );
+  }
+
+  async getScope(host: string, name: string): Promise<Scope | null> {
+    const row = (await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]))[0];
+    return row ? toScope(row) : null;
+  }
+
+  async ensureScope(host: string, name: string, directory: string | null): Promise<Scope> {
+    // One round trip for what is nearly always a scope already there, unchanged: insert it,
+    // or fill in a directory it lacked, else read it; a row is written only when it changes.
+    const [row] = await this.rows<PgScopeRow>(
+      `WITH changed AS (
+         INSERT INTO ${this.s}.scopes AS s (host, name, directory, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory
+           WHERE s.directory IS NULL AND excluded.directory IS NOT NULL
+         RETURNING *)
+       SELECT * FROM changed
+       UNION ALL SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2 AND NOT EXISTS (SELECT 1 FROM changed)`,
+      [host, name, directory, new Date().toISOString()],
+    );
+    // None: another transaction made the scope after this statement's snapshot was taken.
+    return toScope(row ?? (await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]))[0]!);
+  }
+
+  async listScopes(host?: string): Promise<Scope[]> {
+    const rows = host === undefined
+      ? await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes ORDER BY host, name`)
+      : await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 ORDER BY name`, [host]);
+    return rows.map(toScope);
+  }
+
+  async deleteScope(host: string, name: string): Promise<Lease[]> {
+    const leases = await this.listLeases({ host, scope: name });
+    for (const lease of leases) await this.deleteLease(host, name, lease.name);
+    await this.rows(`DELETE FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]);
+    return leases;
+  }
+
+  async getScanHint(host: string, protocol: Protocol, start: number): Promise<number | null> {
+    const row = (await this.rows<{ next: number }>(`SELECT next FROM ${this.s}.scan_hints WHERE host = $1 AND protocol = $2 AND start = $3`, [host, protocol, start]))[0];
+    return row?.next ?? null;
+  }
+
+  async setScanHint(host: string, protocol: Protocol, start: number, next: number): Promise<void> {
+    await this.rows(
+      `INSERT INTO ${this.s}.scan_hints (host, protocol, start, next) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next`,
+      [host, protocol, start, next],
+    );
+  }
+
+  async listEvents(query: EventQuery = {}): Promise<RegistryEvent[]> {
+    await this.events.flush(this.session, this.s);
+    return listPgEvents(this.session, this.s, query);
+  }
+
+  async lastEventId(): Promise<number> {
+    await this.events.flush(this.session, this.s);
+    return lastPgEventId(this.session, this.s);
+  }
+
+  async savePool(host: string, pool: PoolConfig): Promise<void> {
+    await this.rows(
+      `INSERT INTO ${this.s}.pools (host, name, definition, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (host, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
+      [host, pool.name, JSON.stringify(pool), new Date().toISOString()],
+    );
+  }
+
+  async getPool(host: string, name: string): Promise<PoolConfig | null> {
+    const row = (await this.rows<{ definition: string }>(`SELECT definition FROM ${this.s}.pools WHERE host = $1 AND name = $2`, [host, name]))[0];
+    return row === undefined ? null : (JSON.parse(row.definition) as PoolConfig);
+  }
+
+  async listPools(host: string): Promise<PoolConfig[]> {
+    const rows = await this.rows<{ definition: string }>(`SELECT definition FROM ${this.s}.pools WHERE host = $1 ORDER BY name`, [host]);
+    return rows.map((r) => JSON.parse(r.definition) as PoolConfig);
+  }
+
+  async reset(host: string): Promise<void> {
+    const now = new Date().toISOString();
+    for (const row of await this.rows<PgLeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 RETURNING *`, [host])) this.events.add('deleted', row, null, now);
+    for (const table of ['scopes', 'scan_hints', 'pools']) await this.rows(`DELETE FROM ${this.s}.${table} WHERE host = $1`, [host]);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The PostgreSQL store against a real server (see test/helpers/postgres.ts): the store
+ * conformance suite, each test in a schema of its own, and what is particular to
+ * PostgreSQL: its schema, refusals, machines, lost connections.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { StoreError } from '../../src/errors.js';
+import { openPostgresStore } from '../../src/store/postgres/open.js';
+import { PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { lease } from '../helpers/fixtures.js';
+import { createDatabase, dropDatabase, pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
+import { storeConformance } from './conformance.js';
+
+const skip = pgUnavailable();
+let server: PgServer;
+
+// One server for the file: a throwaway cluster costs about two seconds to start.
+if (skip === null) {
+  before(async () => {
+    server = await startPg();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+}
+
+describe('postgres store', { skip: skip ?? false }, () => {
+  storeConformance('postgres', async (opts) => {
+    const store = await openPostgresStore(server.url, { schema: uniqueSchema(), host: 'local', ...opts });
+    return { store, cleanup: async () => {} };
+  });
+});
+
+describe('postgres store: schema, machines, failures', { skip: skip ?? false }, () => {
+  /** A client on `url` for looking at what the store did, ended after `fn`. */
+  async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('keeps its tables in a schema of its own, berth by default, marked and versioned', async () => {
+    const url = await createDatabase(server);
+    try {
+      await withClient(url, (c) => c.query('CREATE TABLE public.app_users (id int)'));
+      const store = await openPostgresStore(url, { host: 'm1' });
+      await store.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm1' })));
+      await store.close();
+      await withClient(url, async (c) => {
+        const meta = await c.query('SELECT key, value FROM berth.meta ORDER BY key');
+        assert.deepEqual(meta.rows, [{ key: 'registry', value: 'berth' }, { key: 'version', value: String(PG_SCHEMA_VERSION) }]);
+        const publicTables = await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+        assert.deepEqual(publicTables.rows, [{ tablename: 'app_users' }], 'nothing of berth outside its schema');
+      });
+    } finally {
+      await dropDatabase(server, url);
+    }
+  });
+
+  it('refuses, untouched, a berth schema of a newer version and a schema of that name that is not berth\'s', async () => {
+    const url = await createDatabase(server);
+    try {
+      await (await openPostgresStore(url, { schema: 'newer' })).close();
+      await withClient(url, async (c) => {
+        await c.query(`UPDATE newer.meta SET value = '${PG_SCHEMA_VERSION + 1}' WHERE key = 'version'`);
+        await c.query('CREATE SCHEMA theirs; CREATE TABLE theirs.orders (id int)');
+      });
+      await assert.rejects(openPostgresStore(url, { schema: 'newer' }), (e) => e instanceof StoreError && /schema version \d+, newer than this berth/.test(e.message) && /untouched/.test(e.message));
+      await assert.rejects(openPostgresStore(url, { schema: 'theirs' }), (e) => e instanceof StoreError && /not a berth registry \(it holds orders\)/.test(e.message));
+      await withClient(url, async (c) => {
+        assert.equal((await c.query("SELECT value FROM newer.meta WHERE key = 'version'")).rows[0].value, String(PG_SCHEMA_VERSION + 1));
+        assert.deepEqual((await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'theirs'")).rows, [{ tablename: 'orders' }]);
+      });
+    } finally {
+      await dropDatabase(server, url);
+    }
+  });
+
+  it('migrates once when many machines connect at once to a new database', async () => {
+    const url = await createDatabase(server);
+    try {
+      const stores = await Promise.all(Array.from({ length: 12 }, (_, i) => openPostgresStore(url, { host: `m${i}` })));
+      await Promise.all(stores.map((s, i) => s.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: `m${i}` })))));
+      const all = await stores[0]!.transaction('read', (tx) => tx.listLeases());
+      assert.equal(all.length, 12, 'the same port on twelve machines');
+      await Promise.all(stores.map((s) => s.close()));
+    } finally {
+      await dropDatabase(server, url);
+    }
+  });
+
+  it('serialises the writers of one machine, and lets another machine write meanwhile', async () => {
+    const schema = uniqueSchema();
+    const [a1, a2, b] = await Promise.all([
+      openPostgresStore(server.url, { schema, host: 'a' }),
+      openPostgresStore(server.url, { schema, host: 'a' }),
+      openPostgresStore(server.url, { schema, host: 'b' }),
+    ]);
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    try {
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const first = a1.transaction('write', async (tx) => {
+        // The lock comes with the transaction's first statement: the read of a read-check-write.
+        await tx.getLease('a', 'demo', 'web');
+        entered();
+        await held;
+        return tx.insertLease(lease('web', 4000, { host: 'a' }));
+      });
+      await inside;
+      let secondDone = false;
+      const second = a2.transaction('write', (tx) => tx.insertLease(lease('api', 4001, { host: 'a' }))).then(() => (secondDone = true));
+      // Machine b writes while a's first writer holds a's lock.
+      await b.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'b' })));
+      assert.equal(secondDone, false, "a's second writer waits for its first");
+      release();
+      await first;
+      await second;
+      assert.deepEqual((await a1.transaction('read', (tx) => tx.listLeases({ host: 'a' }))).map((l) => l.name), ['web', 'api']);
+    } finally {
+      release();
+      await Promise.all([a1.close(), a2.close(), b.close()]);
+    }
+  });
+
+  it('a connection lost mid-transaction is a StoreError (exit 4), and nothing of the transaction is written', async () => {
+    const schema = uniqueSchema();
+    const store = await openPostgresStore(server.url, { schema, host: 'm' });
+    try {
+      const failed = store.transaction('write', async (tx) => {
+        await tx.insertLease(lease('web', 4000, { host: 'm' }));
+        await withClient(server.url, (c) => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'berth' AND state = 'idle in transaction'"));
+        return tx.insertLease(lease('api', 4001, { host: 'm' }));
+      });
+      await assert.rejects(failed, (e) => e instanceof StoreError && e.exitCode === 4 && /lost the connection/.test(e.message) && /Nothing was changed/.test(e.message));
+      assert.deepEqual(await store.transaction('read', (tx) => tx.listLeases()), [], 'the next transaction works, on a new connection, and sees nothing');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('names the server it cannot reach, as a StoreError', async () => {
+    await assert.rejects(openPostgresStore('postgres://berth@127.0.0.1:1/none'), (e) => e instanceof StoreError && /cannot connect to the PostgreSQL registry postgres:\/\/berth@127\.0\.0\.1:1\/none/.test(e.message));
+  });
+});
