@@ -3,108 +3,18 @@
  * Every error is a ConfigError naming the file, the key path and what is allowed.
  */
 import path from 'node:path';
-import { ConfigError, printable } from '../errors.js';
-import { MAX_PORT, type PortRange, type Protocol } from '../types.js';
+import { MAX_PORT, type PortRange } from '../types.js';
 import { DEFAULT_BASE_PORT, DEFAULT_RANGES, rangeOf } from './categories.js';
-import { isPort } from './ports.js';
-import { STRATEGIES, type BerthConfig, type PoolConfig, type SeriesPoolConfig, type ServiceConfig, type SetsPoolConfig, type StrategyName } from '../types.js';
+import { Check, ENV_RE, describe, type Raw } from './check.js';
+import { LAUNCH_KEYS, normaliseLaunch, resolveDependencies } from './launch.js';
+import type { BerthConfig, PoolConfig, SeriesPoolConfig, ServiceConfig, SetsPoolConfig, StrategyName } from '../types.js';
 
 const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools', 'defaults'];
 const DEFAULTS_KEYS = ['strategy'];
 /** More services (or pools, or ranges) than anyone runs in one project: a generated file gone wrong. */
 export const MAX_ENTRIES = 2000;
-const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http'];
+const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http', ...LAUNCH_KEYS];
 const POOL_KEYS = ['ports', 'step', 'slots', 'sets', 'urls', 'protocol'];
-/** Names of services, pools, roles and categories: letters, digits, `.`, `_`, `-`. */
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const ENV_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-type Raw = Record<string, unknown>;
-
-/** Validation context: the file, to name it in every message. */
-class Check {
-  constructor(readonly file: string) {}
-
-  fail(key: string, problem: string): never {
-    throw new ConfigError(this.file, key, problem);
-  }
-
-  object(value: unknown, key: string): Raw {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail(key, `must be a mapping of keys to values, not ${describe(value)}.`);
-    return value as Raw;
-  }
-
-  keys(obj: Raw, key: string, allowed: readonly string[]): void {
-    for (const k of Object.keys(obj)) {
-      if (!allowed.includes(k)) this.fail(key ? `${key}.${k}` : k, `unknown key. Allowed here: ${allowed.join(', ')}.`);
-    }
-  }
-
-  port(value: unknown, key: string): number {
-    if (!isPort(value)) this.fail(key, `invalid port ${JSON.stringify(value)}: a port is a whole number from 1 to 65535.`);
-    return value;
-  }
-
-  string(value: unknown, key: string): string {
-    if (typeof value !== 'string' || value.trim() === '') this.fail(key, `must be a non-empty string, not ${describe(value)}.`);
-    return value;
-  }
-
-  name(value: string, key: string): string {
-    if (!NAME_RE.test(value)) this.fail(key, `'${printable(value)}' is not a valid name: use letters, digits, '.', '_' and '-', starting with a letter or digit.`);
-    return value;
-  }
-
-  /** A name that becomes a lease name (a service, a pool role): not digits alone, which read as a port. */
-  leaseName(value: string, key: string): string {
-    this.name(value, key);
-    if (/^\d+$/.test(value)) this.fail(key, `'${value}' is digits alone, which berth reads as a port (berth kill ${value}); add a letter, e.g. 'svc-${value}'.`);
-    return value;
-  }
-
-  positiveInt(value: unknown, key: string): number {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) this.fail(key, `must be a whole number of at least 1, not ${describe(value)}.`);
-    return value;
-  }
-
-  strategy(value: unknown, key: string): StrategyName {
-    if (!STRATEGIES.includes(value as StrategyName)) this.fail(key, `unknown strategy ${describe(value)}. Use one of: ${STRATEGIES.join(', ')}.`);
-    return value as StrategyName;
-  }
-
-  protocol(value: unknown, key: string): Protocol {
-    if (value === undefined) return 'tcp';
-    if (value !== 'tcp' && value !== 'udp') this.fail(key, `must be tcp or udp, not ${describe(value)}.`);
-    return value;
-  }
-
-  range(value: unknown, key: string): PortRange {
-    let start: unknown;
-    let end: unknown;
-    if (typeof value === 'string') {
-      const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
-      if (!m) this.fail(key, `invalid range '${value}': write it as START-END, e.g. 5000-5999.`);
-      [start, end] = [Number(m[1]), Number(m[2])];
-    } else if (Array.isArray(value) && value.length === 2) {
-      [start, end] = value;
-    } else if (value && typeof value === 'object') {
-      ({ start, end } = value as Raw);
-    } else {
-      this.fail(key, `invalid range ${describe(value)}: write it as START-END, e.g. 5000-5999.`);
-    }
-    const s = this.port(start, `${key} (start)`);
-    const e = this.port(end, `${key} (end)`);
-    if (s > e) this.fail(key, `invalid range ${s}-${e}: the start is above the end; write the lower port first.`);
-    return { start: s, end: e };
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'empty';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
 
 /** Validates and normalises the parsed YAML of `file`. */
 export function normaliseConfig(raw: unknown, file: string): BerthConfig {
@@ -123,10 +33,12 @@ export function normaliseConfig(raw: unknown, file: string): BerthConfig {
   }
 
   const reserved = normaliseReserved(c, top.reserved);
-  const services = top.services === undefined ? [] : entries(c, top.services, 'services').map(([name, value]) => normaliseService(c, name, value, ranges));
+  const dir = path.dirname(file);
+  const read = top.services === undefined ? [] : entries(c, top.services, 'services').map(([name, value]) => normaliseService(c, name, value, ranges, dir));
+  const services = resolveDependencies(c, read);
   const pools = top.pools === undefined ? [] : entries(c, top.pools, 'pools').map(([name, value]) => normalisePool(c, name, value));
 
-  return { file, dir: path.dirname(file), project, base, ranges, reserved, services, pools, defaults: normaliseDefaults(c, top.defaults) };
+  return { file, dir, project, base, ranges, reserved, services, pools, defaults: normaliseDefaults(c, top.defaults) };
 }
 
 /** The entries of a mapping, at most MAX_ENTRIES of them. */
@@ -162,7 +74,7 @@ function normaliseReserved(c: Check, value: unknown): number[] {
   return [...ports].sort((a, b) => a - b);
 }
 
-function normaliseService(c: Check, name: string, value: unknown, ranges: Record<string, PortRange>): ServiceConfig {
+function normaliseService(c: Check, name: string, value: unknown, ranges: Record<string, PortRange>, dir: string): ServiceConfig {
   const key = `services.${name}`;
   c.leaseName(name, key);
   // `web: 3000` is shorthand for a fixed port; `web:` (empty) takes every default.
@@ -190,6 +102,8 @@ function normaliseService(c: Check, name: string, value: unknown, ranges: Record
     if (typeof v !== 'boolean') c.fail(k, `must be true or false, not ${describe(v)}.`);
     return v;
   });
+  const { launch, description } = normaliseLaunch(c, key, raw, dir);
+  if (description !== null && raw.purpose !== undefined) c.fail(`${key}.description`, 'says what purpose: says; keep one of them.');
   return {
     name,
     port,
@@ -198,12 +112,13 @@ function normaliseService(c: Check, name: string, value: unknown, ranges: Record
     range: opt('range', (v, k) => c.range(v, k)),
     strategy,
     env,
-    purpose: opt('purpose', (v, k) => c.string(v, k)),
+    purpose: description ?? opt('purpose', (v, k) => c.string(v, k)),
     protocol: c.protocol(raw.protocol, `${key}.protocol`),
     process: opt('process', (v, k) => c.string(v, k)),
     compose: opt('compose', (v, k) => c.string(v, k)),
     composePort: opt('compose_port', (v, k) => c.port(v, k)),
     http,
+    ...(launch === undefined ? {} : { launch }),
   };
 }
 
