@@ -7,9 +7,11 @@ import { BerthError, EXIT, StoreError, UnexpectedError } from '../errors.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerHistoryCommand } from './commands/history.js';
+import { registerLaunchCommands } from './commands/launch.js';
 import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerRealityCommands } from './commands/reality.js';
+import { registerStackViewCommands } from './commands/stack-views.js';
 import { registerWiringCommands } from './commands/wiring.js';
 import { wantsJson } from './options.js';
 import { forTerminal, writeErr, writeOut } from './render.js';
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerDaemonCommands(program);
   registerWiringCommands(program);
   registerRealityCommands(program);
+  registerLaunchCommands(program);
+  registerStackViewCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

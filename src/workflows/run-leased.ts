@@ -8,6 +8,7 @@ import type { Lease, ServiceConfig } from '../types.js';
 import { ChildExitStatus, UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { envObject } from '../wiring/json.js';
+import { injectPortFlag } from '../wiring/framework-flags.js';
 import { watchChildPorts, type PortWatchSources } from './port-watch.js';
 import { runChild, type ChildOutcome } from './run-child.js';
 
@@ -94,7 +95,11 @@ export async function runLeased(engine: Engine, ctx: ScopeContext, command: stri
     const vars = envObject(await engine.wiring.env(ctx, { urls: true, host: opts.host }));
     const variables = { ...vars, PORT: String(leases[0]!.port) };
     const label = basename(command);
-    const outcome = await runChild(command, args, { ...(opts.env ?? process.env), ...variables }, {
+    // Dev servers that ignore PORT get their own port flag (one table: launch uses it too).
+    const injection = injectPortFlag([command, ...args], leases[0]!.port);
+    if (injection.injected) warn(`${injection.framework} ignores PORT; running it with ${injection.argv.slice(1 + args.length).join(' ')}.`);
+    if (injection.note !== null) warn(injection.note);
+    const outcome = await runChild(command, injection.argv.slice(1), { ...(opts.env ?? process.env), ...variables }, {
       cwd: opts.cwd,
       onSpawn: async (pid) => {
         childPid = pid;
