@@ -8,10 +8,13 @@ import type { Command } from 'commander';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import type { Engine, ScopeContext } from '../../engine/index.js';
 import { stateDir } from '../../fs/state-dir.js';
-import { Supervisor, downStack, heldPorts, planLaunch, readStackRecord, recordedMembers, supervisorAlive, type HeldPort, type LaunchPlan, type LogLine } from '../../launch/index.js';
+import type { HeldPort, LaunchPlan, LogLine } from '../../launch/index.js';
 import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
 import { emit, forTerminal, note, table, writeOut } from '../render.js';
+
+/** The launch layer, loaded only by these commands: it stays off every other command's start-up path. */
+const launch = () => import('../../launch/index.js');
 
 /** Signals that stop a foreground stack, all the same way. */
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -44,7 +47,7 @@ export function registerLaunchCommands(program: Command): void {
       const timeoutMs = flags.timeout === undefined ? null : parseCount(flags.timeout, '--timeout seconds') * 1000;
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         await refuseRunningStack((await engine.project(ctx)).scope);
-        const plan = await planLaunch(engine, ctx, { services, noDeps: flags.deps === false });
+        const plan = await (await launch()).planLaunch(engine, ctx, { services, noDeps: flags.deps === false });
         try {
           const held = await settleHeldPorts(engine, ctx, plan, flags);
           if (flags.checkOnly) {
@@ -66,8 +69,8 @@ export function registerLaunchCommands(program: Command): void {
     .action(async (_flags: unknown, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const scope = (await engine.project(ctx)).scope;
-        const record = readStackRecord(stateDir(), scope);
-        const report = await downStack(stateDir(), scope, DOWN_WAIT_MS);
+        const record = (await launch()).readStackRecord(stateDir(), scope);
+        const report = await (await launch()).downStack(stateDir(), scope, DOWN_WAIT_MS);
         if (record !== null && report.via === 'record') {
           // The supervisor is gone: the leases its services owned are ours to release.
           const pids = [record.supervisor.pid, ...record.services.flatMap((s) => s.processes.map((p) => p.pid))];
@@ -81,6 +84,7 @@ export function registerLaunchCommands(program: Command): void {
 
 /** Refuses to start a stack that is already up, or whose processes a killed `up` left. */
 async function refuseRunningStack(scope: string): Promise<void> {
+  const { readStackRecord, recordedMembers, supervisorAlive } = await launch();
   const record = readStackRecord(stateDir(), scope);
   if (record === null) return;
   if (supervisorAlive(record)) throw new ConflictError(`the stack of scope ${scope} is already up (berth up, pid ${record.supervisor.pid}); see berth ps, or stop it with berth down.`, { pid: record.supervisor.pid });
@@ -115,7 +119,7 @@ async function settleHeldPorts(engine: Engine, ctx: ScopeContext, plan: LaunchPl
       rl.close();
     }
   } else return held;
-  held = await heldPorts(engine, ctx, plan.services);
+  held = await (await launch()).heldPorts(engine, ctx, plan.services);
   return held;
 }
 
@@ -149,6 +153,7 @@ async function runForeground(engine: Engine, ctx: ScopeContext, plan: LaunchPlan
     if (json) return writeOut(`${JSON.stringify(line)}\n`);
     writeOut(`${prefix(line.service)} ${line.stream === 'berth' ? '[berth] ' : ''}${forTerminal(line.text)}\n`);
   };
+  const { Supervisor } = await launch();
   const supervisor = new Supervisor(engine, ctx, plan, { stateDir: stateDir(), onLog });
   let stopping: Promise<void> | null = null;
   let stopReason = '';

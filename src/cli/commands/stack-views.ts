@@ -9,7 +9,10 @@ import { NotFoundError } from '../../errors.js';
 import type { ServiceStatus } from '../../engine/index.js';
 import { parseSince } from '../../config/durations.js';
 import { stateDir } from '../../fs/state-dir.js';
-import { logPath, readLogFile, readStackRecord, recordedMembers, supervisorAlive, type LogLine, type StackRecord } from '../../launch/index.js';
+import type { LogLine, StackRecord } from '../../launch/index.js';
+
+/** The launch layer, loaded only by these commands. */
+const launch = () => import('../../launch/index.js');
 import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
 import { emit, forTerminal, table, writeOut } from '../render.js';
@@ -26,7 +29,8 @@ export interface PsEntry extends ServiceStatus {
 }
 
 /** The statuses of the record, corrected by what runs now. */
-export function psEntries(record: StackRecord, now = Date.now()): PsEntry[] {
+export async function psEntries(record: StackRecord, now = Date.now()): Promise<PsEntry[]> {
+  const { recordedMembers, supervisorAlive } = await launch();
   const alive = supervisorAlive(record);
   return record.services.map((s) => {
     const pids = alive ? s.pids : recordedMembers(s);
@@ -61,8 +65,8 @@ function renderPs(entries: readonly PsEntry[]): string {
   return table(['NAME', 'STATE', 'PID', 'PORT', 'RESTARTS', 'UPTIME', 'LAST EXIT', 'NOTE'], rows);
 }
 
-function record(scope: string): StackRecord {
-  const r = readStackRecord(stateDir(), scope);
+async function record(scope: string): Promise<StackRecord> {
+  const r = (await launch()).readStackRecord(stateDir(), scope);
   if (r === null) throw new NotFoundError(`no stack of scope ${scope} was started with this state directory (${stateDir()}); start one with berth up.`, { scope });
   return r;
 }
@@ -74,7 +78,7 @@ export function registerStackViewCommands(program: Command): void {
     .action(async (_flags: unknown, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const scope = (await engine.project(ctx)).scope;
-        emit(json, psEntries(record(scope)), renderPs);
+        emit(json, await psEntries(await record(scope)), renderPs);
       });
     });
 
@@ -90,8 +94,10 @@ export function registerStackViewCommands(program: Command): void {
       const since = flags.since === undefined ? null : parseSince(flags.since);
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const scope = (await engine.project(ctx)).scope;
-        const names = services.length > 0 ? services : record(scope).order;
-        for (const n of services) if (!record(scope).order.includes(n)) throw new NotFoundError(`no service '${n}' in the stack of scope ${scope}. Services: ${record(scope).order.join(', ')}.`);
+        const { logPath, readLogFile } = await launch();
+        const { order } = await record(scope);
+        const names = services.length > 0 ? services : order;
+        for (const n of services) if (!order.includes(n)) throw new NotFoundError(`no service '${n}' in the stack of scope ${scope}. Services: ${order.join(', ')}.`);
         const width = Math.max(...names.map((n) => n.length));
         const print = (l: LogLine): void => writeOut(json ? `${JSON.stringify(l)}\n` : `${l.service.padEnd(width)} | ${l.stream === 'berth' ? '[berth] ' : ''}${forTerminal(l.text)}\n`);
         const read = (): LogLine[] => names.flatMap((n) => readLogFile(logPath(stateDir(), scope, n))).filter((l) => since === null || l.time >= since).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
