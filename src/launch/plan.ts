@@ -79,7 +79,9 @@ export async function planLaunch(engine: Engine, ctx: ScopeContext, opts: PlanOp
   }
   const nodes = all.map((s) => ({ name: s.name, needs: s.launch.dependsOn.map((d) => d.name) }));
   const order = selectWithDependencies(nodes, selected, opts.noDeps === true);
-  const leases = await engine.leases.allocate(ctx, order.map((name) => ({ name })), { ephemeral: true, pid: process.pid });
+  // force: a fixed port some process holds is still leased here, so the check below can name
+  // the holder (and --kill-strangers or a prompt deal with it) instead of a bare refusal.
+  const leases = await engine.leases.allocate(ctx, order.map((name) => ({ name })), { ephemeral: true, pid: process.pid, force: true });
   const portOf = new Map(leases.map((l) => [l.name, l]));
   const vars = await engine.wiring.env(ctx, { urls: true });
   const services: PlannedService[] = [];

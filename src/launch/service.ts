@@ -230,6 +230,9 @@ export class ServiceRunner {
       this.failures = 0;
       if (this.state !== 'healthy') this.set('healthy');
       this.noteStretch();
+    } else if (who.strangers.length > 0) {
+      // Someone else answers on the port: said at once, whatever the start period or retries.
+      if (this.state !== 'unhealthy' || this.reason !== why) this.set('unhealthy', why);
     } else if (this.state === 'starting' && now - (this.startedAt ?? now) < health.startPeriodMs) {
       // Failures in the start period do not count.
     } else if (this.state === 'starting' && who.strangers.length === 0 && now - this.lastCounted < health.intervalMs) {
@@ -237,8 +240,7 @@ export class ServiceRunner {
     } else if (this.state === 'starting' || this.state === 'healthy' || this.state === 'unhealthy') {
       this.failures += 1;
       this.lastCounted = now;
-      if (who.strangers.length > 0 && this.state !== 'unhealthy') this.set('unhealthy', why);
-      else if (this.failures >= health.retries && this.state !== 'unhealthy') this.set('unhealthy', why);
+      if (this.failures >= health.retries && this.state !== 'unhealthy') this.set('unhealthy', why);
       else if (this.state === 'unhealthy' && this.reason !== why) this.set('unhealthy', why);
     }
     this.scheduleHealth(this.state === 'starting' ? Math.min(STARTING_PROBE_MS, health.intervalMs) : health.intervalMs);
