@@ -122,6 +122,22 @@ export const ROUTES: readonly Route[] = [
   { id: 'events.after', method: 'GET', path: '/v1/events/after/{id}', summary: 'Events after an id, oldest first', query: { limit: 'integer' }, response: list(ref('Event')), mutates: false },
   { id: 'events.last', method: 'GET', path: '/v1/events/last', summary: 'The highest event id so far', response: obj({ id: int }), mutates: false },
 
+  { id: 'services.list', method: 'GET', path: '/v1/services', summary: "The services of the daemon's stacks with their states (one scope's with scope=)", query: { scope: 'string' }, response: list(anyObject), mutates: false },
+  { id: 'services.start', method: 'POST', path: '/v1/services/{scope}/{name}/start', summary: 'Start one service of a running stack (berth.yaml defines what)', body: obj({}), response: list(anyObject), mutates: true },
+  { id: 'services.stop', method: 'POST', path: '/v1/services/{scope}/{name}/stop', summary: 'Stop one service (and what depends on it), its tree gone and its port free', body: obj({}), response: list(anyObject), mutates: true },
+  { id: 'services.restart', method: 'POST', path: '/v1/services/{scope}/{name}/restart', summary: 'Stop, then start one service', body: obj({}), response: list(anyObject), mutates: true },
+  { id: 'services.logs', method: 'GET', path: '/v1/services/{scope}/{name}/logs', summary: "A service's last lines (name '-': every service of the stack)", query: { tail: 'integer', since: 'string' }, response: list(anyObject), mutates: false },
+  {
+    id: 'stacks.up',
+    method: 'POST',
+    path: '/v1/stacks/{scope}/up',
+    summary: "Start the context's berth.yaml stack in dependency order; answers once every service is up or one failed",
+    body: obj({ services: list(str), noDeps: bool, killStrangers: bool, timeoutMs: int }),
+    response: anyObject,
+    mutates: true,
+  },
+  { id: 'stacks.down', method: 'POST', path: '/v1/stacks/{scope}/down', summary: 'Stop a stack in reverse dependency order: every process gone, every port free', body: obj({}), response: anyObject, mutates: true },
+
   { id: 'metrics', method: 'GET', path: '/metrics', summary: 'Prometheus metrics: leases, pool slots, listeners, conflicts', response: 'text', mutates: false },
 
   // The uDOS port manager's routes, for its users' scripts (scope from ?scope=, else the daemon's project).

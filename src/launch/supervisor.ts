@@ -4,7 +4,9 @@
  * the stack in the state directory for `ps`, `logs` and `down` elsewhere, and stops it
  * in reverse order, leaving no process and no held port behind.
  */
-import type { Engine, ScopeContext, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import { NotFoundError } from '../errors.js';
+import { LIVE_STATES, type Engine, type ScopeContext, type ServiceEvent, type ServiceStatus } from '../engine/index.js';
+import { selectWithDependents } from '../config/graph.js';
 import { isPortFree, processIdentity, processTable } from '../os/index.js';
 import { LogSink, type LogLine } from './log-sink.js';
 import type { LaunchPlan } from './plan.js';
@@ -155,6 +157,29 @@ export class Supervisor {
     }
     this.record();
     return { stopped, problems };
+  }
+
+  /** The runner of `name`; NotFoundError naming the stack's services otherwise. */
+  private runner(name: string): ServiceRunner {
+    const r = this.runners.find((x) => x.name === name);
+    if (r === undefined) throw new NotFoundError(`no service '${name}' in the stack of scope ${this.plan.scope}. Services: ${this.plan.order.join(', ')}.`, { service: name });
+    return r;
+  }
+
+  /** Stops one service and those that depend on it (dependents first). */
+  async stopService(name: string): Promise<StopReport> {
+    this.runner(name);
+    const nodes = this.runners.map((r) => ({ name: r.name, needs: r.spec.launch.dependsOn.map((d) => d.name) }));
+    return this.stop(selectWithDependents(nodes, [name]));
+  }
+
+  /** Starts one service that is not running (stopped, failed, completed); its dependencies must be up. */
+  startService(name: string): void {
+    const r = this.runner(name);
+    if (LIVE_STATES.has(r.state) || r.state === 'restarting') return;
+    r.state = 'pending';
+    this.closed = false;
+    this.advance();
   }
 
   /** Writes the stack record (state directory) for other terminals and for `down` after a SIGKILL. */

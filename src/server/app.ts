@@ -15,6 +15,7 @@ import { HANDLERS } from './handlers.js';
 import { metricsText } from './metrics.js';
 import { HttpProblem, SECURITY_HEADERS, sendProblem } from './problem.js';
 import { streamEvents } from './sse.js';
+import type { StackHost } from './stacks.js';
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -26,6 +27,8 @@ export interface ApiOptions {
   readonly version: string;
   /** Extra metrics lines (launch adds service states). */
   readonly extraMetrics?: () => Promise<string>;
+  /** The launched stacks, for the services and stacks routes and the event stream. */
+  readonly stacks?: StackHost;
 }
 
 /** The API: a handler for node:http servers, and a close that ends open event streams. */
@@ -126,7 +129,7 @@ export function createApi(opts: ApiOptions): Api {
     const query = queryOf(route, url);
     const ctx = contextOf(query);
     if (route.response === 'event-stream') {
-      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop));
+      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), opts.stacks);
       streams.add(stop);
       return;
     }
@@ -137,7 +140,7 @@ export function createApi(opts: ApiOptions): Api {
     const body = route.mutates ? await bodyOf(req, route) : {};
     const handler = HANDLERS[route.id];
     if (!handler) throw new HttpProblem(501, 'not-implemented', `route ${route.id} has no handler yet.`);
-    const call: Call = { engine: opts.engine, ctx, params, query, body, version: opts.version };
+    const call: Call = { engine: opts.engine, ctx, params, query, body, version: opts.version, stacks: opts.stacks };
     const reply = await handler(call);
     if ('json' in reply) send(res, 200, 'application/json; charset=utf-8', JSON.stringify(reply.json ?? null));
     else send(res, 200, reply.type, reply.text);

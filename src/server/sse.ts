@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine/index.js';
 import type { RegistryEvent } from '../types.js';
 import { SECURITY_HEADERS } from './problem.js';
+import type { StackHost } from './stacks.js';
 
 /** How often an idle stream gets a comment. */
 export const HEARTBEAT_MS = 15_000;
@@ -21,15 +22,19 @@ function frame(event: string, id: number, data: unknown): string {
 }
 
 /** Serves one event stream; returns a function that ends it. `onEnd` runs once when it ends. */
-export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void): () => void {
+export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void, stacks?: StackHost): () => void {
   let ended = false;
   let unsubscribe = (): void => undefined;
+  // Service state changes are live only (not in the store): `service` events without an id,
+  // so they never move a client's Last-Event-ID.
+  const unsubscribeServices = stacks?.subscribe((event) => res.write(`event: service\ndata: ${JSON.stringify(event)}\n\n`)) ?? ((): void => undefined);
   const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
   const end = (): void => {
     if (ended) return;
     ended = true;
     clearInterval(heartbeat);
     unsubscribe();
+    unsubscribeServices();
     res.end();
     onEnd();
   };
@@ -47,7 +52,7 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
         after = await engine.events.lastId();
         const leases = await engine.leases.list({});
         if (ended) return;
-        res.write(frame('snapshot', after, { leases, lastEventId: after }));
+        res.write(frame('snapshot', after, { leases, lastEventId: after, services: stacks?.list() ?? [] }));
       }
       if (ended) return;
       unsubscribe = engine.events.subscribe(after, (event: RegistryEvent) => res.write(frame('change', event.id, event)), {

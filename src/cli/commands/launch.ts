@@ -43,8 +43,8 @@ export function registerLaunchCommands(program: Command): void {
     .option('--timeout <seconds>', 'fail (exit 1, stack stopped) when not every service is up within this time')
     .option('-d, --detach', 'run the stack in the daemon and return once it is up')
     .action(async (services: string[], flags: UpFlags & { deps?: boolean }, cmd: Command) => {
-      if (flags.detach) throw new UsageError('berth up -d (the daemon runs the stack) is not built yet: run berth up in its own terminal; berth ps, logs and down work on it from any other.');
       const timeoutMs = flags.timeout === undefined ? null : parseCount(flags.timeout, '--timeout seconds') * 1000;
+      if (flags.detach) return upDetached(cmd, services, flags, timeoutMs);
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         await refuseRunningStack((await engine.project(ctx)).scope);
         const plan = await (await launch()).planLaunch(engine, ctx, { services, noDeps: flags.deps === false });
@@ -70,6 +70,13 @@ export function registerLaunchCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const scope = (await engine.project(ctx)).scope;
         const record = (await launch()).readStackRecord(stateDir(), scope);
+        if (record !== null && (await runsInDaemon(record.supervisor.pid))) {
+          const { daemonCall } = await import('../daemon-call.js');
+          const report = (await daemonCall('stacks.down', { scope }, {}, ctx)) as { stopped: string[]; problems: { service: string; message: string }[] };
+          emit(json, { scope, via: 'daemon', ...report }, (r) => `stopped ${r.stopped.join(', ') || 'nothing'} (run by the daemon)`);
+          if (report.problems.length > 0) throw new RefusedError(`not everything stopped: ${report.problems.map((p) => `${p.service}: ${p.message}`).join('; ')}`, { problems: report.problems });
+          return;
+        }
         const report = await (await launch()).downStack(stateDir(), scope, DOWN_WAIT_MS);
         if (record !== null && report.via === 'record') {
           // The supervisor is gone: the leases its services owned are ours to release.
@@ -187,4 +194,35 @@ async function runForeground(engine: Engine, ctx: ScopeContext, plan: LaunchPlan
   const failed = supervisor.statuses().filter((s) => s.state === 'failed' || s.state === 'unhealthy');
   if (stopReason === 'timeout') throw new NotFoundError(`not up within the timeout: ${supervisor.statuses().filter((s) => !['healthy', 'running', 'completed'].includes(s.state)).map((s) => `${s.name} ${s.state}`).join(', ')}; stack stopped.`);
   if (failed.length > 0 && stopReason === '') throw new NotFoundError(`${failed.map((s) => `${s.name} ${s.state}${s.reason === null ? '' : ` (${s.reason})`}`).join('; ')}`, { failed });
+}
+
+/** True when `pid` is this state directory's running daemon. */
+async function runsInDaemon(pid: number): Promise<boolean> {
+  const { daemonStatus } = await import('../../server/daemon.js');
+  const status = daemonStatus();
+  return status.running && status.lock?.pid === pid;
+}
+
+/** `berth up -d`: the daemon (started when absent) runs the stack; returns once it is up, or exit 1 naming what failed. */
+async function upDetached(cmd: Command, services: string[], flags: UpFlags & { deps?: boolean }, timeoutMs: number | null): Promise<void> {
+  if (flags.checkOnly) throw new UsageError('--check-only starts nothing: leave out -d.');
+  const { globals, scopeContext } = await import('../context.js');
+  const opts = globals(cmd);
+  const ctx = scopeContext(opts);
+  const { ensureDaemon } = await import('../ensure-daemon.js');
+  const { started } = await ensureDaemon(opts.db ? { ...process.env, BERTH_DB: opts.db } : process.env);
+  if (started) note('berth: started the daemon');
+  const { daemonCall } = await import('../daemon-call.js');
+  const body = { services, noDeps: flags.deps === false, killStrangers: flags.killStrangers === true, ...(timeoutMs === null ? {} : { timeoutMs }) };
+  const result = (await daemonCall('stacks.up', { scope: ctx.scope ?? '-' }, body, ctx)) as {
+    scope: string;
+    ok: boolean;
+    services: { name: string; state: string; pid: number | null; ports: { port: number }[] }[];
+    failed: { name: string; state: string; reason: string | null; lastLines: string[] }[];
+  };
+  emit(opts.json === true, result, (r) => table(['NAME', 'STATE', 'PID', 'PORT'], r.services.map((s) => [s.name, s.state, s.pid, s.ports.map((p) => p.port).join(' ')])));
+  if (!result.ok) {
+    const lines = result.failed.map((f) => `${f.name} ${f.state}${f.reason === null ? '' : ` (${f.reason})`}${f.lastLines.length === 0 ? '' : `; last lines:\n  ${f.lastLines.join('\n  ')}`}`);
+    throw new NotFoundError(`not up: ${lines.join('\n')}\nThe stack keeps running in the daemon; berth down stops it.`, { failed: result.failed });
+  }
 }
