@@ -79,6 +79,12 @@ test('up -d returns once healthy; the API stops and starts a service, with event
     feed.close();
   }
 
+  const restart = stack.run(['restart', 'api', '--json']);
+  assert.equal(restart.code, 0, restart.stderr);
+  await stack.waitStates(['api'], ['healthy']);
+  const status = stack.run(['status']);
+  assert.match(status.stdout, /SERVICE\s+STATE[\s\S]*\napi\s+healthy/, 'berth status shows the service states');
+
   const down = stack.run(['down']);
   assert.equal(down.code, 0, down.stderr);
   assert.match(down.stdout, /run by the daemon/);

@@ -63,6 +63,10 @@ export function registerLaunchCommands(program: Command): void {
       });
     });
 
+  registerServiceCommand(program, 'stop', 'stop services of the stack the daemon runs (and what depends on them): processes gone, ports free');
+  registerServiceCommand(program, 'start', 'start stopped services of the stack the daemon runs');
+  registerServiceCommand(program, 'restart', 'stop, then start services of the stack the daemon runs');
+
   program
     .command('down')
     .description('stop the stack of this scope in reverse dependency order: every process gone, every port free (also after berth up was killed)')
@@ -85,6 +89,28 @@ export function registerLaunchCommands(program: Command): void {
         }
         emit(json, report, (r) => (r.via === 'none' ? `no stack of scope ${scope} was started here` : `stopped ${r.stopped.length === 0 ? 'nothing' : r.stopped.join(', ')}${r.via === 'record' ? ' (its berth up was gone; stopped from the record)' : ''}`));
         if (report.problems.length > 0) throw new RefusedError(`not everything stopped: ${report.problems.map((p) => `${p.service}: ${p.message}`).join('; ')}`, { problems: report.problems });
+      });
+    });
+}
+
+/** `berth stop|start|restart SERVICE...`: one service of a stack the daemon runs. */
+function registerServiceCommand(program: Command, action: 'start' | 'stop' | 'restart', description: string): void {
+  program
+    .command(action)
+    .description(description)
+    .argument('<services...>', 'services of the stack')
+    .action(async (services: string[], _flags: unknown, cmd: Command) => {
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const scope = (await engine.project(ctx)).scope;
+        const record = (await launch()).readStackRecord(stateDir(), scope);
+        if (record === null || !(await runsInDaemon(record.supervisor.pid))) {
+          const where = record !== null && (await launch()).supervisorAlive(record) ? `a foreground berth up (pid ${record.supervisor.pid}); stop the whole stack there or with berth down` : 'no stack in the daemon; start one with berth up -d';
+          throw new NotFoundError(`berth ${action} works on a stack the daemon runs; scope ${scope} has ${where}.`, { scope });
+        }
+        const { daemonCall } = await import('../daemon-call.js');
+        let statuses: unknown = [];
+        for (const name of services) statuses = await daemonCall(`services.${action}`, { scope, name }, {}, ctx);
+        emit(json, statuses as { name: string; state: string; pid: number | null }[], (list) => table(['NAME', 'STATE', 'PID'], list.map((s) => [s.name, s.state, s.pid])));
       });
     });
 }

@@ -65,6 +65,14 @@ function renderPs(entries: readonly PsEntry[]): string {
   return table(['NAME', 'STATE', 'PID', 'PORT', 'RESTARTS', 'UPTIME', 'LAST EXIT', 'NOTE'], rows);
 }
 
+/** The services table `berth status` adds (state, stage, description), or null when the scope launched nothing here. */
+export async function servicesText(scope: string): Promise<string | null> {
+  const r = (await launch()).readStackRecord(stateDir(), scope);
+  if (r === null) return null;
+  const entries = await psEntries(r);
+  return table(['SERVICE', 'STATE', 'PID', 'RESTARTS', 'STAGE', 'DESCRIPTION', 'NOTE'], entries.map((e) => [e.name, e.state, e.pid, e.restarts, e.stage, e.description, e.reason]));
+}
+
 async function record(scope: string): Promise<StackRecord> {
   const r = (await launch()).readStackRecord(stateDir(), scope);
   if (r === null) throw new NotFoundError(`no stack of scope ${scope} was started with this state directory (${stateDir()}); start one with berth up.`, { scope });
