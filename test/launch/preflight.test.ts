@@ -5,6 +5,7 @@
  * check is reported by pid, never counted healthy.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { after, test } from 'node:test';
 import { Stack, fixture, freePort, waitFor } from './harness.js';
@@ -113,4 +114,22 @@ test('a stranger answering on the port of a starting service is named and never 
   process.kill(stack.up!.pid!, 'SIGTERM');
   await stack.exited();
   assert.deepEqual(stack.processes(), []);
+});
+
+test('--kill-strangers kills the holder of a leased port (by berth kill rules), then starts the stack', async () => {
+  const port = await freePort();
+  const holder = spawn(process.execPath, ['-e', `require('http').createServer((q, r) => r.end('x')).listen(${port}, '127.0.0.1', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    await new Promise((resolve) => holder.stdout!.once('data', resolve));
+    const stack = new Stack(fixture('api', port, 'health: {http: /}'));
+    stacks.push(stack);
+    stack.start(['--kill-strangers']);
+    await stack.waitStates(['api'], ['healthy']);
+    assert.match(stack.out, new RegExp(`port ${port} \\(api\\) is held by pid ${holder.pid} \\(node\\).*killing it`));
+    assert.notEqual(holder.exitCode ?? holder.signalCode, null, 'the stranger is gone');
+    process.kill(stack.up!.pid!, 'SIGTERM');
+    assert.equal(await stack.exited(), 0);
+  } finally {
+    holder.kill('SIGKILL');
+  }
 });
