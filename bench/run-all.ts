@@ -10,7 +10,7 @@ import type { BenchSection } from './stats.js';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'BENCHMARKS.md');
 /** Module names under bench/ (compiled to build/bench/), in report order. */
-const BENCHES = ['race', 'startup', 'throughput', 'listeners', 'kill', 'contention', 'writers', 'api'];
+const BENCHES = ['race', 'startup', 'throughput', 'listeners', 'kill', 'contention', 'writers', 'api', 'launch'];
 
 const sections: string[] = [];
 for (const name of BENCHES) {

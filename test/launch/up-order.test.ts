@@ -24,6 +24,8 @@ test('a fragile stack starts in dependency order, crashes restart with no orphan
   await stack.waitStates(['db', 'api', 'web'], ['healthy']);
   assert.doesNotMatch(stack.out, /EARLY/, 'no service started before its dependency was healthy');
   assert.deepEqual(stack.ps().map((s) => s.restarts), [0, 0, 0]);
+  // ps reads the record; the prefixed lines come through berth up's stdout pipe, maybe later.
+  await waitFor('the log lines of every start', () => stack.out.includes('web | [berth] starting'));
   const order = ['db', 'api', 'web'].map((n) => stack.out.indexOf(`${n.padEnd(3)} | [berth] starting`));
   assert.ok(order[0]! >= 0 && order[0]! < order[1]! && order[1]! < order[2]!, `started in order db, api, web:\n${stack.out}`);
 
