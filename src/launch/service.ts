@@ -12,7 +12,7 @@ import type { ServiceExit, ServiceState, ServiceStatus } from '../engine/index.j
 import { killProcesses, processIdentity, serviceMembers, type ProcessRow } from '../os/index.js';
 import type { LaunchSpec, Listener } from '../types.js';
 import { afterEnd, describeEnd, type EndedWith } from './backoff.js';
-import { ownership, probe } from './health.js';
+import { ownership, probe, type Ownership } from './health.js';
 import type { LogSink } from './log-sink.js';
 import type { RecordedService } from './stack-file.js';
 
@@ -201,10 +201,18 @@ export class ServiceRunner {
     if (!['starting', 'running', 'healthy', 'unhealthy'].includes(this.state) || this.stopRequested) return;
     const health = this.spec.launch.health;
     const result = health === null ? { ok: true, detail: 'no health check' } : await probe(health, { port: this.spec.port, env: this.spec.env, cwd: this.spec.launch.cwd, logMatched: this.logMatched });
-    // The holders are looked at after the check: a pass only counts when our tree answers.
-    const members = new Set(serviceMembers({ pids: [...this.tracked.keys()], pgid: this.rootPid, marker: this.marker }));
-    const holders = await this.host.holders(this.spec.port).catch(() => []);
-    const who = ownership(holders, members);
+    // Who holds the port is looked at when a check passes (a pass only counts when our tree
+    // answers) and for services without one: each look reads every process's sockets, too
+    // costly for every quick probe of a start. A failing check cannot be a stranger answering.
+    let who: Ownership = { own: false, strangers: [] };
+    if (result.ok) {
+      const holders = await this.host.holders(this.spec.port).catch(() => []);
+      let members = new Set(this.tracked.keys());
+      // A holder outside the tracked pids may still be ours (forked since the last scan):
+      // the marker in its environment says so.
+      if (holders.some((h) => h.pid !== null && !members.has(h.pid))) members = new Set(serviceMembers({ pids: [...this.tracked.keys()], pgid: this.rootPid, marker: this.marker }));
+      who = ownership(holders, members);
+    }
     this.listening = who.own;
     this.stranger = who.strangers[0] ?? null;
     if (!['starting', 'running', 'healthy', 'unhealthy'].includes(this.state) || this.stopRequested) return;
