@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceExit, ServiceState, ServiceStatus } from '../engine/index.js';
-import { killProcesses, processIdentity, serviceMembers, type ProcessRow } from '../os/index.js';
+import { killProcesses, portHolding, processIdentity, serviceMembers, type ProcessRow } from '../os/index.js';
 import type { LaunchSpec, Listener } from '../types.js';
 import { afterEnd, describeEnd, type EndedWith } from './backoff.js';
 import { ownership, probe, type Ownership } from './health.js';
@@ -205,7 +205,11 @@ export class ServiceRunner {
     // answers) and for services without one: each look reads every process's sockets, too
     // costly for every quick probe of a start. A failing check cannot be a stranger answering.
     let who: Ownership = { own: false, strangers: [] };
-    if (result.ok) {
+    const quick = result.ok ? portHolding([...this.tracked.keys()], this.spec.port) : null;
+    if (quick !== null && !quick.others) {
+      // Only our tree (or nobody) listens: no need to name anyone.
+      who = { own: quick.ours, strangers: [] };
+    } else if (result.ok) {
       const holders = await this.host.holders(this.spec.port).catch(() => []);
       let members = new Set(this.tracked.keys());
       // A holder outside the tracked pids may still be ours (forked since the last scan):
@@ -243,7 +247,7 @@ export class ServiceRunner {
       if (this.state !== 'unhealthy' || this.reason !== why) this.set('unhealthy', why);
     } else if (this.state === 'starting' && now - (this.startedAt ?? now) < health.startPeriodMs) {
       // Failures in the start period do not count.
-    } else if (this.state === 'starting' && who.strangers.length === 0 && now - this.lastCounted < health.intervalMs) {
+    } else if (this.healthySince === null && who.strangers.length === 0 && now - this.lastCounted < health.intervalMs) {
       // The quick checks of a start count at the configured interval, not at every probe.
     } else if (this.state === 'starting' || this.state === 'healthy' || this.state === 'unhealthy') {
       this.failures += 1;
@@ -251,7 +255,8 @@ export class ServiceRunner {
       if (this.failures >= health.retries && this.state !== 'unhealthy') this.set('unhealthy', why);
       else if (this.state === 'unhealthy' && this.reason !== why) this.set('unhealthy', why);
     }
-    this.scheduleHealth(this.state === 'starting' ? Math.min(STARTING_PROBE_MS, health.intervalMs) : health.intervalMs);
+    // Until the first pass of this start, quick probes (a start that went unhealthy too).
+    this.scheduleHealth(this.healthySince === null ? Math.min(STARTING_PROBE_MS, health.intervalMs) : health.intervalMs);
   }
 
   /** Running (or healthy) for reset_after clears the count max_restarts looks at. */

@@ -5,7 +5,8 @@
  * elsewhere `ps` gives parents and groups and the marker is not seen.
  */
 import { readFileSync } from 'node:fs';
-import { PROC_ROOT, listPids, readStat } from './proc-fs.js';
+import { readListeningSockets } from './listeners-linux.js';
+import { PROC_ROOT, listPids, readStat, socketInodesOf } from './proc-fs.js';
 import { descendantsOf } from './process-tree.js';
 import { runCommandSync } from './run-command.js';
 
@@ -81,4 +82,17 @@ export function serviceMembers(query: MemberQuery, table: ReadonlyMap<number, Pr
   }
   found.delete(process.pid);
   return [...found].sort((a, b) => a - b);
+}
+
+/**
+ * Whether `pids` hold a listening TCP socket on `port` (`ours`), and whether the port has
+ * listening sockets none of them holds (`others`): read from /proc/net and the pids' own
+ * fds only, far cheaper than finding every holder. Null off Linux (ask the listeners).
+ */
+export function portHolding(pids: readonly number[], port: number): { readonly ours: boolean; readonly others: boolean } | null {
+  if (process.platform !== 'linux') return null;
+  const inodes = new Set(readListeningSockets({ port, protocol: 'tcp' }).map((s) => s.inode));
+  const mine = new Set<number>();
+  for (const pid of pids) for (const inode of socketInodesOf(pid)) if (inodes.has(inode)) mine.add(inode);
+  return { ours: mine.size > 0, others: [...inodes].some((i) => !mine.has(i)) };
 }
