@@ -4,7 +4,7 @@
  * by recorded pid and start time, by process group and by the marker in their environment.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, isPortFree, killProcesses, processIdentity, serviceMembers } from '../os/index.js';
+import { isAlive, isPortFree, killProcesses, markedProcesses, processIdentity, processTable, serviceMembers } from '../os/index.js';
 import { readStackRecord, writeStackRecord, type RecordedService, type StackRecord } from './stack-file.js';
 import { PORT_FREE_WAIT_MS } from './service.js';
 
@@ -51,14 +51,19 @@ export async function downStack(stateDir: string, scope: string, waitMs: number)
   const stopped: string[] = [];
   const problems: { service: string; message: string }[] = [];
   const services = [...latest.services].sort((a, b) => latest.order.indexOf(b.name) - latest.order.indexOf(a.name));
+  // One look at every process for all the stack's markers: after a clean stop by the
+  // supervisor nothing carries one, and the per-service scans below are skipped.
+  const table = processTable();
+  const marked = markedProcesses(new Set(services.flatMap((s) => (s.marker === null ? [] : [s.marker]))), table);
   for (const s of services) {
-    let members = recordedMembers(s);
+    const known = s.processes.some((p) => table.has(p.pid) && (p.identity === null || processIdentity(p.pid) === p.identity));
+    let members = known || (s.marker !== null && marked.has(s.marker)) ? recordedMembers(s) : [];
     if (members.length > 0) {
       await killProcesses(members, { signal: s.stopSignal as NodeJS.Signals, graceMs: s.graceMs });
       members = recordedMembers(s);
       if (members.length > 0) await killProcesses(members, { signal: 'SIGKILL', graceMs: 0 });
     }
-    const left = recordedMembers(s);
+    const left = members.length > 0 ? recordedMembers(s) : [];
     const deadline = Date.now() + PORT_FREE_WAIT_MS;
     const held: number[] = [];
     for (const p of s.ports) {

@@ -322,7 +322,8 @@ export class ServiceRunner {
       await killProcesses(members, { signal: round === 0 ? signal : 'SIGKILL', graceMs: round === 0 ? graceMs : 0, expect });
       for (const pid of members) this.tracked.delete(pid);
     }
-    await Promise.race([this.rootExited, sleep(1000)]);
+    // Unref'd: a timer left over once the root has exited must not keep berth up alive for a second.
+    await Promise.race([this.rootExited, sleep(1000, undefined, { ref: false })]);
     this.tracked.clear();
     const deadline = Date.now() + PORT_FREE_WAIT_MS;
     while (!(await this.host.isPortFree(this.spec.port))) {

@@ -96,3 +96,23 @@ export function portHolding(pids: readonly number[], port: number): { readonly o
   for (const pid of pids) for (const inode of socketInodesOf(pid)) if (inodes.has(inode)) mine.add(inode);
   return { ours: mine.size > 0, others: [...inodes].some((i) => !mine.has(i)) };
 }
+
+/**
+ * For several markers at once, the processes carrying each (one read of every process's
+ * environment, instead of one per marker). Empty off Linux.
+ */
+export function markedProcesses(markers: ReadonlySet<string>, table: ReadonlyMap<number, ProcessRow> = processTable()): Map<string, number[]> {
+  const found = new Map<string, number[]>();
+  if (process.platform !== 'linux' || markers.size === 0) return found;
+  for (const pid of table.keys()) {
+    let entries: string[];
+    try {
+      entries = readFileSync(`${PROC_ROOT}/${pid}/environ`, 'latin1').split('\0');
+    } catch {
+      // Exited, or another user's process: carries none of our markers as far as we can know.
+      continue;
+    }
+    for (const entry of entries) if (markers.has(entry)) found.set(entry, [...(found.get(entry) ?? []), pid]);
+  }
+  return found;
+}

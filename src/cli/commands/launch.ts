@@ -205,7 +205,10 @@ async function runForeground(engine: Engine, ctx: ScopeContext, plan: LaunchPlan
       note(`berth: ${plan.scope}: ${supervisor.statuses().map((s) => `${s.name} ${s.state}`).join(', ')}; Ctrl-C stops the stack`);
       // Wait for a stop signal, or for the stack to end by itself (every service failed or completed).
       while (stopReason === '' && supervisor.statuses().some((s) => !['failed', 'completed', 'disabled', 'stopped'].includes(s.state))) {
-        await Promise.race([stopped, new Promise((r) => setTimeout(r, 500))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, 500)))]);
+        // Cleared, not left to fire: a pending timer would hold the exit after the stop.
+        clearTimeout(timer);
       }
     }
     stopping ??= (async () => {
