@@ -10,7 +10,7 @@ import type { BenchSection } from './stats.js';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'BENCHMARKS.md');
 /** Module names under bench/ (compiled to build/bench/), in report order. */
-const BENCHES = ['race', 'startup', 'throughput', 'listeners', 'kill', 'contention', 'writers', 'api', 'postgres', 'dashboard'];
+const BENCHES = ['race', 'startup', 'throughput', 'listeners', 'kill', 'contention', 'writers', 'api', 'postgres', 'launch', 'dashboard'];
 
 /** `npm run bench -- api dashboard`: only these, their sections replaced in place; the others kept as they were. */
 const only = process.argv.slice(2);

@@ -106,6 +106,68 @@ export interface ServiceConfig {
   readonly http: boolean | null;
   /** Whether its URLs are `https://`; null = guess from the name (a word `https`, `ssl`, `tls`). Optional: configs recorded before it. */
   readonly https?: boolean | null;
+  /** How launch runs it (`command:` and the keys around it); absent when berth only leases its port. */
+  readonly launch?: LaunchSpec;
+}
+
+/** What a dependent waits for: the dependency started, healthy, or (a one-shot job) exited 0. */
+export type DependencyCondition = 'started' | 'healthy' | 'completed_successfully';
+
+/** The dependency conditions, as berth.yaml spells them. */
+export const DEPENDENCY_CONDITIONS: readonly DependencyCondition[] = ['started', 'healthy', 'completed_successfully'];
+
+/** One entry of `depends_on:`. */
+export interface Dependency {
+  readonly name: string;
+  readonly condition: DependencyCondition;
+}
+
+/** `health:` of a service: one check, and how often and how patiently it runs. */
+export interface HealthSpec {
+  /** http: GET answers 2xx/3xx; tcp: a connection opens; exec: the command exits 0; log: a line matches. */
+  readonly kind: 'http' | 'tcp' | 'exec' | 'log';
+  /** http: a path (`/health`) or a URL; exec: the shell command; log: the regular expression; tcp: empty. */
+  readonly target: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Failures in a row (after the start period) before the service is unhealthy. */
+  readonly retries: number;
+  /** Failures during this time after a start do not count. */
+  readonly startPeriodMs: number;
+}
+
+/** `restart:` of a service. */
+export interface RestartSpec {
+  readonly policy: 'no' | 'on-failure' | 'always';
+  /** Restarts in a row before the service is `failed`; null = no limit. */
+  readonly maxRestarts: number | null;
+  readonly backoff: { readonly baseMs: number; readonly factor: number; readonly capMs: number };
+  /** Healthy (or running, without a check) this long resets the restart count. */
+  readonly resetAfterMs: number;
+}
+
+/** `stop:` of a service: the first signal, and how long before SIGKILL. */
+export interface StopSpec {
+  readonly signal: NodeJS.Signals;
+  readonly graceMs: number;
+}
+
+/** How launch runs one service. */
+export interface LaunchSpec {
+  /** argv (list form), or one shell command line (string form, run by /bin/sh -c). */
+  readonly command: { readonly argv: readonly string[] } | { readonly shell: string };
+  /** Working directory, absolute (relative ones are resolved against berth.yaml's directory). */
+  readonly cwd: string;
+  /** `environment:` variables, added to berth's own. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly dependsOn: readonly Dependency[];
+  readonly health: HealthSpec | null;
+  readonly restart: RestartSpec;
+  readonly stop: StopSpec;
+  /** `enabled: false`: defined, never started (state `disabled`). */
+  readonly enabled: boolean;
+  /** The environment label the seeds used (production, development, experimental), shown by status. */
+  readonly stage: string | null;
 }
 
 /** One entry of `pools:`. A slot is a set of role -> port. */

@@ -8,9 +8,11 @@ import { registerAdminCommands } from './commands/admin.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerHistoryCommand } from './commands/history.js';
+import { registerLaunchCommands } from './commands/launch.js';
 import { registerLeaseCommands } from './commands/leases.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerRealityCommands } from './commands/reality.js';
+import { registerStackViewCommands } from './commands/stack-views.js';
 import { registerWiringCommands } from './commands/wiring.js';
 import { registerRenderCommand } from './commands/render.js';
 import { wantsJson } from './options.js';
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerWiringCommands(program);
   registerRenderCommand(program);
   registerRealityCommands(program);
+  registerLaunchCommands(program);
+  registerStackViewCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { PortRange } from '../types.js';
 import { DEFAULT_BASE_PORT, DEFAULT_RANGES, rangeOf } from './categories.js';
 import { Check, ENV_RE, describe, type Raw } from './check.js';
+import { LAUNCH_KEYS, normaliseLaunch, resolveDependencies } from './launch.js';
 import { normalisePool } from './normalise-pool.js';
 import type { BerthConfig, ServiceConfig, StrategyName } from '../types.js';
 
@@ -13,7 +14,7 @@ const TOP_KEYS = ['project', 'base', 'ranges', 'reserved', 'services', 'pools', 
 const DEFAULTS_KEYS = ['strategy'];
 /** More services (or pools, or ranges) than anyone runs in one project: a generated file gone wrong. */
 export const MAX_ENTRIES = 2000;
-const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http', 'https'];
+const SERVICE_KEYS = ['port', 'prefer', 'category', 'range', 'strategy', 'env', 'purpose', 'protocol', 'process', 'compose', 'compose_port', 'http', 'https', ...LAUNCH_KEYS];
 
 /** Validates and normalises the parsed YAML of `file`. */
 export function normaliseConfig(raw: unknown, file: string): BerthConfig {
@@ -32,13 +33,15 @@ export function normaliseConfig(raw: unknown, file: string): BerthConfig {
   }
 
   const reserved = normaliseReserved(c, top.reserved);
-  const services = top.services === undefined ? [] : entries(c, top.services, 'services').map(([name, value]) => normaliseService(c, name, value, ranges));
+  const dir = path.dirname(file);
+  const read = top.services === undefined ? [] : entries(c, top.services, 'services').map(([name, value]) => normaliseService(c, name, value, ranges, dir));
+  const services = resolveDependencies(c, read);
   const pools = top.pools === undefined ? [] : entries(c, top.pools, 'pools').map(([name, value]) => normalisePool(c, name, value));
 
   const envPrefix = top.env_prefix === undefined ? null : c.string(top.env_prefix, 'env_prefix');
   if (envPrefix !== null && !ENV_RE.test(envPrefix)) c.fail('env_prefix', `'${envPrefix}' cannot start a variable name: use letters, digits and '_', not starting with a digit (e.g. UDOS_).`);
   const envBaseVars = top.env_base_vars === undefined ? false : c.boolean(top.env_base_vars, 'env_base_vars');
-  return { file, dir: path.dirname(file), project, base, ranges, reserved, services, pools, defaults: normaliseDefaults(c, top.defaults), envPrefix, envBaseVars };
+  return { file, dir, project, base, ranges, reserved, services, pools, defaults: normaliseDefaults(c, top.defaults), envPrefix, envBaseVars };
 }
 
 /** The entries of a mapping, at most MAX_ENTRIES of them. */
@@ -74,7 +77,7 @@ function normaliseReserved(c: Check, value: unknown): number[] {
   return [...ports].sort((a, b) => a - b);
 }
 
-function normaliseService(c: Check, name: string, value: unknown, ranges: Record<string, PortRange>): ServiceConfig {
+function normaliseService(c: Check, name: string, value: unknown, ranges: Record<string, PortRange>, dir: string): ServiceConfig {
   const key = `services.${name}`;
   c.leaseName(name, key);
   // `web: 3000` is shorthand for a fixed port; `web:` (empty) takes every default.
@@ -100,6 +103,8 @@ function normaliseService(c: Check, name: string, value: unknown, ranges: Record
   });
   const http = opt('http', (v, k) => c.boolean(v, k));
   const https = opt('https', (v, k) => c.boolean(v, k));
+  const { launch, description } = normaliseLaunch(c, key, raw, dir);
+  if (description !== null && raw.purpose !== undefined) c.fail(`${key}.description`, 'says what purpose: says; keep one of them.');
   return {
     name,
     port,
@@ -108,13 +113,14 @@ function normaliseService(c: Check, name: string, value: unknown, ranges: Record
     range: opt('range', (v, k) => c.range(v, k)),
     strategy,
     env,
-    purpose: opt('purpose', (v, k) => c.string(v, k)),
+    purpose: description ?? opt('purpose', (v, k) => c.string(v, k)),
     protocol: c.protocol(raw.protocol, `${key}.protocol`),
     process: opt('process', (v, k) => c.string(v, k)),
     compose: opt('compose', (v, k) => c.string(v, k)),
     composePort: opt('compose_port', (v, k) => c.port(v, k)),
     http,
     https,
+    ...(launch === undefined ? {} : { launch }),
   };
 }
 

@@ -142,6 +142,21 @@ export const ROUTES: readonly Route[] = [
   { id: 'session.link', method: 'POST', path: '/v1/session/links', summary: 'A one-time dashboard login link (with a token, not a session; readOnly: a read-only login)', body: obj({ readOnly: bool }), response: obj({ url: str, access: str, expiresInMs: int }), mutates: true },
   { id: 'session.login', method: 'POST', path: '/v1/session', summary: "Trade a login link's secret for a dashboard session cookie (HttpOnly, SameSite=Strict)", body: obj({ secret: str }, ['secret']), response: obj({ access: str }), mutates: true, public: true },
   { id: 'session.get', method: 'GET', path: '/v1/session', summary: "What this request's credentials may do: access write or read, via token or session", response: obj({ access: str, via: str }), mutates: false },
+  { id: 'services.list', method: 'GET', path: '/v1/services', summary: "The services of the daemon's stacks with their states (one scope's with scope=)", query: { scope: 'string' }, response: list(anyObject), mutates: false },
+  { id: 'services.start', method: 'POST', path: '/v1/services/{scope}/{name}/start', summary: 'Start one service of a running stack (berth.yaml defines what)', body: obj({}), response: list(anyObject), mutates: true },
+  { id: 'services.stop', method: 'POST', path: '/v1/services/{scope}/{name}/stop', summary: 'Stop one service (and what depends on it), its tree gone and its port free', body: obj({}), response: list(anyObject), mutates: true },
+  { id: 'services.restart', method: 'POST', path: '/v1/services/{scope}/{name}/restart', summary: 'Stop, then start one service', body: obj({}), response: list(anyObject), mutates: true },
+  { id: 'services.logs', method: 'GET', path: '/v1/services/{scope}/{name}/logs', summary: "A service's last lines (name '-': every service of the stack)", query: { tail: 'integer', since: 'string' }, response: list(anyObject), mutates: false },
+  {
+    id: 'stacks.up',
+    method: 'POST',
+    path: '/v1/stacks/{scope}/up',
+    summary: "Start the context's berth.yaml stack in dependency order; answers once every service is up or one failed",
+    body: obj({ services: list(str), noDeps: bool, killStrangers: bool, timeoutMs: int }),
+    response: anyObject,
+    mutates: true,
+  },
+  { id: 'stacks.down', method: 'POST', path: '/v1/stacks/{scope}/down', summary: 'Stop a stack in reverse dependency order: every process gone, every port free', body: obj({}), response: anyObject, mutates: true },
 
   { id: 'metrics', method: 'GET', path: '/metrics', summary: 'Prometheus metrics: leases, pool slots, listeners, conflicts', response: 'text', mutates: false },
 

@@ -15,3 +15,4 @@ export { parseProcNet, decodeProcAddress, formatIpv6, isListening, type ProcNetS
 export { parseLsof } from './parse-lsof.js';
 export { parseContainersJson } from './parse-docker.js';
 export { localMachine, type Machine } from './machine.js';
+export { processTable, serviceMembers, portHolding, markedProcesses, environHas, type MemberQuery, type ProcessRow } from './process-group.js';

@@ -35,6 +35,8 @@ export interface ProcStat {
   /** One letter: R, S, D, Z (zombie), T, ... */
   readonly state: string;
   readonly ppid: number;
+  /** Process group id: a supervised service's group outlives its leader's pid. */
+  readonly pgid: number;
   /** Start time in clock ticks since boot: with the pid, it names one process for good. */
   readonly startTime: number;
 }
@@ -50,9 +52,10 @@ export function parseProcStat(text: string): ProcStat | null {
   const fields = text.slice(close + 1).trim().split(/\s+/);
   const state = fields[0];
   const ppid = Number(fields[1]);
+  const pgid = Number(fields[2]);
   const startTime = Number(fields[19]);
-  if (!state || !Number.isInteger(ppid) || !Number.isInteger(startTime)) return null;
-  return { state, ppid, startTime };
+  if (!state || !Number.isInteger(ppid) || !Number.isInteger(pgid) || !Number.isInteger(startTime)) return null;
+  return { state, ppid, pgid, startTime };
 }
 
 /** Turns /proc/PID/cmdline (NUL-separated arguments) into one line; null when empty (kernel threads, zombies). */

@@ -21,6 +21,7 @@ import { RealityFeed } from './reality-feed.js';
 import { sendSessionReply, sessionRoute } from './session-routes.js';
 import { sessionCookieName, Sessions } from './sessions.js';
 import { streamEvents } from './sse.js';
+import type { StackHost } from './stacks.js';
 
 /** Largest request body accepted. */
 export const MAX_BODY_BYTES = 1 << 20;
@@ -38,6 +39,8 @@ export interface ApiOptions {
   readonly url?: string;
   /** The dashboard's files (default: read from dist/dashboard). */
   readonly dashboard?: DashboardAssets;
+  /** The launched stacks, for the services and stacks routes and the event stream. */
+  readonly stacks?: StackHost;
 }
 
 /** Routes after which the machine's listeners have likely changed. */
@@ -203,7 +206,7 @@ export function createApi(opts: ApiOptions): Api {
     const query = queryOf(route, new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)));
     const ctx = contextOf(query, actorOf(req));
     if (route.response === 'event-stream') {
-      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), { reality: query.reality === true ? reality : undefined, maxUnreadBytes: opts.maxUnreadBytes });
+      const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), { reality: query.reality === true ? reality : undefined, maxUnreadBytes: opts.maxUnreadBytes, stacks: opts.stacks });
       streams.add(stop);
       return;
     }
@@ -218,7 +221,7 @@ export function createApi(opts: ApiOptions): Api {
     }
     const handler = HANDLERS[route.id];
     if (!handler) throw new HttpProblem(501, 'not-implemented', `route ${route.id} has no handler yet.`);
-    const call: Call = { engine: opts.engine, ctx, params, query, body, version: opts.version };
+    const call: Call = { engine: opts.engine, ctx, params, query, body, version: opts.version, stacks: opts.stacks };
     const reply = await handler(call);
     if (KILLS.has(route.id)) reality.refresh();
     if ('json' in reply) send(res, 200, 'application/json; charset=utf-8', JSON.stringify(reply.json ?? null));

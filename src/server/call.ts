@@ -2,6 +2,7 @@
  * What a route handler gets and gives: one request, checked for shape, and its reply.
  */
 import type { Engine, ScopeContext } from '../engine/index.js';
+import type { StackHost } from './stacks.js';
 
 /** One request, as a handler sees it. */
 export interface Call {
@@ -13,6 +14,8 @@ export interface Call {
   readonly body: Readonly<Record<string, unknown>>;
   /** The daemon's version, for documents. */
   readonly version: string;
+  /** The daemon's launched stacks; absent in an API made without them (tests of the engine routes). */
+  readonly stacks?: StackHost;
 }
 
 /** What a handler returns: JSON data, or text with its content type. */

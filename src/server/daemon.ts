@@ -13,6 +13,7 @@ import type { Engine } from '../engine/index.js';
 import { openEngine } from '../open.js';
 import { localMachine } from '../os/machine.js';
 import { createApi, type Api } from './app.js';
+import { StackHost } from './stacks.js';
 import { ensureStateDir, ensureToken, readLock, removeLock, stateDir, statePaths, writeLock, type DaemonLock, type StatePaths } from './state.js';
 
 /** The daemon's version, as `berth --version` says. */
@@ -44,6 +45,8 @@ export interface RunningDaemon {
   readonly paths: StatePaths;
   readonly token: string;
   readonly engine: Engine;
+  /** The stacks it launched. */
+  readonly stacks: StackHost;
   /** The lockfile of a daemon that died without cleaning up, which this one replaced. */
   readonly staleLock: DaemonLock | null;
   /** Stops everything; resolves when the listeners are closed and the store is closed. */
@@ -130,8 +133,9 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     const port = (tcp.address() as AddressInfo).port;
     // The bound address answers too (127.0.0.2, or a remote address with --allow-remote).
     const allowedHosts = [...(opts.allowHosts ?? []), ...(host === '127.0.0.1' || host === 'localhost' ? [] : [host.includes(':') ? `[${host}]` : host])];
+    const stacks = new StackHost(engine, paths.dir);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts, port }, url, maxUnreadBytes: opts.maxUnreadBytes });
+    const served = createApi({ engine, version: DAEMON_VERSION, guard: { token, readToken, allowedHosts, port }, url, maxUnreadBytes: opts.maxUnreadBytes, stacks });
     api = served;
     const lock: DaemonLock = { pid: process.pid, identity: localMachine.processIdentity(process.pid), socket: paths.socket, url, port, version: DAEMON_VERSION, startedAt: new Date().toISOString() };
     writeLock(paths.lock, lock);
@@ -142,9 +146,12 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
       paths,
       token,
       engine,
+      stacks,
       staleLock: stale ? held : null,
       stop() {
         stopping ??= (async () => {
+          // The stacks stop first, in order, as berth down would: nothing may outlive the daemon.
+          await stacks.close();
           served.close();
           await Promise.all([closeServer(tcp), closeServer(unix)]);
           removeLock(paths, process.pid);

@@ -14,6 +14,7 @@ import { renderShell } from '../wiring/shell.js';
 import { openApiDocument } from '../http/openapi.js';
 import { FROM_CONTEXT } from '../http/routes.js';
 import { udosHandlers } from './udos.js';
+import { stackHandlers } from './stack-handlers.js';
 
 export type { Call, Reply } from './call.js';
 
@@ -128,6 +129,7 @@ export const HANDLERS: Readonly<Record<string, Handler>> = {
   'events.last': async (c) => json({ id: await c.engine.events.lastId() }),
 
   ...udosHandlers,
+  ...stackHandlers,
 };
 
 /** A port path segment: digits only (the engine checks the range). */

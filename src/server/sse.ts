@@ -15,6 +15,7 @@ import type { Engine } from '../engine/index.js';
 import type { RegistryEvent } from '../types.js';
 import { SECURITY_HEADERS } from './problem.js';
 import type { RealityFeed } from './reality-feed.js';
+import type { StackHost } from './stacks.js';
 
 /** How often an idle stream gets a comment. */
 export const HEARTBEAT_MS = 15_000;
@@ -39,14 +40,19 @@ export interface StreamOptions {
   readonly reality?: RealityFeed;
   /** Bytes the stream may keep for a client that does not read (default MAX_UNREAD_BYTES; tests lower it). */
   readonly maxUnreadBytes?: number;
+  /** The daemon's launched stacks: their service state changes as `service` events. */
+  readonly stacks?: StackHost;
 }
 
 /** Serves one event stream; returns a function that ends it. `onEnd` runs once when it ends. */
 export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void, opts: StreamOptions = {}): () => void {
-  const { reality, maxUnreadBytes = MAX_UNREAD_BYTES } = opts;
+  const { reality, stacks, maxUnreadBytes = MAX_UNREAD_BYTES } = opts;
   let ended = false;
   let unsubscribe = (): void => undefined;
   let unsubscribeReality = (): void => undefined;
+  // Service state changes are live only (not in the store): `service` events without an id,
+  // so they never move a client's Last-Event-ID.
+  const unsubscribeServices = stacks?.subscribe((event) => send(`event: service\ndata: ${JSON.stringify(event)}\n\n`)) ?? ((): void => undefined);
   const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
   const end = (): void => {
     if (ended) return;
@@ -54,6 +60,7 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
     clearInterval(heartbeat);
     unsubscribe();
     unsubscribeReality();
+    unsubscribeServices();
     res.end();
     onEnd();
   };
@@ -95,7 +102,7 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
         after = await engine.events.lastId();
         const leases = await engine.leases.list({});
         if (ended) return;
-        send(frame('snapshot', after, { leases, lastEventId: after }));
+        send(frame('snapshot', after, { leases, lastEventId: after, services: stacks?.list() ?? [] }));
       }
       if (ended) return;
       if (reality !== undefined) {

@@ -9,6 +9,7 @@ import type { LeaseStatus, ScopeContext } from '../engine/index.js';
 import { renderShell } from '../wiring/shell.js';
 import { describeHolder, printable } from '../wiring/describe.js';
 import type { Call, Reply } from './call.js';
+import { startOrder } from '../config/graph.js';
 
 /** One service as uDOS listed it. */
 interface UdosService {
@@ -49,9 +50,10 @@ async function services(c: Call): Promise<UdosService[]> {
   return (await c.engine.reality.status(ctxOf(c))).map(serviceOf);
 }
 
-/** Service names in berth.yaml order (start), and reversed (stop). */
+/** Service names in dependency order (start: depends_on first, else berth.yaml order), and reversed (stop). */
 async function order(c: Call, names: readonly string[]): Promise<{ startup: string[]; shutdown: string[] }> {
-  const configured = (await c.engine.project(ctxOf(c))).config.services.map((s) => s.name);
+  const services = (await c.engine.project(ctxOf(c))).config.services;
+  const configured = startOrder(services.map((s) => ({ name: s.name, needs: s.launch?.dependsOn.map((d) => d.name) ?? [] })));
   const startup = [...configured.filter((n) => names.includes(n)), ...names.filter((n) => !configured.includes(n))];
   return { startup, shutdown: [...startup].reverse() };
 }

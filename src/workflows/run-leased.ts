@@ -10,6 +10,7 @@ import type { Engine, ScopeContext } from '../engine/index.js';
 import { describeConfigDrift } from '../wiring/describe.js';
 import { envObject } from '../wiring/json.js';
 import { leaseSpeaksHttp } from '../wiring/http.js';
+import { injectPortFlag } from '../wiring/framework-flags.js';
 import { watchChildPorts, type PortWatchSources } from './port-watch.js';
 import { runChild, type ChildOutcome } from './run-child.js';
 
@@ -98,7 +99,17 @@ export async function runLeased(engine: Engine, ctx: ScopeContext, command: stri
     const vars = envObject(await engine.wiring.env(ctx, { urls: true, host: opts.host }));
     const variables = { ...vars, PORT: String(leases[0]!.port) };
     const label = basename(command);
-    const outcome = await runChild(command, args, { ...(opts.env ?? process.env), ...variables }, {
+    // A lease port someone already holds: said before the spawn, since the command would
+    // most likely die at once on EADDRINUSE without naming who is in the way.
+    for (const lease of leases) {
+      const holders = (await engine.reality.who(ctx, lease.port, lease.protocol)).holders;
+      if (holders.length > 0) warn(`port ${lease.port} (${lease.name}) is already held by ${holders.map(holderText).join(', ')}; the command may fail to listen on it.`);
+    }
+    // Dev servers that ignore PORT get their own port flag (one table: launch uses it too).
+    const injection = injectPortFlag([command, ...args], leases[0]!.port);
+    if (injection.injected) warn(`${injection.framework} ignores PORT; running it with ${injection.argv.slice(1 + args.length).join(' ')}.`);
+    if (injection.note !== null) warn(injection.note);
+    const outcome = await runChild(command, injection.argv.slice(1), { ...(opts.env ?? process.env), ...variables }, {
       cwd: opts.cwd,
       onSpawn: async (pid) => {
         childPid = pid;
@@ -115,7 +126,9 @@ export async function runLeased(engine: Engine, ctx: ScopeContext, command: stri
       },
     });
     stopWatch();
-    const released = candidates.length > 0 ? await engine.leases.releaseOwned(ctx, candidates, [process.pid, outcome.pid]) : [];
+    const kept = await keepListening(engine, ctx, leases.filter((l) => candidates.includes(l.name)), outcome.pid, warn);
+    const rest = candidates.filter((n) => !kept.includes(n));
+    const released = rest.length > 0 ? await engine.leases.releaseOwned(ctx, rest, [process.pid, outcome.pid]) : [];
     return { ...outcome, leases, variables, released };
   } catch (error) {
     stopWatch();
@@ -169,4 +182,26 @@ export function childExitStatus(command: string, outcome: ChildOutcome): ChildEx
       : `${command} was ended by ${outcome.signal} (exit status ${outcome.exitCode})`,
     { command, code: outcome.code, signal: outcome.signal, status: outcome.exitCode },
   );
+}
+
+function holderText(l: { readonly pid: number | null; readonly process: string | null; readonly user: string | null }): string {
+  return l.pid === null ? 'a process berth cannot see' : `pid ${l.pid} (${l.process ?? '?'})${l.user === null ? '' : ` of user ${l.user}`}`;
+}
+
+/**
+ * Ephemeral leases whose port is still listened on after the command exited (a dev
+ * server that daemonised): each stays, handed to the process that listens, so `berth gc`
+ * reclaims it only once that process is gone too. Returns the names kept.
+ */
+async function keepListening(engine: Engine, ctx: ScopeContext, leases: readonly Lease[], exited: number, warn: (m: string) => void): Promise<string[]> {
+  const kept: string[] = [];
+  for (const lease of leases) {
+    const holder = (await engine.reality.who(ctx, lease.port, lease.protocol)).holders.find((h) => h.pid !== null && h.pid !== process.pid);
+    if (holder === undefined) continue;
+    const moved = await engine.leases.handOver(ctx, [lease.name], exited, holder.pid!);
+    if (moved.length === 0) continue;
+    kept.push(lease.name);
+    warn(`lease ${lease.name} (port ${lease.port}) stays: the command exited but ${holderText(holder)} still listens on it and now owns it; berth gc releases it once that process is gone.`);
+  }
+  return kept;
 }

@@ -22,7 +22,7 @@ test('/proc/PID/status: name, parent, effective uid', () => {
 
 test('/proc/PID/stat: a name with spaces and parentheses does not shift the fields', () => {
   const text = '4242 (my (weird) name) S 17 4242 17 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10 18446744073709551615\n';
-  assert.deepEqual(parseProcStat(text), { state: 'S', ppid: 17, startTime: 987654 });
+  assert.deepEqual(parseProcStat(text), { state: 'S', ppid: 17, pgid: 4242, startTime: 987654 });
   assert.equal(parseProcStat('4242 (z) Z 1 4242 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 55 0 0')?.state, 'Z');
   assert.equal(parseProcStat('garbage'), null);
 });

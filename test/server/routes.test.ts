@@ -439,6 +439,26 @@ describe('every route against a real daemon', () => {
     assert.equal((await call({ method: 'POST', path: '/v1/session', body: { secret }, token: null })).status, 401, 'a link works once');
   });
 
+  it('the launch routes: up a stack of the berth.yaml named by dir, list, stop, start, restart a service, its logs, down', async () => {
+    const launchDir = path.join(dir, 'launchy');
+    fs.mkdirSync(launchDir);
+    const port = await freePort();
+    const server = `require('http').createServer((q, r) => r.end('ok')).listen(process.env.PORT, '127.0.0.1', () => console.log('up'))`;
+    fs.writeFileSync(path.join(launchDir, 'berth.yaml'), `project: launchy\nservices:\n  srv:\n    port: ${port}\n    command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(server)}]\n    health: {tcp: true}\n`);
+    const q = `?dir=${encodeURIComponent(launchDir)}`;
+    const up = await send('POST', `/v1/stacks/-/up${q}`, {});
+    assert.equal(up.ok, true, JSON.stringify(up));
+    assert.deepEqual(up.services.map((s: { name: string; state: string }) => [s.name, s.state]), [['srv', 'healthy']]);
+    assert.deepEqual((await get('/v1/services?scope=launchy')).map((s: { state: string }) => s.state), ['healthy']);
+    assert.equal((await send('POST', '/v1/services/launchy/srv/stop')).find((s: { name: string }) => s.name === 'srv').state, 'stopped');
+    await send('POST', '/v1/services/launchy/srv/start');
+    await send('POST', '/v1/services/launchy/srv/restart');
+    assert.ok(Array.isArray(await get('/v1/services/launchy/srv/logs?tail=5')));
+    const down = await send('POST', '/v1/stacks/launchy/down');
+    assert.deepEqual(down.stopped, ['srv']);
+    assert.deepEqual(down.problems, []);
+  });
+
   it('every route of ROUTES answered 200 at least once', () => {
     assert.deepEqual(
       ROUTES.map((r) => r.id).filter((id) => !covered.has(id)),

@@ -31,9 +31,12 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   engine: ['types', 'errors'],
   core: ['fs', 'engine', 'config', 'store', 'os', 'wiring', 'types', 'errors'],
   workflows: ['fs', 'engine', 'wiring', 'config', 'types', 'errors'],
+  // The launch supervisor owns process trees (spawn, track, kill), so it reaches the OS
+  // through os/ as core does, and everything else through the engine contract.
+  launch: ['fs', 'engine', 'config', 'wiring', 'os', 'types', 'errors'],
   // Route definitions shared by server and client: the contract's shapes, nothing concrete.
   http: ['engine', 'types', 'errors'],
-  server: ['fs', 'http', 'engine', 'workflows', 'wiring', 'config', 'types', 'errors'],
+  server: ['fs', 'http', 'engine', 'workflows', 'wiring', 'config', 'launch', 'types', 'errors'],
   client: ['fs', 'http', 'engine', 'workflows', 'wiring', 'types', 'errors'],
   // The dashboard's page, run in the browser: it reaches the daemon only over HTTP, by the
   // shared routes, and shares the contract's types; never server code or anything concrete.
@@ -41,7 +44,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // /metrics does; which leases speak HTTP, as `berth urls` decides); a node: import would
   // fail the page's browser bundle.
   dashboard: ['http', 'engine', 'config', 'wiring', 'types'],
-  cli: ['fs', 'engine', 'workflows', 'wiring', 'config', 'client', 'server', 'http', 'types', 'errors'],
+  cli: ['fs', 'engine', 'workflows', 'wiring', 'config', 'client', 'server', 'http', 'launch', 'types', 'errors'],
   // The library entry and its engine factory are composition roots.
   index: ['*'],
   open: ['*'],

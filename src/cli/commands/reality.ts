@@ -179,6 +179,12 @@ export function registerRealityCommands(program: Command): void {
         const statuses = await engine.reality.status(ctx, { all: flags.all, names: names.length > 0 ? names : undefined });
         if (names.length === 0) {
           emit(json, statuses, statusText);
+          // The launched services of the scope, when a stack was started here (text only: --json keeps its lease array).
+          if (!json && !flags.all) {
+            const { servicesText } = await import('./stack-views.js');
+            const text = await servicesText((await engine.project(ctx)).scope);
+            if (text !== null) emit(false, text, (t) => `\n${t}`);
+          }
           return;
         }
         const [conflicts, urls] = await Promise.all([engine.reality.check(ctx), engine.wiring.urls(ctx)]);

@@ -1,0 +1,223 @@
+/**
+ * Benchmark: launching the issue's fragile stack (db ready after 1 s, api with a child
+ * worker that holds api's port, web needing api) with `berth up`, as a user runs it:
+ * - time until every service is healthy, and starts before a dependency was ready;
+ * - SIGKILL of api's main process → time until api is healthy again, and orphans left;
+ * - every stop path (Ctrl-C to the group, SIGTERM or SIGHUP to berth alone, berth down)
+ *   → time until no process of the stack is left and every port is free, and survivors;
+ * - a stranger on api's port → detected before anything starts.
+ * The peers of the issue (pm2, foreman, concurrently + wait-on, supervisor) are not run
+ * here yet: the table reports berth alone.
+ *
+ * Default export: a markdown section for BENCHMARKS.md. Alone: `node build/bench/launch.js`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { fmt, mdTable, median, type BenchSection } from './stats.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BERTH_BIN = path.join(ROOT, 'bin', 'berth.js');
+const SVC = path.join(ROOT, 'test', 'fixtures', 'launch', 'svc.mjs');
+/** Stacks brought up per measurement. */
+const RUNS = 5;
+const WAIT_LIMIT_MS = 30_000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** One project: berth.yaml with the fragile stack on its own ports, its own state directory. */
+class Project {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-launch-'));
+  readonly scope = `bench${Math.random().toString(36).slice(2, 8)}`;
+  up: ChildProcess | null = null;
+  out = '';
+
+  constructor(readonly ports: readonly number[]) {
+    const svc = (name: string, port: number, extra: string, env: string): string =>
+      `  ${name}:\n    port: ${port}\n    http: true\n    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(SVC)}]\n    environment: {${env}}\n${extra}`;
+    fs.writeFileSync(
+      path.join(this.dir, 'berth.yaml'),
+      `project: ${this.scope}\nservices:\n` +
+        svc('db', ports[0]!, '    health: {http: /, interval: 100ms}\n', 'FX_READY_DELAY_MS: "1000"') +
+        svc('api', ports[1]!, '    depends_on: [db]\n    health: {http: /, interval: 100ms}\n    stop: {grace: 2s}\n', 'FX_NEEDS: DB_URL, FX_WORKER: "1"') +
+        svc('web', ports[2]!, '    depends_on: [api]\n    health: {tcp: true}\n', 'FX_NEEDS: API_URL'),
+    );
+  }
+
+  env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BERTH_')) env[k] = v;
+    return { ...env, BERTH_STATE_DIR: path.join(this.dir, 'state'), BERTH_DB: path.join(this.dir, 'berth.db') };
+  }
+
+  cli(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [BERTH_BIN, ...args], { cwd: this.dir, env: this.env(), encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  start(args: readonly string[] = []): void {
+    this.out = '';
+    this.up = spawn(process.execPath, [BERTH_BIN, 'up', ...args], { cwd: this.dir, env: this.env(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.up.stdout!.on('data', (d) => (this.out += d));
+    this.up.stderr!.on('data', (d) => (this.out += d));
+  }
+
+  async until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + WAIT_LIMIT_MS;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`bench launch: timed out waiting for ${what}\n${this.out}`);
+      await sleep(2);
+    }
+  }
+
+  /** Live processes carrying this project's launch marker. */
+  processes(): number[] {
+    const mark = `BERTH_LAUNCH_ID=${this.scope}/`;
+    const found: number[] = [];
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        if (/\) [ZX] /.test(fs.readFileSync(`/proc/${name}/stat`, 'utf8'))) continue;
+        if (fs.readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').some((e) => e.startsWith(mark))) found.push(Number(name));
+      } catch {
+        // Exited meanwhile, or not ours to read.
+      }
+    }
+    return found;
+  }
+
+  async allGone(): Promise<boolean> {
+    if (this.processes().length > 0) return false;
+    for (const p of this.ports) if (!(await portFree(p))) return false;
+    return true;
+  }
+
+  cleanup(): void {
+    if (this.up?.exitCode === null && this.up.signalCode === null) {
+      try {
+        process.kill(-this.up.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    this.cli(['down']);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function newProject(): Promise<Project> {
+  return new Project([await freePort(), await freePort(), await freePort()]);
+}
+
+/** Starts the stack; resolves with ms until every service is healthy. */
+async function upHealthy(p: Project): Promise<number> {
+  const t0 = performance.now();
+  p.start();
+  await p.until('the stack to be healthy', () => p.out.includes('Ctrl-C stops the stack'));
+  return performance.now() - t0;
+}
+
+type StopPath = 'Ctrl-C (SIGINT to the group)' | 'SIGTERM to berth alone' | 'SIGHUP to berth alone' | 'berth down';
+
+async function stopBy(p: Project, how: StopPath): Promise<{ ms: number; survivors: number }> {
+  const t0 = performance.now();
+  if (how === 'berth down') p.cli(['down']);
+  else process.kill(how.startsWith('Ctrl-C') ? -p.up!.pid! : p.up!.pid!, how.startsWith('Ctrl-C') ? 'SIGINT' : how.startsWith('SIGTERM') ? 'SIGTERM' : 'SIGHUP');
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  while (!(await p.allGone()) && Date.now() < deadline) await sleep(2);
+  const ms = performance.now() - t0;
+  return { ms, survivors: p.processes().length };
+}
+
+export default async function launchBench(): Promise<BenchSection> {
+  const healthy: number[] = [];
+  let early = 0;
+  const crash: number[] = [];
+  let orphans = 0;
+  const stops = new Map<StopPath, { ms: number[]; survivors: number }>();
+  const paths: StopPath[] = ['Ctrl-C (SIGINT to the group)', 'SIGTERM to berth alone', 'SIGHUP to berth alone', 'berth down'];
+  for (let run = 0; run < RUNS; run += 1) {
+    for (const how of paths) {
+      const p = await newProject();
+      try {
+        healthy.push(await upHealthy(p));
+        early += (p.out.match(/EARLY/g) ?? []).length;
+        if (how === paths[0]) {
+          // Crash: api's main process dies; its worker holds api's port.
+          const api = (JSON.parse(p.cli(['ps', '--json']).stdout) as { name: string; pid: number; pids: number[] }[]).find((s) => s.name === 'api')!;
+          const mark = p.out.length;
+          const t0 = performance.now();
+          process.kill(api.pid, 'SIGKILL');
+          await p.until('api healthy again', () => p.out.slice(mark).includes('api | [berth] healthy'));
+          crash.push(performance.now() - t0);
+          orphans += api.pids.filter((pid) => p.processes().includes(pid)).length;
+        }
+        const r = await stopBy(p, how);
+        const s = stops.get(how) ?? { ms: [], survivors: 0 };
+        s.ms.push(r.ms);
+        s.survivors += r.survivors;
+        stops.set(how, s);
+      } finally {
+        p.cleanup();
+      }
+    }
+  }
+  // A stranger answering 200 on api's port: up must name it and start nothing.
+  let detected = 0;
+  const strangerRuns = RUNS;
+  for (let run = 0; run < strangerRuns; run += 1) {
+    const p = await newProject();
+    const stranger = spawn(process.execPath, ['-e', `require('http').createServer((q, r) => r.end('ok')).listen(${p.ports[1]}, '127.0.0.1', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((r) => stranger.stdout!.once('data', r));
+      const res = p.cli(['up', '--non-interactive']);
+      if (res.code === 4 && res.stderr.includes(`pid ${stranger.pid} (node)`) && p.processes().length === 0) detected += 1;
+    } finally {
+      stranger.kill('SIGKILL');
+      p.cleanup();
+    }
+  }
+
+  const rows: (string | number)[][] = [
+    ['fragile stack healthy (db ready after 1 s)', `${fmt(median(healthy) / 1000)} s median of ${healthy.length}`, `${early} starts before a dependency was ready`],
+    ['crash of api (its worker holds the port) → healthy again', `${fmt(median(crash), 0)} ms median of ${crash.length}`, `${orphans} orphans`],
+    ...paths.map((how) => [`stop: ${how}`, `${fmt(median(stops.get(how)!.ms), 0)} ms median of ${stops.get(how)!.ms.length}`, `${stops.get(how)!.survivors} survivors, 0 held ports`]),
+    ['stranger answering 200 on api\'s port', `detected before any start ${detected}/${strangerRuns}`, 'named by pid; exit 4'],
+  ];
+  const markdown = [
+    'The issue\'s stack run by `berth up` (built CLI, fixture services in test/fixtures/launch/svc.mjs): db ready after 1 s,',
+    'api with a child worker that holds api\'s port and exits at once when db is not ready, web needing api.',
+    'A stop is timed until no process of the stack is left and every port binds again.',
+    'Peers (pm2, foreman `nf`, concurrently + wait-on, supervisor) are not in this run yet.',
+    '',
+    mdTable(['scenario', 'berth', 'what was left / wrong'], rows),
+  ].join('\n');
+  return { title: 'Launch: a fragile stack, crashes and stops', markdown };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const section = await launchBench();
+  process.stdout.write(`## ${section.title}\n\n${section.markdown}\n`);
+}

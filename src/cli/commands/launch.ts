@@ -1,0 +1,257 @@
+/**
+ * Launch commands: `berth up` (foreground: prefixed logs, Ctrl-C / SIGTERM / SIGHUP stop
+ * the stack in order) and `berth down`. They build data, render it, and leave the
+ * supervising to src/launch/.
+ */
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
+import type { Engine, ScopeContext } from '../../engine/index.js';
+import { stateDir } from '../../fs/state-dir.js';
+import type { HeldPort, LaunchPlan, LogLine } from '../../launch/index.js';
+import { withEngine } from '../context.js';
+import { parseCount } from '../options.js';
+import { emit, forTerminal, note, table, writeOut } from '../render.js';
+
+/** The launch layer, loaded only by these commands: it stays off every other command's start-up path. */
+const launch = () => import('../../launch/index.js');
+
+/** Signals that stop a foreground stack, all the same way. */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** How long `down` waits for a running supervisor to stop its stack. */
+const DOWN_WAIT_MS = 120_000;
+const COLOURS = [36, 33, 35, 32, 34, 91, 96, 93];
+
+interface UpFlags {
+  noDeps?: boolean;
+  checkOnly?: boolean;
+  nonInteractive?: boolean;
+  killStrangers?: boolean;
+  timeout?: string;
+  detach?: boolean;
+}
+
+export function registerLaunchCommands(program: Command): void {
+  program
+    .command('up')
+    .description('start the services of berth.yaml that have a command, on their leases, in dependency order; Ctrl-C stops them all')
+    .argument('[services...]', 'only these (and what they depend on)')
+    .option('--no-deps', 'start only the named services, not their dependencies')
+    .option('--check-only', 'check config, order, leases, holders and environment; start nothing')
+    .option('--non-interactive', 'a leased port held by another process fails the command (exit 4), nothing started')
+    .option('--kill-strangers', 'kill processes holding the leased ports first (the same safety rules as berth kill)')
+    .option('--timeout <seconds>', 'fail (exit 1, stack stopped) when not every service is up within this time')
+    .option('-d, --detach', 'run the stack in the daemon and return once it is up')
+    .action(async (services: string[], flags: UpFlags & { deps?: boolean }, cmd: Command) => {
+      const timeoutMs = flags.timeout === undefined ? null : parseCount(flags.timeout, '--timeout seconds') * 1000;
+      if (flags.detach) return upDetached(cmd, services, flags, timeoutMs);
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        await refuseRunningStack((await engine.project(ctx)).scope);
+        const plan = await (await launch()).planLaunch(engine, ctx, { services, noDeps: flags.deps === false });
+        try {
+          const held = await settleHeldPorts(engine, ctx, plan, flags);
+          if (flags.checkOnly) {
+            emit(json, { ...plan, specs: undefined, leases: undefined, held }, renderPlan);
+          }
+          if (held.length > 0) throw new ConflictError(heldMessage(held), { held });
+        } catch (error) {
+          await releasePlanLeases(engine, ctx, plan);
+          throw error;
+        }
+        if (flags.checkOnly) return releasePlanLeases(engine, ctx, plan);
+        await runForeground(engine, ctx, plan, timeoutMs, json);
+      });
+    });
+
+  registerServiceCommand(program, 'stop', 'stop services of the stack the daemon runs (and what depends on them): processes gone, ports free');
+  registerServiceCommand(program, 'start', 'start stopped services of the stack the daemon runs');
+  registerServiceCommand(program, 'restart', 'stop, then start services of the stack the daemon runs');
+
+  program
+    .command('down')
+    .description('stop the stack of this scope in reverse dependency order: every process gone, every port free (also after berth up was killed)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const scope = (await engine.project(ctx)).scope;
+        const record = (await launch()).readStackRecord(stateDir(), scope);
+        if (record !== null && (await runsInDaemon(record.supervisor.pid))) {
+          const { daemonCall } = await import('../daemon-call.js');
+          const report = (await daemonCall('stacks.down', { scope }, {}, ctx)) as { stopped: string[]; problems: { service: string; message: string }[] };
+          emit(json, { scope, via: 'daemon', ...report }, (r) => `stopped ${r.stopped.join(', ') || 'nothing'} (run by the daemon)`);
+          if (report.problems.length > 0) throw new RefusedError(`not everything stopped: ${report.problems.map((p) => `${p.service}: ${p.message}`).join('; ')}`, { problems: report.problems });
+          return;
+        }
+        const report = await (await launch()).downStack(stateDir(), scope, DOWN_WAIT_MS);
+        if (record !== null && report.via === 'record') {
+          // The supervisor is gone: the leases its services owned are ours to release.
+          const pids = [record.supervisor.pid, ...record.services.flatMap((s) => s.processes.map((p) => p.pid))];
+          await engine.leases.releaseOwned(ctx, record.order, pids).catch(() => undefined);
+        }
+        emit(json, report, (r) => (r.via === 'none' ? `no stack of scope ${scope} was started here` : `stopped ${r.stopped.length === 0 ? 'nothing' : r.stopped.join(', ')}${r.via === 'record' ? ' (its berth up was gone; stopped from the record)' : ''}`));
+        if (report.problems.length > 0) throw new RefusedError(`not everything stopped: ${report.problems.map((p) => `${p.service}: ${p.message}`).join('; ')}`, { problems: report.problems });
+      });
+    });
+}
+
+/** `berth stop|start|restart SERVICE...`: one service of a stack the daemon runs. */
+function registerServiceCommand(program: Command, action: 'start' | 'stop' | 'restart', description: string): void {
+  program
+    .command(action)
+    .description(description)
+    .argument('<services...>', 'services of the stack')
+    .action(async (services: string[], _flags: unknown, cmd: Command) => {
+      await withEngine(cmd, async ({ engine, ctx, json }) => {
+        const scope = (await engine.project(ctx)).scope;
+        const record = (await launch()).readStackRecord(stateDir(), scope);
+        if (record === null || !(await runsInDaemon(record.supervisor.pid))) {
+          const where = record !== null && (await launch()).supervisorAlive(record) ? `a foreground berth up (pid ${record.supervisor.pid}); stop the whole stack there or with berth down` : 'no stack in the daemon; start one with berth up -d';
+          throw new NotFoundError(`berth ${action} works on a stack the daemon runs; scope ${scope} has ${where}.`, { scope });
+        }
+        const { daemonCall } = await import('../daemon-call.js');
+        let statuses: unknown = [];
+        for (const name of services) statuses = await daemonCall(`services.${action}`, { scope, name }, {}, ctx);
+        emit(json, statuses as { name: string; state: string; pid: number | null }[], (list) => table(['NAME', 'STATE', 'PID'], list.map((s) => [s.name, s.state, s.pid])));
+      });
+    });
+}
+
+/** Refuses to start a stack that is already up, or whose processes a killed `up` left. */
+async function refuseRunningStack(scope: string): Promise<void> {
+  const { readStackRecord, recordedMembers, supervisorAlive } = await launch();
+  const record = readStackRecord(stateDir(), scope);
+  if (record === null) return;
+  if (supervisorAlive(record)) throw new ConflictError(`the stack of scope ${scope} is already up (berth up, pid ${record.supervisor.pid}); see berth ps, or stop it with berth down.`, { pid: record.supervisor.pid });
+  const left = record.services.filter((s) => recordedMembers(s).length > 0).map((s) => s.name);
+  if (left.length > 0) throw new ConflictError(`${left.join(', ')} of scope ${scope} still run from a berth up that was killed; stop them with berth down first.`, { services: left });
+}
+
+/** Kills or reassigns away from strangers as asked (flag or prompt); returns what is still held. */
+async function settleHeldPorts(engine: Engine, ctx: ScopeContext, plan: LaunchPlan, flags: UpFlags): Promise<HeldPort[]> {
+  let held = [...plan.held];
+  if (held.length === 0) return held;
+  const interactive = !flags.nonInteractive && !flags.killStrangers && !flags.checkOnly && process.stdin.isTTY === true && process.stderr.isTTY === true;
+  if (flags.killStrangers) {
+    for (const h of held) {
+      note(`berth: ${h.message}; killing it (--kill-strangers)`);
+      await engine.reality.kill(ctx, h.port);
+    }
+  } else if (interactive) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      for (const h of held) {
+        const answer = (await rl.question(`${forTerminal(h.message)}.\n[k]ill it, [r]eassign ${h.service} to a free port, or [a]bort? `)).trim().toLowerCase();
+        if (answer.startsWith('k')) await engine.reality.kill(ctx, h.port);
+        else if (answer.startsWith('r')) {
+          const free = await engine.reality.free(ctx, { from: h.port + 1 });
+          const moved = await engine.leases.reassign(ctx, h.service, free.ports[0]!);
+          note(`berth: ${h.service} now leases port ${moved.port}; run berth up again so every service gets the new variables.`);
+          throw new ConflictError(`${h.service} was moved to port ${moved.port}; start again to use it.`);
+        } else throw new ConflictError(`aborted: ${h.message}.`, { held });
+      }
+    } finally {
+      rl.close();
+    }
+  } else return held;
+  held = await (await launch()).heldPorts(engine, ctx, plan.services);
+  return held;
+}
+
+function heldMessage(held: readonly HeldPort[]): string {
+  return `${held.map((h) => h.message).join('; ')}. Nothing was started. Stop it (berth kill PORT), pass --kill-strangers, or move the lease (berth reassign NAME PORT).`;
+}
+
+async function releasePlanLeases(engine: Engine, ctx: ScopeContext, plan: LaunchPlan): Promise<void> {
+  const mine = plan.leases.filter((l) => l.ephemeral && l.pid === process.pid).map((l) => l.name);
+  if (mine.length > 0) await engine.leases.releaseOwned(ctx, mine, [process.pid]);
+}
+
+function renderPlan(p: Omit<LaunchPlan, 'specs' | 'leases'> & { held: readonly HeldPort[] }): string {
+  const rows = p.services.map((s) => [s.name, s.port, s.dependsOn.map((d) => `${d.name}(${d.condition})`).join(' '), s.health, s.enabled ? s.command : 'disabled']);
+  const lines = [`scope ${p.scope}: start order ${p.order.join(' → ')}; shutdown ${[...p.order].reverse().join(' → ')}`, table(['SERVICE', 'PORT', 'WAITS FOR', 'HEALTH', 'COMMAND'], rows)];
+  for (const s of p.services) if (s.note !== null) lines.push(`note: ${s.note}`);
+  for (const s of p.services) lines.push(`${s.name}: ${Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  lines.push(p.held.length === 0 ? 'every leased port is free' : p.held.map((h) => `held: ${h.message}`).join('\n'));
+  return lines.join('\n');
+}
+
+/** Runs the stack in this process until a stop signal, or until nothing of it runs any more. */
+async function runForeground(engine: Engine, ctx: ScopeContext, plan: LaunchPlan, timeoutMs: number | null, json: boolean): Promise<void> {
+  const width = Math.max(...plan.order.map((n) => n.length));
+  const colour = process.stdout.isTTY === true;
+  const prefix = (name: string): string => {
+    const text = `${name.padEnd(width)} |`;
+    return colour ? `\x1b[${COLOURS[plan.order.indexOf(name) % COLOURS.length]}m${text}\x1b[0m` : text;
+  };
+  const onLog = (line: LogLine): void => {
+    if (json) return writeOut(`${JSON.stringify(line)}\n`);
+    writeOut(`${prefix(line.service)} ${line.stream === 'berth' ? '[berth] ' : ''}${forTerminal(line.text)}\n`);
+  };
+  const { Supervisor } = await launch();
+  const supervisor = new Supervisor(engine, ctx, plan, { stateDir: stateDir(), onLog });
+  let stopping: Promise<void> | null = null;
+  let stopReason = '';
+  let wake: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stopReason = signal;
+    wake();
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  try {
+    supervisor.start();
+    const ok = await Promise.race([supervisor.settled(timeoutMs ?? 2 ** 31 - 1), stopped.then(() => null)]);
+    if (ok === false && timeoutMs !== null) stopReason = 'timeout';
+    else if (ok !== null) {
+      note(`berth: ${plan.scope}: ${supervisor.statuses().map((s) => `${s.name} ${s.state}`).join(', ')}; Ctrl-C stops the stack`);
+      // Wait for a stop signal, or for the stack to end by itself (every service failed or completed).
+      while (stopReason === '' && supervisor.statuses().some((s) => !['failed', 'completed', 'disabled', 'stopped'].includes(s.state))) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([stopped, new Promise((r) => (timer = setTimeout(r, 500)))]);
+        // Cleared, not left to fire: a pending timer would hold the exit after the stop.
+        clearTimeout(timer);
+      }
+    }
+    stopping ??= (async () => {
+      note(`berth: stopping ${plan.scope}${stopReason === '' ? '' : ` (${stopReason})`}`);
+      const report = await supervisor.stop();
+      if (report.problems.length > 0) throw new RefusedError(`not everything stopped: ${report.problems.map((p) => `${p.service}: ${p.message}`).join('; ')}`, { problems: report.problems });
+    })();
+    await stopping;
+  } finally {
+    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+  }
+  const failed = supervisor.statuses().filter((s) => s.state === 'failed' || s.state === 'unhealthy');
+  if (stopReason === 'timeout') throw new NotFoundError(`not up within the timeout: ${supervisor.statuses().filter((s) => !['healthy', 'running', 'completed'].includes(s.state)).map((s) => `${s.name} ${s.state}`).join(', ')}; stack stopped.`);
+  if (failed.length > 0 && stopReason === '') throw new NotFoundError(`${failed.map((s) => `${s.name} ${s.state}${s.reason === null ? '' : ` (${s.reason})`}`).join('; ')}`, { failed });
+}
+
+/** True when `pid` is this state directory's running daemon. */
+async function runsInDaemon(pid: number): Promise<boolean> {
+  const { daemonStatus } = await import('../../server/daemon.js');
+  const status = daemonStatus();
+  return status.running && status.lock?.pid === pid;
+}
+
+/** `berth up -d`: the daemon (started when absent) runs the stack; returns once it is up, or exit 1 naming what failed. */
+async function upDetached(cmd: Command, services: string[], flags: UpFlags & { deps?: boolean }, timeoutMs: number | null): Promise<void> {
+  if (flags.checkOnly) throw new UsageError('--check-only starts nothing: leave out -d.');
+  const { globals, scopeContext } = await import('../context.js');
+  const opts = globals(cmd);
+  const ctx = scopeContext(opts);
+  const { ensureDaemon } = await import('../ensure-daemon.js');
+  const { started } = await ensureDaemon(opts.db ? { ...process.env, BERTH_DB: opts.db } : process.env);
+  if (started) note('berth: started the daemon');
+  const { daemonCall } = await import('../daemon-call.js');
+  const body = { services, noDeps: flags.deps === false, killStrangers: flags.killStrangers === true, ...(timeoutMs === null ? {} : { timeoutMs }) };
+  const result = (await daemonCall('stacks.up', { scope: ctx.scope ?? '-' }, body, ctx)) as {
+    scope: string;
+    ok: boolean;
+    services: { name: string; state: string; pid: number | null; ports: { port: number }[] }[];
+    failed: { name: string; state: string; reason: string | null; lastLines: string[] }[];
+  };
+  emit(opts.json === true, result, (r) => table(['NAME', 'STATE', 'PID', 'PORT'], r.services.map((s) => [s.name, s.state, s.pid, s.ports.map((p) => p.port).join(' ')])));
+  if (!result.ok) {
+    const lines = result.failed.map((f) => `${f.name} ${f.state}${f.reason === null ? '' : ` (${f.reason})`}${f.lastLines.length === 0 ? '' : `; last lines:\n  ${f.lastLines.join('\n  ')}`}`);
+    throw new NotFoundError(`not up: ${lines.join('\n')}\nThe stack keeps running in the daemon; berth down stops it.`, { failed: result.failed });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Launched services as plain data: their states, the status `berth ps`, `berth status`,
+ * the daemon's API and the dashboard show, and the events a state change sends. The
+ * supervisor (src/launch/) produces these; every face renders them.
+ */
+
+/**
+ * The life of a service. pending → starting → healthy | unhealthy (with a health check)
+ * or running (without one) → stopping → stopped; restarting between a crash and the next
+ * start; failed (with the reason: crash loop, a stranger on its port, a dependency that
+ * failed); completed (a one-shot job that exited 0); disabled (`enabled: false`).
+ */
+export type ServiceState = 'pending' | 'starting' | 'running' | 'healthy' | 'unhealthy' | 'stopping' | 'stopped' | 'restarting' | 'failed' | 'completed' | 'disabled';
+
+/** States in which the service's processes run. */
+export const LIVE_STATES: ReadonlySet<ServiceState> = new Set(['starting', 'running', 'healthy', 'unhealthy', 'stopping']);
+
+/** How the last process of a service ended. */
+export interface ServiceExit {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** ISO-8601. */
+  readonly at: string;
+}
+
+/** One leased port of a service and whether its own processes listen on it. */
+export interface ServicePort {
+  readonly port: number;
+  /** True when a process of the service's tree listens on the port. */
+  readonly listening: boolean;
+  /** Who else answers on it, e.g. `pid 4242 (node) of user ann`; null when nobody else. */
+  readonly stranger: string | null;
+}
+
+/** One service of a launched stack. */
+export interface ServiceStatus {
+  readonly scope: string;
+  readonly name: string;
+  readonly state: ServiceState;
+  /** Why it is failed, unhealthy or waiting; null otherwise. */
+  readonly reason: string | null;
+  /** The root process of the service's tree; null when none runs. */
+  readonly pid: number | null;
+  /** Every live process of the tree, the root first. */
+  readonly pids: readonly number[];
+  readonly ports: readonly ServicePort[];
+  /** Restarts since the last reset (`reset_after` of healthy running). */
+  readonly restarts: number;
+  /** ISO-8601 time the current process started; null when none runs. */
+  readonly startedAt: string | null;
+  readonly lastExit: ServiceExit | null;
+  /** `description:` / `purpose:` and `stage:` of berth.yaml. */
+  readonly description: string | null;
+  readonly stage: string | null;
+}
+
+/** A state change of one service: the live feed the daemon's event stream carries. */
+export interface ServiceEvent {
+  /** ISO-8601. */
+  readonly time: string;
+  readonly scope: string;
+  readonly name: string;
+  readonly state: ServiceState;
+  readonly previous: ServiceState;
+  readonly reason: string | null;
+  readonly pid: number | null;
+}

@@ -1,0 +1,196 @@
+/**
+ * The supervisor of one stack: starts a plan's services in dependency order (a dependent
+ * only once its dependencies meet their condition), tracks their process trees, records
+ * the stack in the state directory for `ps`, `logs` and `down` elsewhere, and stops it
+ * in reverse order, leaving no process and no held port behind.
+ */
+import { NotFoundError } from '../errors.js';
+import { LIVE_STATES, type Engine, type ScopeContext, type ServiceEvent, type ServiceStatus } from '../engine/index.js';
+import { selectWithDependents } from '../config/graph.js';
+import { isPortFree, processIdentity, processTable } from '../os/index.js';
+import { LogSink, type LogLine } from './log-sink.js';
+import type { LaunchPlan } from './plan.js';
+import { ServiceRunner, type RunnerHost, type StopProblem } from './service.js';
+import { STACK_FILE_VERSION, ensureStackDir, logPath, writeStackRecord } from './stack-file.js';
+
+/** How often the process table is read to follow each service's tree. */
+export const TRACK_INTERVAL_MS = 200;
+
+/** States a service settles in: `up` has done what it can for it. */
+const SETTLED = new Set(['healthy', 'running', 'completed', 'failed', 'unhealthy', 'disabled', 'stopped']);
+
+/** Options of a supervisor. */
+export interface SupervisorOptions {
+  readonly stateDir: string;
+  /** Every line of every service, as it comes. */
+  readonly onLog?: (line: LogLine) => void;
+  /** Every state change. */
+  readonly onEvent?: (event: ServiceEvent) => void;
+}
+
+/** What a stop left behind (empty when it was clean). */
+export interface StopReport {
+  readonly stopped: readonly string[];
+  readonly problems: readonly StopProblem[];
+}
+
+/** Runs one plan's services. */
+export class Supervisor {
+  private readonly runners: ServiceRunner[] = [];
+  private readonly startedAt = new Date().toISOString();
+  private tracker: NodeJS.Timeout | null = null;
+  private waiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly ctx: ScopeContext,
+    readonly plan: LaunchPlan,
+    private readonly opts: SupervisorOptions,
+  ) {
+    ensureStackDir(opts.stateDir, plan.scope);
+    const host: RunnerHost = {
+      scope: plan.scope,
+      holders: async (port) => (await engine.reality.who(ctx, port)).holders,
+      isPortFree: (port) => isPortFree(port, 'tcp'),
+      handLease: async (name, from, to) => {
+        if (this.plan.leases.some((l) => l.name === name && l.ephemeral)) await engine.leases.handOver(ctx, [name], from, to);
+      },
+      changed: (runner, previous) => this.changed(runner, previous),
+    };
+    for (const spec of plan.specs) {
+      this.runners.push(new ServiceRunner(spec, host, new LogSink(spec.name, logPath(opts.stateDir, plan.scope, spec.name), opts.onLog)));
+    }
+  }
+
+  /** Every service's status, in start order. */
+  statuses(): ServiceStatus[] {
+    return this.runners.map((r) => r.status());
+  }
+
+  /** The in-memory lines of `service` (every service when omitted). */
+  logs(service?: string): LogLine[] {
+    return this.runners.filter((r) => service === undefined || r.name === service).flatMap((r) => r.sink.ring);
+  }
+
+  /** Starts the stack: every service as soon as its dependencies allow. */
+  start(): void {
+    this.record();
+    this.tracker = setInterval(() => this.track(), TRACK_INTERVAL_MS);
+    this.advance();
+  }
+
+  /** Resolves when every service has settled (healthy, running, completed, failed, unhealthy) or `timeoutMs` passed; returns whether all are up. */
+  async settled(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.runners.every((r) => SETTLED.has(r.state)) && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, Math.min(500, deadline - Date.now())));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.runners.every((r) => ['healthy', 'running', 'completed', 'disabled'].includes(r.state));
+  }
+
+  private track(): void {
+    const table = processTable();
+    for (const r of this.runners) r.refresh(table);
+  }
+
+  private changed(runner: ServiceRunner, previous: ServiceRunner['state']): void {
+    if (runner.state !== previous) {
+      const s = runner.status();
+      this.opts.onEvent?.({ time: new Date().toISOString(), scope: s.scope, name: s.name, state: s.state, previous, reason: s.reason, pid: s.pid });
+    }
+    this.record();
+    const waiters = this.waiters;
+    this.waiters = [];
+    waiters.forEach((w) => w());
+    if (!this.closed) this.advance();
+  }
+
+  /** Starts every pending service whose dependencies are met; fails those whose dependencies cannot be. */
+  private advance(): void {
+    for (const runner of this.runners) {
+      if (runner.state !== 'pending') continue;
+      let ready = true;
+      for (const dep of runner.spec.launch.dependsOn) {
+        const other = this.runners.find((r) => r.name === dep.name);
+        if (other === undefined) continue; // --no-deps: not ours to wait for.
+        const s = other.state;
+        const met = dep.condition === 'started' ? ['running', 'starting', 'healthy', 'unhealthy', 'completed'].includes(s) : dep.condition === 'healthy' ? s === 'healthy' : s === 'completed';
+        if (met) continue;
+        ready = false;
+        const hopeless = ['failed', 'disabled', 'stopped'].includes(s) || (dep.condition === 'healthy' && s === 'completed');
+        if (hopeless) {
+          runner.fail(`dependency ${dep.name} is ${s}${other.reason === null ? '' : ` (${other.reason})`}; not started`);
+          return;
+        }
+      }
+      if (ready) runner.start();
+    }
+  }
+
+  /**
+   * Stops `names` (default every service) in reverse dependency order, each whole: its
+   * processes gone and its port free. Then releases the stack's ephemeral leases.
+   */
+  async stop(names?: readonly string[]): Promise<StopReport> {
+    const all = names === undefined;
+    if (all) this.closed = true;
+    const problems: StopProblem[] = [];
+    const stopped: string[] = [];
+    for (const runner of [...this.runners].reverse()) {
+      if (!all && !names.includes(runner.name)) continue;
+      const problem = await runner.stop();
+      if (problem === null) stopped.push(runner.name);
+      else problems.push(problem);
+    }
+    if (all) {
+      if (this.tracker !== null) clearInterval(this.tracker);
+      // A service something still holds keeps its lease: the port is not free to hand out.
+      const mine = this.plan.leases.filter((l) => l.ephemeral && stopped.includes(l.name)).map((l) => l.name);
+      if (mine.length > 0) await this.engine.leases.releaseOwned(this.ctx, mine, [process.pid, ...this.runners.map((r) => r.leaseOwner)]).catch(() => undefined);
+    }
+    this.record();
+    return { stopped, problems };
+  }
+
+  /** The runner of `name`; NotFoundError naming the stack's services otherwise. */
+  private runner(name: string): ServiceRunner {
+    const r = this.runners.find((x) => x.name === name);
+    if (r === undefined) throw new NotFoundError(`no service '${name}' in the stack of scope ${this.plan.scope}. Services: ${this.plan.order.join(', ')}.`, { service: name });
+    return r;
+  }
+
+  /** Stops one service and those that depend on it (dependents first). */
+  async stopService(name: string): Promise<StopReport> {
+    this.runner(name);
+    const nodes = this.runners.map((r) => ({ name: r.name, needs: r.spec.launch.dependsOn.map((d) => d.name) }));
+    return this.stop(selectWithDependents(nodes, [name]));
+  }
+
+  /** Starts one service that is not running (stopped, failed, completed); its dependencies must be up. */
+  startService(name: string): void {
+    const r = this.runner(name);
+    if (LIVE_STATES.has(r.state) || r.state === 'restarting') return;
+    r.state = 'pending';
+    this.closed = false;
+    this.advance();
+  }
+
+  /** Writes the stack record (state directory) for other terminals and for `down` after a SIGKILL. */
+  private record(): void {
+    writeStackRecord(this.opts.stateDir, {
+      version: STACK_FILE_VERSION,
+      scope: this.plan.scope,
+      configFile: this.plan.configFile,
+      supervisor: { pid: process.pid, identity: processIdentity(process.pid), startedAt: this.startedAt },
+      order: this.plan.order,
+      services: this.runners.map((r) => r.record(logPath(this.opts.stateDir, this.plan.scope, r.name))),
+    });
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * berth up -d: the daemon runs the stack and the command returns once it is healthy (or
+ * exits 1 naming what failed); the API stops and starts one service, its events arrive on
+ * the event stream, `berth down` stops the stack through the daemon, and after the daemon
+ * is SIGKILLed `berth down` still finds every process from the record.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { Stack, fixture, freePort, portFree, waitFor } from './harness.js';
+
+const stacks: Stack[] = [];
+after(async () => {
+  for (const s of stacks) {
+    s.run(['daemon', 'stop']);
+    await s.cleanup();
+  }
+});
+
+/** One API request over the daemon's unix socket. */
+function api(stack: Stack, method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const token = fs.readFileSync(path.join(stack.state, 'api-token'), 'utf8').trim();
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: path.join(stack.state, 'berth.sock'), method, path: url, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Host: 'localhost' } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text === '' ? null : JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+/** Collects `service` events of the daemon's event stream. */
+function serviceEvents(stack: Stack): { events: { name: string; state: string }[]; close: () => void } {
+  const token = fs.readFileSync(path.join(stack.state, 'api-token'), 'utf8').trim();
+  const events: { name: string; state: string }[] = [];
+  const req = http.get({ socketPath: path.join(stack.state, 'berth.sock'), path: '/v1/events', headers: { Authorization: `Bearer ${token}`, Host: 'localhost' } }, (res) => {
+    let buffer = '';
+    res.on('data', (d) => {
+      buffer += d;
+      const frames = buffer.split('\n\n');
+      buffer = frames.pop() ?? '';
+      for (const f of frames) if (f.startsWith('event: service\n')) events.push(JSON.parse(f.slice(f.indexOf('data: ') + 6)) as { name: string; state: string });
+    });
+  });
+  req.on('error', () => undefined);
+  return { events, close: () => req.destroy() };
+}
+
+test('up -d returns once healthy; the API stops and starts a service, with events; down stops it through the daemon', async () => {
+  const ports = [await freePort(), await freePort()];
+  const stack = new Stack(fixture('db', ports[0]!, 'health: {http: /}', { FX_READY_DELAY_MS: 500 }) + fixture('api', ports[1]!, 'depends_on: [db]\nhealth: {http: /}', { FX_NEEDS: 'DB_URL', FX_WORKER: 1 }));
+  stacks.push(stack);
+  const up = stack.run(['up', '-d', '--json']);
+  assert.equal(up.code, 0, up.stderr);
+  const result = JSON.parse(up.stdout) as { ok: boolean; services: { name: string; state: string }[] };
+  assert.deepEqual(result.services.map((s) => [s.name, s.state]), [['db', 'healthy'], ['api', 'healthy']]);
+  assert.deepEqual(stack.ps().map((s) => s.state), ['healthy', 'healthy'], 'ps reads the daemon-run stack');
+
+  const feed = serviceEvents(stack);
+  try {
+    const listed = await api(stack, 'GET', `/v1/services?scope=${stack.scope}`);
+    assert.equal(listed.status, 200);
+    assert.deepEqual((listed.json as { name: string }[]).map((s) => s.name), ['db', 'api']);
+    const stopped = await api(stack, 'POST', `/v1/services/${stack.scope}/api/stop`, {});
+    assert.equal(stopped.status, 200, JSON.stringify(stopped.json));
+    assert.equal((stopped.json as { name: string; state: string }[]).find((s) => s.name === 'api')!.state, 'stopped');
+    assert.ok(await portFree(ports[1]!), "api's port is free once it is stopped");
+    const started = await api(stack, 'POST', `/v1/services/${stack.scope}/api/start`, {});
+    assert.equal(started.status, 200);
+    await stack.waitStates(['api'], ['healthy']);
+    await waitFor('api events on the stream', () => ['stopping', 'stopped', 'starting', 'healthy'].every((st) => feed.events.some((e) => e.name === 'api' && e.state === st)));
+    const logs = await api(stack, 'GET', `/v1/services/${stack.scope}/api/logs?tail=2`);
+    assert.equal((logs.json as unknown[]).length, 2);
+  } finally {
+    feed.close();
+  }
+
+  const restart = stack.run(['restart', 'api', '--json']);
+  assert.equal(restart.code, 0, restart.stderr);
+  await stack.waitStates(['api'], ['healthy']);
+  const status = stack.run(['status']);
+  assert.match(status.stdout, /SERVICE\s+STATE[\s\S]*\napi\s+healthy/, 'berth status shows the service states');
+
+  const down = stack.run(['down']);
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stdout, /run by the daemon/);
+  assert.deepEqual(stack.processes(), []);
+  for (const p of ports) assert.ok(await portFree(p));
+});
+
+test('a service that fails makes up -d exit 1 naming it with its last lines; down after the daemon was SIGKILLed stops everything', async () => {
+  const ports = [await freePort(), await freePort()];
+  const stack = new Stack(fixture('ok', ports[0]!, 'health: {tcp: true}', { FX_WORKER: 1, FX_GRANDCHILD: 1 }) + fixture('bad', ports[1]!, 'restart: "no"', { FX_NEEDS: 'NOPE_URL' }));
+  stacks.push(stack);
+  const up = stack.run(['up', '-d']);
+  assert.equal(up.code, 1, up.stderr);
+  assert.match(up.stderr, /bad failed \(exited \(exit code 3\); restart: no\); last lines:\n[\s\S]*\n {2}EARLY: NOPE_URL=undefined not ready\n/);
+  const daemonPid = JSON.parse(fs.readFileSync(path.join(stack.state, 'daemon.json'), 'utf8')).pid as number;
+  assert.ok(stack.processes().length >= 3, 'ok runs with its worker and grandchild');
+  process.kill(daemonPid, 'SIGKILL');
+  await waitFor('the daemon to be gone', () => {
+    try {
+      process.kill(daemonPid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const down = stack.run(['down']);
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stdout, /stopped from the record/);
+  assert.deepEqual(stack.processes(), []);
+  for (const p of ports) assert.ok(await portFree(p));
+});

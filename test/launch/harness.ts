@@ -1,0 +1,175 @@
+/**
+ * Launch test harness: a project with its own berth.yaml, state directory, store and
+ * ports; `berth up` run as a user runs it (in its own process group, like a terminal job);
+ * and the truth about what is left: every process carrying this project's launch marker,
+ * and whether its ports are free. Each test owns its scope (a random project name), so it
+ * only ever sees and kills its own processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BERTH_BIN, ROOT, berth, cliEnv, tempDir, type CliResult } from '../helpers/cli.js';
+
+/** The fixture service every launch test runs. */
+export const SVC = path.join(ROOT, 'test', 'fixtures', 'launch', 'svc.mjs');
+
+/** A free loopback port, chosen by the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when nothing listens on `port` on loopback (a bind succeeds). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then fails with `what`). */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** One project and its `berth up`. */
+export class Stack {
+  readonly dir: string;
+  readonly state: string;
+  readonly scope = `lt-${randomBytes(4).toString('hex')}`;
+  up: ChildProcess | null = null;
+  out = '';
+  private readonly cleanupDir: () => void;
+
+  constructor(yamlServices: string) {
+    const t = tempDir('berth-launch-');
+    this.dir = t.dir;
+    this.cleanupDir = t.cleanup;
+    this.state = path.join(this.dir, 'state');
+    fs.writeFileSync(path.join(this.dir, 'berth.yaml'), `project: ${this.scope}\nservices:\n${yamlServices}`);
+  }
+
+  env(): NodeJS.ProcessEnv {
+    return { BERTH_STATE_DIR: this.state, BERTH_DB: path.join(this.state, 'berth.db') };
+  }
+
+  /** Runs the built CLI in the project. */
+  run(args: readonly string[], timeoutMs = 60_000): CliResult {
+    return berth(args, { cwd: this.dir, env: this.env(), timeoutMs });
+  }
+
+  /** Starts `berth up ARGS` in its own process group; output collects in `out`. */
+  start(args: readonly string[] = []): ChildProcess {
+    const child = spawn(process.execPath, [BERTH_BIN, 'up', ...args], { cwd: this.dir, env: cliEnv({ env: this.env() }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d) => (this.out += d));
+    child.stderr!.on('data', (d) => (this.out += d));
+    this.up = child;
+    return child;
+  }
+
+  /** Resolves with the exit code of `berth up`. */
+  exited(timeoutMs = 60_000): Promise<number | null> {
+    const child = this.up!;
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`berth up did not exit within ${timeoutMs} ms:\n${this.out}`)), timeoutMs);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+  }
+
+  /** `berth ps --json`, or [] before the stack record exists. */
+  ps(): PsRow[] {
+    const res = this.run(['ps', '--json']);
+    return res.code === 0 ? (JSON.parse(res.stdout) as PsRow[]) : [];
+  }
+
+  /** The row of one service. */
+  service(name: string): PsRow | undefined {
+    return this.ps().find((s) => s.name === name);
+  }
+
+  /** Waits until every named service is in one of `states`. */
+  async waitStates(names: readonly string[], states: readonly string[], timeoutMs = 30_000): Promise<PsRow[]> {
+    return waitFor(`${names.join(', ')} to be ${states.join(' or ')}\n${this.out}`, () => {
+      const rows = this.ps();
+      return names.every((n) => states.includes(rows.find((r) => r.name === n)?.state ?? '')) ? rows : null;
+    }, timeoutMs);
+  }
+
+  /** Every live process launched for this project (its marker in the environment). */
+  processes(): number[] {
+    const mark = `BERTH_LAUNCH_ID=${this.scope}/`;
+    const found: number[] = [];
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+        if (/\) [ZX] /.test(stat)) continue;
+        if (fs.readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').some((e) => e.startsWith(mark))) found.push(Number(name));
+      } catch {
+        // Exited between the listing and the read, or another user's: not ours.
+      }
+    }
+    return found;
+  }
+
+  /** Stops everything this test started, whatever state the test left it in. */
+  async cleanup(): Promise<void> {
+    if (this.up !== null && this.up.exitCode === null && this.up.signalCode === null) {
+      try {
+        process.kill(-this.up.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    this.run(['down']);
+    for (const pid of this.processes()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+    this.cleanupDir();
+  }
+}
+
+/** One row of `berth ps --json`. */
+export interface PsRow {
+  readonly name: string;
+  readonly state: string;
+  readonly reason: string | null;
+  readonly pid: number | null;
+  readonly pids: number[];
+  readonly restarts: number;
+  readonly ports: { port: number; listening: boolean; stranger: string | null }[];
+}
+
+/** A berth.yaml service entry running the fixture with `env` on a fixed port. */
+export function fixture(name: string, port: number, extra: string, env: Record<string, string | number> = {}): string {
+  const vars = Object.entries(env).map(([k, v]) => `${k}: "${v}"`).join(', ');
+  return `  ${name}:\n    port: ${port}\n    http: true\n    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(SVC)}]\n    environment: {${vars}}\n${extra
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => `    ${l}\n`)
+    .join('')}`;
+}
