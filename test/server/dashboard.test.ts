@@ -59,6 +59,18 @@ describe('the dashboard page and its sessions on a real daemon', () => {
     assert.equal(rebinding.status, 403, 'the Host check guards the page too');
   });
 
+  it("answers that are not the page (API JSON, a 404 of an asset, an error) forbid everything a browser could do with them: no script, no frame, no cross-origin embedding", async () => {
+    // A page on another localhost port is same-site: the browser sends it the session
+    // cookie, so nothing but these headers stops it embedding an answer (<script src>, <img>).
+    const cookie = await session();
+    for (const p of ['/dashboard/missing.js', '/v1/leases', '/v1/nope', '/api/ports/status']) {
+      const res = await request(d, { path: p, token: null, headers: { Cookie: cookie } });
+      assert.equal(res.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'", `${p} (${res.status})`);
+      assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin', p);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', p);
+    }
+  });
+
   it('a link works once; the cookie is HttpOnly and SameSite=Strict; unknown secrets and cookies are refused', async () => {
     const secret = link();
     const first = await login(secret);
