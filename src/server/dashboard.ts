@@ -66,7 +66,6 @@ export function serveDashboard(assets: DashboardAssets, req: IncomingMessage, re
     'Content-Type': asset.type,
     'Content-Length': asset.body.length,
     'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Resource-Policy': 'same-origin',
   });
   res.end(req.method === 'HEAD' ? undefined : asset.body);
   return true;

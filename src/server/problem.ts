@@ -40,8 +40,15 @@ export function sendProblem(res: ServerResponse, error: unknown): void {
   res.end(text);
 }
 
-/** Headers on every answer: nothing the API returns is to be framed, sniffed or cached. */
+/**
+ * Headers on every answer: nothing the API returns is to be framed, sniffed, cached, run
+ * as a page (the dashboard's own files set their CSP over this one) or embedded by another
+ * origin. A page on another localhost port is same-site, so its requests carry the
+ * dashboard's SameSite=Strict cookie; CORP keeps it from embedding the answers.
+ */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Cross-Origin-Resource-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-store',
   'Referrer-Policy': 'no-referrer',

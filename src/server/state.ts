@@ -16,6 +16,8 @@ export interface StatePaths {
   readonly readToken: string;
   readonly lock: string;
   readonly socket: string;
+  /** The page `berth dashboard --open` sends the browser to (0600): it forwards to the login link. */
+  readonly dashboardOpen: string;
 }
 
 /** The daemon's paths in `dir`. */
@@ -26,6 +28,7 @@ export function statePaths(dir: string): StatePaths {
     readToken: path.join(dir, 'api-token-read'),
     lock: path.join(dir, 'daemon.json'),
     socket: path.join(dir, 'berth.sock'),
+    dashboardOpen: path.join(dir, 'dashboard-open.html'),
   };
 }
 

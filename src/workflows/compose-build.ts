@@ -12,7 +12,7 @@ import type { AllocationRequest, Engine, ScopeContext } from '../engine/index.js
 import { COMPOSE_FILE_NAMES, findComposeFile, readComposeServices } from './files.js';
 import { envObject } from '../wiring/json.js';
 import { writeFileIfChanged } from './safe-write.js';
-import { digest, recordedContext, recordWrittenFile } from './written-files.js';
+import { digest, recordedContext, recordWrittenFile, refuseForeignFile } from './written-files.js';
 import { MAX_TEXT_FILE_BYTES, readRegularFile } from '../fs/safe-read.js';
 import { renderMergedCompose } from '../wiring/compose-merged.js';
 import type { ComposePort, ComposeService } from '../wiring/compose-ports.js';
@@ -40,6 +40,8 @@ export interface ComposeOverrideOptions {
    * both read alone (`docker-compose -f FILE up`).
    */
   readonly merged?: boolean;
+  /** Replace `write` even when berth did not write it, or it was edited since (refuseForeignFile). */
+  readonly force?: boolean;
 }
 
 /** What `berth.composeOverride()` found, decided and wrote. */
@@ -166,6 +168,7 @@ export async function buildComposeOverride(engine: Engine, ctx: ScopeContext, op
   let changed = false;
   if (opts.write !== undefined) {
     written = resolve(dirs[0]!, opts.write);
+    if (opts.force !== true) await refuseForeignFile(engine, project.scope, written, text);
     changed = await writeFileIfChanged(written, text);
     await recordWrittenFile(engine, {
       kind: 'compose',

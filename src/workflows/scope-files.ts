@@ -17,7 +17,7 @@ import { BUILTIN_TEMPLATES, builtinTemplate, fillTemplate } from '../wiring/temp
 import { baseVariables } from './base-vars.js';
 import { renderEnv, writeEnvOutput, type EnvFormat, type EnvWriteResult } from './env-format.js';
 import { writeFileIfChanged } from './safe-write.js';
-import { digest, forgetWrittenFile, recordedContext, recordWrittenFile, writtenFile, writtenFiles, type WrittenFile } from './written-files.js';
+import { digest, forgetWrittenFile, recordedContext, recordWrittenFile, refuseForeignFile, writtenFile, writtenFiles, type WrittenFile } from './written-files.js';
 
 /** What writeScopeEnv did: writeEnvOutput's result and the variables of released leases it removed. */
 export interface ScopeEnvResult extends EnvWriteResult {
@@ -119,16 +119,6 @@ export async function renderScopeTemplate(engine: Engine, ctx: ScopeContext, tem
   return { template: name, text, written: target, changed };
 }
 
-/** Refuses to replace `file` unless it is absent, already `text`, or berth's own unedited output. */
-async function refuseForeignFile(engine: Engine, scope: string, file: string, text: string): Promise<void> {
-  const current = await readRegularFile(file);
-  if (current === null || current.toString('utf8') === text) return;
-  const record = await writtenFile(engine, scope, file);
-  if (record?.sha256 === digest(current)) return;
-  const why = record === null ? 'berth did not write it' : 'it was edited since berth wrote it';
-  throw new UsageError(`not writing ${file}: it exists and ${why}. Name another file, or pass --force to replace it.`, { file });
-}
-
 /** What a re-render did with one recorded file. */
 export interface RerenderOutcome {
   readonly scope: string;
@@ -178,7 +168,7 @@ async function rewrite(engine: Engine, record: WrittenFile): Promise<boolean> {
     case 'compose': {
       // Loaded on demand: the YAML library is needed only for compose work.
       const { buildComposeOverride } = await import('./compose-build.js');
-      return (await buildComposeOverride(engine, record.ctx, { file: record.composeFile, write: record.file, merged: record.merged })).changed;
+      return (await buildComposeOverride(engine, record.ctx, { file: record.composeFile, write: record.file, merged: record.merged, force: true })).changed;
     }
   }
 }

@@ -16,11 +16,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
 import type { Engine, ScopeContext } from '../engine/index.js';
 import { readRegularFile } from '../fs/safe-read.js';
 import { stateDir } from '../fs/state-dir.js';
 import type { EnvFormat } from './env-format.js';
-import { writeFileAtomic } from './safe-write.js';
+import { resolveWriteTarget, writeFileAtomic } from './safe-write.js';
 
 /** Which writer made a file, and what it needs to make it again. */
 export type WrittenFileKind = 'env' | 'compose' | 'template';
@@ -112,6 +113,23 @@ export async function forgetWrittenFile(engine: Engine, scope: string, file: str
   await unlink(join(await scopeDir(engine, scope, env), `${key(resolve(file))}.json`)).catch(() => {
     // Already forgotten: nothing to do.
   });
+}
+
+/**
+ * Refuses to replace `file` with `text` unless it is absent, already `text`, or berth's own
+ * unedited output for `scope` (its record's sha256): the writers that own a file whole
+ * (render --write, compose-override --write) never replace a person's file without --force.
+ */
+export async function refuseForeignFile(engine: Engine, scope: string, file: string, text: string): Promise<void> {
+  // The writer's checks first (another user's link, a device, a FIFO are refused as writes are), then the file they lead to, read without following links.
+  const target = await resolveWriteTarget(file);
+  if (target.existing === null) return;
+  const current = await readRegularFile(target.file, { noFollow: true, label: file });
+  if (current === null || current.toString('utf8') === text) return;
+  const record = await writtenFile(engine, scope, file);
+  if (record?.sha256 === digest(current)) return;
+  const why = record === null ? 'berth did not write it' : 'it was edited since berth wrote it';
+  throw new UsageError(`not writing ${file}: it exists and ${why}. Name another file, or pass --force to replace it.`, { file });
 }
 
 function parseRecord(bytes: Buffer | null): WrittenFile | null {

@@ -84,4 +84,20 @@ describe('compose-override --merged for docker-compose v1, and ${VAR}:${VAR} por
     assert.match(res.stderr, /re-rendered .*docker-compose\.berth\.yml \(compose\)/);
     assert.match(merged(), new RegExp(`- "${BASE + 30}:${BASE + 30}"`));
   });
+
+  it("never replaces a file berth did not write (say, the base file itself, or the user's own override) without --force", () => {
+    const base = fs.readFileSync(path.join(dir, 'docker-compose.yml'), 'utf8');
+    const clobber = run('compose-override', '--merged', '--write', 'docker-compose.yml');
+    assert.equal(clobber.code, 2, clobber.stderr);
+    assert.match(clobber.stderr, /not writing .*docker-compose\.yml: it exists and berth did not write it.*--force/);
+    assert.equal(fs.readFileSync(path.join(dir, 'docker-compose.yml'), 'utf8'), base, 'the base file is untouched');
+    const own = 'services:\n  web:\n    volumes: ["./src:/app"]  # mine\n';
+    fs.writeFileSync(path.join(dir, 'docker-compose.override.yml'), own);
+    assert.equal(run('compose-override', '--write', 'docker-compose.override.yml').code, 2);
+    assert.equal(fs.readFileSync(path.join(dir, 'docker-compose.override.yml'), 'utf8'), own);
+    const forced = run('compose-override', '--write', 'docker-compose.override.yml', '--force');
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(fs.readFileSync(path.join(dir, 'docker-compose.override.yml'), 'utf8'), /!override/);
+    assert.equal(run('compose-override', '--write', 'docker-compose.override.yml').code, 0, "berth's own file, unedited: written again");
+  });
 });

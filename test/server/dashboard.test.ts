@@ -7,6 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { exportState, freePort, killQuietly, lastEventId, listener, openStream, problemOf, request, startDaemon, type Daemon, type Req, type Res } from './harness.js';
 
@@ -57,6 +61,40 @@ describe('the dashboard page and its sessions on a real daemon', () => {
     assert.doesNotMatch(page.text, /https?:\/\//, 'nothing loaded from elsewhere');
     const rebinding = await request(d, { path: '/', token: null, headers: { Host: 'evil.example:80' } });
     assert.equal(rebinding.status, 403, 'the Host check guards the page too');
+  });
+
+  it("answers that are not the page (API JSON, a 404 of an asset, an error) forbid everything a browser could do with them: no script, no frame, no cross-origin embedding", async () => {
+    // A page on another localhost port is same-site: the browser sends it the session
+    // cookie, so nothing but these headers stops it embedding an answer (<script src>, <img>).
+    const cookie = await session();
+    for (const p of ['/dashboard/missing.js', '/v1/leases', '/v1/nope', '/api/ports/status']) {
+      const res = await request(d, { path: p, token: null, headers: { Cookie: cookie } });
+      assert.equal(res.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'", `${p} (${res.status})`);
+      assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin', p);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', p);
+    }
+  });
+
+  it('dashboard --open never puts the secret on a command line (any local user can read those): the browser is sent to a 0600 page that forwards to the link', { skip: process.platform !== 'linux' && 'xdg-open is the opener on Linux' }, async () => {
+    // A stand-in for xdg-open that records what it was given.
+    const bin = mkdtempSync(path.join(tmpdir(), 'berth-opener-'));
+    try {
+      writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$@" > "${bin}/args.tmp" && mv "${bin}/args.tmp" "${bin}/args"\n`, { mode: 0o755 });
+      const res = d.cli(['dashboard', '--open', '--json'], { env: { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` } });
+      assert.equal(res.code, 0, res.stderr);
+      const { url } = JSON.parse(res.stdout) as { url: string };
+      const secret = url.split('#login=')[1]!;
+      const argsFile = path.join(bin, 'args');
+      for (let i = 0; i < 200 && !existsSync(argsFile); i++) await new Promise((r) => setTimeout(r, 50));
+      const args = readFileSync(argsFile, 'utf8');
+      assert.ok(!args.includes(secret), `the opener's arguments hold the secret: ${args}`);
+      const page = fileURLToPath(args.trim());
+      assert.equal(statSync(page).mode & 0o777, 0o600, 'only the user can read the page');
+      assert.ok(readFileSync(page, 'utf8').includes(url), 'the page forwards to the link');
+      assert.equal((await login(secret)).status, 200, 'the link is still unused');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('a link works once; the cookie is HttpOnly and SameSite=Strict; unknown secrets and cookies are refused', async () => {

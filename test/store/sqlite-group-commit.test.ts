@@ -58,6 +58,34 @@ describe('sqlite store: group commit', () => {
     }
   });
 
+  it("a request whose savepoint cannot be undone fails its batch so far, every caller hears (none hangs), and those still waiting run next", async () => {
+    const { dir, cleanup } = tempDir();
+    const store = openSqliteStore(path.join(dir, 'b.db'));
+    try {
+      // The bookkeeping statements can fail too (an I/O error on ROLLBACK TO); forced
+      // here by releasing the request's savepoint behind the connection's back.
+      const results = await Promise.allSettled([
+        store.transaction('write', (tx) => insert(tx, 'a', 21700)),
+        store.transaction('write', async (tx) => {
+          await insert(tx, 'b', 21701);
+          (tx as unknown as { adhoc: { get(sql: string): { run(): unknown } } }).adhoc.get('RELEASE request').run();
+          throw new Error('boom with no savepoint left');
+        }),
+        store.transaction('write', (tx) => insert(tx, 'c', 21702)),
+      ]);
+      // a's work cannot be kept without b's: the transaction is rolled back, and a hears why, not b's own error.
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'fulfilled']);
+      assert.match(String((results[0] as PromiseRejectedResult).reason), /no such savepoint/);
+      assert.match(String((results[1] as PromiseRejectedResult).reason), /boom with no savepoint left/);
+      const stored = await store.transaction('read', (tx) => tx.listLeases({ scope: 'gc' }));
+      assert.deepEqual(stored.map((l) => l.name), ['c']);
+      assert.equal((await store.transaction('write', (tx) => insert(tx, 'd', 21703))).port, 21703, 'the connection still works');
+    } finally {
+      await store.close();
+      cleanup();
+    }
+  });
+
   it('a batch sees the writes of the requests before it in the same batch', async () => {
     const { dir, cleanup } = tempDir();
     const store = openSqliteStore(path.join(dir, 'b.db'));

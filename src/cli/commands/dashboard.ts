@@ -4,6 +4,8 @@
  * daemon, the client and the browser opener load only when this command runs.
  */
 import type { Command } from 'commander';
+import { rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { globals } from '../context.js';
 import { emit, note } from '../render.js';
 
@@ -27,6 +29,24 @@ function opener(url: string): [string, string[]] {
   return ['xdg-open', [url]];
 }
 
+/**
+ * Writes the page `--open` sends the browser to, `file` (0600, in the 0700 state
+ * directory), which forwards to `url`; returns its file: URL. The link itself never goes
+ * on the opener's command line, where any local user can read it (ps, /proc/PID/cmdline)
+ * and spend its secret while the browser is still starting (as Jupyter's redirect file).
+ */
+function forwardingPage(file: string, url: string): string {
+  const href = url.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  rmSync(file, { force: true });
+  // 'wx': a fresh file with these bits, never through whatever stood at the path.
+  writeFileSync(
+    file,
+    `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${href}"><title>berth dashboard</title><p><a href="${href}">Open the berth dashboard</a></p>\n`,
+    { mode: 0o600, flag: 'wx' },
+  );
+  return pathToFileURL(file).href;
+}
+
 /** Registers `berth dashboard` on `program`. */
 export function registerDashboardCommand(program: Command): void {
   program
@@ -44,7 +64,8 @@ export function registerDashboardCommand(program: Command): void {
       ]);
       const { lock, started } = await ensureDaemon(env);
       // The write token mints either kind of link; it is the user's own file (0600).
-      const transport = new Transport({ socketPath: lock.socket, token: readToken(statePaths(stateDir(env)).token) });
+      const paths = statePaths(stateDir(env));
+      const transport = new Transport({ socketPath: lock.socket, token: readToken(paths.token) });
       let link: Omit<DashboardLink, 'daemon'>;
       try {
         link = (await transport.send({ method: 'POST', path: '/v1/session/links', body: { readOnly: flags.readOnly === true } })) as Omit<DashboardLink, 'daemon'>;
@@ -54,7 +75,7 @@ export function registerDashboardCommand(program: Command): void {
       const data: DashboardLink = { ...link, daemon: { pid: lock.pid, url: lock.url, started } };
       if (flags.open === true) {
         const { spawn } = await import('node:child_process');
-        const [command, args] = opener(link.url);
+        const [command, args] = opener(forwardingPage(paths.dashboardOpen, link.url));
         const child = spawn(command, args, { detached: true, stdio: 'ignore' });
         child.on('error', () => note(`berth: could not run ${command} to open the browser; open the link yourself.`));
         child.unref();

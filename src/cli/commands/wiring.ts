@@ -102,11 +102,12 @@ export function registerWiringCommands(program: Command): void {
     .option('--write <file>', 'write the override to FILE atomically instead of printing it')
     .option('--allocate', 'lease every published port berth does not lease yet (all or none)')
     .option('--merged', 'a standalone file: the base file with leased host ports, no !override (docker-compose v1 and v2; use it alone)')
-    .action(async (flags: { file?: string; write?: string; allocate?: boolean; merged?: boolean }, cmd: Command) => {
+    .option('--force', 'with --write: replace FILE even when berth did not write it, or it was edited since')
+    .action(async (flags: { file?: string; write?: string; allocate?: boolean; merged?: boolean; force?: boolean }, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         // Loaded on demand: the YAML library costs start-up time that only compose work needs.
         const { buildComposeOverride } = await import('../../workflows/compose-build.js');
-        const result = await buildComposeOverride(engine, ctx, { file: flags.file, write: flags.write, allocate: flags.allocate, merged: flags.merged });
+        const result = await buildComposeOverride(engine, ctx, { file: flags.file, write: flags.write, allocate: flags.allocate, merged: flags.merged, force: flags.force });
         composeNotes(result);
         if (result.written !== null && !json) {
           const use = flags.merged === true ? `docker-compose -f ${result.written} up` : `docker compose -f ${result.composeFile} -f ${result.written} up`;

@@ -122,8 +122,13 @@ export class SharedConnection {
         outcomes.push({ ok: true, value });
       } catch (err) {
         if (alone || !this.db.inTransaction) return this.abandon(batch, err);
-        this.st.rollbackToSavepoint.run();
-        this.st.releaseSavepoint.run();
+        const undoFailed = this.undoSavepoint();
+        if (undoFailed !== null) {
+          // The others hear why their work was lost, not this request's own error (a conflict of its port is not theirs).
+          this.abandon(batch.slice(0, -1), undoFailed);
+          member.reject(storeErrorOf(err, member.request.location));
+          return;
+        }
         outcomes.push({ ok: false, error: err });
       }
     }
@@ -139,6 +144,22 @@ export class SharedConnection {
       if (outcome.ok) member.resolve(outcome.value);
       else member.reject(storeErrorOf(outcome.error, member.request.location));
     });
+  }
+
+  /**
+   * Undoes the work of the failed request's savepoint; the error when that fails too (an
+   * I/O error, a savepoint gone), null otherwise. Its work then cannot be told apart from
+   * the others', so the batch is abandoned; a throw here would leave every caller of the
+   * batch waiting forever (and the daemon to an unhandled rejection).
+   */
+  private undoSavepoint(): unknown {
+    try {
+      this.st.rollbackToSavepoint.run();
+      this.st.releaseSavepoint.run();
+      return null;
+    } catch (err) {
+      return err ?? new Error('ROLLBACK TO failed');
+    }
   }
 
   /** Rolls the batch's transaction back and fails every request of it with `err`. */
