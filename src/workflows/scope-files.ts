@@ -32,6 +32,8 @@ export interface EnvFileOptions {
   readonly prefix?: string;
   /** BASE_PORT and NEXT_PORT first; default `env_base_vars:` of berth.yaml. */
   readonly baseVars?: boolean;
+  /** shell, compose and json replace the whole file: replace one berth did not write (or that was edited since) too. */
+  readonly force?: boolean;
 }
 
 /**
@@ -54,6 +56,9 @@ export async function writeScopeEnv(
   const before = await writtenFile(engine, scope, path);
   const names = vars.map((v) => v.name);
   const dropped = before?.kind === 'env' ? (before.names ?? []).filter((n) => !names.includes(n)) : [];
+  // dotenv merges into the person's file, line by line; the other formats replace it whole,
+  // so, like render and compose-override, they never replace a file berth did not write.
+  if (format !== 'dotenv' && opts.force !== true) await refuseForeignFile(engine, scope, file, renderEnv(format, vars));
   const result = await writeEnvOutput(file, format, vars, dropped);
   await recordWrittenFile(engine, {
     kind: 'env',
@@ -162,7 +167,7 @@ export async function rerenderScope(engine: Engine, scope: string): Promise<Rere
 async function rewrite(engine: Engine, record: WrittenFile): Promise<boolean> {
   switch (record.kind) {
     case 'env':
-      return (await writeScopeEnv(engine, record.ctx, record.file, record.format ?? 'dotenv', { urls: record.urls, host: record.host, prefix: record.prefix, baseVars: record.baseVars })).changed;
+      return (await writeScopeEnv(engine, record.ctx, record.file, record.format ?? 'dotenv', { urls: record.urls, host: record.host, prefix: record.prefix, baseVars: record.baseVars, force: true })).changed;
     case 'template':
       return (await renderScopeTemplate(engine, record.ctx, record.template!, { host: record.host ?? 'localhost', write: record.file, force: true })).changed;
     case 'compose': {

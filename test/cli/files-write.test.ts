@@ -147,6 +147,21 @@ describe('files berth writes', () => {
     });
   });
 
+  it('env --write in a whole-file format never replaces a file berth did not write, unless --force', () => {
+    const file = path.join(dir, 'mine.sh');
+    fs.writeFileSync(file, '#!/bin/sh\necho my own script\n');
+    for (const format of ['shell', 'compose', 'json']) {
+      const refused = cli(['env', '--format', format, '--write', 'mine.sh']);
+      assert.equal(refused.code, 2, `${format}: ${refused.stderr}`);
+      assert.match(refused.stderr, /berth did not write it.*--force/);
+      assert.equal(fs.readFileSync(file, 'utf8'), '#!/bin/sh\necho my own script\n', `${format}: the file is as it was`);
+    }
+    assert.equal(cli(['env', '--format', 'shell', '--write', 'mine.sh', '--force']).code, 0);
+    assert.match(fs.readFileSync(file, 'utf8'), /^export WEB_PORT=/m);
+    // Now it is berth's own file: written again without --force.
+    assert.equal(cli(['env', '--format', 'shell', '--write', 'mine.sh']).code, 0);
+  });
+
   it("the user's own link is followed: its target is updated, keeps its mode, the link stays", () => {
     const target = path.join(dir, 'shared.env');
     fs.writeFileSync(target, '# mine\nWEB_PORT=1\n', { mode: 0o640 });

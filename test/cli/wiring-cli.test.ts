@@ -200,7 +200,7 @@ describe('berth env', () => {
     }
   });
 
-  it('--write adds missing keys at the end; --json reports what was written; other formats replace the file', () => {
+  it('--write adds missing keys at the end; --json reports what was written; other formats replace the file (with --force when berth did not write it)', () => {
     const p = project('services:\n  web: {}\n  api:\n    env: API_LISTEN_PORT\n');
     try {
       const [web, api] = json<Lease[]>(ok(p.cli(['--json', 'allocate'])));
@@ -212,8 +212,11 @@ describe('berth env', () => {
       const lines = Object.entries(expected).map(([k, v]) => `${k}=${v}\n`).join('');
       assert.equal(fs.readFileSync(p.file('.env'), 'utf8'), `# mine\nFOO=1\n${lines}`);
 
+      // Other formats replace the whole file: one berth did not write only with --force.
       fs.writeFileSync(p.file('ports.sh'), 'echo stale\n');
-      ok(p.cli(['env', '--format', 'shell', '--write', 'ports.sh']));
+      assert.equal(p.cli(['env', '--format', 'shell', '--write', 'ports.sh']).code, 2);
+      assert.equal(fs.readFileSync(p.file('ports.sh'), 'utf8'), 'echo stale\n');
+      ok(p.cli(['env', '--format', 'shell', '--write', 'ports.sh', '--force']));
       assert.equal(fs.readFileSync(p.file('ports.sh'), 'utf8'), `export WEB_PORT='${web!.port}'\nexport API_LISTEN_PORT='${api!.port}'\n`);
     } finally {
       p.cleanup();

@@ -23,6 +23,7 @@ interface EnvFlags {
   host?: string;
   prefix?: string;
   baseVars?: boolean;
+  force?: boolean;
 }
 
 /** What `berth env --write --json` prints. */
@@ -67,6 +68,7 @@ export function registerWiringCommands(program: Command): void {
     .option('--host <host>', 'host in URLs (default: BERTH_HOST, else localhost)')
     .option('--prefix <prefix>', 'put PREFIX before every derived name: --prefix UDOS_ gives UDOS_API_PORT, UDOS_API_URL (default: env_prefix: in berth.yaml)')
     .option('--base-vars', 'start with BASE_PORT and NEXT_PORT, as sequential port managers wrote them (default: env_base_vars: in berth.yaml)')
+    .option('--force', 'with --write and a format that replaces the whole file (shell, compose, json): replace FILE even when berth did not write it')
     .action(async (flags: EnvFlags, cmd: Command) => {
       const json = !!cmd.optsWithGlobals<{ json?: boolean }>().json;
       const format = flags.format === undefined ? (json && flags.write === undefined ? 'json' : 'dotenv') : parseEnvFormat(flags.format);
@@ -80,7 +82,7 @@ export function registerWiringCommands(program: Command): void {
         const wantBase = flags.baseVars === true || project.config.envBaseVars === true;
         const base = wantBase ? await baseVariables(engine, ctx, flags.prefix ?? project.config.envPrefix ?? '') : [];
         if (flags.write !== undefined) {
-          const result = await writeScopeEnv(engine, ctx, flags.write, format, { ...opts, baseVars: flags.baseVars === true });
+          const result = await writeScopeEnv(engine, ctx, flags.write, format, { ...opts, baseVars: flags.baseVars === true, force: flags.force === true });
           if (json) emit(true, { ...writeSummary(result), dropped: result.dropped }, () => '');
           else {
             note(`${result.changed ? 'wrote' : 'unchanged:'} ${result.file} (${result.variables.map((v) => v.name).join(', ') || 'no variables'})`);
