@@ -145,7 +145,7 @@ export default async function benchDashboard(): Promise<BenchSection> {
       `Target (issue 13): a change shown within 250 ms (median): ${median(quiet) <= 250 ? 'met' : 'not met'} (${fmt(median(quiet), 0)} ms). A change travels: the`,
       "store's event list, which the daemon's event stream reads every 100 ms (STREAM_POLL_MS), then the page draws on the next animation frame.",
       "Peers: supervisor's status page needs a manual reload; pm2 removed its web view; process-compose has only a terminal UI; none shows a change by itself.",
-      "Not measured yet: a launched service's process exiting (launch is not on this branch).",
+      "Not measured yet: a launched service's process exiting (the page has no services view yet).",
     ].join('\n');
     return { title, markdown };
   } finally {
