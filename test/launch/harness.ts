@@ -12,21 +12,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BERTH_BIN, ROOT, berth, cliEnv, tempDir, type CliResult } from '../helpers/cli.js';
+export { freePort } from '../helpers/ports.js';
+import { freePort } from '../helpers/ports.js';
 
 /** The fixture service every launch test runs. */
 export const SVC = path.join(ROOT, 'test', 'fixtures', 'launch', 'svc.mjs');
 
-/** A free loopback port, chosen by the kernel. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** True when nothing listens on `port` on loopback (a bind succeeds). */
 export function portFree(port: number): Promise<boolean> {

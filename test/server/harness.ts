@@ -7,9 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { BERTH_BIN, berth, cliEnv, tempDir, type CliOptions, type CliResult } from '../helpers/cli.js';
+export { freePort } from '../helpers/ports.js';
+import { freePort } from '../helpers/ports.js';
 
 /** How long a daemon may take to write its lockfile. */
 const START_TIMEOUT_MS = 20_000;
@@ -18,17 +19,6 @@ const STOP_TIMEOUT_MS = 10_000;
 /** How long one request may take before the test gives up on it. */
 const REQUEST_TIMEOUT_MS = 20_000;
 
-/** A free TCP port on 127.0.0.1, as the OS hands one out (the daemon binds it soon after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A started `berth serve`. */
 export interface Daemon {
