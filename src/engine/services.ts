@@ -12,6 +12,9 @@
  */
 export type ServiceState = 'pending' | 'starting' | 'running' | 'healthy' | 'unhealthy' | 'stopping' | 'stopped' | 'restarting' | 'failed' | 'completed' | 'disabled';
 
+/** Every state, in lifecycle order (/metrics writes one series per state). */
+export const SERVICE_STATES: readonly ServiceState[] = ['pending', 'starting', 'running', 'healthy', 'unhealthy', 'stopping', 'stopped', 'restarting', 'failed', 'completed', 'disabled'];
+
 /** States in which the service's processes run. */
 export const LIVE_STATES: ReadonlySet<ServiceState> = new Set(['starting', 'running', 'healthy', 'unhealthy', 'stopping']);
 

@@ -31,8 +31,6 @@ export interface ApiOptions {
   readonly engine: Engine;
   readonly guard: GuardOptions;
   readonly version: string;
-  /** Extra metrics lines (launch adds service states). */
-  readonly extraMetrics?: () => Promise<string>;
   /** Bytes an event stream may keep for a client that does not read (sse.ts; default MAX_UNREAD_BYTES). */
   readonly maxUnreadBytes?: number;
   /** Where the dashboard is, for login links (default http://127.0.0.1:PORT). */
@@ -211,7 +209,7 @@ export function createApi(opts: ApiOptions): Api {
       return;
     }
     if (route.id === 'metrics') {
-      send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await metricsText(opts.engine, ctx, opts.extraMetrics));
+      send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await metricsText(opts.engine, ctx, opts.stacks?.list() ?? []));
       return;
     }
     const body = route.mutates ? await bodyOf(req, route) : {};

@@ -26,7 +26,8 @@ function api(stack: Stack, method: string, url: string, body?: unknown): Promise
     const req = http.request({ socketPath: path.join(stack.state, 'berth.sock'), method, path: url, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Host: 'localhost' } }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text === '' ? null : JSON.parse(text) }));
+      // JSON answers parsed; text ones (/metrics) as they are.
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text === '' ? null : /json/.test(String(res.headers['content-type'])) ? JSON.parse(text) : text }));
     });
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
@@ -65,6 +66,13 @@ test('up -d returns once healthy; the API stops and starts a service, with event
     const listed = await api(stack, 'GET', `/v1/services?scope=${stack.scope}`);
     assert.equal(listed.status, 200);
     assert.deepEqual((listed.json as { name: string }[]).map((s) => s.name), ['db', 'api']);
+    // /metrics: a state set per service, its health and restarts, for a Grafana panel.
+    const metrics = String((await api(stack, 'GET', '/metrics')).json);
+    const series = (name: string, labels: string) => new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1];
+    assert.equal(series('berth_service_state', `scope="${stack.scope}",service="api",state="healthy"`), '1', metrics);
+    assert.equal(series('berth_service_state', `scope="${stack.scope}",service="api",state="failed"`), '0');
+    assert.equal(series('berth_service_healthy', `scope="${stack.scope}",service="db"`), '1');
+    assert.equal(series('berth_service_restarts', `scope="${stack.scope}",service="db"`), '0');
     const stopped = await api(stack, 'POST', `/v1/services/${stack.scope}/api/stop`, {});
     assert.equal(stopped.status, 200, JSON.stringify(stopped.json));
     assert.equal((stopped.json as { name: string; state: string }[]).find((s) => s.name === 'api')!.state, 'stopped');
