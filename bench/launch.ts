@@ -6,46 +6,29 @@
  * - every stop path (Ctrl-C to the group, SIGTERM or SIGHUP to berth alone, berth down)
  *   → time until no process of the stack is left and every port is free, and survivors;
  * - a stranger on api's port → detected before anything starts.
- * The peers of the issue (pm2, foreman, concurrently + wait-on, supervisor) are not run
- * here yet: the table reports berth alone.
+ * The issue's peers (pm2, foreman, concurrently + wait-on, supervisor) run the same
+ * scenarios in the same run (bench/launch-peers.ts); the table puts them beside berth.
  *
  * Default export: a markdown section for BENCHMARKS.md. Alone: `node build/bench/launch.js`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort, portFree, SVC } from './launch-peer-tools.js';
+import { peerCells, runPeers } from './launch-peers.js';
 import { fmt, mdTable, median, type BenchSection } from './stats.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH_BIN = path.join(ROOT, 'bin', 'berth.js');
-const SVC = path.join(ROOT, 'test', 'fixtures', 'launch', 'svc.mjs');
 /** Stacks brought up per measurement. */
 const RUNS = 5;
+/** Stacks each peer brings up (and strangers it meets): fewer, as a peer may sit out its bounds. */
+const PEER_RUNS = 3;
 const WAIT_LIMIT_MS = 30_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
 
 /** One project: berth.yaml with the fragile stack on its own ports, its own state directory. */
 class Project {
@@ -200,19 +183,29 @@ export default async function launchBench(): Promise<BenchSection> {
     }
   }
 
+  const peers = await runPeers(PEER_RUNS);
+  const cells = peers.map(peerCells);
+  const stopAlone = (how: StopPath): string => `${fmt(median(stops.get(how)!.ms), 0)} ms median of ${stops.get(how)!.ms.length}: ${stops.get(how)!.survivors} survivors, 0 held ports`;
+  const notRun = peers.map(() => 'not run');
   const rows: (string | number)[][] = [
-    ['fragile stack healthy (db ready after 1 s)', `${fmt(median(healthy) / 1000)} s median of ${healthy.length}`, `${early} starts before a dependency was ready`],
-    ['crash of api (its worker holds the port) → healthy again', `${fmt(median(crash), 0)} ms median of ${crash.length}`, `${orphans} orphans`],
-    ...paths.map((how) => [`stop: ${how}`, `${fmt(median(stops.get(how)!.ms), 0)} ms median of ${stops.get(how)!.ms.length}`, `${stops.get(how)!.survivors} survivors, 0 held ports`]),
-    ['stranger answering 200 on api\'s port', `detected before any start ${detected}/${strangerRuns}`, 'named by pid; exit 4'],
+    ['fragile stack healthy (db ready after 1 s)', `${fmt(median(healthy) / 1000)} s median of ${healthy.length}; ${early} starts before a dependency was ready`, ...cells.map((c) => c[0])],
+    ['crash of api (its worker holds the port) → api answered by a new process', `${fmt(median(crash), 0)} ms median of ${crash.length}; ${orphans} orphans`, ...cells.map((c) => c[1])],
+    ['stop: SIGTERM to the tool\'s own pid', stopAlone('SIGTERM to berth alone'), ...cells.map((c) => c[2])],
+    ...paths.filter((how) => how !== 'SIGTERM to berth alone').map((how) => [`stop: ${how}`, stopAlone(how), ...notRun]),
+    ['stranger answering 200 on api\'s port', `detected before any start ${detected}/${strangerRuns}, named by pid; exit 4, nothing started`, ...cells.map((c) => c[3])],
   ];
   const markdown = [
-    'The issue\'s stack run by `berth up` (built CLI, fixture services in test/fixtures/launch/svc.mjs): db ready after 1 s,',
-    'api with a child worker that holds api\'s port and exits at once when db is not ready, web needing api.',
-    'A stop is timed until no process of the stack is left and every port binds again.',
-    'Peers (pm2, foreman `nf`, concurrently + wait-on, supervisor) are not in this run yet.',
+    'The issue\'s stack (fixture services in test/fixtures/launch/svc.mjs): db ready after 1 s, api with a child',
+    'worker that holds api\'s port and exits at once when db is not ready, web needing api. berth runs it with `berth up`;',
+    'beside it, in the same run, the launchers a user would use instead, configured as a user would: pm2 (ecosystem file,',
+    'autorestart, own PM2_HOME), foreman `nf start` (Procfile), concurrently `--restart-tries -1` with wait-on before each',
+    'dependent, supervisor (`supervisord -n`, priorities, autorestart, killasgroup). A peer is healthy when every port',
+    'answers 200; crash → the time until api\'s port is answered by a process that is not of the killed tree. The tool\'s',
+    'own pid is berth\'s, pm2\'s daemon (`pm2 start` returns), nf\'s, concurrently\'s, supervisord\'s. berth is',
+    `timed until no process of the stack is left and every port binds again (${RUNS} stacks per stop path); each peer`,
+    `runs ${PEER_RUNS} stacks and ${PEER_RUNS} strangers, every wait bounded (the bound is given when a peer never got there).`,
     '',
-    mdTable(['scenario', 'berth', 'what was left / wrong'], rows),
+    mdTable(['scenario', 'berth', ...peers.map((p) => p.label)], rows),
   ].join('\n');
   return { title: 'Launch: a fragile stack, crashes and stops', markdown };
 }
