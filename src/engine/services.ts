@@ -65,3 +65,11 @@ export interface ServiceEvent {
   readonly reason: string | null;
   readonly pid: number | null;
 }
+
+/** An uptime as `ps` and the dashboard show it (`42s`, `3m7s`, `2h5m`); null for none. */
+export function formatUptime(seconds: number | null): string | null {
+  if (seconds === null) return null;
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+  return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
+}

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { NotFoundError } from '../../errors.js';
-import type { ServiceStatus } from '../../engine/index.js';
+import { formatUptime, type ServiceStatus } from '../../engine/index.js';
 import { parseSince } from '../../config/durations.js';
 import { stateDir } from '../../fs/state-dir.js';
 import type { LogLine, StackRecord } from '../../launch/index.js';
@@ -43,13 +43,6 @@ export async function psEntries(record: StackRecord, now = Date.now()): Promise<
   });
 }
 
-function uptime(seconds: number | null): string | null {
-  if (seconds === null) return null;
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
-  return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
-}
-
 function renderPs(entries: readonly PsEntry[]): string {
   if (entries.length === 0) return 'no services';
   const rows = entries.map((e) => [
@@ -58,7 +51,7 @@ function renderPs(entries: readonly PsEntry[]): string {
     e.pid,
     e.ports.map((p) => `${p.port}${p.listening || e.pid === null ? '' : p.stranger === null ? ' (not listening)' : ` (held by ${p.stranger})`}`).join(' '),
     e.restarts,
-    uptime(e.uptimeSeconds),
+    formatUptime(e.uptimeSeconds),
     e.lastExit === null ? null : e.lastExit.signal ?? `exit ${e.lastExit.code}`,
     e.reason,
   ]);
