@@ -71,8 +71,12 @@ export async function serviceAction(actions: Actions, s: ServiceStatus, action: 
   });
 }
 
-/** Stops a whole stack in reverse dependency order, after a confirmation. */
-export async function stackDown(actions: Actions, scope: string): Promise<void> {
+/**
+ * Stops a whole stack in reverse dependency order, after a confirmation. Its services'
+ * events may all arrive before the daemon forgets the stack, so the list is asked for
+ * again once the API has answered (the stack is gone by then).
+ */
+export async function stackDown(actions: Actions, scope: string, reload: () => void): Promise<void> {
   if ((await ask(`Stop the stack of ${scope}?`, h('p', {}, 'Every service of it is stopped, dependents first; every process gone, every port free. berth up starts it again.'), 'Stop the stack', [], true)) === null) return;
-  await actions.run(`stack down ${scope}`, 'stacks.down', { scope }, {}, (m) => !m.services.some((x) => x.scope === scope && LIVE_STATES.has(x.state)));
+  if (await actions.run(`stack down ${scope}`, 'stacks.down', { scope }, {}, (m) => !m.services.some((x) => x.scope === scope && LIVE_STATES.has(x.state)))) reload();
 }

@@ -95,7 +95,7 @@ async function start(): Promise<void> {
   let queued = false;
   const draw = (): void => {
     queued = false;
-    const ctx: ViewContext = { model, actions, logs, filter: search.value.trim().toLowerCase(), redraw: schedule };
+    const ctx: ViewContext = { model, actions, logs, reloadServices: refreshServices, filter: search.value.trim().toLowerCase(), redraw: schedule };
     // Drawing replaces the tabs' and the view's elements: keep the keyboard focus where it was.
     const focused = document.activeElement;
     const key =

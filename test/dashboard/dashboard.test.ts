@@ -232,6 +232,14 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     assert.ok(await portFree(port), 'its port is free');
     const ps = JSON.parse(d.cli(['ps', '--json'], { cwd: STACK.dir }).stdout) as { name: string; state: string }[];
     assert.equal(ps.find((s) => s.name === 'web')?.state, 'stopped', 'berth ps agrees');
+
+    // Start it again: the stream's events bring the lines of its new process (no reload).
+    const listening = async (): Promise<number> => ((await page.textContent('#log-lines')) ?? '').split('\n').filter((l) => l.includes(`listening on ${port}`)).length;
+    assert.equal(await listening(), 1);
+    await page.click(`button[aria-label="start ${STACK_SCOPE}/web"]`);
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS * 3 });
+    await page.waitForFunction((p) => (document.getElementById('log-lines')?.textContent ?? '').split('listening on ' + p).length - 1 >= 2, port, { timeout: SEEN_MS });
+    assert.equal(await listening(), 2, 'the new process\'s line, by the filter still typed');
     await page.close();
   });
 
@@ -297,6 +305,21 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     } finally {
       await other.close();
     }
+  });
+
+  it('stops a whole stack from the page after a confirmation', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    await view(page, 'services');
+    const row = `tr[data-service="${STACK_SCOPE}/web"]`;
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS });
+    await page.click(`button[aria-label="stack down ${STACK_SCOPE}"]`);
+    await page.locator('dialog[open]').getByRole('button', { name: 'Stop the stack' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('ul.status li.done')].some((li) => li.textContent?.includes('stack down')), undefined, { timeout: SEEN_MS });
+    // The daemon runs the stack no more: it leaves the list once the page asks again.
+    await page.waitForSelector(row, { state: 'detached', timeout: SEEN_MS });
+    await page.close();
   });
 
   it('no console errors on any page', () => {

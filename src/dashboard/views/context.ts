@@ -10,6 +10,8 @@ export interface ViewContext {
   readonly logs: ServiceLogs;
   /** The search box's text, lower case; '' shows everything. */
   readonly filter: string;
+  /** Asks the daemon for the services list again (a stack gone sends no event of its own). */
+  readonly reloadServices: () => void;
   /** Draws the current view again (after a choice inside it). */
   readonly redraw: () => void;
 }

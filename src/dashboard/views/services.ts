@@ -93,7 +93,7 @@ function render(ctx: ViewContext): Node {
       return h(
         'section',
         { class: 'stack', 'aria-label': `stack ${scope}` },
-        h('h3', {}, scope, ' ', h('span', { class: 'muted' }, `${stack.filter((s) => GOOD.has(s.state)).length} of ${stack.length} up`), ' ', ctx.actions.allowed && stack.some((s) => LIVE_STATES.has(s.state)) && h('button', { type: 'button', class: 'danger', 'aria-label': `stack down ${scope}`, onclick: () => void stackDown(ctx.actions, scope) }, 'Stack down…')),
+        h('h3', {}, scope, ' ', h('span', { class: 'muted' }, `${stack.filter((s) => GOOD.has(s.state)).length} of ${stack.length} up`), ' ', ctx.actions.allowed && stack.some((s) => LIVE_STATES.has(s.state)) && h('button', { type: 'button', class: 'danger', 'aria-label': `stack down ${scope}`, onclick: () => void stackDown(ctx.actions, scope, ctx.reloadServices) }, 'Stack down…')),
         h(
           'table',
           { class: 'grid' },
