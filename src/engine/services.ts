@@ -49,6 +49,8 @@ export interface ServiceStatus {
   /** ISO-8601 time the current process started; null when none runs. */
   readonly startedAt: string | null;
   readonly lastExit: ServiceExit | null;
+  /** The services it waits for (`depends_on:`), started before it and stopped after it. */
+  readonly dependsOn: readonly string[];
   /** `description:` / `purpose:` and `stage:` of berth.yaml. */
   readonly description: string | null;
   readonly stage: string | null;

@@ -207,7 +207,10 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     }, row);
     const port = await freePort();
     // Slow to listen, so "starting" lasts long enough to be drawn.
-    fs.writeFileSync(path.join(STACK.dir, 'berth.yaml'), `project: ${STACK_SCOPE}\nservices:\n${fixture('web', port, 'health: {http: /, start_period: 30s}', { FX_READY_DELAY_MS: 2000 })}`);
+    fs.writeFileSync(
+      path.join(STACK.dir, 'berth.yaml'),
+      `project: ${STACK_SCOPE}\nservices:\n${fixture('db', await freePort(), 'health: {http: /, start_period: 30s}')}${fixture('web', port, 'depends_on: [db]\nhealth: {http: /, start_period: 30s}', { FX_READY_DELAY_MS: 2000 })}`,
+    );
     const up = berthAsync(['up', '-d', '--json'], { cwd: STACK.dir, env: daemonEnv(d.state, d.db) });
     await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS * 3 });
     const res = await up;
@@ -215,6 +218,9 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
     assert.ok(seen.indexOf('starting') >= 0 && seen.indexOf('starting') < seen.indexOf('healthy'), `starting, then healthy: ${seen.join(' → ')}`);
     assert.match(await page.innerText(row), new RegExp(`\\b${port}\\b`), 'its port');
+    // Dependency order: db starts first, and web says what it waits for.
+    assert.deepEqual(await page.$$eval('tr[data-service]', (rows) => rows.map((r) => r.getAttribute('data-service'))), [`${STACK_SCOPE}/db`, `${STACK_SCOPE}/web`]);
+    assert.match(await page.innerText(row), /after db/);
 
     // Its logs: what the service printed, filtered in place.
     await page.click(`button[aria-label="logs of ${STACK_SCOPE}/web"]`);

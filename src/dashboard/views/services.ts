@@ -37,7 +37,7 @@ function row(ctx: ViewContext, s: ServiceStatus, order: number): HTMLElement {
     'tr',
     { 'data-service': what, 'data-state': s.state, class: chosen ? 'chosen' : undefined },
     h('td', { class: 'num', title: 'start order: what it depends on starts before it' }, order),
-    h('td', {}, s.name, s.description !== null && h('div', { class: 'muted' }, s.description)),
+    h('td', {}, s.name, s.dependsOn.length > 0 && h('span', { class: 'muted' }, ` after ${s.dependsOn.join(', ')}`), s.description !== null && h('div', { class: 'muted' }, s.description)),
     h('td', {}, stateTag(s)),
     h('td', {}, s.reason ?? ''),
     h('td', { class: 'num', title: s.pids.join(' ') }, s.pid ?? '', s.pids.length > 1 && h('span', { class: 'muted' }, ` +${s.pids.length - 1}`)),
