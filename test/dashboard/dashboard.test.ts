@@ -229,6 +229,8 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     assert.equal(await page.textContent('#log-lines'), '');
     await page.fill('#log-filter', 'listening');
     assert.match((await page.textContent('#log-lines')) ?? '', new RegExp(`listening on ${port}`));
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'services-logs-light.png') });
 
     // Stop it from the page: a confirmation, progress, then the stream shows it stopped.
     await page.click(`button[aria-label="stop ${STACK_SCOPE}/web"]`);
@@ -313,13 +315,21 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     }
   });
 
-  it('stops a whole stack from the page after a confirmation', async () => {
+  it('restarts a service, then stops the whole stack from the page, each after a confirmation', async () => {
     const page = await open(browser!);
     await page.goto(loginUrl());
     await page.waitForSelector('.live.on', { timeout: SEEN_MS });
     await view(page, 'services');
     const row = `tr[data-service="${STACK_SCOPE}/web"]`;
     await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS });
+    const pidOf = async (): Promise<string> => (await page.innerText(`${row} td:nth-child(5)`)).trim();
+    const before = await pidOf();
+    await page.click(`button[aria-label="restart ${STACK_SCOPE}/web"]`);
+    await page.locator('dialog[open]').getByRole('button', { name: 'Restart' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('ul.status li.done')].some((li) => li.textContent?.includes('restart ')), undefined, { timeout: SEEN_MS * 3 });
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS });
+    assert.notEqual(await pidOf(), before, 'a new process');
+
     await page.click(`button[aria-label="stack down ${STACK_SCOPE}"]`);
     await page.locator('dialog[open]').getByRole('button', { name: 'Stop the stack' }).click();
     await page.waitForFunction(() => [...document.querySelectorAll('ul.status li.done')].some((li) => li.textContent?.includes('stack down')), undefined, { timeout: SEEN_MS });
