@@ -35,7 +35,7 @@ function row(ctx: ViewContext, s: ServiceStatus, order: number): HTMLElement {
   const chosen = ctx.logs.is(s.scope, s.name);
   return h(
     'tr',
-    { 'data-service': what, 'data-state': s.state, class: chosen ? 'chosen' : undefined },
+    { 'data-service': what, 'data-state': s.state, 'data-pid': s.pid ?? '', class: chosen ? 'chosen' : undefined },
     h('td', { class: 'num', title: 'start order: what it depends on starts before it' }, order),
     h('td', {}, s.name, s.dependsOn.length > 0 && h('span', { class: 'muted' }, ` after ${s.dependsOn.join(', ')}`), s.description !== null && h('div', { class: 'muted' }, s.description)),
     h('td', {}, stateTag(s)),
