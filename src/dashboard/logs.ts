@@ -27,6 +27,9 @@ export class ServiceLogs {
   loading = false;
   /** Lower case; '' shows every line. */
   filter = '';
+  /** Following (the newest line kept in view) while the reader is at the bottom; else where they scrolled to. */
+  follow = true;
+  scrollTop = 0;
   /** Numbers fetches, so an answer overtaken by a later one is dropped. */
   private asked = 0;
 
@@ -44,6 +47,8 @@ export class ServiceLogs {
     this.name = name;
     this.lines = [];
     this.error = null;
+    this.follow = true;
+    this.scrollTop = 0;
     void this.load();
   }
 

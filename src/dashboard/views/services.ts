@@ -67,9 +67,13 @@ function logPanel(logs: ServiceLogs): HTMLElement | null {
     const shown = logs.shown();
     fill(pre, text(shown));
     count.textContent = `${shown.length} of ${logs.lines.length} lines${logs.loading ? ', reading…' : ''}`;
-    // Follow: the newest line in view (a fetch comes only after a change, so this never fights a reader for long).
-    requestAnimationFrame(() => (pre.scrollTop = pre.scrollHeight));
+    // Every draw builds the panel anew: keep following the newest line, or keep the reader's place.
+    requestAnimationFrame(() => (pre.scrollTop = logs.follow ? pre.scrollHeight : logs.scrollTop));
   };
+  pre.addEventListener('scroll', () => {
+    logs.scrollTop = pre.scrollTop;
+    logs.follow = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  });
   // Typing filters these lines in place: no redraw of the view, so the caret stays put.
   const filter = h('input', { type: 'search', id: 'log-filter', value: logs.filter, placeholder: 'Filter lines', 'aria-label': 'filter the log lines', autocomplete: 'off', oninput: (e: Event) => {
     logs.filter = (e.target as HTMLInputElement).value.trim().toLowerCase();
