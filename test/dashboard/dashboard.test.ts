@@ -27,6 +27,9 @@ const VIEWS = ['ports', 'leases', 'pools', 'services', 'conflicts', 'history', '
 /** The project `berth up -d` runs in the daemon (its own directory, the daemon's state). */
 const STACK = tempDir('berth-dash-stack-');
 const STACK_SCOPE = 'dash-stack';
+/** A service of that stack that prints 1,200 lines, then idles. */
+const CHATTY = (port: number): string =>
+  `  chatty:\n    port: ${port}\n    command: [${JSON.stringify(process.execPath)}, "-e", "for (let i = 0; i < 1200; i++) console.log('chatty line ' + i); setInterval(() => {}, 1000)"]\n`;
 
 describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false }, () => {
   let d: Daemon;
@@ -209,7 +212,7 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     // Slow to listen, so "starting" lasts long enough to be drawn.
     fs.writeFileSync(
       path.join(STACK.dir, 'berth.yaml'),
-      `project: ${STACK_SCOPE}\nservices:\n${fixture('db', await freePort(), 'health: {http: /, start_period: 30s}')}${fixture('web', port, 'depends_on: [db]\nhealth: {http: /, start_period: 30s}', { FX_READY_DELAY_MS: 2000 })}`,
+      `project: ${STACK_SCOPE}\nservices:\n${fixture('db', await freePort(), 'health: {http: /, start_period: 30s}')}${fixture('web', port, 'depends_on: [db]\nhealth: {http: /, start_period: 30s}', { FX_READY_DELAY_MS: 2000 })}${CHATTY(await freePort())}`,
     );
     const up = berthAsync(['up', '-d', '--json'], { cwd: STACK.dir, env: daemonEnv(d.state, d.db) });
     await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS * 3 });
@@ -219,8 +222,17 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     assert.ok(seen.indexOf('starting') >= 0 && seen.indexOf('starting') < seen.indexOf('healthy'), `starting, then healthy: ${seen.join(' → ')}`);
     assert.match(await page.innerText(row), new RegExp(`\\b${port}\\b`), 'its port');
     // Dependency order: db starts first, and web says what it waits for.
-    assert.deepEqual(await page.$$eval('tr[data-service]', (rows) => rows.map((r) => r.getAttribute('data-service'))), [`${STACK_SCOPE}/db`, `${STACK_SCOPE}/web`]);
+    assert.deepEqual(await page.$$eval('tr[data-service]', (rows) => rows.map((r) => r.getAttribute('data-service'))), [`${STACK_SCOPE}/db`, `${STACK_SCOPE}/web`, `${STACK_SCOPE}/chatty`]);
     assert.match(await page.innerText(row), /after db/);
+
+    // A long log: the last 1,000 lines, the newest in view.
+    await page.click(`button[aria-label="logs of ${STACK_SCOPE}/chatty"]`);
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('chatty line 1199'), undefined, { timeout: SEEN_MS });
+    assert.match(await page.innerText('section.logs h3'), /1000 of 1000 lines/);
+    await page.waitForFunction(() => {
+      const pre = document.getElementById('log-lines')!;
+      return pre.scrollTop > 0 && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    }, undefined, { timeout: SEEN_MS });
 
     // Its logs: what the service printed, filtered in place.
     await page.click(`button[aria-label="logs of ${STACK_SCOPE}/web"]`);
