@@ -171,12 +171,16 @@ async function start(): Promise<void> {
       }
     }
   };
-  // The services list after a service event: one fetch for a burst of events.
+  // The services list after a service event: one fetch for a burst of events, and an
+  // answer overtaken by a later fetch's is dropped (it would bring back an older state).
   let servicesTimer: ReturnType<typeof setTimeout> | null = null;
+  let servicesAsked = 0;
   const refreshServices = (): void => {
     if (servicesTimer !== null) clearTimeout(servicesTimer);
     servicesTimer = setTimeout(() => {
+      const ask = ++servicesAsked;
       call<ServiceStatus[]>('services.list').then((list) => {
+        if (ask !== servicesAsked) return;
         model.services = list;
         model.version++;
         schedule();
