@@ -6,7 +6,11 @@
  *    `berth allocate` process; for each, the time from the change's commit (its event's
  *    recorded time) to its row appearing in the page's Leases view (a MutationObserver in
  *    the page notes the first time it sees the row). Target (issue 13): median ≤ 250 ms.
- * 2. Page load with LOAD_LEASES leases and LOAD_LISTENERS listeners (real sockets on
+ * 2. From a launched service's process exiting to the page: a one-service stack run by the
+ *    daemon (`berth up -d`, restart policy always, a 100 ms backoff); CHANGES times its
+ *    process is SIGKILLed by the bench, and the time from the kill to its row in the
+ *    Services view leaving `running` is noted (the page notes when it draws each state).
+ * 3. Page load with LOAD_LEASES leases and LOAD_LISTENERS listeners (real sockets on
  *    127.0.0.1 opened by a helper process): from navigation to the Ports view drawn with
  *    every listener, then to the Leases view drawn with every lease; and the change
  *    latency again with that load.
@@ -21,7 +25,11 @@
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../test/helpers/browser.js';
-import { berthAsync } from '../test/helpers/cli.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { berthAsync, tempDir } from '../test/helpers/cli.js';
+import { fixture } from '../test/launch/harness.js';
+import { freePort } from '../test/helpers/ports.js';
 import { startNode, stopNode, type Helper } from '../test/os/helpers.js';
 import { daemonEnv, request, startDaemon, type Daemon } from '../test/server/harness.js';
 import { listenersScript } from './listeners.js';
@@ -67,16 +75,75 @@ async function timeChange(d: Daemon, page: Page, scope: string, name: string): P
   return seenAt - Date.parse(events[0]!.time);
 }
 
+/** The restart policy of the service the exit timings kill: restarted at once, never given up on. */
+const EXITING = 'restart: {policy: always, max_restarts: null, backoff: {base: 100ms, factor: 1, cap: 100ms}, reset_after: 1s}';
+
+/**
+ * Runs a one-service stack in the daemon, and CHANGES times kills its process: the ms from
+ * each kill to the page drawing its row in another state.
+ */
+async function timeServiceExits(d: Daemon, browser: Browser): Promise<number[]> {
+  const project = tempDir('berth-bench-dash-');
+  const scope = 'bench-exits';
+  const env = daemonEnv(d.state, d.db);
+  try {
+    fs.writeFileSync(path.join(project.dir, 'berth.yaml'), `project: ${scope}\nservices:\n${fixture('svc', await freePort(), EXITING)}`);
+    const up = await berthAsync(['up', '-d', '--json'], { cwd: project.dir, env });
+    if (up.code !== 0) throw new Error(`berth up -d failed: ${up.stdout}${up.stderr}`);
+    const page = await openPage(d, browser, 'services');
+    const row = `tr[data-service="${scope}/svc"]`;
+    // Every (state, pid) the row is drawn with, and when (Date.now(), the machine's clock).
+    await page.evaluate((sel) => {
+      const drawn: { at: number; state: string; pid: string }[] = [];
+      (window as unknown as { __drawn: typeof drawn }).__drawn = drawn;
+      new MutationObserver(() => {
+        const el = document.querySelector(sel);
+        if (el === null) return;
+        const state = el.getAttribute('data-state') ?? '';
+        const pid = el.getAttribute('data-pid') ?? '';
+        const last = drawn[drawn.length - 1];
+        if (last === undefined || last.state !== state || last.pid !== pid) drawn.push({ at: Date.now(), state, pid });
+      }).observe(document.getElementById('view')!, { childList: true, subtree: true, attributes: true });
+    }, row);
+    const out: number[] = [];
+    for (let i = 0; i < CHANGES; i++) {
+      const pid = Number(await (await page.waitForSelector(`${row}[data-state="running"]:not([data-pid=""])`, { timeout: WAIT_MS })).getAttribute('data-pid'));
+      const killed = Date.now();
+      process.kill(pid, 'SIGKILL');
+      const at = await (
+        await page.waitForFunction(
+          ([p, t]) => (window as unknown as { __drawn: { at: number; state: string; pid: string }[] }).__drawn.find((e) => e.at >= t && (e.state !== 'running' || e.pid !== String(p)))?.at,
+          [pid, killed] as const,
+          { timeout: WAIT_MS },
+        )
+      ).jsonValue();
+      out.push((at as number) - killed);
+      await page.waitForSelector(`${row}[data-state="running"]:not([data-pid="${pid}"]):not([data-pid=""])`, { timeout: WAIT_MS });
+    }
+    await page.close();
+    return out;
+  } finally {
+    await berthAsync(['down'], { cwd: project.dir, env });
+    project.cleanup();
+  }
+}
+
 /** A logged-in page on the Leases view, watching rows. */
 async function leasesPage(d: Daemon, browser: Browser): Promise<Page> {
+  const page = await openPage(d, browser, 'leases');
+  await watchRows(page);
+  return page;
+}
+
+/** A logged-in page on view `id`. */
+async function openPage(d: Daemon, browser: Browser, id: string): Promise<Page> {
   const page = await browser.context.newPage();
   const link = d.cli(['dashboard', '--json']);
   if (link.code !== 0) throw new Error(`berth dashboard failed: ${link.stderr}`);
   await page.goto((JSON.parse(link.stdout) as { url: string }).url);
   await page.waitForSelector('.live.on', { timeout: WAIT_MS });
-  await page.click('#tab-leases');
-  await page.waitForSelector('#view[data-view="leases"]');
-  await watchRows(page);
+  await page.click(`#tab-${id}`);
+  await page.waitForSelector(`#view[data-view="${id}"]`);
   return page;
 }
 
@@ -94,7 +161,10 @@ export default async function benchDashboard(): Promise<BenchSection> {
     for (let i = 0; i < CHANGES; i++) quiet.push(await timeChange(d, page, 'bench/quiet', `svc-${i}`));
     await page.close();
 
-    // 2. Load: LOAD_LEASES leases in 50 scopes (through the API, 20 a request), LOAD_LISTENERS sockets.
+    // 2. A launched service's process exiting.
+    const exits = await timeServiceExits(d, browser);
+
+    // 3. Load: LOAD_LEASES leases in 50 scopes (through the API, 20 a request), LOAD_LISTENERS sockets.
     const perScope = 20;
     for (let s = 0; s < LOAD_LEASES / perScope; s++) {
       const requests = Array.from({ length: perScope }, (_, i) => ({ name: `svc-${i}`, purpose: `load ${s}/${i}` }));
@@ -135,6 +205,7 @@ export default async function benchDashboard(): Promise<BenchSection> {
 
     const rows = [
       [`lease allocated by another process → row shown, ${CHANGES} changes, quiet registry`, `${fmt(median(quiet), 0)} ms`, `${fmt(percentile(quiet, 95), 0)} ms`, `${fmt(Math.max(...quiet), 0)} ms`],
+      [`launched service's process killed → its row changes, ${CHANGES} exits`, `${fmt(median(exits), 0)} ms`, `${fmt(percentile(exits, 95), 0)} ms`, `${fmt(Math.max(...exits), 0)} ms`],
       [`the same with ${LOAD_LEASES} leases and ${LOAD_LISTENERS} listeners, ${LOADED_CHANGES} changes`, `${fmt(median(loaded), 0)} ms`, `${fmt(percentile(loaded, 95), 0)} ms`, `${fmt(Math.max(...loaded), 0)} ms`],
       [`page load → Ports view with all ${LOAD_LISTENERS}+ listeners, ${LOADS} loads`, `${fmt(median(toPorts), 0)} ms`, `${fmt(percentile(toPorts, 95), 0)} ms`, `${fmt(Math.max(...toPorts), 0)} ms`],
       [`Leases tab → all ${LOAD_LEASES} leases drawn (${LOAD_LEASES / perScope} scopes), ${LOADS} times`, `${fmt(median(toLeases), 0)} ms`, `${fmt(percentile(toLeases, 95), 0)} ms`, `${fmt(Math.max(...toLeases), 0)} ms`],
@@ -145,7 +216,7 @@ export default async function benchDashboard(): Promise<BenchSection> {
       `Target (issue 13): a change shown within 250 ms (median): ${median(quiet) <= 250 ? 'met' : 'not met'} (${fmt(median(quiet), 0)} ms). A change travels: the`,
       "store's event list, which the daemon's event stream reads every 100 ms (STREAM_POLL_MS), then the page draws on the next animation frame.",
       "Peers: supervisor's status page needs a manual reload; pm2 removed its web view; process-compose has only a terminal UI; none shows a change by itself.",
-      "Not measured yet: a launched service's process exiting (the page has no services view yet).",
+      "A service's exit travels without polling: the supervisor sees its child exit, the daemon's event stream sends the `service` event at once, the page draws it on the next animation frame.",
     ].join('\n');
     return { title, markdown };
   } finally {

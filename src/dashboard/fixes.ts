@@ -2,12 +2,13 @@
  * The actions the views offer, each: ask (when it is dangerous or needs a value), call the
  * API, and say what in the event stream confirms it.
  */
-import type { FreeResult, PoolStatus } from '../engine/index.js';
+import type { FreeResult, PoolStatus, ServiceStatus } from '../engine/index.js';
+import { LIVE_STATES } from '../engine/services.js';
 import type { Lease, Listener } from '../types.js';
 import { ask, describeHolder, type Actions } from './actions.js';
 import { call } from './api.js';
 import { h } from './dom.js';
-import { leaseKey } from './model.js';
+import { leaseKey, type Model } from './model.js';
 
 /** Kills what listens on `port`, after showing who that is. */
 export async function killPort(actions: Actions, port: number, protocol: string, holders: readonly Listener[]): Promise<void> {
@@ -46,4 +47,36 @@ export async function reserve(actions: Actions, pool: PoolStatus): Promise<void>
   if (answer === null) return;
   const scope = answer.scope!;
   await actions.run(`reserve a slot of ${pool.name} for ${scope}`, 'pools.reserve', { pool: pool.name }, { body: { scope } }, (m) => [...m.leases.values()].some((l) => l.scope === scope && l.pool === pool.name));
+}
+
+/** What the stream shows once a service action is through. */
+const SETTLED: Readonly<Record<'start' | 'restart', ReadonlySet<string>>> = {
+  start: new Set(['healthy', 'running', 'completed']),
+  restart: new Set(['healthy', 'running', 'completed']),
+};
+
+/** Starts, stops or restarts one service of a running stack (stop and restart ask first). */
+export async function serviceAction(actions: Actions, s: ServiceStatus, action: 'start' | 'stop' | 'restart'): Promise<void> {
+  const what = `${s.scope}/${s.name}`;
+  if (action !== 'start') {
+    const body = h('p', {}, action === 'stop' ? 'Its processes are stopped (SIGTERM, then SIGKILL) and its ports freed; the services that depend on it stop too.' : 'It is stopped (with the services that depend on it), then started again.');
+    if ((await ask(`${action === 'stop' ? 'Stop' : 'Restart'} ${what}?`, body, action === 'stop' ? 'Stop' : 'Restart')) === null) return;
+  }
+  const before = s.pid;
+  const now = (m: Model): ServiceStatus | undefined => m.services.find((x) => x.scope === s.scope && x.name === s.name);
+  await actions.run(`${action} ${what}`, `services.${action}`, { scope: s.scope, name: s.name }, {}, (m) => {
+    const after = now(m);
+    if (action === 'stop') return after === undefined || after.state === 'stopped';
+    return after !== undefined && SETTLED[action].has(after.state) && (action === 'start' || after.pid !== before);
+  });
+}
+
+/**
+ * Stops a whole stack in reverse dependency order, after a confirmation. Its services'
+ * events may all arrive before the daemon forgets the stack, so the list is asked for
+ * again once the API has answered (the stack is gone by then).
+ */
+export async function stackDown(actions: Actions, scope: string, reload: () => void): Promise<void> {
+  if ((await ask(`Stop the stack of ${scope}?`, h('p', {}, 'Every service of it is stopped, dependents first; every process gone, every port free. berth up starts it again.'), 'Stop the stack', [], true)) === null) return;
+  if (await actions.run(`stack down ${scope}`, 'stacks.down', { scope }, {}, (m) => !m.services.some((x) => x.scope === scope && LIVE_STATES.has(x.state)))) reload();
 }

@@ -4,15 +4,17 @@
  * then changes and listeners) and draws the chosen view. Pools and conflicts are asked
  * for again after a change arrives, never on a timer.
  *
- * Views are a list (views/*.ts); the services of launched stacks get one when the daemon
- * serves them (GET /v1/services).
+ * Views are a list (views/*.ts). Launched services come with the snapshot; a `service`
+ * event changes its service at once, and the full list (restarts, start times, new stacks)
+ * is asked for again after it, as pools and conflicts are after a lease change.
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo } from '../engine/index.js';
+import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';
 import type { Lease, RegistryEvent } from '../types.js';
 import { Actions } from './actions.js';
 import { ApiError, call } from './api.js';
 import { fill, h } from './dom.js';
+import { ServiceLogs } from './logs.js';
 import { Model } from './model.js';
 import { conflictsView } from './views/conflicts.js';
 import type { View, ViewContext } from './views/context.js';
@@ -20,9 +22,10 @@ import { historyView } from './views/history.js';
 import { leasesView } from './views/leases.js';
 import { poolsView } from './views/pools.js';
 import { portsView } from './views/ports.js';
+import { servicesView } from './views/services.js';
 import { usageView } from './views/usage.js';
 
-const VIEWS: readonly View[] = [portsView, leasesView, poolsView, conflictsView, historyView, usageView];
+const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, conflictsView, historyView, usageView];
 /** Quiet time after a change before pools and conflicts are asked for again. */
 const REFRESH_DEBOUNCE_MS = 150;
 /** How many past changes the page reads at start (history and the usage chart). */
@@ -80,6 +83,7 @@ async function start(): Promise<void> {
   const panel = h('main', { id: 'view', role: 'tabpanel', tabindex: '-1' });
   const status = h('ul', { class: 'status', 'aria-live': 'polite' });
   const actions = new Actions(model, status);
+  const logs = new ServiceLogs(() => schedule());
   fill(
     root,
     h('header', {}, h('h1', {}, 'berth'), machine, live, access === 'read' && h('span', { class: 'tag muted', title: 'this login can look, not change' }, 'read-only'), search),
@@ -91,7 +95,7 @@ async function start(): Promise<void> {
   let queued = false;
   const draw = (): void => {
     queued = false;
-    const ctx: ViewContext = { model, actions, filter: search.value.trim().toLowerCase(), redraw: schedule };
+    const ctx: ViewContext = { model, actions, logs, reloadServices: refreshServices, filter: search.value.trim().toLowerCase(), redraw: schedule };
     // Drawing replaces the tabs' and the view's elements: keep the keyboard focus where it was.
     const focused = document.activeElement;
     const key =
@@ -167,6 +171,22 @@ async function start(): Promise<void> {
       }
     }
   };
+  // The services list after a service event: one fetch for a burst of events, and an
+  // answer overtaken by a later fetch's is dropped (it would bring back an older state).
+  let servicesTimer: ReturnType<typeof setTimeout> | null = null;
+  let servicesAsked = 0;
+  const refreshServices = (): void => {
+    if (servicesTimer !== null) clearTimeout(servicesTimer);
+    servicesTimer = setTimeout(() => {
+      const ask = ++servicesAsked;
+      call<ServiceStatus[]>('services.list').then((list) => {
+        if (ask !== servicesAsked) return;
+        model.services = list;
+        model.version++;
+        schedule();
+      }, failed('the services'));
+    }, REFRESH_DEBOUNCE_MS);
+  };
   const refreshSoon = (): void => {
     if (timer !== null) clearTimeout(timer);
     timer = setTimeout(() => void refresh(), REFRESH_DEBOUNCE_MS);
@@ -195,8 +215,9 @@ async function start(): Promise<void> {
     live.className = 'live on';
   });
   stream.addEventListener('snapshot', (e) => {
-    const data = JSON.parse((e as MessageEvent<string>).data) as { leases: Lease[]; lastEventId: number };
+    const data = JSON.parse((e as MessageEvent<string>).data) as { leases: Lease[]; lastEventId: number; services?: ServiceStatus[] };
     model.snapshot(data.leases, data.lastEventId);
+    model.services = data.services ?? [];
     void refresh();
     schedule();
   });
@@ -205,6 +226,13 @@ async function start(): Promise<void> {
     if (event.change !== 'deleted') wantLeases = true;
     model.apply(event);
     refreshSoon();
+    schedule();
+  });
+  stream.addEventListener('service', (e) => {
+    const event = JSON.parse((e as MessageEvent<string>).data) as ServiceEvent;
+    model.applyService(event);
+    logs.onEvent(event);
+    refreshServices();
     schedule();
   });
   stream.addEventListener('ports', (e) => {

@@ -2,8 +2,10 @@
  * What the page knows, all from the daemon: leases (the stream's snapshot, then its
  * changes), listeners (the stream's `ports` events), and what is derived on the server
  * from both (pools, conflicts), fetched again after a change rather than on a timer.
+ * Launched services likewise: the snapshot's list, each `service` event applied at once,
+ * the details an event does not carry (restarts, start time) from a refetch after it.
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo } from '../engine/index.js';
+import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
 import type { Lease, RegistryEvent } from '../types.js';
 
 /** A lease's key: scope and name. */
@@ -25,6 +27,8 @@ export class Model {
   conflicts: readonly Conflict[] = [];
   /** Newest first. */
   history: RegistryEvent[] = [];
+  /** The services of the daemon's stacks, in each stack's start (dependency) order. */
+  services: readonly ServiceStatus[] = [];
   /** The last event id applied. */
   lastEventId = 0;
   /** Bumped on every change, so views know when to draw again. */
@@ -65,6 +69,16 @@ export class Model {
       this.history.unshift(event);
       if (this.history.length > HISTORY_KEPT) this.history.length = HISTORY_KEPT;
     }
+    this.version++;
+  }
+
+  /** One service state change from the stream, applied to the known service at once. */
+  applyService(event: ServiceEvent): void {
+    const i = this.services.findIndex((s) => s.scope === event.scope && s.name === event.name);
+    if (i < 0) return; // A new stack's services arrive with the refetch the event triggers.
+    const next = [...this.services];
+    next[i] = { ...next[i]!, state: event.state, reason: event.reason, pid: event.pid };
+    this.services = next;
     this.version++;
   }
 

@@ -52,6 +52,8 @@ export interface ServiceStatus {
   /** ISO-8601 time the current process started; null when none runs. */
   readonly startedAt: string | null;
   readonly lastExit: ServiceExit | null;
+  /** The services it waits for (`depends_on:`), started before it and stopped after it. */
+  readonly dependsOn: readonly string[];
   /** `description:` / `purpose:` and `stage:` of berth.yaml. */
   readonly description: string | null;
   readonly stage: string | null;
@@ -67,4 +69,12 @@ export interface ServiceEvent {
   readonly previous: ServiceState;
   readonly reason: string | null;
   readonly pid: number | null;
+}
+
+/** An uptime as `ps` and the dashboard show it (`42s`, `3m7s`, `2h5m`); null for none. */
+export function formatUptime(seconds: number | null): string | null {
+  if (seconds === null) return null;
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+  return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
 }

@@ -369,6 +369,7 @@ export class ServiceRunner {
       restarts: this.restarts,
       startedAt: live && this.startedAt !== null ? new Date(this.startedAt).toISOString() : null,
       lastExit: this.lastExit,
+      dependsOn: this.spec.launch.dependsOn.map((d) => d.name),
       description: this.spec.description,
       stage: this.spec.launch.stage,
     };

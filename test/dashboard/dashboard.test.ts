@@ -2,8 +2,9 @@
  * The dashboard as a user drives it, in Debian's Chromium (playwright-core): a real
  * daemon (`berth serve --port P`, its own state directory), `berth dashboard` for the
  * login link, a lease allocated by a separate `berth allocate` appearing live, a stranger
- * on a leased port killed from the page after confirming, a read-only login offering no
- * actions and refused by the API, and no console errors. Screenshots of every view, light
+ * on a leased port killed from the page after confirming, a stack started by `berth up -d`
+ * going from starting to healthy with its logs, one of its services stopped from the page,
+ * a read-only login offering no actions and refused by the API, and no console errors. Screenshots of every view, light
  * and dark, go to build/screenshots/ for review (printed by the test).
  */
 import assert from 'node:assert/strict';
@@ -13,7 +14,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
-import { berthAsync, ROOT } from '../helpers/cli.js';
+import { berthAsync, ROOT, tempDir } from '../helpers/cli.js';
+import { fixture, portFree } from '../launch/harness.js';
 import { spawn } from 'node:child_process';
 import { daemonEnv, freePort, killQuietly, listener, startDaemon, waitExit, type Daemon } from '../server/harness.js';
 
@@ -21,7 +23,13 @@ import { daemonEnv, freePort, killQuietly, listener, startDaemon, waitExit, type
 const SHOTS = path.join(ROOT, 'build', 'screenshots');
 /** Generous bound for anything the page shows after a change (the machine is shared). */
 const SEEN_MS = 20_000;
-const VIEWS = ['ports', 'leases', 'pools', 'conflicts', 'history', 'usage'];
+const VIEWS = ['ports', 'leases', 'pools', 'services', 'conflicts', 'history', 'usage'];
+/** The project `berth up -d` runs in the daemon (its own directory, the daemon's state). */
+const STACK = tempDir('berth-dash-stack-');
+const STACK_SCOPE = 'dash-stack';
+/** A service of that stack that prints 1,200 lines, then idles. */
+const CHATTY = (port: number): string =>
+  `  chatty:\n    port: ${port}\n    command: [${JSON.stringify(process.execPath)}, "-e", "for (let i = 0; i < 1200; i++) console.log('chatty line ' + i); setInterval(() => {}, 1000)"]\n`;
 
 describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false }, () => {
   let d: Daemon;
@@ -36,8 +44,11 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
   });
   after(async () => {
     for (const c of children) killQuietly(c);
+    // The stack's processes go with `berth down` (and with the daemon's stop, if that fails).
+    if (d !== undefined) d.cli(['down'], { cwd: STACK.dir });
     await browser?.close();
     await d?.stop();
+    STACK.cleanup();
   });
 
   /** `berth dashboard --json` run as a user runs it: the login URL. */
@@ -182,6 +193,76 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.close();
   });
 
+  it('shows a stack started by berth up -d going from starting to healthy, its logs, and stops a service from the page', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    await view(page, 'services');
+    const row = `tr[data-service="${STACK_SCOPE}/web"]`;
+    // Every state the row shows, in order (rows are drawn anew, so watch the whole view).
+    await page.evaluate((sel) => {
+      const seen: string[] = [];
+      (window as unknown as { seen: string[] }).seen = seen;
+      new MutationObserver(() => {
+        const state = document.querySelector(sel)?.getAttribute('data-state');
+        if (state && seen[seen.length - 1] !== state) seen.push(state);
+      }).observe(document.getElementById('view')!, { subtree: true, childList: true, attributes: true });
+    }, row);
+    const port = await freePort();
+    // Slow to listen, so "starting" lasts long enough to be drawn.
+    fs.writeFileSync(
+      path.join(STACK.dir, 'berth.yaml'),
+      `project: ${STACK_SCOPE}\nservices:\n${fixture('db', await freePort(), 'health: {http: /, start_period: 30s}')}${fixture('web', port, 'depends_on: [db]\nhealth: {http: /, start_period: 30s}', { FX_READY_DELAY_MS: 2000 })}${CHATTY(await freePort())}`,
+    );
+    const up = berthAsync(['up', '-d', '--json'], { cwd: STACK.dir, env: daemonEnv(d.state, d.db) });
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS * 3 });
+    const res = await up;
+    assert.equal(res.code, 0, res.stderr);
+    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    assert.ok(seen.indexOf('starting') >= 0 && seen.indexOf('starting') < seen.indexOf('healthy'), `starting, then healthy: ${seen.join(' → ')}`);
+    assert.match(await page.innerText(row), new RegExp(`\\b${port}\\b`), 'its port');
+    // Dependency order: db starts first, and web says what it waits for.
+    assert.deepEqual(await page.$$eval('tr[data-service]', (rows) => rows.map((r) => r.getAttribute('data-service'))), [`${STACK_SCOPE}/db`, `${STACK_SCOPE}/web`, `${STACK_SCOPE}/chatty`]);
+    assert.match(await page.innerText(row), /after db/);
+
+    // A long log: the last 1,000 lines, the newest in view.
+    await page.click(`button[aria-label="logs of ${STACK_SCOPE}/chatty"]`);
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('chatty line 1199'), undefined, { timeout: SEEN_MS });
+    assert.match(await page.innerText('section.logs h3'), /1000 of 1000 lines/);
+    await page.waitForFunction(() => {
+      const pre = document.getElementById('log-lines')!;
+      return pre.scrollTop > 0 && pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    }, undefined, { timeout: SEEN_MS });
+
+    // Its logs: what the service printed, filtered in place.
+    await page.click(`button[aria-label="logs of ${STACK_SCOPE}/web"]`);
+    await page.waitForFunction((p) => document.getElementById('log-lines')?.textContent?.includes(`listening on ${p}`), port, { timeout: SEEN_MS });
+    await page.fill('#log-filter', 'no line says this');
+    assert.equal(await page.textContent('#log-lines'), '');
+    await page.fill('#log-filter', 'listening');
+    assert.match((await page.textContent('#log-lines')) ?? '', new RegExp(`listening on ${port}`));
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'services-logs-light.png') });
+
+    // Stop it from the page: a confirmation, progress, then the stream shows it stopped.
+    await page.click(`button[aria-label="stop ${STACK_SCOPE}/web"]`);
+    await page.locator('dialog[open]').getByRole('button', { name: 'Stop' }).click();
+    await page.waitForSelector(`${row}[data-state="stopped"]`, { timeout: SEEN_MS });
+    await page.waitForFunction(() => [...document.querySelectorAll('ul.status li.done')].some((li) => li.textContent?.includes('stop ')), undefined, { timeout: SEEN_MS });
+    assert.ok(await portFree(port), 'its port is free');
+    const ps = JSON.parse(d.cli(['ps', '--json'], { cwd: STACK.dir }).stdout) as { name: string; state: string }[];
+    assert.equal(ps.find((s) => s.name === 'web')?.state, 'stopped', 'berth ps agrees');
+
+    // Start it again: the stream's events bring the lines of its new process (no reload).
+    const listening = async (): Promise<number> => ((await page.textContent('#log-lines')) ?? '').split('\n').filter((l) => l.includes(`listening on ${port}`)).length;
+    assert.equal(await listening(), 1);
+    await page.click(`button[aria-label="start ${STACK_SCOPE}/web"]`);
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS * 3 });
+    await page.waitForFunction((p) => (document.getElementById('log-lines')?.textContent ?? '').split('listening on ' + p).length - 1 >= 2, port, { timeout: SEEN_MS });
+    assert.equal(await listening(), 2, 'the new process\'s line, by the filter still typed');
+    await page.close();
+  });
+
   it('saves screenshots of every view, light and dark', async (t) => {
     fs.mkdirSync(SHOTS, { recursive: true });
     assert.equal(d.cli(['reserve', '--scope', 'demo/ws-2'], { cwd: d.dir }).code, 0, 'a pool slot to show');
@@ -226,8 +307,12 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
       assert.match(await page.innerText('header'), /read-only/);
       for (const id of VIEWS) {
         await view(page, id);
-        assert.equal(await page.locator('#view button').count(), 0, `no action buttons in ${id}`);
+        // Choosing a service's logs (data-select) changes nothing; every other button would.
+        assert.equal(await page.locator('#view button:not([data-select])').count(), 0, `no action buttons in ${id}`);
       }
+      await view(page, 'services');
+      await page.waitForSelector(`tr[data-service="${STACK_SCOPE}/web"] button[data-select]`);
+      assert.equal(await page.locator(`tr[data-service="${STACK_SCOPE}/web"] button`).count(), 1, 'only its logs, no start/stop');
       await view(page, 'leases');
       await page.waitForSelector('tr[data-lease="demo/ws-1/web"]');
       const res = await other.context.request.post(`http://127.0.0.1:${d.port}/v1/leases/demo%2Fws-1/release`, {
@@ -240,6 +325,29 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     } finally {
       await other.close();
     }
+  });
+
+  it('restarts a service, then stops the whole stack from the page, each after a confirmation', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    await view(page, 'services');
+    const row = `tr[data-service="${STACK_SCOPE}/web"]`;
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS });
+    const pidOf = async (): Promise<string> => (await page.innerText(`${row} td:nth-child(5)`)).trim();
+    const before = await pidOf();
+    await page.click(`button[aria-label="restart ${STACK_SCOPE}/web"]`);
+    await page.locator('dialog[open]').getByRole('button', { name: 'Restart' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('ul.status li.done')].some((li) => li.textContent?.includes('restart ')), undefined, { timeout: SEEN_MS * 3 });
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS });
+    assert.notEqual(await pidOf(), before, 'a new process');
+
+    await page.click(`button[aria-label="stack down ${STACK_SCOPE}"]`);
+    await page.locator('dialog[open]').getByRole('button', { name: 'Stop the stack' }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll('ul.status li.done')].some((li) => li.textContent?.includes('stack down')), undefined, { timeout: SEEN_MS });
+    // The daemon runs the stack no more: it leaves the list once the page asks again.
+    await page.waitForSelector(row, { state: 'detached', timeout: SEEN_MS });
+    await page.close();
   });
 
   it('no console errors on any page', () => {

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { NotFoundError } from '../../errors.js';
-import type { ServiceStatus } from '../../engine/index.js';
+import { formatUptime, type ServiceStatus } from '../../engine/index.js';
 import { parseSince } from '../../config/durations.js';
 import { stateDir } from '../../fs/state-dir.js';
 import type { LogLine, StackRecord } from '../../launch/index.js';
@@ -38,16 +38,9 @@ export async function psEntries(record: StackRecord, now = Date.now()): Promise<
     const orphaned = !alive && live;
     const state = !alive && !live && ['starting', 'running', 'healthy', 'unhealthy', 'stopping', 'restarting', 'pending'].includes(s.state) ? 'stopped' : s.state;
     const reason = orphaned ? `its berth up (pid ${record.supervisor.pid}) is gone; berth down stops it` : state !== s.state ? `its berth up (pid ${record.supervisor.pid}) is gone` : s.reason;
-    const status: ServiceStatus = { scope: s.scope, name: s.name, state, reason, pid: live ? (pids[0] ?? null) : null, pids, ports: s.ports, restarts: s.restarts, startedAt: live ? s.startedAt : null, lastExit: s.lastExit, description: s.description, stage: s.stage };
+    const status: ServiceStatus = { scope: s.scope, name: s.name, state, reason, pid: live ? (pids[0] ?? null) : null, pids, ports: s.ports, restarts: s.restarts, startedAt: live ? s.startedAt : null, lastExit: s.lastExit, dependsOn: s.dependsOn ?? [] /* a record written before the field */, description: s.description, stage: s.stage };
     return { ...status, uptimeSeconds: status.startedAt === null ? null : Math.max(0, Math.round((now - Date.parse(status.startedAt)) / 1000)), supervisor: alive ? record.supervisor.pid : null };
   });
-}
-
-function uptime(seconds: number | null): string | null {
-  if (seconds === null) return null;
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
-  return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
 }
 
 function renderPs(entries: readonly PsEntry[]): string {
@@ -58,7 +51,7 @@ function renderPs(entries: readonly PsEntry[]): string {
     e.pid,
     e.ports.map((p) => `${p.port}${p.listening || e.pid === null ? '' : p.stranger === null ? ' (not listening)' : ` (held by ${p.stranger})`}`).join(' '),
     e.restarts,
-    uptime(e.uptimeSeconds),
+    formatUptime(e.uptimeSeconds),
     e.lastExit === null ? null : e.lastExit.signal ?? `exit ${e.lastExit.code}`,
     e.reason,
   ]);

@@ -1,12 +1,17 @@
 /** What every view draws from. */
 import type { Actions } from '../actions.js';
+import type { ServiceLogs } from '../logs.js';
 import type { Model } from '../model.js';
 
 export interface ViewContext {
   readonly model: Model;
   readonly actions: Actions;
+  /** The chosen service's log lines (the Services view). */
+  readonly logs: ServiceLogs;
   /** The search box's text, lower case; '' shows everything. */
   readonly filter: string;
+  /** Asks the daemon for the services list again (a stack gone sends no event of its own). */
+  readonly reloadServices: () => void;
   /** Draws the current view again (after a choice inside it). */
   readonly redraw: () => void;
 }
