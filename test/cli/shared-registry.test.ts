@@ -39,14 +39,23 @@ function ok(res: CliResult): CliResult {
   return res;
 }
 
+/**
+ * Fixed ports this file leases: a band below the kernel's ephemeral range (32768 and up),
+ * where an outgoing connection of any process (the PostgreSQL clients of the suite, say)
+ * can hold a port for a while and make a fixed lease fail; placed at random so parallel
+ * runs do not meet.
+ */
+const BASE = 24_000 + Math.floor(Math.random() * 300) * 20;
+const P = { web: BASE, api: BASE + 1, feed: BASE + 2, pw: BASE + 3, notify: BASE + 10 };
+
 const hosts = (leases: readonly Lease[]) => leases.map((l) => `${l.host}:${l.scope}/${l.name}:${l.port}`).sort();
 
 describe('a registry shared by two machines', { skip: skip ?? false }, () => {
   it('leases the same port on both; list shows one machine, --all-machines both; reset on one leaves the other whole', () => {
-    const port = '47613';
+    const port = String(P.web);
     ok(as('alpha', ['--scope', 'shop', 'allocate', 'web', '--port', port]));
     ok(as('beta', ['--scope', 'shop', 'allocate', 'web', '--port', port]));
-    ok(as('beta', ['--scope', 'shop', 'allocate', 'api', '--port', '47614']));
+    ok(as('beta', ['--scope', 'shop', 'allocate', 'api', '--port', String(P.api)]));
     assert.deepEqual(hosts(json<Lease[]>(ok(as('alpha', ['list', '--json'])))), [`alpha:shop/web:${port}`]);
     const all = ok(as('alpha', ['list', '--all-machines']));
     assert.match(all.stdout, /^MACHINE\s+SCOPE/);
@@ -65,7 +74,7 @@ describe('a registry shared by two machines', { skip: skip ?? false }, () => {
     assert.equal(json<Lease[]>(ok(as('alpha', ['list', '--all-machines', '--json']))).length, 3, 'nothing changed');
 
     const exported = json<{ leases: Lease[] }>(ok(as('alpha', ['export', '--machine', 'beta'])));
-    assert.deepEqual(hosts(exported.leases), ['beta:shop/api:47614', `beta:shop/web:${port}`]);
+    assert.deepEqual(hosts(exported.leases), [`beta:shop/api:${P.api}`, `beta:shop/web:${port}`]);
 
     ok(as('beta', ['reset', '--yes']));
     assert.deepEqual(hosts(json<Lease[]>(ok(as('alpha', ['list', '--all-machines', '--json'])))), [`alpha:shop/web:${port}`], "alpha's lease stays");
@@ -75,7 +84,7 @@ describe('a registry shared by two machines', { skip: skip ?? false }, () => {
 
   it('never records the password of a --db URL in the shared history', () => {
     const withPassword = url.replace('://berth@', '://berth:sekret@');
-    ok(berth(['--db', withPassword, '--scope', 'pw', 'allocate', 'web', '--port', '47630'], { cwd: work.dir, env: { BERTH_MACHINE: 'gamma' } }));
+    ok(berth(['--db', withPassword, '--scope', 'pw', 'allocate', 'web', '--port', String(P.pw)], { cwd: work.dir, env: { BERTH_MACHINE: 'gamma' } }));
     const history = ok(as('gamma', ['history', '--json']));
     assert.ok(!history.stdout.includes('sekret'), history.stdout);
     assert.match(history.stdout, /berth:\*\*\*@/);
@@ -93,12 +102,12 @@ describe('a registry shared by two machines', { skip: skip ?? false }, () => {
     try {
       const stop = engine.events.subscribe(await engine.events.lastId(), (e) => seen.push(e));
       try {
-        ok(as('beta', ['--scope', 'feed', 'allocate', 'db', '--port', '47620']));
+        ok(as('beta', ['--scope', 'feed', 'allocate', 'db', '--port', String(P.feed)]));
         for (let waited = 0; waited < 10_000 && !seen.some((e) => e.host === 'beta'); waited += 50) await sleep(50);
         const event = seen.find((e) => e.host === 'beta');
         assert.ok(event, 'the event of beta arrived on alpha');
         assert.equal(event.scope, 'feed');
-        assert.equal(event.port, 47620);
+        assert.equal(event.port, P.feed);
       } finally {
         stop();
       }
@@ -117,7 +126,7 @@ describe('a registry shared by two machines', { skip: skip ?? false }, () => {
       try {
         // Allocate until one arrives: the listening connection opens in the background.
         for (let n = 0; n < 100 && !seen.some((e) => e.host === 'beta' && e.scope === 'notify'); n++) {
-          await beta.leases.allocate({ scope: 'notify', dir: work.dir }, [{ name: `n${n}`, port: 47700 + n }]);
+          await beta.leases.allocate({ scope: 'notify', dir: work.dir }, [{ name: `n${n}`, port: P.notify + n }]);
           await sleep(100);
         }
         assert.ok(seen.some((e) => e.host === 'beta' && e.scope === 'notify'), "beta's event woke alpha's feed");
