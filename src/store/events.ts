@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import type { Actor, EventAction, EventChange } from '../types.js';
-import type { WriteIntent } from './store.js';
+import type { EventQuery, WriteIntent } from './store.js';
 
 /** Command lines longer than this are cut: an event records who, not a whole script. */
 export const ACTOR_COMMAND_MAX_CHARS = 500;
@@ -77,4 +77,28 @@ export function normaliseSince(since: string): string {
 export function limitOf(limit: number | undefined): number | undefined {
   if (limit === undefined || !Number.isFinite(limit)) return undefined;
   return Math.max(0, Math.trunc(limit));
+}
+
+/**
+ * The conditions of an event query, each with `?` for its values (in `args`, in order), and
+ * each one an index serves: ids by the primary key, a port by its two indexes, a lease by
+ * the lease index, `since` by the time index. Ids grow with time, so the first id at or
+ * after `since` bounds the scan by id (`firstIdSince`, the backend's subquery for it, may
+ * hint its index); the time condition stays too: a clock set back must not let an older
+ * event in.
+ */
+export function eventConditions(query: EventQuery, firstIdSince: string): { where: string[]; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (condition: string, ...values: unknown[]) => (where.push(condition), args.push(...values));
+  if (query.host !== undefined) add('host = ?', query.host);
+  if (query.afterId !== undefined) add('id > ?', query.afterId);
+  if (query.scope !== undefined) add('scope = ?', query.scope);
+  if (query.name !== undefined) add('name = ?', query.name);
+  if (query.port !== undefined) add('(port = ? OR old_port = ?)', query.port, query.port);
+  if (query.since !== undefined) {
+    const since = normaliseSince(query.since);
+    add(`id >= (${firstIdSince}) AND time >= ?`, since, since);
+  }
+  return { where, args };
 }

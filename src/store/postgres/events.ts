@@ -7,10 +7,10 @@
  * Writers of different machines wait for each other only for that last step.
  */
 import type { EventChange, RegistryEvent } from '../../types.js';
-import { actionFor, actorFor, limitOf, normaliseSince, ownerPidOf } from '../events.js';
+import { actionFor, actorFor, eventConditions, limitOf, ownerPidOf } from '../events.js';
 import { PRUNE_BATCH_MAX_EVENTS, prunePlan } from '../retention.js';
 import type { EventQuery, HistoryRetention, WriteIntent } from '../store.js';
-import { toEvent, type PgEventRow, type PgLeaseRow } from './rows.js';
+import { isEphemeral, toEvent, type EventRow, type LeaseRow } from '../rows.js';
 import type { PgSession } from './session.js';
 
 /** One event waiting for the commit, in the column order of EVENT_COLUMNS. */
@@ -28,7 +28,7 @@ export class EventBuffer {
   constructor(private readonly intent: WriteIntent | undefined) {}
 
   /** Notes one change of one lease row; `row` is the lease after the change (before it, for a deletion). */
-  add(change: EventChange, row: PgLeaseRow, oldPort: number | null, time: string): void {
+  add(change: EventChange, row: LeaseRow, oldPort: number | null, time: string): void {
     const actor = actorFor(this.intent);
     this.pending.push([
       time,
@@ -42,7 +42,7 @@ export class EventBuffer {
       row.pool,
       row.slot,
       oldPort,
-      ownerPidOf(row),
+      ownerPidOf({ ephemeral: isEphemeral(row), pid: row.pid }),
       actor.pid,
       actor.user,
       actor.command,
@@ -85,30 +85,16 @@ export class EventBuffer {
   }
 }
 
-/** The events a query asks for; each filter is a condition an index serves (see schema.ts). */
+/** The events a query asks for (eventConditions says which index serves each filter). */
 export async function listPgEvents(session: PgSession, s: string, query: EventQuery): Promise<RegistryEvent[]> {
-  const where: string[] = [];
-  const args: unknown[] = [];
+  const { where: conditions, args } = eventConditions(query, `SELECT min(id) FROM ${s}.events WHERE time >= ?`);
   // `?` stands for the next value, numbered $1, $2, ... as pg wants.
-  const add = (condition: string, ...values: unknown[]) => {
-    let i = 0;
-    where.push(condition.replace(/\?/g, () => `$${args.push(values[i++])}`));
-  };
-  if (query.host !== undefined) add('host = ?', query.host);
-  if (query.afterId !== undefined) add('id > ?', query.afterId);
-  if (query.scope !== undefined) add('scope = ?', query.scope);
-  if (query.name !== undefined) add('name = ?', query.name);
-  if (query.port !== undefined) add('(port = ? OR old_port = ?)', query.port, query.port);
-  if (query.since !== undefined) {
-    // Ids grow with time, so the first id at or after `since` bounds the scan by id. The time
-    // condition stays too: a clock set back must not let an older event in.
-    const since = normaliseSince(query.since);
-    add(`id >= (SELECT min(id) FROM ${s}.events WHERE time >= ?) AND time >= ?`, since, since);
-  }
+  let n = 0;
+  const where = conditions.map((c) => c.replace(/\?/g, () => `$${++n}`));
   const limit = limitOf(query.limit);
   const sql = `SELECT * FROM ${s}.events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                ORDER BY id ${query.newestFirst ? 'DESC' : 'ASC'}${limit !== undefined ? ` LIMIT ${limit}` : ''}`;
-  return (await session.query<PgEventRow>(sql, args)).map(toEvent);
+  return (await session.query<EventRow>(sql, args)).map(toEvent);
 }
 
 /** The highest event id ever given, pruned or not. */

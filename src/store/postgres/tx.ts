@@ -10,7 +10,7 @@ import type { EventQuery, LeaseChanges, LeaseFilter, SlotHolder, StoreTx, WriteI
 import { EventBuffer, lastPgEventId, listPgEvents } from './events.js';
 import { pgCode } from './errors.js';
 import type { PgSession } from './session.js';
-import { toLease, toScope, type PgLeaseRow, type PgScopeRow } from './rows.js';
+import { toLease, toScope, type LeaseRow, type ScopeRow } from '../rows.js';
 
 /** unique_violation and check_violation: the row breaks a rule the schema enforces. */
 const isConstraint = (err: unknown) => pgCode(err) === '23505' || pgCode(err) === '23514';
@@ -32,12 +32,12 @@ export class PgTx implements StoreTx {
     return this.session.query<R>(text, values);
   }
 
-  private async leaseRow(host: string, scope: string, name: string): Promise<PgLeaseRow | undefined> {
-    return (await this.rows<PgLeaseRow>(`SELECT * FROM ${this.s}.leases WHERE host = $1 AND scope = $2 AND name = $3`, [host, scope, name]))[0];
+  private async leaseRow(host: string, scope: string, name: string): Promise<LeaseRow | undefined> {
+    return (await this.rows<LeaseRow>(`SELECT * FROM ${this.s}.leases WHERE host = $1 AND scope = $2 AND name = $3`, [host, scope, name]))[0];
   }
 
-  private async leaseRowAt(host: string, protocol: Protocol, port: number): Promise<PgLeaseRow | undefined> {
-    return (await this.rows<PgLeaseRow>(`SELECT * FROM ${this.s}.leases WHERE host = $1 AND protocol = $2 AND port = $3`, [host, protocol, port]))[0];
+  private async leaseRowAt(host: string, protocol: Protocol, port: number): Promise<LeaseRow | undefined> {
+    return (await this.rows<LeaseRow>(`SELECT * FROM ${this.s}.leases WHERE host = $1 AND protocol = $2 AND port = $3`, [host, protocol, port]))[0];
   }
 
   async getLease(host: string, scope: string, name: string): Promise<Lease | null> {
@@ -60,13 +60,13 @@ export class PgTx implements StoreTx {
     // NULLS FIRST on slot as SQLite orders NULL first.
     const sql = `SELECT * FROM ${this.s}.leases ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                  ORDER BY host, scope, pool IS NOT NULL, pool NULLS FIRST, slot NULLS FIRST, port`;
-    return (await this.rows<PgLeaseRow>(sql, args)).map(toLease);
+    return (await this.rows<LeaseRow>(sql, args)).map(toLease);
   }
 
   async insertLease(lease: NewLease): Promise<Lease> {
     const now = new Date().toISOString();
     const { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid } = lease;
-    const row: PgLeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, created_at: now, updated_at: now };
+    const row: LeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, created_at: now, updated_at: now };
     // The schema's CHECKs, checked first: a refused statement would abort the transaction,
     // whose caller may go on (try the next port), as it can on SQLite. ON CONFLICT DO
     // NOTHING does the same for the unique keys, without the cost of a savepoint.
@@ -121,11 +121,11 @@ export class PgTx implements StoreTx {
     if (changes.port !== undefined && !isLeasable(changes.port, before.protocol)) throw notLeasable(changes.port, before.protocol);
     const at = args.length;
     const update = () =>
-      this.rows<PgLeaseRow>(
+      this.rows<LeaseRow>(
         `UPDATE ${this.s}.leases SET ${sets.join(', ')} WHERE host = $${at + 1} AND scope = $${at + 2} AND name = $${at + 3} RETURNING *`,
         [...args, host, scope, name],
       );
-    let after: PgLeaseRow;
+    let after: LeaseRow;
     try {
       // Only a move can break a unique key: only a move pays for a savepoint.
       after = (changes.port !== undefined ? await this.guarded(update) : await update())[0]!;
@@ -144,7 +144,7 @@ export class PgTx implements StoreTx {
   }
 
   async deleteLease(host: string, scope: string, name: string): Promise<Lease | null> {
-    const row = (await this.rows<PgLeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 AND scope = $2 AND name = $3 RETURNING *`, [host, scope, name]))[0];
+    const row = (await this.rows<LeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 AND scope = $2 AND name = $3 RETURNING *`, [host, scope, name]))[0];
     if (!row) return null;
     await this.lowerHints(host, row.protocol, row.port);
     this.events.add('deleted', row, null, new Date().toISOString());
@@ -159,14 +159,14 @@ export class PgTx implements StoreTx {
   }
 
   async getScope(host: string, name: string): Promise<Scope | null> {
-    const row = (await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]))[0];
+    const row = (await this.rows<ScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]))[0];
     return row ? toScope(row) : null;
   }
 
   async ensureScope(host: string, name: string, directory: string | null): Promise<Scope> {
     // One round trip for what is nearly always a scope already there, unchanged: insert it,
     // or fill in a directory it lacked, else read it; a row is written only when it changes.
-    const [row] = await this.rows<PgScopeRow>(
+    const [row] = await this.rows<ScopeRow>(
       `WITH changed AS (
          INSERT INTO ${this.s}.scopes AS s (host, name, directory, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory
@@ -177,13 +177,13 @@ export class PgTx implements StoreTx {
       [host, name, directory, new Date().toISOString()],
     );
     // None: another transaction made the scope after this statement's snapshot was taken.
-    return toScope(row ?? (await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]))[0]!);
+    return toScope(row ?? (await this.rows<ScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 AND name = $2`, [host, name]))[0]!);
   }
 
   async listScopes(host?: string): Promise<Scope[]> {
     const rows = host === undefined
-      ? await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes ORDER BY host, name`)
-      : await this.rows<PgScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 ORDER BY name`, [host]);
+      ? await this.rows<ScopeRow>(`SELECT * FROM ${this.s}.scopes ORDER BY host, name`)
+      : await this.rows<ScopeRow>(`SELECT * FROM ${this.s}.scopes WHERE host = $1 ORDER BY name`, [host]);
     return rows.map(toScope);
   }
 
@@ -237,7 +237,7 @@ export class PgTx implements StoreTx {
 
   async reset(host: string): Promise<void> {
     const now = new Date().toISOString();
-    for (const row of await this.rows<PgLeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 RETURNING *`, [host])) this.events.add('deleted', row, null, now);
+    for (const row of await this.rows<LeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 RETURNING *`, [host])) this.events.add('deleted', row, null, now);
     for (const table of ['scopes', 'scan_hints', 'pools']) await this.rows(`DELETE FROM ${this.s}.${table} WHERE host = $1`, [host]);
   }
 }

@@ -2,10 +2,10 @@
  * History in SQLite: one row of `events` per changed lease, queries over them, and pruning.
  */
 import type { EventChange, RegistryEvent } from '../../types.js';
-import { actionFor, actorFor, limitOf, normaliseSince, ownerPidOf } from '../events.js';
+import { actionFor, actorFor, eventConditions, limitOf, ownerPidOf } from '../events.js';
 import { PRUNE_BATCH_MAX_EVENTS, prunePlan } from '../retention.js';
 import type { EventQuery, HistoryRetention, WriteIntent } from '../store.js';
-import { toEvent, type EventRow, type LeaseRow } from './rows.js';
+import { isEphemeral, toEvent, type EventRow, type LeaseRow } from '../rows.js';
 import type { AdhocStatements, FixedStatements } from './statements.js';
 
 /** Records one change of one lease row; `row` is the lease after the change (before it, for a deletion). */
@@ -23,35 +23,17 @@ export function recordEvent(st: FixedStatements, intent: WriteIntent | undefined
     row.pool,
     row.slot,
     oldPort,
-    ownerPidOf({ ephemeral: row.ephemeral === 1, pid: row.pid }),
+    ownerPidOf({ ephemeral: isEphemeral(row), pid: row.pid }),
     actor.pid,
     actor.user,
     actor.command,
   );
 }
 
-/**
- * The events a query asks for. Each filter is a condition an index serves: ids by the
- * primary key, a port by events_by_port and events_by_old_port, a lease by events_by_lease,
- * `since` by events_by_time. The time condition stays too: a clock set back must not let
- * an older event in.
- */
+/** The events a query asks for (eventConditions says which index serves each filter). */
 export function listEvents(adhoc: AdhocStatements, query: EventQuery): RegistryEvent[] {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (condition: string, ...values: unknown[]) => (where.push(condition), args.push(...values));
-  if (query.host !== undefined) add('host = ?', query.host);
-  if (query.afterId !== undefined) add('id > ?', query.afterId);
-  if (query.scope !== undefined) add('scope = ?', query.scope);
-  if (query.name !== undefined) add('name = ?', query.name);
-  if (query.port !== undefined) add('(port = ? OR old_port = ?)', query.port, query.port);
-  if (query.since !== undefined) {
-    // Ids grow with time, so the first id at or after `since` (found on events_by_time)
-    // bounds the scan by id; without the bound the planner scans every event in id order.
-    const since = normaliseSince(query.since);
-    // INDEXED BY: left to itself, the planner finds that min(id) by walking ids from the oldest.
-    add('id >= (SELECT min(id) FROM events INDEXED BY events_by_time WHERE time >= ?) AND time >= ?', since, since);
-  }
+  // INDEXED BY: left to itself, the planner finds that min(id) by walking ids from the oldest.
+  const { where, args } = eventConditions(query, 'SELECT min(id) FROM events INDEXED BY events_by_time WHERE time >= ?');
   const limit = limitOf(query.limit);
   if (limit !== undefined) args.push(limit);
   const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { Protocol } from '../../types.js';
 import type { SlotHolder } from '../store.js';
-import type { EventRow, LeaseRow, ScopeRow } from './rows.js';
+import type { EventRow, LeaseRow, ScopeRow } from '../rows.js';
 
 /**
  * Replaces each maker with its statement, made on first use and then kept.

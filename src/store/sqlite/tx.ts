@@ -7,7 +7,7 @@ import { nameTaken, noLease, notLeasable, portTaken } from '../lease-errors.js';
 import type { EventQuery, LeaseChanges, LeaseFilter, SlotHolder, StoreTx, WriteIntent } from '../store.js';
 import { listEvents, recordEvent } from './events.js';
 import { hasCode } from './files.js';
-import { toLease, toScope, type LeaseRow, type ScopeRow } from './rows.js';
+import { toLease, toScope, type LeaseRow, type ScopeRow } from '../rows.js';
 import type { AdhocStatements, FixedStatements } from './statements.js';
 
 const isConstraint = (err: unknown) => hasCode(err, 'SQLITE_CONSTRAINT');
@@ -50,7 +50,7 @@ export class SqliteTx implements StoreTx {
     const { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid } = lease;
     const row: LeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, ephemeral: ephemeral ? 1 : 0, pid, created_at: now, updated_at: now };
     try {
-      this.st.insertLease.run(host, scope, name, port, protocol, purpose, pool, slot, row.ephemeral, pid, now, now);
+      this.st.insertLease.run(host, scope, name, port, protocol, purpose, pool, slot, ephemeral ? 1 : 0, pid, now, now);
     } catch (err) {
       if (isConstraint(err)) throw this.conflictFor(lease);
       throw err;

@@ -1,11 +1,12 @@
 /**
- * Rows as the pg driver returns them (bigint as text, booleans as booleans), and the
- * plain data they stand for.
+ * Rows of the registry's tables as a backend's driver returns them, and the plain data
+ * they stand for. The backends share the columns; only two types differ: SQLite has no
+ * booleans (ephemeral is 0 or 1) and pg returns bigint ids as text.
  */
-import type { EventAction, EventChange, Lease, Protocol, RegistryEvent, Scope } from '../../types.js';
+import type { EventAction, EventChange, Lease, Protocol, RegistryEvent, Scope } from '../types.js';
 
 /** A row of `leases`. */
-export interface PgLeaseRow {
+export interface LeaseRow {
   host: string;
   scope: string;
   name: string;
@@ -14,23 +15,25 @@ export interface PgLeaseRow {
   purpose: string | null;
   pool: string | null;
   slot: number | null;
-  ephemeral: boolean;
+  /** 0 or 1 from SQLite, a boolean from PostgreSQL. */
+  ephemeral: number | boolean;
   pid: number | null;
   created_at: string;
   updated_at: string;
 }
 
 /** A row of `scopes`. */
-export interface PgScopeRow {
+export interface ScopeRow {
   host: string;
   name: string;
   directory: string | null;
   created_at: string;
 }
 
-/** A row of `events`; the driver returns bigint ids as text. */
-export interface PgEventRow {
-  id: string;
+/** A row of `events`. */
+export interface EventRow {
+  /** A number from SQLite, text from pg (a bigint). */
+  id: number | string;
   time: string;
   host: string;
   action: EventAction;
@@ -49,7 +52,7 @@ export interface PgEventRow {
 }
 
 /** The lease a row holds. */
-export function toLease(row: PgLeaseRow): Lease {
+export function toLease(row: LeaseRow): Lease {
   return {
     host: row.host,
     scope: row.scope,
@@ -59,7 +62,7 @@ export function toLease(row: PgLeaseRow): Lease {
     purpose: row.purpose,
     pool: row.pool,
     slot: row.slot,
-    ephemeral: row.ephemeral,
+    ephemeral: isEphemeral(row),
     pid: row.pid,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -67,12 +70,12 @@ export function toLease(row: PgLeaseRow): Lease {
 }
 
 /** The scope a row holds. */
-export function toScope(row: PgScopeRow): Scope {
+export function toScope(row: ScopeRow): Scope {
   return { host: row.host, name: row.name, directory: row.directory, createdAt: row.created_at };
 }
 
 /** The event a row records. */
-export function toEvent(row: PgEventRow): RegistryEvent {
+export function toEvent(row: EventRow): RegistryEvent {
   return {
     id: Number(row.id),
     time: row.time,
@@ -89,4 +92,9 @@ export function toEvent(row: PgEventRow): RegistryEvent {
     ownerPid: row.owner_pid,
     actor: { pid: row.actor_pid, user: row.actor_user, command: row.actor_command },
   };
+}
+
+/** Whether a lease row is ephemeral, whichever way its backend spells it. */
+export function isEphemeral(row: Pick<LeaseRow, 'ephemeral'>): boolean {
+  return row.ephemeral === true || row.ephemeral === 1;
 }
