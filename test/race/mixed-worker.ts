@@ -15,6 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
+import { seededRandom as random } from '../helpers/random.js';
 
 /** The pool every worker reserves from (defined in the cwd's berth.yaml). */
 export const MIXED_POOL = 'mixed';
@@ -45,17 +46,6 @@ export interface MixedOp {
   readonly slot?: number;
 }
 
-/** A small seeded generator (mulberry32), so each worker's sequence is repeatable. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface LeaseLike {
   readonly name: string;

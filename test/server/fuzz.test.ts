@@ -18,6 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { ROUTES, type JsonSchema, type Route } from '../../src/http/routes.js';
 import { tempDir } from '../helpers/cli.js';
 import { exportState, freePort, killQuietly, lastEventId, listener, request, startDaemon, type Daemon, type Req, type Res } from './harness.js';
+import { seededRandom as prng } from '../helpers/random.js';
 
 /** How many requests one run sends. */
 const FUZZ_COUNT = 3000;
@@ -25,17 +26,6 @@ const FUZZ_COUNT = 3000;
 const IN_FLIGHT = 8;
 const SEED = Number(process.env.BERTH_FUZZ_SEED ?? 0xbe27);
 
-/** mulberry32: a small, well-mixed 32-bit PRNG; the same seed gives the same sequence. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One generated request, and what it must get. */
 interface Case extends Req {
