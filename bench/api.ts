@@ -23,13 +23,13 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { openEngine } from '../src/open.js';
 import type { WorkerReport } from './api-worker.js';
+import { freePort } from './ports.js';
 import { fmt, mdTable, median, percentile, type BenchSection } from './stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -57,17 +57,6 @@ const START_TIMEOUT_MS = 30_000;
 
 function duplicates(ports: readonly number[]): number {
   return ports.length - new Set(ports).size;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A daemon started as a user starts it, in `dir`. */

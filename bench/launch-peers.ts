@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, PEERS, pidAlive, portFree, stackProcs, type PeerTool } from './launch-peer-tools.js';
+import { PEERS, pidAlive, stackProcs, type PeerTool } from './launch-peer-tools.js';
+import { freePort, heldPorts } from './ports.js';
 import { fmt, median } from './stats.js';
 
 const HEALTHY_LIMIT_MS = 10_000;
@@ -29,12 +30,6 @@ async function answer(port: number): Promise<string | null> {
   } catch {
     return null;
   }
-}
-
-async function heldPorts(ports: readonly number[]): Promise<number> {
-  let held = 0;
-  for (const p of ports) if (!(await portFree(p))) held += 1;
-  return held;
 }
 
 /** Polls until check() is true or limitMs passed; ms taken, or null at the bound. */

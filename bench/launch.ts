@@ -18,7 +18,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { freePort, portFree, SVC } from './launch-peer-tools.js';
+import { SVC } from './launch-peer-tools.js';
+import { freePort, portFree } from './ports.js';
 import { peerCells, runPeers } from './launch-peers.js';
 import { fmt, mdTable, median, type BenchSection } from './stats.js';
 
