@@ -92,9 +92,17 @@ function sh(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `env K=V ... node svc.mjs`, for tools that run a shell command line. */
-function commandLine(svc: Svc): string {
-  return ['exec', 'env', ...Object.entries(svc.env).map(([k, v]) => sh(`${k}=${v}`)), sh(process.execPath), sh(SVC)].join(' ');
+/** `[wait-on ... &&] exec env K=V ... node svc.mjs`, for tools that run a shell command line. */
+function commandLine(svc: Svc, waitOn: boolean): string {
+  const wait = waitOn && svc.after !== undefined ? `${sh(path.join(BIN, 'wait-on'))} -t 30000 http-get://127.0.0.1:${svc.after}/ && ` : '';
+  return wait + ['exec', 'env', ...Object.entries(svc.env).map(([k, v]) => sh(`${k}=${v}`)), sh(process.execPath), sh(SVC)].join(' ');
+}
+
+/** A stop command of the tool's own, as a user types it. */
+export interface StopCommand {
+  readonly label: string;
+  readonly file: string;
+  readonly args: readonly string[];
 }
 
 /** One peer launching one stack. */
@@ -104,7 +112,17 @@ export abstract class PeerTool {
   protected tool: ChildProcess | null = null;
   protected out = '';
 
-  constructor(readonly ports: readonly number[]) {}
+  /**
+   * Whether the stop scenarios give this tool wait-on before each dependent: a tool that
+   * never brings the fragile stack up as configured has nothing to stop otherwise.
+   */
+  static readonly waitOnForStops: boolean = false;
+
+  /** waitOn: wait-on before each dependent (for tools that take shell command lines). */
+  constructor(
+    readonly ports: readonly number[],
+    readonly waitOn = false,
+  ) {}
 
   /** Why this peer cannot run here, or null. */
   static missing(): string | null {
@@ -116,6 +134,25 @@ export abstract class PeerTool {
   /** The pid an IDE stop button or a CI timeout would signal. */
   toolPid(): number | undefined {
     return this.tool?.pid;
+  }
+
+  /** The process group a terminal would signal: the job the user started (Ctrl-C, closing the terminal). */
+  jobGroup(): number | undefined {
+    return this.tool?.pid;
+  }
+
+  /** The tool's own stop commands, run in the tool's directory; none for tools that have none. */
+  static readonly stopCommands: readonly StopCommand[] = [];
+
+  /** Runs a stop command in a group of its own, marked, so cleanup() ends it if it hangs. */
+  runStop(cmd: StopCommand): void {
+    const child = spawn(cmd.file, [...cmd.args], { cwd: this.dir, env: this.stopEnv(), detached: true, stdio: 'ignore' });
+    child.on('error', (e) => (this.out += `\n${cmd.label}: ${e.message}\n`));
+    child.unref();
+  }
+
+  protected stopEnv(): NodeJS.ProcessEnv {
+    return this.env();
   }
 
   /** Everything the tool and the stack printed. */
@@ -173,6 +210,15 @@ export class Pm2 extends PeerTool {
     this.launch(path.join(BIN, 'pm2'), ['start', eco], this.env({ PM2_HOME: this.home }));
   }
 
+  static override readonly stopCommands: readonly StopCommand[] = [
+    { label: 'pm2 stop all', file: path.join(BIN, 'pm2'), args: ['stop', 'all'] },
+    { label: 'pm2 kill', file: path.join(BIN, 'pm2'), args: ['kill'] },
+  ];
+
+  protected override stopEnv(): NodeJS.ProcessEnv {
+    return this.env({ PM2_HOME: this.home });
+  }
+
   /** The daemon (God) process, not the `pm2 start` client that exits. */
   override toolPid(): number | undefined {
     try {
@@ -190,7 +236,7 @@ export class Pm2 extends PeerTool {
 
   override async cleanup(): Promise<void> {
     // pm2 kill stops the daemon of this PM2_HOME only; the marked-pid sweep catches the rest.
-    spawnSync(path.join(BIN, 'pm2'), ['kill'], { env: this.env({ PM2_HOME: this.home }), stdio: 'ignore', timeout: 15_000 });
+    spawnSync(path.join(BIN, 'pm2'), ['kill'], { env: this.stopEnv(), stdio: 'ignore', timeout: 15_000 });
     await super.cleanup();
   }
 }
@@ -198,9 +244,11 @@ export class Pm2 extends PeerTool {
 /** foreman (`nf start`) with a Procfile. */
 export class Foreman extends PeerTool {
   static readonly label = 'foreman (nf)';
+  // nf ends the whole stack when api exits EARLY, so as configured it never comes up.
+  static override readonly waitOnForStops = true;
 
   start(): void {
-    fs.writeFileSync(path.join(this.dir, 'Procfile'), this.svcs().map((s) => `${s.name}: ${commandLine(s)}\n`).join(''));
+    fs.writeFileSync(path.join(this.dir, 'Procfile'), this.svcs().map((s) => `${s.name}: ${commandLine(s, this.waitOn)}\n`).join(''));
     this.launch(path.join(BIN, 'nf'), ['start', '-j', 'Procfile']);
   }
 }
@@ -210,7 +258,7 @@ export class Concurrently extends PeerTool {
   static readonly label = 'concurrently + wait-on';
 
   start(): void {
-    const cmds = this.svcs().map((s) => (s.after === undefined ? '' : `${sh(path.join(BIN, 'wait-on'))} -t 30000 http-get://127.0.0.1:${s.after}/ && `) + commandLine(s));
+    const cmds = this.svcs().map((s) => commandLine(s, true));
     this.launch(path.join(BIN, 'concurrently'), ['--names', 'db,api,web', '--restart-tries', '-1', '--restart-after', '100', ...cmds]);
   }
 }
@@ -218,6 +266,10 @@ export class Concurrently extends PeerTool {
 /** supervisord in the foreground with a config, socket, pidfile and logs in a temp dir. */
 export class Supervisor extends PeerTool {
   static readonly label = 'supervisor';
+  static override readonly stopCommands: readonly StopCommand[] = [
+    { label: 'supervisorctl stop all', file: 'supervisorctl', args: ['-c', 'supervisord.conf', 'stop', 'all'] },
+    { label: 'supervisorctl shutdown', file: 'supervisorctl', args: ['-c', 'supervisord.conf', 'shutdown'] },
+  ];
 
   static override missing(): string | null {
     return spawnSync('supervisord', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'supervisord is not installed (Debian: apt-get install -y supervisor)';
@@ -246,6 +298,8 @@ export class Supervisor extends PeerTool {
       `childlogdir=${d}`,
       '[unix_http_server]',
       `file=${d}/supervisor.sock`,
+      '[supervisorctl]',
+      `serverurl=unix://${d}/supervisor.sock`,
       '[rpcinterface:supervisor]',
       'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface',
       '',

@@ -3,8 +3,9 @@
  * worker that holds api's port, web needing api) with `berth up`, as a user runs it:
  * - time until every service is healthy, and starts before a dependency was ready;
  * - SIGKILL of api's main process → time until api is healthy again, and orphans left;
- * - every stop path (Ctrl-C to the group, SIGTERM or SIGHUP to berth alone, berth down)
- *   → time until no process of the stack is left and every port is free, and survivors;
+ * - every stop path (Ctrl-C to the group, SIGTERM to berth alone, SIGHUP to the group as a
+ *   closing terminal sends it, berth down) → time until no process of the stack is left and
+ *   every port is free, and survivors and held ports 500 ms and 3 s after the stop began;
  * - a stranger on api's port → detected before anything starts.
  * The issue's peers (pm2, foreman, concurrently + wait-on, supervisor) run the same
  * scenarios in the same run (bench/launch-peers.ts); the table puts them beside berth.
@@ -19,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SVC } from './launch-peer-tools.js';
-import { freePort, portFree } from './ports.js';
+import { freePort, heldPorts } from './ports.js';
 import { peerCells, runPeers } from './launch-peers.js';
 import { fmt, mdTable, median, type BenchSection } from './stats.js';
 
@@ -54,6 +55,12 @@ class Project {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BERTH_')) env[k] = v;
     return { ...env, BERTH_STATE_DIR: path.join(this.dir, 'state'), BERTH_DB: path.join(this.dir, 'berth.db') };
+  }
+
+  /** The CLI run without blocking the bench, so a stop can be sampled while it runs. */
+  cliAsync(args: readonly string[]): Promise<void> {
+    const child = spawn(process.execPath, [BERTH_BIN, ...args], { cwd: this.dir, env: this.env(), stdio: 'ignore' });
+    return new Promise((resolve) => child.on('close', () => resolve()));
   }
 
   cli(args: readonly string[]): { code: number | null; stdout: string; stderr: string } {
@@ -92,10 +99,9 @@ class Project {
     return found;
   }
 
-  async allGone(): Promise<boolean> {
-    if (this.processes().length > 0) return false;
-    for (const p of this.ports) if (!(await portFree(p))) return false;
-    return true;
+  /** Processes of the stack left and ports still held. */
+  async left(): Promise<Left> {
+    return { procs: this.processes().length, ports: await heldPorts(this.ports) };
   }
 
   cleanup(): void {
@@ -111,6 +117,11 @@ class Project {
   }
 }
 
+interface Left {
+  procs: number;
+  ports: number;
+}
+
 async function newProject(): Promise<Project> {
   return new Project([await freePort(), await freePort(), await freePort()]);
 }
@@ -123,16 +134,36 @@ async function upHealthy(p: Project): Promise<number> {
   return performance.now() - t0;
 }
 
-type StopPath = 'Ctrl-C (SIGINT to the group)' | 'SIGTERM to berth alone' | 'SIGHUP to berth alone' | 'berth down';
+type StopPath = 'Ctrl-C (SIGINT to the group)' | 'SIGTERM to berth alone' | 'SIGHUP to the group (terminal closed)' | 'berth down';
+/** When what is left is counted, ms after the stop began (as for the peers). */
+const CHECKPOINTS_MS = [500, 3_000] as const;
 
-async function stopBy(p: Project, how: StopPath): Promise<{ ms: number; survivors: number }> {
+/** One stop: ms until nothing is left (or the bound), and what was left at each checkpoint. */
+async function stopBy(p: Project, how: StopPath): Promise<{ ms: number; at: Left[] }> {
   const t0 = performance.now();
-  if (how === 'berth down') p.cli(['down']);
-  else process.kill(how.startsWith('Ctrl-C') ? -p.up!.pid! : p.up!.pid!, how.startsWith('Ctrl-C') ? 'SIGINT' : how.startsWith('SIGTERM') ? 'SIGTERM' : 'SIGHUP');
+  let down: Promise<void> = Promise.resolve();
+  if (how === 'berth down') down = p.cliAsync(['down']);
+  else if (how.startsWith('SIGTERM')) process.kill(p.up!.pid!, 'SIGTERM');
+  // A terminal signals its foreground job's group: Ctrl-C sends SIGINT, hanging up sends SIGHUP.
+  else process.kill(-p.up!.pid!, how.startsWith('Ctrl-C') ? 'SIGINT' : 'SIGHUP');
+  const at: Left[] = [];
   const deadline = Date.now() + WAIT_LIMIT_MS;
-  while (!(await p.allGone()) && Date.now() < deadline) await sleep(2);
-  const ms = performance.now() - t0;
-  return { ms, survivors: p.processes().length };
+  for (;;) {
+    const left = await p.left();
+    const elapsed = performance.now() - t0;
+    const gone = left.procs === 0 && left.ports === 0;
+    while (at.length < CHECKPOINTS_MS.length && elapsed >= CHECKPOINTS_MS[at.length]!) at.push(left);
+    if (gone || Date.now() > deadline) {
+      await down;
+      // Checkpoints still ahead are counted when they come, as for the peers: nothing may come back.
+      for (const ms of CHECKPOINTS_MS.slice(at.length)) {
+        await sleep(Math.max(0, ms - (performance.now() - t0)));
+        at.push(await p.left());
+      }
+      return { ms: elapsed, at };
+    }
+    await sleep(2);
+  }
 }
 
 export default async function launchBench(): Promise<BenchSection> {
@@ -140,8 +171,8 @@ export default async function launchBench(): Promise<BenchSection> {
   let early = 0;
   const crash: number[] = [];
   let orphans = 0;
-  const stops = new Map<StopPath, { ms: number[]; survivors: number }>();
-  const paths: StopPath[] = ['Ctrl-C (SIGINT to the group)', 'SIGTERM to berth alone', 'SIGHUP to berth alone', 'berth down'];
+  const stops = new Map<StopPath, { ms: number[]; at: Left[] }>();
+  const paths: StopPath[] = ['Ctrl-C (SIGINT to the group)', 'SIGTERM to berth alone', 'SIGHUP to the group (terminal closed)', 'berth down'];
   for (let run = 0; run < RUNS; run += 1) {
     for (const how of paths) {
       const p = await newProject();
@@ -159,9 +190,12 @@ export default async function launchBench(): Promise<BenchSection> {
           orphans += api.pids.filter((pid) => p.processes().includes(pid)).length;
         }
         const r = await stopBy(p, how);
-        const s = stops.get(how) ?? { ms: [], survivors: 0 };
+        const s = stops.get(how) ?? { ms: [], at: CHECKPOINTS_MS.map(() => ({ procs: 0, ports: 0 })) };
         s.ms.push(r.ms);
-        s.survivors += r.survivors;
+        r.at.forEach((left, i) => {
+          s.at[i]!.procs += left.procs;
+          s.at[i]!.ports += left.ports;
+        });
         stops.set(how, s);
       } finally {
         p.cleanup();
@@ -184,27 +218,39 @@ export default async function launchBench(): Promise<BenchSection> {
     }
   }
 
-  const peers = await runPeers(PEER_RUNS);
+  const { results: peers, left } = await runPeers(PEER_RUNS);
   const cells = peers.map(peerCells);
-  const stopAlone = (how: StopPath): string => `${fmt(median(stops.get(how)!.ms), 0)} ms median of ${stops.get(how)!.ms.length}: ${stops.get(how)!.survivors} survivors, 0 held ports`;
-  const notRun = peers.map(() => 'not run');
+  const berthStop = (how: StopPath): string => {
+    const s = stops.get(how)!;
+    const at = CHECKPOINTS_MS.map((ms, i) => `after ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}: ${s.at[i]!.procs} survivors, ${s.at[i]!.ports} held ports`).join('; ');
+    return `${fmt(median(s.ms), 0)} ms median of ${s.ms.length} until nothing was left; ${at} (totals over ${s.ms.length} runs)`;
+  };
   const rows: (string | number)[][] = [
-    ['fragile stack healthy (db ready after 1 s)', `${fmt(median(healthy) / 1000)} s median of ${healthy.length}; ${early} starts before a dependency was ready`, ...cells.map((c) => c[0])],
-    ['crash of api (its worker holds the port) → api answered by a new process', `${fmt(median(crash), 0)} ms median of ${crash.length}; ${orphans} orphans`, ...cells.map((c) => c[1])],
-    ['stop: SIGTERM to the tool\'s own pid', stopAlone('SIGTERM to berth alone'), ...cells.map((c) => c[2])],
-    ...paths.filter((how) => how !== 'SIGTERM to berth alone').map((how) => [`stop: ${how}`, stopAlone(how), ...notRun]),
-    ['stranger answering 200 on api\'s port', `detected before any start ${detected}/${strangerRuns}, named by pid; exit 4, nothing started`, ...cells.map((c) => c[3])],
+    ['fragile stack healthy (db ready after 1 s)', `${fmt(median(healthy) / 1000)} s median of ${healthy.length}; ${early} starts before a dependency was ready`, ...cells.map((c) => c.healthy)],
+    ['crash of api (its worker holds the port) → api answered by a new process', `${fmt(median(crash), 0)} ms median of ${crash.length}; ${orphans} orphans`, ...cells.map((c) => c.crash)],
+    ['stop: Ctrl-C (SIGINT to the job\'s process group)', berthStop('Ctrl-C (SIGINT to the group)'), ...cells.map((c) => c.stops[0])],
+    ['stop: SIGTERM to the tool\'s own pid alone', berthStop('SIGTERM to berth alone'), ...cells.map((c) => c.stops[1])],
+    ['stop: SIGHUP to the job\'s process group (terminal closed)', berthStop('SIGHUP to the group (terminal closed)'), ...cells.map((c) => c.stops[2])],
+    ['stop: the tool\'s own stop command', `\`berth down\`: ${berthStop('berth down')}`, ...cells.map((c) => c.stops[3])],
+    ['stranger answering 200 on api\'s port', `detected before any start ${detected}/${strangerRuns}, named by pid; exit 4, nothing started`, ...cells.map((c) => c.stranger)],
   ];
   const markdown = [
     'The issue\'s stack (fixture services in test/fixtures/launch/svc.mjs): db ready after 1 s, api with a child',
     'worker that holds api\'s port and exits at once when db is not ready, web needing api. berth runs it with `berth up`;',
     'beside it, in the same run, the launchers a user would use instead, configured as a user would: pm2 (ecosystem file,',
     'autorestart, own PM2_HOME), foreman `nf start` (Procfile), concurrently `--restart-tries -1` with wait-on before each',
-    'dependent, supervisor (`supervisord -n`, priorities, autorestart, killasgroup). A peer is healthy when every port',
-    'answers 200; crash → the time until api\'s port is answered by a process that is not of the killed tree. The tool\'s',
-    'own pid is berth\'s, pm2\'s daemon (`pm2 start` returns), nf\'s, concurrently\'s, supervisord\'s. berth is',
-    `timed until no process of the stack is left and every port binds again (${RUNS} stacks per stop path); each peer`,
-    `runs ${PEER_RUNS} stacks and ${PEER_RUNS} strangers, every wait bounded (the bound is given when a peer never got there).`,
+    'dependent, supervisor (`supervisord -n`, priorities, autorestart, killasgroup; own socket, pid file and logs). A peer is healthy when every port',
+    'answers 200; crash → the time until api\'s port is answered by a process that is not of the killed tree.',
+    '',
+    'Stops, each on a fresh stack: the job is what the user started in a terminal, in a process group of its own (`berth up`,',
+    '`nf start`, `concurrently`, `supervisord -n`, `pm2 start`, which returns at once: pm2\'s daemon and the stack run in a',
+    'session of their own, so a terminal\'s signals reach nothing of them). Ctrl-C is SIGINT to that group; a closed terminal is',
+    'SIGHUP to that group (the kernel hangs up the shell, which sends SIGHUP to its jobs). The tool\'s own pid is berth\'s,',
+    'pm2\'s daemon\'s, nf\'s, concurrently\'s, supervisord\'s. Survivors are the stack\'s processes (4 per stack: db, api, api\'s',
+    'worker, web), held ports of its 3, counted 500 ms and 3 s after the stop began. nf ends the whole stack when api exits',
+    'early, so it never brings this stack up (first row); its stops run with wait-on before each dependent, as concurrently\'s.',
+    `berth: ${RUNS} stacks per stop path; each peer: ${PEER_RUNS} stacks per scenario and stop path, and ${PEER_RUNS} strangers, every wait bounded`,
+    `(the bound is given when a peer never got there). Processes of any peer run left when the bench ended: ${left}.`,
     '',
     mdTable(['scenario', 'berth', ...peers.map((p) => p.label)], rows),
   ].join('\n');
