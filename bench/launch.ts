@@ -167,6 +167,8 @@ async function stopBy(p: Project, how: StopPath): Promise<{ ms: number; at: Left
 }
 
 export default async function launchBench(): Promise<BenchSection> {
+  // Stored with the figures: on a shared machine the load says how far to trust the milliseconds.
+  const loadAtStart = os.loadavg()[0]!;
   const healthy: number[] = [];
   let early = 0;
   const crash: number[] = [];
@@ -251,6 +253,9 @@ export default async function launchBench(): Promise<BenchSection> {
     'early, so it never brings this stack up (first row); its stops run with wait-on before each dependent, as concurrently\'s.',
     `berth: ${RUNS} stacks per stop path; each peer: ${PEER_RUNS} stacks per scenario and stop path, and ${PEER_RUNS} strangers, every wait bounded`,
     `(the bound is given when a peer never got there). Processes of any peer run left when the bench ended: ${left}.`,
+    'supervisord documents SIGHUP as "stop all, reload, start all": its SIGHUP cells catch it between the two (the stack',
+    'comes back a few seconds later, into api\'s EADDRINUSE loop while the old worker holds the port).',
+    `Load average (1 min) at the start and the end of this section: ${fmt(loadAtStart, 1)} and ${fmt(os.loadavg()[0]!, 1)} on ${os.cpus().length} cores.`,
     '',
     mdTable(['scenario', 'berth', ...peers.map((p) => p.label)], rows),
   ].join('\n');
