@@ -254,7 +254,7 @@ export default async function launchBench(): Promise<BenchSection> {
     `berth: ${RUNS} stacks per stop path; each peer: ${PEER_RUNS} stacks per scenario and stop path, and ${PEER_RUNS} strangers, every wait bounded`,
     `(the bound is given when a peer never got there). Processes of any peer run left when the bench ended: ${left}.`,
     'supervisord documents SIGHUP as "stop all, reload, start all": its SIGHUP cells catch it between the two (the stack',
-    'comes back a few seconds later, into api\'s EADDRINUSE loop while the old worker holds the port).',
+    'comes back a few seconds later, beside the old api worker that still holds api\'s port).',
     `Load average (1 min) at the start and the end of this section: ${fmt(loadAtStart, 1)} and ${fmt(os.loadavg()[0]!, 1)} on ${os.cpus().length} cores.`,
     '',
     mdTable(['scenario', 'berth', ...peers.map((p) => p.label)], rows),
