@@ -32,7 +32,7 @@ const REFRESH_DEBOUNCE_MS = 150;
 const HISTORY_LIMIT = 500;
 
 /** The page shown without a session: how to get in, and nothing else. */
-function showLogin(root: HTMLElement, why: string | null): void {
+function showLogin(root: HTMLElement, why: string | null, note: string | null = null): void {
   document.title = 'berth — log in';
   fill(
     root,
@@ -41,6 +41,7 @@ function showLogin(root: HTMLElement, why: string | null): void {
       { class: 'login' },
       h('h1', {}, 'berth'),
       why && h('p', { class: 'refused', role: 'alert' }, why),
+      note && h('p', { role: 'status' }, note),
       h('p', {}, 'To open the dashboard, run this in a terminal on this machine and open the link it prints:'),
       h('pre', {}, h('code', {}, 'berth dashboard')),
       h('p', {}, 'Each link works once. ', h('code', {}, 'berth dashboard --read-only'), ' gives a login that can look but not change anything.'),
@@ -84,9 +85,21 @@ async function start(): Promise<void> {
   const status = h('ul', { class: 'status', 'aria-live': 'polite' });
   const actions = new Actions(model, status);
   const logs = new ServiceLogs(() => schedule());
+  // Ends the session on the daemon (every tab with its cookie is refused from now on), not just here.
+  const logout = async (): Promise<void> => {
+    try {
+      await call('session.logout');
+    } catch (error) {
+      status.prepend(h('li', { class: 'refused', role: 'alert' }, `could not log out: ${(error as Error).message}`));
+      return;
+    }
+    stream.close();
+    showLogin(root, null, 'You are logged out.');
+  };
+  const logoutButton = h('button', { type: 'button', id: 'logout', onclick: () => void logout() }, 'Log out');
   fill(
     root,
-    h('header', {}, h('h1', {}, 'berth'), machine, live, access === 'read' && h('span', { class: 'tag muted', title: 'this login can look, not change' }, 'read-only'), search),
+    h('header', {}, h('h1', {}, 'berth'), machine, live, access === 'read' && h('span', { class: 'tag muted', title: 'this login can look, not change' }, 'read-only'), search, logoutButton),
     tabs,
     status,
     panel,
@@ -249,7 +262,7 @@ async function start(): Promise<void> {
     live.className = 'live off';
     if (stream.readyState === EventSource.CLOSED) {
       // Refused (the session ended) rather than cut off: the page cannot go on.
-      void call('session.get').catch(() => showLogin(root, 'The session ended (the daemon restarted or it expired).'));
+      void call('session.get').catch(() => showLogin(root, 'The session ended (logged out, expired, or the daemon restarted).'));
       live.textContent = 'disconnected';
     } else {
       live.textContent = 'reconnecting…';
