@@ -24,6 +24,7 @@ import { poolsView } from './views/pools.js';
 import { portsView } from './views/ports.js';
 import { servicesView } from './views/services.js';
 import { usageView } from './views/usage.js';
+import { windowsStale } from './window.js';
 
 const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, conflictsView, historyView, usageView];
 /** Quiet time after a change before pools and conflicts are asked for again. */
@@ -129,8 +130,10 @@ async function start(): Promise<void> {
     panel.setAttribute('aria-labelledby', `tab-${active.id}`);
     panel.dataset.view = active.id;
     fill(panel, active.render(ctx));
-    if (key !== null) root.querySelector<HTMLElement>(key)?.focus();
+    if (key !== null) root.querySelector<HTMLElement>(key)?.focus({ preventScroll: true });
     actions.check();
+    // Long tables drew the rows near the viewport, placed by an estimate on a first draw.
+    if (windowsStale()) schedule();
   };
   function schedule(): void {
     if (queued) return;
@@ -143,6 +146,9 @@ async function start(): Promise<void> {
     schedule();
   }
   search.addEventListener('input', schedule);
+  // Long tables draw again only when the viewport nears the edge of the rows they drew.
+  window.addEventListener('scroll', () => windowsStale() && schedule(), { passive: true });
+  window.addEventListener('resize', () => windowsStale() && schedule(), { passive: true });
   document.addEventListener('keydown', (e) => {
     if (e.key === '/' && document.activeElement?.tagName !== 'INPUT') {
       e.preventDefault();

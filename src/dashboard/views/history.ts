@@ -1,10 +1,12 @@
 /** History: the recent changes, newest first, with who made them. */
 import type { RegistryEvent } from '../../types.js';
 import { clock, h } from '../dom.js';
+import { RowWindow } from '../window.js';
 import { matches, type View, type ViewContext } from './context.js';
 
-/** At most this many rows are drawn (the model keeps more for the chart). */
-const SHOWN = 200;
+/** Every event the page keeps (model.ts HISTORY_KEPT), drawn as a window (window.ts). */
+const rowWindow = new RowWindow();
+const COLUMNS = ['Time', 'Action', 'Lease', 'Port', 'Pool slot', 'By'];
 
 function what(e: RegistryEvent): string {
   if (e.change === 'moved') return `${e.oldPort ?? '?'} → ${e.port}`;
@@ -12,17 +14,16 @@ function what(e: RegistryEvent): string {
 }
 
 function render(ctx: ViewContext): Node {
-  const events = ctx.model.history.filter((e) => matches(ctx, e.action, `${e.scope}/${e.name}`, e.port, e.actor.user, e.actor.command)).slice(0, SHOWN);
+  const events = ctx.model.history.filter((e) => matches(ctx, e.action, `${e.scope}/${e.name}`, e.port, e.actor.user, e.actor.command));
   if (events.length === 0) return h('p', { class: 'empty' }, 'No changes recorded yet.');
   return h(
     'table',
-    { class: 'grid', 'aria-label': 'recent changes' },
-    h('thead', {}, h('tr', {}, ['Time', 'Action', 'Lease', 'Port', 'Pool slot', 'By'].map((t) => h('th', { scope: 'col' }, t)))),
-    h(
-      'tbody',
-      {},
-      events.map((e) =>
-        h(
+    { class: 'grid', 'aria-label': 'recent changes', 'aria-rowcount': RowWindow.rowCount(events.length) },
+    h('caption', { 'data-count': events.length }, `${events.length} recent changes`),
+    h('thead', {}, h('tr', { 'aria-rowindex': 1 }, COLUMNS.map((t) => h('th', { scope: 'col' }, t)))),
+    rowWindow.body(events.length, COLUMNS.length, (i) => {
+        const e = events[i]!;
+        return h(
           'tr',
           { 'data-event': e.id },
           h('td', { title: e.time }, clock(e.time)),
@@ -31,9 +32,8 @@ function render(ctx: ViewContext): Node {
           h('td', { class: 'num' }, what(e)),
           h('td', {}, e.pool === null ? '' : `${e.pool} #${e.slot}`),
           h('td', { class: 'command', title: e.actor.command ?? '' }, `${e.actor.user ?? '?'} pid ${e.actor.pid}: ${e.actor.command ?? ''}`),
-        ),
-      ),
-    ),
+        );
+      }),
   );
 }
 

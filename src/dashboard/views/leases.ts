@@ -8,6 +8,7 @@ import { httpUrl, leaseSpeaksHttp, serviceFor } from '../../wiring/http.js';
 import { DEFAULT_URL_HOST } from '../../wiring/variables.js';
 import { h, RowCache } from '../dom.js';
 import { reassign, release } from '../fixes.js';
+import { RowWindow } from '../window.js';
 import { matches, type View, type ViewContext } from './context.js';
 
 function stateOf(ctx: ViewContext, lease: Lease): [string, string] {
@@ -53,40 +54,46 @@ function build(ctx: ViewContext, lease: Lease, state: string, tone: string): HTM
   );
 }
 
+/** The table's columns. */
+const COLUMNS = ['Name', 'Port', 'Proto', 'Purpose', 'Pool slot', 'Owner', 'State', ''];
+const rowWindow = new RowWindow();
+
+/** One line of the table: a scope's heading row, or one of its leases. */
+type Line = { readonly scope: string; readonly count: number } | Lease;
+
 function render(ctx: ViewContext): Node {
   const byScope = new Map<string, Lease[]>();
+  let shown = 0;
   for (const lease of ctx.model.leases.values()) {
     if (!matches(ctx, `${lease.scope}/${lease.name}`, lease.port, lease.purpose, lease.pool)) continue;
     const list = byScope.get(lease.scope) ?? [];
     list.push(lease);
     byScope.set(lease.scope, list);
+    shown++;
   }
   if (byScope.size === 0) return h('p', { class: 'empty' }, ctx.filter === '' ? 'No leases yet. `berth allocate` in a project makes some.' : 'No lease matches the search.');
-  const scopes = [...byScope.keys()].sort();
-  const drawn = h(
-    'div',
-    {},
-    scopes.map((scope) => {
-      const leases = byScope.get(scope)!.sort((a, b) => a.name.localeCompare(b.name));
-      return h(
-        'section',
-        { class: 'scope', 'aria-label': `scope ${scope}` },
-        h('h3', {}, scope, ' ', h('span', { class: 'muted' }, `${leases.length} lease${leases.length === 1 ? '' : 's'}`)),
-        h(
-          'table',
-          { class: 'grid' },
-          h('thead', {}, h('tr', {}, ['Name', 'Port', 'Proto', 'Purpose', 'Pool slot', 'Owner', 'State', ''].map((t) => h('th', { scope: 'col' }, t)))),
-          h(
-            'tbody',
-            {},
-            leases.map((l) => row(ctx, l)),
-          ),
-        ),
-      );
-    }),
-  );
+  // One table, each scope a heading row before its leases: long lists are drawn as a window (window.ts).
+  const lines: Line[] = [];
+  for (const scope of [...byScope.keys()].sort()) {
+    const leases = byScope.get(scope)!.sort((a, b) => a.name.localeCompare(b.name));
+    lines.push({ scope, count: leases.length }, ...leases);
+  }
+  const body = rowWindow.body(lines.length, COLUMNS.length, (i) => {
+    const line = lines[i]!;
+    if ('count' in line) {
+      return h('tr', { class: 'group', 'data-scope': line.scope }, h('th', { colspan: COLUMNS.length, scope: 'colgroup' }, line.scope, ' ', h('span', { class: 'muted' }, `${line.count} lease${line.count === 1 ? '' : 's'}`)));
+    }
+    return row(ctx, line);
+  });
   rows.done();
-  return drawn;
+  const plural = (n: number, word: string): string => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
+  return h(
+    'table',
+    { class: 'grid', 'aria-label': 'leases by scope', 'aria-rowcount': RowWindow.rowCount(lines.length) },
+    h('caption', { 'data-count': shown }, `${plural(shown, 'lease')} in ${plural(byScope.size, 'scope')}${ctx.filter === '' ? '' : ` matching “${ctx.filter}”`}`),
+    h('thead', {}, h('tr', { 'aria-rowindex': 1 }, COLUMNS.map((t) => h('th', { scope: 'col' }, t)))),
+    body,
+  );
 }
 
 /** The scopes and leases view. */
