@@ -94,9 +94,10 @@ async function start(): Promise<void> {
       status.prepend(h('li', { class: 'refused', role: 'alert' }, `could not log out: ${(error as Error).message}`));
       return;
     }
-    stream.close();
+    closeStream();
     showLogin(root, null, 'You are logged out.');
   };
+  let closeStream = (): void => undefined;
   const logoutButton = h('button', { type: 'button', id: 'logout', onclick: () => void logout() }, 'Log out');
   fill(
     root,
@@ -174,10 +175,15 @@ async function start(): Promise<void> {
     try {
       const leases = wantLeases;
       wantLeases = false;
-      const [pools, conflicts, list] = await Promise.all([call<PoolStatus[]>('pools.status'), call<Conflict[]>('reality.check', {}, { query: { all: true } }), leases ? call<Lease[]>('leases.list') : null]);
+      const shared = model.shared();
+      const [pools, conflicts, list] = await Promise.all([
+        call<PoolStatus[]>('pools.status'),
+        call<Conflict[]>('reality.check', {}, { query: { all: true } }),
+        leases ? call<Lease[]>('leases.list', {}, { query: { allMachines: shared || undefined } }) : null,
+      ]);
       model.pools = pools;
       model.conflicts = conflicts;
-      if (list !== null) for (const l of list) if (model.leases.has(`${l.scope}\u0000${l.name}`)) model.leases.set(`${l.scope}\u0000${l.name}`, l);
+      if (list !== null) model.refreshLeases(list);
       model.version++;
       schedule();
     } catch (error) {
@@ -214,10 +220,20 @@ async function start(): Promise<void> {
   const failed = (what: string) => (error: unknown): void => {
     status.prepend(h('li', { class: 'refused', role: 'alert' }, `could not read ${what}: ${(error as Error).message}`));
   };
-  call<EngineInfo>('info').then((info) => {
+  // The machine's name before any change: on a shared registry, other machines' changes are told apart by it.
+  const info = await call<EngineInfo>('info').catch((error: unknown) => void failed('the daemon\'s store')(error));
+  if (info) {
     model.info = info;
     machine.textContent = `${info.host} · ${info.store}`;
-  }, failed('the daemon\'s store'));
+  }
+  // Other machines' leases (the snapshot has this machine's): once, then from their changes.
+  const loadOthers = (): void => {
+    const asOf = model.lastEventId;
+    call<Lease[]>('leases.list', {}, { query: { allMachines: true } }).then((list) => {
+      model.addOthers(list, asOf);
+      schedule();
+    }, failed('other machines\' leases'));
+  };
   call<ProjectInfo>('project').then((project) => {
     model.project = project;
     schedule();
@@ -229,6 +245,7 @@ async function start(): Promise<void> {
   }, failed('the history'));
 
   const stream = new EventSource('/v1/events?reality=true');
+  closeStream = () => stream.close();
   stream.addEventListener('open', () => {
     live.textContent = '● live';
     live.className = 'live on';
@@ -237,6 +254,7 @@ async function start(): Promise<void> {
     const data = JSON.parse((e as MessageEvent<string>).data) as { leases: Lease[]; lastEventId: number; services?: ServiceStatus[] };
     model.snapshot(data.leases, data.lastEventId);
     model.services = data.services ?? [];
+    if (model.shared()) loadOthers();
     void refresh();
     schedule();
   });
