@@ -8,7 +8,7 @@
  * event changes its service at once, and the full list (restarts, start times, new stacks)
  * is asked for again after it, as pools and conflicts are after a lease change.
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';
 import type { Lease, RegistryEvent } from '../types.js';
 import { Actions } from './actions.js';
@@ -23,10 +23,11 @@ import { leasesView } from './views/leases.js';
 import { poolsView } from './views/pools.js';
 import { portsView } from './views/ports.js';
 import { servicesView } from './views/services.js';
+import { stacksView } from './views/stacks.js';
 import { usageView } from './views/usage.js';
 import { windowsStale } from './window.js';
 
-const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, conflictsView, historyView, usageView];
+const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, stacksView, conflictsView, historyView, usageView];
 /** Quiet time after a change before pools and conflicts are asked for again. */
 const REFRESH_DEBOUNCE_MS = 150;
 /** How many past changes the page reads at start (history and the usage chart). */
@@ -204,9 +205,10 @@ async function start(): Promise<void> {
     if (servicesTimer !== null) clearTimeout(servicesTimer);
     servicesTimer = setTimeout(() => {
       const ask = ++servicesAsked;
-      call<ServiceStatus[]>('services.list').then((list) => {
+      Promise.all([call<ServiceStatus[]>('services.list'), call<KnownStack[]>('stacks.list')]).then(([list, stacks]) => {
         if (ask !== servicesAsked) return;
         model.services = list;
+        model.stacks = stacks;
         model.version++;
         schedule();
       }, failed('the services'));
@@ -255,6 +257,7 @@ async function start(): Promise<void> {
     model.snapshot(data.leases, data.lastEventId);
     model.services = data.services ?? [];
     if (model.shared()) loadOthers();
+    refreshServices();
     void refresh();
     schedule();
   });

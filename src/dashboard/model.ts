@@ -5,7 +5,7 @@
  * Launched services likewise: the snapshot's list, each `service` event applied at once,
  * the details an event does not carry (restarts, start time) from a refetch after it.
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
 import type { Lease, RegistryEvent } from '../types.js';
 
 /** A lease's key: scope and name. */
@@ -39,6 +39,8 @@ export class Model {
   history: RegistryEvent[] = [];
   /** The services of the daemon's stacks, in each stack's start (dependency) order. */
   services: readonly ServiceStatus[] = [];
+  /** Every stack the daemon has run, running or down (asked for with the services list). */
+  stacks: readonly KnownStack[] = [];
   /** The last event id applied. */
   lastEventId = 0;
   /** Bumped on every change, so views know when to draw again. */

@@ -149,6 +149,7 @@ export const ROUTES: readonly Route[] = [
   { id: 'services.stop', method: 'POST', path: '/v1/services/{scope}/{name}/stop', summary: 'Stop one service (and what depends on it), its tree gone and its port free', body: obj({}), response: list(anyObject), mutates: true },
   { id: 'services.restart', method: 'POST', path: '/v1/services/{scope}/{name}/restart', summary: 'Stop, then start one service', body: obj({}), response: list(anyObject), mutates: true },
   { id: 'services.logs', method: 'GET', path: '/v1/services/{scope}/{name}/logs', summary: "A service's last lines (name '-': every service of the stack)", query: { tail: 'integer', since: 'string' }, response: list(anyObject), mutates: false },
+  { id: 'stacks.list', method: 'GET', path: '/v1/stacks', summary: 'Every stack this state directory has run, with its berth.yaml and whether it runs (up starts a down one again)', response: list(anyObject), mutates: false },
   {
     id: 'stacks.up',
     method: 'POST',

@@ -459,6 +459,9 @@ describe('every route against a real daemon', () => {
     const down = await send('POST', '/v1/stacks/launchy/down');
     assert.deepEqual(down.stopped, ['srv']);
     assert.deepEqual(down.problems, []);
+    // The daemon still knows the stack and its berth.yaml, so a page can start it again.
+    const known = (await get('/v1/stacks')).find((s: { scope: string }) => s.scope === 'launchy');
+    assert.deepEqual(known, { scope: 'launchy', configFile: fs.realpathSync(path.join(launchDir, 'berth.yaml')), services: ['srv'], state: 'down' });
   });
 
   it('every route of ROUTES answered 200 at least once', () => {
