@@ -10,7 +10,8 @@ import type { Page } from 'playwright-core';
 import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
 import { freePort, request, startDaemon, type Daemon } from '../server/harness.js';
 
-const SEEN_MS = 20_000;
+/** Generous: the page reads 1,000 leases, their conflicts and every listener on a shared, busy machine. */
+const SEEN_MS = 60_000;
 const SCOPES = 40;
 const PER_SCOPE = 25;
 
@@ -32,6 +33,16 @@ describe('long tables drawn as windows in a real browser', { skip: CHROMIUM_MISS
     await browser?.close();
     await d?.stop();
   });
+
+  /** Waits for `selector`; on a timeout, says what the page showed instead. */
+  const seen = async (page: Page, selector: string): Promise<void> => {
+    try {
+      await page.waitForSelector(selector, { timeout: SEEN_MS });
+    } catch (error) {
+      const shown = await page.evaluate(() => `view ${document.querySelector('#view')?.getAttribute('data-view')}: ${document.querySelector('#view')?.textContent?.slice(0, 300)} | status: ${document.querySelector('ul.status')?.textContent}`);
+      throw new Error(`${(error as Error).message}\nthe page showed: ${shown}`);
+    }
+  };
 
   const open = async (): Promise<Page> => {
     const page = await browser!.context.newPage();
@@ -92,13 +103,13 @@ describe('long tables drawn as windows in a real browser', { skip: CHROMIUM_MISS
     const page = await open();
     await page.click('#tab-ports');
     const idle = 'table[aria-label="leased ports nobody listens on"]';
-    await page.waitForSelector(`${idle} caption`, { timeout: SEEN_MS });
+    await seen(page, `${idle} caption`);
     const count = Number(await page.getAttribute(`${idle} caption`, 'data-count'));
     assert.ok(count >= SCOPES * PER_SCOPE, `${count} idle leased ports counted`);
     assert.equal(await page.getAttribute(idle, 'aria-rowcount'), String(count + 1));
     assert.ok((await page.locator(`${idle} tr[data-lease]`).count()) < count, 'not all drawn');
     await page.click('#tab-history');
-    await page.waitForSelector('table[aria-label="recent changes"] caption', { timeout: SEEN_MS });
+    await seen(page, 'table[aria-label="recent changes"] caption');
     const events = Number(await page.getAttribute('table[aria-label="recent changes"] caption', 'data-count'));
     assert.ok(events >= 500, `${events} events counted`);
     assert.ok((await page.locator('table[aria-label="recent changes"] tr[data-event]').count()) < events, 'not all drawn');

@@ -22,18 +22,18 @@ function render(ctx: ViewContext): Node {
     h('caption', { 'data-count': events.length }, `${events.length} recent changes`),
     h('thead', {}, h('tr', { 'aria-rowindex': 1 }, COLUMNS.map((t) => h('th', { scope: 'col' }, t)))),
     rowWindow.body(events.length, COLUMNS.length, (i) => {
-        const e = events[i]!;
-        return h(
-          'tr',
-          { 'data-event': e.id },
-          h('td', { title: e.time }, clock(e.time)),
-          h('td', {}, `${e.action} (${e.change})`),
-          h('td', {}, `${e.scope}/${e.name}`),
-          h('td', { class: 'num' }, what(e)),
-          h('td', {}, e.pool === null ? '' : `${e.pool} #${e.slot}`),
-          h('td', { class: 'command', title: e.actor.command ?? '' }, `${e.actor.user ?? '?'} pid ${e.actor.pid}: ${e.actor.command ?? ''}`),
-        );
-      }),
+      const e = events[i]!;
+      return h(
+        'tr',
+        { 'data-event': e.id },
+        h('td', { title: e.time }, clock(e.time)),
+        h('td', {}, `${e.action} (${e.change})`),
+        h('td', {}, `${e.scope}/${e.name}`),
+        h('td', { class: 'num' }, what(e)),
+        h('td', {}, e.pool === null ? '' : `${e.pool} #${e.slot}`),
+        h('td', { class: 'command', title: e.actor.command ?? '' }, `${e.actor.user ?? '?'} pid ${e.actor.pid}: ${e.actor.command ?? ''}`),
+      );
+    }),
   );
 }
 

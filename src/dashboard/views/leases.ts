@@ -56,9 +56,9 @@ function build(ctx: ViewContext, lease: Lease, state: string, tone: string, mach
       theirs
         ? h('span', { class: 'muted', title: `berth changes only this machine's leases: act on it from ${lease.host}` }, 'read-only')
         : ctx.actions.allowed && [
-        h('button', { type: 'button', 'aria-label': `reassign ${lease.scope}/${lease.name}`, onclick: () => void reassign(ctx.actions, lease) }, 'Reassign…'),
-        h('button', { type: 'button', 'aria-label': `release ${lease.scope}/${lease.name}`, onclick: () => void release(ctx.actions, lease) }, 'Release…'),
-      ],
+            h('button', { type: 'button', 'aria-label': `reassign ${lease.scope}/${lease.name}`, onclick: () => void reassign(ctx.actions, lease) }, 'Reassign…'),
+            h('button', { type: 'button', 'aria-label': `release ${lease.scope}/${lease.name}`, onclick: () => void release(ctx.actions, lease) }, 'Release…'),
+          ],
     ),
   );
 }
@@ -92,7 +92,7 @@ function render(ctx: ViewContext): Node {
   const body = rowWindow.body(lines.length, columns.length, (i) => {
     const line = lines[i]!;
     if ('count' in line) {
-      return h('tr', { class: 'group', 'data-scope': line.scope }, h('th', { colspan: columns.length, scope: 'colgroup' }, line.scope, ' ', h('span', { class: 'muted' }, `${line.count} lease${line.count === 1 ? '' : 's'}`)));
+      return h('tr', { class: 'group', 'data-scope': line.scope }, h('th', { colspan: columns.length }, line.scope, ' ', h('span', { class: 'muted' }, `${line.count} lease${line.count === 1 ? '' : 's'}`)));
     }
     return row(ctx, line, machines);
   });

@@ -23,28 +23,28 @@ function render(ctx: ViewContext): Node {
   const listening = new Set(model.ports.map((p) => `${p.protocol}:${p.port}`));
   const shown = model.ports.filter((p) => matches(ctx, p.port, p.address, p.pid, p.process, p.user, p.command, p.container?.name, p.lease && `${p.lease.scope}/${p.lease.name}`));
   const rows = listenersWindow.body(shown.length, LISTENER_COLUMNS.length, (i) => {
-      const p = shown[i]!;
-      const stranger = strangers.has(listenerKey(p));
-      return cache.row(`${listenerKey(p)}:${p.address}`, JSON.stringify([p, stranger, actions.allowed]), () => h(
-        'tr',
-        { class: stranger ? 'stranger' : undefined, 'data-port': p.port, 'data-pid': p.pid ?? '' },
-        h('td', { class: 'num' }, p.port),
-        h('td', {}, p.protocol),
-        h('td', {}, p.address),
-        h('td', { class: 'num' }, p.pid ?? '?'),
-        h('td', {}, p.process ?? '?'),
-        h('td', {}, p.user ?? '?'),
-        h('td', { class: 'command', title: p.command ?? '' }, p.command ?? ''),
-        h('td', {}, p.container?.name ?? ''),
-        h('td', {}, p.lease ? `${p.lease.scope}/${p.lease.name}` : h('span', { class: 'muted' }, 'no lease'), stranger && h('span', { class: 'tag bad' }, 'stranger')),
-        h(
-          'td',
-          {},
-          actions.allowed &&
-            h('button', { type: 'button', class: stranger ? 'danger' : undefined, 'aria-label': `kill what listens on port ${p.port}`, onclick: () => void killPort(actions, p.port, p.protocol, model.holdersOf(p.port, p.protocol)) }, 'Kill…'),
-        ),
-      ));
-    });
+    const p = shown[i]!;
+    const stranger = strangers.has(listenerKey(p));
+    return cache.row(`${listenerKey(p)}:${p.address}`, JSON.stringify([p, stranger, actions.allowed]), () => h(
+      'tr',
+      { class: stranger ? 'stranger' : undefined, 'data-port': p.port, 'data-pid': p.pid ?? '' },
+      h('td', { class: 'num' }, p.port),
+      h('td', {}, p.protocol),
+      h('td', {}, p.address),
+      h('td', { class: 'num' }, p.pid ?? '?'),
+      h('td', {}, p.process ?? '?'),
+      h('td', {}, p.user ?? '?'),
+      h('td', { class: 'command', title: p.command ?? '' }, p.command ?? ''),
+      h('td', {}, p.container?.name ?? ''),
+      h('td', {}, p.lease ? `${p.lease.scope}/${p.lease.name}` : h('span', { class: 'muted' }, 'no lease'), stranger && h('span', { class: 'tag bad' }, 'stranger')),
+      h(
+        'td',
+        {},
+        actions.allowed &&
+          h('button', { type: 'button', class: stranger ? 'danger' : undefined, 'aria-label': `kill what listens on port ${p.port}`, onclick: () => void killPort(actions, p.port, p.protocol, model.holdersOf(p.port, p.protocol)) }, 'Kill…'),
+      ),
+    ));
+  });
   cache.done();
   const idleLeases = [...model.leases.values()]
     .filter((l) => !listening.has(`${l.protocol}:${l.port}`) && matches(ctx, l.port, `${l.scope}/${l.name}`, l.purpose))
