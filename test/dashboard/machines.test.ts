@@ -70,6 +70,13 @@ describe("the dashboard on a shared registry: other machines' leases, read-only"
     await page.waitForSelector('tr[data-lease="shop/api"][data-machine="beta"]', { state: 'detached', timeout: SEEN_MS });
     assert.equal(await page.locator(mine).count(), 1, "alpha's lease of the same name stays");
 
+    // Beta's changes in the History view, with their machine.
+    await page.click('#tab-history');
+    const released = 'table[aria-label="recent changes"] tr[data-machine="beta"]';
+    await page.waitForSelector(released, { timeout: SEEN_MS });
+    assert.equal(await page.innerText('#view thead th >> nth=0'), 'Machine');
+    assert.match(await page.innerText(`${released} >> nth=0`), /^beta\s[\s\S]*release[\s\S]*shop\/api/);
+
     // Beta's ports are another machine's: not among this machine's leased ports nobody listens on.
     await page.click('#tab-ports');
     await page.waitForSelector('table[aria-label="leased ports nobody listens on"]', { timeout: SEEN_MS });
