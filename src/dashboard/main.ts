@@ -9,6 +9,7 @@
  * is asked for again after it, as pools and conflicts are after a lease change.
  */
 import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import { LIVE_STATES } from '../engine/services.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';
 import type { Lease, RegistryEvent } from '../types.js';
 import { Actions } from './actions.js';
@@ -30,6 +31,8 @@ import { windowsStale } from './window.js';
 const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, stacksView, conflictsView, historyView, usageView];
 /** Quiet time after a change before pools and conflicts are asked for again. */
 const REFRESH_DEBOUNCE_MS = 150;
+/** When a stack seems to be stopping, how long until its list is asked for once more. */
+const SETTLE_RECHECK_MS = 1_000;
 /** How many past changes the page reads at start (history and the usage chart). */
 const HISTORY_LIMIT = 500;
 
@@ -201,7 +204,7 @@ async function start(): Promise<void> {
   // answer overtaken by a later fetch's is dropped (it would bring back an older state).
   let servicesTimer: ReturnType<typeof setTimeout> | null = null;
   let servicesAsked = 0;
-  const refreshServices = (): void => {
+  const refreshServices = (again = true): void => {
     if (servicesTimer !== null) clearTimeout(servicesTimer);
     servicesTimer = setTimeout(() => {
       const ask = ++servicesAsked;
@@ -211,6 +214,10 @@ async function start(): Promise<void> {
         model.stacks = stacks;
         model.version++;
         schedule();
+        // A stack being stopped sends its last service event before the daemon forgets it
+        // (no event says so): a stack listed as running with no live service is asked for once more.
+        const settling = stacks.some((k) => k.state === 'running' && !list.some((x) => x.scope === k.scope && LIVE_STATES.has(x.state)));
+        if (again && settling) setTimeout(() => refreshServices(false), SETTLE_RECHECK_MS);
       }, failed('the services'));
     }, REFRESH_DEBOUNCE_MS);
   };
