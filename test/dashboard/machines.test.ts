@@ -5,13 +5,17 @@
  * leases are not counted as alpha's ports. Skips, saying why, without PostgreSQL or Chromium.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
-import { berth, tempDir } from '../helpers/cli.js';
+import { berth, ROOT, tempDir } from '../helpers/cli.js';
 import { createDatabase, dropDatabase, pgUnavailable, startPg, type PgServer } from '../helpers/postgres.js';
 import { freePort, startDaemon, type Daemon } from '../server/harness.js';
 
 const SEEN_MS = 20_000;
+/** Where the screenshots go (build/ is rebuilt by every `npm run build`, never committed). */
+const SHOTS = path.join(ROOT, 'build', 'screenshots');
 const skip = pgUnavailable() ?? CHROMIUM_MISSING;
 
 describe("the dashboard on a shared registry: other machines' leases, read-only", { skip: skip ?? false }, () => {
@@ -62,6 +66,9 @@ describe("the dashboard on a shared registry: other machines' leases, read-only"
     assert.equal(await page.locator(`${theirs} button`).count(), 0, "no actions on beta's lease");
     assert.equal(await page.locator(`${mine} button`).count(), 2, "alpha's keeps reassign and release");
     assert.equal(await page.innerText('#view caption'), '3 leases in 1 scope');
+    // For review beside the other views' (test/dashboard/dashboard.test.ts).
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, 'leases-machines-light.png') });
 
     // Live: beta's changes arrive through the shared event list.
     assert.equal(asBeta(['allocate', 'live', '--scope', 'shop']).code, 0);
