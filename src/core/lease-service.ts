@@ -94,6 +94,8 @@ export class LeaseService implements LeasesApi {
         }
         if (missing.length > 0) {
           // `berth release my-workspace` typed as the Conductor script did: a scope, not a lease.
+          const elsewhere = await this.core.elsewhere(tx, scope, missing);
+          if (elsewhere !== '') throw new NotFoundError(`no lease ${missing.map((n) => `'${n}'`).join(', ')} in scope ${scope} on this machine; nothing was released.${elsewhere}`, { scope, missing });
           const asScope = missing.length === 1 && (await tx.getScope(host, missing[0]!)) !== null
             ? ` Did you mean the scope: \`berth release --scope ${missing[0]}\`?`
             : missing.length === 1 ? didYouMean(missing[0]!, (await tx.listLeases({ host, scope })).map((l) => l.name)) : '';
@@ -139,7 +141,10 @@ export class LeaseService implements LeasesApi {
       async (tx) => {
         const actx = this.core.allocContext(tx, project, exclusions);
         const lease = await tx.getLease(actx.host, scope, name);
-        if (!lease) throw new NotFoundError(`no lease '${name}' in scope ${scope}. See \`berth list --scope ${scope}\`.`, { scope, name });
+        if (!lease) {
+          const elsewhere = await this.core.elsewhere(tx, scope, [name]);
+          throw new NotFoundError(`no lease '${name}' in scope ${scope}${elsewhere === '' ? `. See \`berth list --scope ${scope}\`.` : ` on this machine.${elsewhere}`}`, { scope, name });
+        }
         const svc = project.config.services.find((s) => s.name === name) ?? null;
         const target = named ?? (lease.pool === null ? await nextFreePort(actx, name, movePlan(name, lease.port, svc, project.config), new Set([lease.port])) : lease.port);
         if (lease.port === target) return lease;

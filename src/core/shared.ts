@@ -159,14 +159,26 @@ export class EngineCore {
     return this.store.transaction('read', (tx) => tx.listPools(this.host));
   }
 
+  /**
+   * Why a lease of `scope` named in `names` is missing here when it is another machine's on
+   * a shared registry (' Machine B holds …'), else ''. Asked only on the not-found path.
+   */
+  async elsewhere(tx: StoreTx, scope: string, names: readonly string[]): Promise<string> {
+    const theirs = (await tx.listLeases({ scope })).filter((l) => l.host !== this.host && names.includes(l.name));
+    if (theirs.length === 0) return '';
+    const hosts = [...new Set(theirs.map((l) => l.host))].sort();
+    return ` ${hosts.length === 1 ? `Machine ${hosts[0]} holds` : `Machines ${hosts.join(', ')} hold`} ${theirs.length === 1 ? 'a lease' : 'leases'} of that name on this shared registry, read-only from here: berth changes only this machine's (${this.host}) leases, since only this machine's ports and processes can be checked. Run the command on ${hosts.join(' or ')}.`;
+  }
+
   /** The scope's lease `name`, or NotFoundError saying how to get one. */
   async lease(project: ProjectInfo, name: string) {
     checkName(name);
-    const [lease, others] = await this.store.transaction('read', async (tx) => [
-      await tx.getLease(this.host, project.scope, name),
-      await tx.listLeases({ host: this.host, scope: project.scope }),
-    ] as const);
+    const [lease, others, elsewhere] = await this.store.transaction('read', async (tx) => {
+      const lease = await tx.getLease(this.host, project.scope, name);
+      return [lease, await tx.listLeases({ host: this.host, scope: project.scope }), lease ? '' : await this.elsewhere(tx, project.scope, [name])] as const;
+    });
     if (!lease) {
+      if (elsewhere !== '') throw new NotFoundError(`no lease '${name}' in scope ${project.scope} on this machine.${elsewhere}`, { scope: project.scope, name });
       const flag = project.explicit ? ` --scope ${project.scope}` : '';
       const hint = didYouMean(name, others.map((l) => l.name));
       throw new NotFoundError(`no lease '${name}' in scope ${project.scope}.${hint} Allocate one with \`berth allocate ${name}${flag}\`, or see \`berth list${flag}\`.`, {

@@ -2,7 +2,7 @@
  * The actions the views offer, each: ask (when it is dangerous or needs a value), call the
  * API, and say what in the event stream confirms it.
  */
-import type { FreeResult, PoolStatus, ServiceStatus } from '../engine/index.js';
+import type { FreeResult, KnownStack, PoolStatus, ServiceStatus } from '../engine/index.js';
 import { LIVE_STATES } from '../engine/services.js';
 import type { Lease, Listener } from '../types.js';
 import { ask, describeHolder, type Actions } from './actions.js';
@@ -79,4 +79,19 @@ export async function serviceAction(actions: Actions, s: ServiceStatus, action: 
 export async function stackDown(actions: Actions, scope: string, reload: () => void): Promise<void> {
   if ((await ask(`Stop the stack of ${scope}?`, h('p', {}, 'Every service of it is stopped, dependents first; every process gone, every port free. berth up starts it again.'), 'Stop the stack', [], true)) === null) return;
   if (await actions.run(`stack down ${scope}`, 'stacks.down', { scope }, {}, (m) => !m.services.some((x) => x.scope === scope && LIVE_STATES.has(x.state)))) reload();
+}
+
+/**
+ * Starts a stack the daemon ran before and that is down, from the berth.yaml it was run
+ * from (the page knows no project directory; the daemon's record does), after showing what
+ * will start. The same route and rules as `berth up -d`; a refusal shows its message.
+ */
+export async function stackUp(actions: Actions, stack: KnownStack, reload: () => void): Promise<void> {
+  if (stack.configFile === null) return;
+  const body = h('div', {}, h('p', {}, `Starts ${stack.services.join(', ')} in dependency order from`), h('pre', {}, stack.configFile), h('p', {}, 'Every leased port is checked first; nothing starts if a stranger holds one.'));
+  if ((await ask(`Start the stack of ${stack.scope}?`, body, 'Up')) === null) return;
+  const up = actions.run(`stack up ${stack.scope}`, 'stacks.up', { scope: stack.scope }, { query: { config: stack.configFile } }, (m) => m.stacks.some((s) => s.scope === stack.scope && s.state === 'running'));
+  // The services of a new stack come with a fetch of the list (their events name a stack the page did not know).
+  reload();
+  if (await up) reload();
 }

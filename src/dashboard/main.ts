@@ -8,7 +8,8 @@
  * event changes its service at once, and the full list (restarts, start times, new stacks)
  * is asked for again after it, as pools and conflicts are after a lease change.
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import { LIVE_STATES } from '../engine/services.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';
 import type { Lease, RegistryEvent } from '../types.js';
 import { Actions } from './actions.js';
@@ -23,16 +24,20 @@ import { leasesView } from './views/leases.js';
 import { poolsView } from './views/pools.js';
 import { portsView } from './views/ports.js';
 import { servicesView } from './views/services.js';
+import { stacksView } from './views/stacks.js';
 import { usageView } from './views/usage.js';
+import { windowsStale } from './window.js';
 
-const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, conflictsView, historyView, usageView];
+const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, stacksView, conflictsView, historyView, usageView];
 /** Quiet time after a change before pools and conflicts are asked for again. */
 const REFRESH_DEBOUNCE_MS = 150;
+/** When a stack seems to be stopping, how long until its list is asked for once more. */
+const SETTLE_RECHECK_MS = 1_000;
 /** How many past changes the page reads at start (history and the usage chart). */
 const HISTORY_LIMIT = 500;
 
 /** The page shown without a session: how to get in, and nothing else. */
-function showLogin(root: HTMLElement, why: string | null): void {
+function showLogin(root: HTMLElement, why: string | null, note: string | null = null): void {
   document.title = 'berth — log in';
   fill(
     root,
@@ -41,6 +46,7 @@ function showLogin(root: HTMLElement, why: string | null): void {
       { class: 'login' },
       h('h1', {}, 'berth'),
       why && h('p', { class: 'refused', role: 'alert' }, why),
+      note && h('p', { role: 'status' }, note),
       h('p', {}, 'To open the dashboard, run this in a terminal on this machine and open the link it prints:'),
       h('pre', {}, h('code', {}, 'berth dashboard')),
       h('p', {}, 'Each link works once. ', h('code', {}, 'berth dashboard --read-only'), ' gives a login that can look but not change anything.'),
@@ -84,9 +90,22 @@ async function start(): Promise<void> {
   const status = h('ul', { class: 'status', 'aria-live': 'polite' });
   const actions = new Actions(model, status);
   const logs = new ServiceLogs(() => schedule());
+  // Ends the session on the daemon (every tab with its cookie is refused from now on), not just here.
+  const logout = async (): Promise<void> => {
+    try {
+      await call('session.logout');
+    } catch (error) {
+      status.prepend(h('li', { class: 'refused', role: 'alert' }, `could not log out: ${(error as Error).message}`));
+      return;
+    }
+    closeStream();
+    showLogin(root, null, 'You are logged out.');
+  };
+  let closeStream = (): void => undefined;
+  const logoutButton = h('button', { type: 'button', id: 'logout', onclick: () => void logout() }, 'Log out');
   fill(
     root,
-    h('header', {}, h('h1', {}, 'berth'), machine, live, access === 'read' && h('span', { class: 'tag muted', title: 'this login can look, not change' }, 'read-only'), search),
+    h('header', {}, h('h1', {}, 'berth'), machine, live, access === 'read' && h('span', { class: 'tag muted', title: 'this login can look, not change' }, 'read-only'), search, logoutButton),
     tabs,
     status,
     panel,
@@ -116,8 +135,10 @@ async function start(): Promise<void> {
     panel.setAttribute('aria-labelledby', `tab-${active.id}`);
     panel.dataset.view = active.id;
     fill(panel, active.render(ctx));
-    if (key !== null) root.querySelector<HTMLElement>(key)?.focus();
+    if (key !== null) root.querySelector<HTMLElement>(key)?.focus({ preventScroll: true });
     actions.check();
+    // Long tables drew the rows near the viewport, placed by an estimate on a first draw.
+    if (windowsStale()) schedule();
   };
   function schedule(): void {
     if (queued) return;
@@ -130,6 +151,9 @@ async function start(): Promise<void> {
     schedule();
   }
   search.addEventListener('input', schedule);
+  // Long tables draw again only when the viewport nears the edge of the rows they drew.
+  window.addEventListener('scroll', () => windowsStale() && schedule(), { passive: true });
+  window.addEventListener('resize', () => windowsStale() && schedule(), { passive: true });
   document.addEventListener('keydown', (e) => {
     if (e.key === '/' && document.activeElement?.tagName !== 'INPUT') {
       e.preventDefault();
@@ -155,10 +179,15 @@ async function start(): Promise<void> {
     try {
       const leases = wantLeases;
       wantLeases = false;
-      const [pools, conflicts, list] = await Promise.all([call<PoolStatus[]>('pools.status'), call<Conflict[]>('reality.check', {}, { query: { all: true } }), leases ? call<Lease[]>('leases.list') : null]);
+      const shared = model.shared();
+      const [pools, conflicts, list] = await Promise.all([
+        call<PoolStatus[]>('pools.status'),
+        call<Conflict[]>('reality.check', {}, { query: { all: true } }),
+        leases ? call<Lease[]>('leases.list', {}, { query: { allMachines: shared || undefined } }) : null,
+      ]);
       model.pools = pools;
       model.conflicts = conflicts;
-      if (list !== null) for (const l of list) if (model.leases.has(`${l.scope}\u0000${l.name}`)) model.leases.set(`${l.scope}\u0000${l.name}`, l);
+      if (list !== null) model.refreshLeases(list);
       model.version++;
       schedule();
     } catch (error) {
@@ -175,15 +204,20 @@ async function start(): Promise<void> {
   // answer overtaken by a later fetch's is dropped (it would bring back an older state).
   let servicesTimer: ReturnType<typeof setTimeout> | null = null;
   let servicesAsked = 0;
-  const refreshServices = (): void => {
+  const refreshServices = (again = true): void => {
     if (servicesTimer !== null) clearTimeout(servicesTimer);
     servicesTimer = setTimeout(() => {
       const ask = ++servicesAsked;
-      call<ServiceStatus[]>('services.list').then((list) => {
+      Promise.all([call<ServiceStatus[]>('services.list'), call<KnownStack[]>('stacks.list')]).then(([list, stacks]) => {
         if (ask !== servicesAsked) return;
         model.services = list;
+        model.stacks = stacks;
         model.version++;
         schedule();
+        // A stack being stopped sends its last service event before the daemon forgets it
+        // (no event says so): a stack listed as running with no live service is asked for once more.
+        const settling = stacks.some((k) => k.state === 'running' && !list.some((x) => x.scope === k.scope && LIVE_STATES.has(x.state)));
+        if (again && settling) setTimeout(() => refreshServices(false), SETTLE_RECHECK_MS);
       }, failed('the services'));
     }, REFRESH_DEBOUNCE_MS);
   };
@@ -195,10 +229,20 @@ async function start(): Promise<void> {
   const failed = (what: string) => (error: unknown): void => {
     status.prepend(h('li', { class: 'refused', role: 'alert' }, `could not read ${what}: ${(error as Error).message}`));
   };
-  call<EngineInfo>('info').then((info) => {
+  // The machine's name before any change: on a shared registry, other machines' changes are told apart by it.
+  const info = await call<EngineInfo>('info').catch((error: unknown) => void failed('the daemon\'s store')(error));
+  if (info) {
     model.info = info;
     machine.textContent = `${info.host} · ${info.store}`;
-  }, failed('the daemon\'s store'));
+  }
+  // Other machines' leases (the snapshot has this machine's): once, then from their changes.
+  const loadOthers = (): void => {
+    const asOf = model.lastEventId;
+    call<Lease[]>('leases.list', {}, { query: { allMachines: true } }).then((list) => {
+      model.addOthers(list, asOf);
+      schedule();
+    }, failed('other machines\' leases'));
+  };
   call<ProjectInfo>('project').then((project) => {
     model.project = project;
     schedule();
@@ -210,6 +254,7 @@ async function start(): Promise<void> {
   }, failed('the history'));
 
   const stream = new EventSource('/v1/events?reality=true');
+  closeStream = () => stream.close();
   stream.addEventListener('open', () => {
     live.textContent = '● live';
     live.className = 'live on';
@@ -218,6 +263,8 @@ async function start(): Promise<void> {
     const data = JSON.parse((e as MessageEvent<string>).data) as { leases: Lease[]; lastEventId: number; services?: ServiceStatus[] };
     model.snapshot(data.leases, data.lastEventId);
     model.services = data.services ?? [];
+    if (model.shared()) loadOthers();
+    refreshServices();
     void refresh();
     schedule();
   });
@@ -249,7 +296,7 @@ async function start(): Promise<void> {
     live.className = 'live off';
     if (stream.readyState === EventSource.CLOSED) {
       // Refused (the session ended) rather than cut off: the page cannot go on.
-      void call('session.get').catch(() => showLogin(root, 'The session ended (the daemon restarted or it expired).'));
+      void call('session.get').catch(() => showLogin(root, 'The session ended (logged out, expired, or the daemon restarted).'));
       live.textContent = 'disconnected';
     } else {
       live.textContent = 'reconnecting…';

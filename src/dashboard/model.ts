@@ -5,11 +5,13 @@
  * Launched services likewise: the snapshot's list, each `service` event applied at once,
  * the details an event does not carry (restarts, start time) from a refetch after it.
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
 import type { Lease, RegistryEvent } from '../types.js';
 
 /** A lease's key: scope and name. */
 export const leaseKey = (scope: string, name: string): string => `${scope}\u0000${name}`;
+/** Another machine's lease's key: machine, scope and name. */
+const otherKey = (host: string, scope: string, name: string): string => `${host}\u0000${scope}\u0000${name}`;
 
 /** How many history events the page keeps. */
 export const HISTORY_KEPT = 500;
@@ -20,7 +22,15 @@ export class Model {
   /** The daemon's project (its berth.yaml's categories classify ports in the usage chart). */
   project: ProjectInfo | null = null;
   access: 'write' | 'read' = 'read';
+  /** This machine's leases (every view's; actions act on these). */
   leases = new Map<string, Lease>();
+  /**
+   * Other machines' leases on a shared registry (issue 14): shown, read-only, in the Leases
+   * view; their ports are another namespace, so no other view counts them.
+   */
+  others = new Map<string, Lease>();
+  /** When each of the others was last deleted (event id): a list read before it must not bring it back. */
+  private othersGone = new Map<string, number>();
   /** Listeners; null until the first `ports` event. */
   ports: readonly PortEntry[] | null = null;
   pools: readonly PoolStatus[] = [];
@@ -29,6 +39,8 @@ export class Model {
   history: RegistryEvent[] = [];
   /** The services of the daemon's stacks, in each stack's start (dependency) order. */
   services: readonly ServiceStatus[] = [];
+  /** Every stack the daemon has run, running or down (asked for with the services list). */
+  stacks: readonly KnownStack[] = [];
   /** The last event id applied. */
   lastEventId = 0;
   /** Bumped on every change, so views know when to draw again. */
@@ -41,16 +53,44 @@ export class Model {
     this.version++;
   }
 
+  /** Whether the registry is shared by several machines (PostgreSQL). */
+  shared(): boolean {
+    return this.info?.store === 'postgres';
+  }
+
+  /** Other machines' leases from a list read after event `asOf` (this machine's are the snapshot's). */
+  addOthers(list: readonly Lease[], asOf: number): void {
+    for (const l of list) {
+      if (this.info === null || l.host === this.info.host) continue;
+      const key = otherKey(l.host, l.scope, l.name);
+      if ((this.othersGone.get(key) ?? -1) > asOf) continue;
+      this.others.set(key, l);
+    }
+    this.version++;
+  }
+
+  /** A fresh list read: the details of leases the page has (purpose), by machine; none added or removed. */
+  refreshLeases(list: readonly Lease[]): void {
+    for (const l of list) {
+      const mine = this.info === null || l.host === this.info.host;
+      const [map, key] = mine ? [this.leases, leaseKey(l.scope, l.name)] : [this.others, otherKey(l.host, l.scope, l.name)];
+      if (map.has(key)) map.set(key, l);
+    }
+  }
+
   /** One change from the stream, applied to the leases at once (details follow from a refetch). */
   apply(event: RegistryEvent): void {
     if (event.id <= this.lastEventId) return;
     this.lastEventId = event.id;
-    const key = leaseKey(event.scope, event.name);
+    const mine = this.info === null || event.host === this.info.host;
+    const leases = mine ? this.leases : this.others;
+    const key = mine ? leaseKey(event.scope, event.name) : otherKey(event.host, event.scope, event.name);
     if (event.change === 'deleted') {
-      this.leases.delete(key);
+      leases.delete(key);
+      if (!mine) this.othersGone.set(key, event.id);
     } else {
-      const before = this.leases.get(key);
-      this.leases.set(key, {
+      const before = leases.get(key);
+      leases.set(key, {
         host: event.host,
         scope: event.scope,
         name: event.name,

@@ -59,6 +59,19 @@ export interface ServiceStatus {
   readonly stage: string | null;
 }
 
+/**
+ * A stack the daemon's state directory has a record of: it runs in this daemon, runs
+ * elsewhere (a foreground `berth up`'s supervisor, or processes it left), or is down and
+ * can be started again from its berth.yaml (`configFile`).
+ */
+export interface KnownStack {
+  readonly scope: string;
+  readonly configFile: string | null;
+  /** Its services in start order, as last launched. */
+  readonly services: readonly string[];
+  readonly state: 'running' | 'elsewhere' | 'down';
+}
+
 /** A state change of one service: the live feed the daemon's event stream carries. */
 export interface ServiceEvent {
   /** ISO-8601. */

@@ -141,12 +141,15 @@ export const ROUTES: readonly Route[] = [
   // The dashboard's logins (server/sessions.ts): a token holder asks for a one-time link, the page trades it for a session cookie.
   { id: 'session.link', method: 'POST', path: '/v1/session/links', summary: 'A one-time dashboard login link (with a token, not a session; readOnly: a read-only login)', body: obj({ readOnly: bool }), response: obj({ url: str, access: str, expiresInMs: int }), mutates: true },
   { id: 'session.login', method: 'POST', path: '/v1/session', summary: "Trade a login link's secret for a dashboard session cookie (HttpOnly, SameSite=Strict)", body: obj({ secret: str }, ['secret']), response: obj({ access: str }), mutates: true, public: true },
+  // Public so a read-only login can end itself too; it ends only the session its own cookie names.
+  { id: 'session.logout', method: 'DELETE', path: '/v1/session', summary: "End this dashboard session: the daemon forgets it (other tabs with its cookie are refused) and the cookie is cleared", response: obj({ ended: bool }), mutates: true, public: true },
   { id: 'session.get', method: 'GET', path: '/v1/session', summary: "What this request's credentials may do: access write or read, via token or session", response: obj({ access: str, via: str }), mutates: false },
   { id: 'services.list', method: 'GET', path: '/v1/services', summary: "The services of the daemon's stacks with their states (one scope's with scope=)", query: { scope: 'string' }, response: list(anyObject), mutates: false },
   { id: 'services.start', method: 'POST', path: '/v1/services/{scope}/{name}/start', summary: 'Start one service of a running stack (berth.yaml defines what)', body: obj({}), response: list(anyObject), mutates: true },
   { id: 'services.stop', method: 'POST', path: '/v1/services/{scope}/{name}/stop', summary: 'Stop one service (and what depends on it), its tree gone and its port free', body: obj({}), response: list(anyObject), mutates: true },
   { id: 'services.restart', method: 'POST', path: '/v1/services/{scope}/{name}/restart', summary: 'Stop, then start one service', body: obj({}), response: list(anyObject), mutates: true },
   { id: 'services.logs', method: 'GET', path: '/v1/services/{scope}/{name}/logs', summary: "A service's last lines (name '-': every service of the stack)", query: { tail: 'integer', since: 'string' }, response: list(anyObject), mutates: false },
+  { id: 'stacks.list', method: 'GET', path: '/v1/stacks', summary: 'Every stack this state directory has run, with its berth.yaml and whether it runs (up starts a down one again)', response: list(anyObject), mutates: false },
   {
     id: 'stacks.up',
     method: 'POST',

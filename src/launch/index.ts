@@ -6,6 +6,6 @@
 export { planLaunch, heldPorts, launchable, type LaunchPlan, type PlannedService, type HeldPort, type PlanOptions } from './plan.js';
 export { Supervisor, TRACK_INTERVAL_MS, type StopReport, type SupervisorOptions } from './supervisor.js';
 export { downStack, recordedMembers, supervisorAlive, type DownReport } from './down.js';
-export { readStackRecord, logPath, stackDir, type StackRecord, type RecordedService } from './stack-file.js';
+export { readStackRecord, listStackRecords, logPath, stackDir, type StackRecord, type RecordedService } from './stack-file.js';
 export { readLogFile, type LogLine } from './log-sink.js';
 export { afterEnd, restartDelayMs, type AfterEnd } from './backoff.js';

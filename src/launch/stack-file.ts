@@ -5,7 +5,7 @@
  * is never taken for one of ours), process groups and the marker each service's
  * processes carry in their environment.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ServiceStatus } from '../engine/index.js';
 
@@ -65,6 +65,28 @@ export function writeStackRecord(stateDir: string, record: StackRecord): void {
   const tmp = path.join(dir, `${RECORD}.${process.pid}.tmp`);
   writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, path.join(dir, RECORD));
+}
+
+/** Every stack record of the state directory (each scope launched here, running or not), by scope. */
+export function listStackRecords(stateDir: string): StackRecord[] {
+  let names: string[];
+  try {
+    names = readdirSync(path.join(stateDir, 'stacks'));
+  } catch {
+    return []; // Nothing was ever launched here.
+  }
+  const out: StackRecord[] = [];
+  for (const name of names.sort()) {
+    let scope: string;
+    try {
+      scope = decodeURIComponent(name);
+    } catch {
+      continue; // Not a directory stackDir made.
+    }
+    const record = readStackRecord(stateDir, scope);
+    if (record !== null && record.scope === scope) out.push(record);
+  }
+  return out;
 }
 
 /** The record of `scope`'s stack, or null when none was ever written or it is unreadable. */

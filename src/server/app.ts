@@ -19,7 +19,7 @@ import { metricsText } from './metrics.js';
 import { HttpProblem, SECURITY_HEADERS, sendProblem } from './problem.js';
 import { RealityFeed } from './reality-feed.js';
 import { sendSessionReply, sessionRoute } from './session-routes.js';
-import { sessionCookieName, Sessions } from './sessions.js';
+import { sessionCookie, sessionCookieName, Sessions } from './sessions.js';
 import { streamEvents } from './sse.js';
 import type { StackHost } from './stacks.js';
 
@@ -178,7 +178,8 @@ function send(res: ServerResponse, status: number, type: string, text: string): 
 /** Makes the API over `opts.engine`. */
 export function createApi(opts: ApiOptions): Api {
   const hosts = allowedHostValues(opts.guard);
-  const streams = new Set<() => void>();
+  /** Open event streams, each with the session cookie it was opened with (a logout ends them). */
+  const streams = new Map<() => void, string | null>();
   const sessions = new Sessions(sessionCookieName(opts.guard.port));
   const reality = new RealityFeed(opts.engine);
   const assets = opts.dashboard ?? loadDashboard();
@@ -205,7 +206,7 @@ export function createApi(opts: ApiOptions): Api {
     const ctx = contextOf(query, actorOf(req));
     if (route.response === 'event-stream') {
       const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), { reality: query.reality === true ? reality : undefined, maxUnreadBytes: opts.maxUnreadBytes, stacks: opts.stacks });
-      streams.add(stop);
+      streams.set(stop, grant.via === 'session' ? sessionCookie(req.headers.cookie, sessions.cookieName) : null);
       return;
     }
     if (route.id === 'metrics') {
@@ -214,7 +215,10 @@ export function createApi(opts: ApiOptions): Api {
     }
     const body = route.mutates ? await bodyOf(req, route) : {};
     if (route.id.startsWith('session.')) {
-      sendSessionReply(res, sessionRoute(route.id, grant, body, sessions, baseUrl));
+      const cookie = sessionCookie(req.headers.cookie, sessions.cookieName);
+      sendSessionReply(res, sessionRoute(route.id, grant, body, sessions, baseUrl, cookie));
+      // The session's other tabs lose their streams now; reconnecting, they are refused.
+      if (route.id === 'session.logout' && cookie !== null) for (const [stop, of] of [...streams]) if (of === cookie) stop();
       return;
     }
     const handler = HANDLERS[route.id];
@@ -235,7 +239,7 @@ export function createApi(opts: ApiOptions): Api {
       });
     },
     close() {
-      for (const stop of [...streams]) stop();
+      for (const stop of [...streams.keys()]) stop();
       reality.stop();
     },
   };

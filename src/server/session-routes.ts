@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';
 import type { Grant } from './guard.js';
 import { HttpProblem, SECURITY_HEADERS } from './problem.js';
-import { LINK_TTL_MS, setSessionCookie, type Sessions } from './sessions.js';
+import { clearSessionCookie, LINK_TTL_MS, setSessionCookie, type Sessions } from './sessions.js';
 
 /** What a session route answers with: JSON, and maybe a cookie. */
 export interface SessionReply {
@@ -20,7 +20,10 @@ export interface SessionReply {
  * a link's secret goes in the URL's fragment, which browsers never send to a server or
  * in a Referer, and which the page removes from the address bar once it is used.
  */
-export function sessionRoute(id: string, grant: Grant, body: Readonly<Record<string, unknown>>, sessions: Sessions, baseUrl: string): SessionReply {
+/**
+ * `cookie`: the request's session cookie value, if any (a logout ends that session only).
+ */
+export function sessionRoute(id: string, grant: Grant, body: Readonly<Record<string, unknown>>, sessions: Sessions, baseUrl: string, cookie: string | null): SessionReply {
   switch (id) {
     case 'session.link': {
       // A session may not mint more sessions: a link is asked for with a token (the CLI).
@@ -35,6 +38,9 @@ export function sessionRoute(id: string, grant: Grant, body: Readonly<Record<str
       if (found === null) throw new HttpProblem(401, 'unauthenticated', 'this login link is used, expired or unknown (each works once, for a few minutes): run `berth dashboard` for a new one.');
       return { json: { access: found.access }, cookie: setSessionCookie(sessions.cookieName, found.session) };
     }
+    case 'session.logout':
+      // Cleared whether or not the daemon still knew the session: the browser forgets it either way.
+      return { json: { ended: cookie !== null && sessions.end(cookie) }, cookie: clearSessionCookie(sessions.cookieName) };
     case 'session.get':
       return { json: { access: grant.access, via: grant.via } };
     default:

@@ -92,6 +92,13 @@ export class Sessions {
     return found[1].access;
   }
 
+  /** Forgets the session a cookie's value names (a logout); whether there was one. */
+  end(presented: string): boolean {
+    const found = take(this.sessions, presented, this.now());
+    if (found === null) return false;
+    this.sessions.delete(found[0]);
+    return true;
+  }
 }
 
 /** The value of the cookie `name` in a Cookie header, or null. */
@@ -106,4 +113,9 @@ export function sessionCookie(header: string | undefined, name: string): string 
 /** The Set-Cookie header for a session: a browser-session cookie no script can read and no other site can send. */
 export function setSessionCookie(name: string, session: string): string {
   return `${name}=${session}; Path=/; HttpOnly; SameSite=Strict`;
+}
+
+/** The Set-Cookie header that removes the session cookie (a logout). */
+export function clearSessionCookie(name: string): string {
+  return `${name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
 }

@@ -50,6 +50,7 @@ export const stackHandlers: Readonly<Record<string, Handler>> = {
     const since = c.query.since === undefined ? undefined : parseSince(String(c.query.since));
     return json(stacks.logs(scope, c.params.name === FROM_CONTEXT ? undefined : c.params.name, c.query.tail === undefined ? undefined : Number(c.query.tail), since));
   },
+  'stacks.list': async (c) => json(stacksOf(c).known()),
   'stacks.up': async (c) =>
     json(
       await stacksOf(c).up(scoped(c, c.params.scope), {

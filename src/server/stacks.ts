@@ -4,8 +4,8 @@
  * Stopping the daemon stops every stack the same clean way as `berth down`.
  */
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { Engine, ScopeContext, ServiceEvent, ServiceStatus } from '../engine/index.js';
-import { Supervisor, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
+import type { Engine, KnownStack, ScopeContext, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import { Supervisor, listStackRecords, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
 
 /** How long `up` waits for a stack to settle by default. */
 export const UP_WAIT_MS = 120_000;
@@ -91,6 +91,19 @@ export class StackHost {
   /** The scope of a context. */
   async scopeOf(ctx: ScopeContext): Promise<string> {
     return (await this.engine.project(ctx)).scope;
+  }
+
+  /**
+   * Every stack with a record in the state directory (the records outlive a down), so the
+   * dashboard can offer `up` for one that is down without knowing its project directory.
+   */
+  known(): KnownStack[] {
+    return listStackRecords(this.stateDir).map((r) => ({
+      scope: r.scope,
+      configFile: r.configFile,
+      services: r.order,
+      state: this.stacks.has(r.scope) ? 'running' : supervisorAlive(r) || r.services.some((s) => recordedMembers(s).length > 0) ? 'elsewhere' : 'down',
+    }));
   }
 
   /** Every service of the daemon's stacks (one scope's when given). */

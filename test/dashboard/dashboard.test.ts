@@ -23,7 +23,7 @@ import { daemonEnv, freePort, killQuietly, listener, startDaemon, waitExit, type
 const SHOTS = path.join(ROOT, 'build', 'screenshots');
 /** Generous bound for anything the page shows after a change (the machine is shared). */
 const SEEN_MS = 20_000;
-const VIEWS = ['ports', 'leases', 'pools', 'services', 'conflicts', 'history', 'usage'];
+const VIEWS = ['ports', 'leases', 'pools', 'services', 'stacks', 'conflicts', 'history', 'usage'];
 /** The project `berth up -d` runs in the daemon (its own directory, the daemon's state). */
 const STACK = tempDir('berth-dash-stack-');
 const STACK_SCOPE = 'dash-stack';

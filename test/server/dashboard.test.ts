@@ -169,4 +169,24 @@ describe('the dashboard page and its sessions on a real daemon', () => {
     assert.equal(exportState(d), before);
     assert.equal(d.child.exitCode, null, 'the daemon still runs');
   });
+
+  it('log out ends the session on the daemon (its cookie is refused after), also for a read-only login; another site cannot log anyone out', async () => {
+    for (const readOnly of [false, true]) {
+      const cookie = await session(readOnly);
+      const other = await session(readOnly);
+      const logout = (c: string, headers: Record<string, string> = {}): Promise<Res> => request(d, { method: 'DELETE', path: '/v1/session', body: {}, token: null, headers: { Cookie: c, Origin: own(), 'X-Berth-Request': 'dashboard', ...headers } });
+      const forged = await logout(cookie, { Origin: 'http://evil.example' });
+      assert.equal(forged.status, 403, forged.text);
+      assert.equal((await request(d, { path: '/v1/session', token: null, headers: { Cookie: cookie } })).status, 200, 'a refused logout ends nothing');
+      const res = await logout(cookie);
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json, { ended: true });
+      assert.match(String(res.headers['set-cookie']), new RegExp(`^berth_session_${d.port}=; .*Max-Age=0`), 'the cookie is cleared');
+      const after = await request(d, { path: '/v1/session', token: null, headers: { Cookie: cookie } });
+      assert.equal(after.status, 401, 'the same cookie (another tab) is refused');
+      assert.match(problemOf(after).message, /berth dashboard/);
+      assert.deepEqual((await logout(cookie)).json, { ended: false }, 'a second logout is harmless');
+      assert.equal((await request(d, { path: '/v1/session', token: null, headers: { Cookie: other } })).status, 200, 'other logins go on');
+    }
+  });
 });

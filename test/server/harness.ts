@@ -72,6 +72,10 @@ export interface StartOptions {
   readonly extraArgs?: readonly string[];
   /** Without --port: the daemon takes the port berth leases to itself. */
   readonly leasedPort?: boolean;
+  /** The store (a path or a postgres:// URL); default `<dir>/berth.db`. */
+  readonly db?: string;
+  /** More environment for the daemon and its cli() (BERTH_MACHINE on a shared registry). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -92,11 +96,11 @@ export async function startDaemon(opts: StartOptions = {}): Promise<Daemon> {
 
 async function startOnce(dir: string, opts: StartOptions): Promise<Daemon> {
   const state = opts.state ?? path.join(dir, 'state');
-  const db = path.join(dir, 'berth.db');
+  const db = opts.db ?? path.join(dir, 'berth.db');
   const portArgs = opts.leasedPort ? [] : ['--port', String(await freePort())];
   const child = spawn(process.execPath, [BERTH_BIN, 'serve', ...portArgs, ...(opts.extraArgs ?? [])], {
     cwd: dir,
-    env: cliEnv({ env: daemonEnv(state, db) }),
+    env: cliEnv({ env: daemonEnv(state, db, opts.env) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -141,7 +145,7 @@ async function startOnce(dir: string, opts: StartOptions): Promise<Daemon> {
     socket: path.join(state, 'berth.sock'),
     child,
     output: () => out,
-    cli: (args, cliOpts = {}) => berth(args, { cwd: dir, ...cliOpts, env: { ...daemonEnv(state, db), ...cliOpts.env } }),
+    cli: (args, cliOpts = {}) => berth(args, { cwd: dir, ...cliOpts, env: { ...daemonEnv(state, db, opts.env), ...cliOpts.env } }),
     stop,
   };
 }

@@ -437,6 +437,8 @@ describe('every route against a real daemon', () => {
     const cookie = String(login.headers['set-cookie']).split(';')[0]!;
     assert.deepEqual(okJson(await call({ path: '/v1/session', token: null, headers: { Cookie: cookie } }), 'GET /v1/session'), { access: 'read', via: 'session' });
     assert.equal((await call({ method: 'POST', path: '/v1/session', body: { secret }, token: null })).status, 401, 'a link works once');
+    assert.deepEqual(okJson(await call({ method: 'DELETE', path: '/v1/session', body: {}, token: null, headers: { Cookie: cookie } }), 'DELETE /v1/session'), { ended: true });
+    assert.equal((await call({ path: '/v1/session', token: null, headers: { Cookie: cookie } })).status, 401, 'logged out');
   });
 
   it('the launch routes: up a stack of the berth.yaml named by dir, list, stop, start, restart a service, its logs, down', async () => {
@@ -457,6 +459,9 @@ describe('every route against a real daemon', () => {
     const down = await send('POST', '/v1/stacks/launchy/down');
     assert.deepEqual(down.stopped, ['srv']);
     assert.deepEqual(down.problems, []);
+    // The daemon still knows the stack and its berth.yaml, so a page can start it again.
+    const known = (await get('/v1/stacks')).find((s: { scope: string }) => s.scope === 'launchy');
+    assert.deepEqual(known, { scope: 'launchy', configFile: fs.realpathSync(path.join(launchDir, 'berth.yaml')), services: ['srv'], state: 'down' });
   });
 
   it('every route of ROUTES answered 200 at least once', () => {

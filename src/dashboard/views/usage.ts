@@ -39,6 +39,8 @@ export function series(model: Model, group: string, now = Date.now()): [number, 
   let count = [...model.leases.values()].filter((l) => inGroup(group, ranges, l)).length;
   const points: [number, number][] = [[now, count]];
   for (const e of model.history) {
+    // Counted are this machine's leases; another machine's (a shared registry) are its own namespace.
+    if (model.info !== null && e.host !== model.info.host) continue;
     const d = delta(group, ranges, e);
     if (d === 0) continue;
     const t = Date.parse(e.time);
