@@ -4,8 +4,8 @@
  * write transaction and the store enforces uniqueness, two processes never win one port.
  */
 import { ConflictError, ExhaustedError, RefusedError } from '../errors.js';
-import type { Lease, PortRange, Protocol } from '../types.js';
-import type { StoreTx } from '../store/store.js';
+import type { Lease, NewLease, PortRange, Protocol } from '../types.js';
+import type { Store, StoreTx, WriteIntent } from '../store/store.js';
 import type { Machine } from '../os/machine.js';
 import type { Exclusions, Unavailable } from './availability.js';
 import { describePlan, type Plan } from './strategy.js';
@@ -137,20 +137,42 @@ export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: 
   else found = await walkPlan(ctx, plan, new Set());
   await saveHints(ctx, plan, found.hints);
   if (found.port === null) throw await exhausted(ctx, name, plan);
-  const lease = await ctx.tx.insertLease({
-    host: ctx.host,
-    scope: ctx.scope,
-    name,
-    port: found.port,
-    protocol: plan.protocol,
-    purpose: plan.purpose,
-    pool: null,
-    slot: null,
-    ephemeral: owner.ephemeral,
-    pid: owner.pid,
-  });
-  const notPreferred = found === guess ? guess.notPreferred : undefined;
+  const lease = await ctx.tx.insertLease(newLease(ctx, name, plan, owner, found.port));
+  return found === guess ? asGuessed(lease, plan, guess) : lease;
+}
+
+/** The lease `claim` inserts for `name` on `port`. */
+function newLease(where: { readonly host: string; readonly scope: string }, name: string, plan: Plan, owner: Owner, port: number): NewLease {
+  return { host: where.host, scope: where.scope, name, port, protocol: plan.protocol, purpose: plan.purpose, pool: null, slot: null, ephemeral: owner.ephemeral, pid: owner.pid };
+}
+
+/** A lease claimed on its guess, saying why it is not the plan's preferred port when it is not. */
+function asGuessed(lease: Lease, plan: Plan, guess: Guess): AllocatedLease {
+  const { notPreferred } = guess;
   return notPreferred !== undefined && plan.first !== null && lease.port !== plan.first ? { ...lease, preferred: plan.first, notPreferred } : lease;
+}
+
+/**
+ * Every name's guess claimed in one step (Store.claimNew), where the store offers it:
+ * what `claim` would give for each when each guess is still unleased. Null, with nothing
+ * written, when the store has no such step or a name, port or the scope's directory
+ * stands in the way: the caller then claims in its general transaction.
+ */
+export async function claimGuessed(
+  store: Store,
+  where: { readonly host: string; readonly scope: string; readonly directory: string | null },
+  plans: readonly { readonly name: string; readonly plan: Plan }[],
+  guesses: ReadonlyMap<string, Guess>,
+  owner: Owner,
+  intent: WriteIntent,
+): Promise<AllocatedLease[] | null> {
+  if (store.claimNew === undefined || !plans.every(({ name }) => guesses.has(name))) return null;
+  const claims = plans.map(({ name, plan }) => {
+    const guess = guesses.get(name)!;
+    return { lease: newLease(where, name, plan, owner, guess.port), hints: guess.hints.filter((h) => h.next !== h.stored).map(({ start, next }) => ({ start, next })) };
+  });
+  const leases = await store.claimNew({ host: where.host, name: where.scope, directory: where.directory }, claims, intent);
+  return leases === null ? null : leases.map((lease, i) => asGuessed(lease, plans[i]!.plan, guesses.get(plans[i]!.name)!));
 }
 
 async function saveHints(ctx: AllocContext, plan: Plan, hints: readonly HintUpdate[]): Promise<void> {

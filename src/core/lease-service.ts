@@ -6,7 +6,7 @@
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import type { AllocateOptions, AllocationRequest, LeasesApi, ListFilter, ReassignOptions, ScopeContext } from '../engine/index.js';
 import type { Lease } from '../types.js';
-import { checkNamedPort, claim, guessAll, nextFreePort, reuse } from './allocate.js';
+import { checkNamedPort, claim, claimGuessed, guessAll, nextFreePort, reuse } from './allocate.js';
 import type { EngineCore } from './shared.js';
 import { checkScopeName } from './scope.js';
 import { didYouMean } from './suggest.js';
@@ -46,6 +46,12 @@ export class LeaseService implements LeasesApi {
       for (const p of plans) if (!(await tx.getLease(actx.host, project.scope, p.name))) missing.push(p);
       return { exclusions, guesses: await guessAll(actx, missing, force) };
     });
+    // Every name new and guessed: one step where the store offers it (a round trip to a
+    // shared registry, not one per statement); else, or when anything changed since the
+    // read, the general transaction below re-checks, walks again or says why.
+    const intent = this.core.intent(ctx, 'allocate');
+    const quick = await claimGuessed(this.core.store, { host: this.core.host, scope: project.scope, directory: project.directory }, plans, guesses, owner, intent);
+    if (quick !== null) return quick;
     const leases = await this.core.store.transaction(
       'write',
       async (tx) => {
@@ -58,7 +64,7 @@ export class LeaseService implements LeasesApi {
         }
         return got;
       },
-      this.core.intent(ctx, 'allocate'),
+      intent,
     );
     return leases;
   }

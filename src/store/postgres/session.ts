@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { statementName } from './names.js';
 
 /** A value as a SQL literal. */
-function literal(client: pg.ClientBase, value: unknown): string {
+export function literal(client: pg.ClientBase, value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`cannot send ${value} to PostgreSQL`);

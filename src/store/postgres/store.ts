@@ -12,8 +12,10 @@
 import type pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { PruneSchedule } from '../retention.js';
-import type { HistoryRetention, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
-import { pgStoreError, type PgPhase } from './errors.js';
+import type { Lease } from '../../types.js';
+import type { ClaimScope, HistoryRetention, NewClaim, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
+import { claimCall } from './claim.js';
+import { isConnectionLoss, pgCode, pgStoreError, type PgPhase } from './errors.js';
 import { prunePgEvents } from './events.js';
 import { lockKey } from './names.js';
 import { PgSession } from './session.js';
@@ -39,37 +41,52 @@ export class PostgresStore implements Store {
   readonly location: string;
   readonly host: string;
   private readonly prunes = new PruneSchedule();
+  /** A prune the one-step claim left to the next general write (claimNew does not prune). */
+  private pruneOwed = false;
   /** BEGIN and this machine's writer lock, sent with a write's first statement (see PgSession). */
   private readonly beginWrite: string;
   private readonly running = new Set<Promise<unknown>>();
   private closed = false;
-  /** The channel writers NOTIFY when they commit events, as an identifier. */
+  /** The channel writers NOTIFY when they commit events, as an identifier; and as a name (pg_notify). */
   private readonly channel: string;
+  private readonly channelName: string;
+  /** This machine's writer lock (pg_advisory_xact_lock). */
+  private readonly lockKey: string;
   private readonly watchers = new Set<() => void>();
   private listening: pg.Client | undefined;
 
   constructor(private readonly parts: PgStoreParts) {
     this.location = parts.location;
     this.host = parts.host;
-    this.channel = `"berth_events_${parts.schema}"`;
-    this.beginWrite = `BEGIN; SELECT pg_advisory_xact_lock(${lockKey(`berth-writer:${parts.schema}:${parts.host}`)})`;
+    this.channelName = `berth_events_${parts.schema}`;
+    this.channel = `"${this.channelName}"`;
+    this.lockKey = lockKey(`berth-writer:${parts.schema}:${parts.host}`);
+    this.beginWrite = `BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey})`;
   }
 
   transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent?: WriteIntent): Promise<T> {
+    return this.tracked(() => this.run(mode, fn, intent));
+  }
+
+  /** Runs `work` unless the store is closed; close() waits for it (and for what it leaves running, see track). */
+  private tracked<T>(work: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError(`the store ${this.location} was closed; open it again to use it.`));
-    const run = this.run(mode, fn, intent);
-    const tracked = run.catch(() => undefined);
-    this.running.add(tracked);
-    void tracked.then(() => this.running.delete(tracked));
+    const run = work();
+    this.track(run);
     return run;
   }
 
-  private async run<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent: WriteIntent | undefined): Promise<T> {
-    const { pool, quoted, retention } = this.parts;
-    let phase: PgPhase = 'transaction';
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined);
+    this.running.add(tracked);
+    void tracked.then(() => this.running.delete(tracked));
+  }
+
+  /** A connection of the pool, with what to do if the server drops it while it is ours. */
+  private async connect(): Promise<{ client: pg.PoolClient; done: (err?: Error) => void; broken: () => Error | undefined }> {
     let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      client = await this.parts.pool.connect();
     } catch (err) {
       throw pgStoreError(err, this.location, 'transaction');
     }
@@ -81,12 +98,36 @@ export class PostgresStore implements Store {
       broken = err;
     };
     client.on('error', onError);
+    return {
+      client,
+      broken: () => broken,
+      done: (err?: Error) => {
+        client.off('error', onError);
+        client.release(err ?? broken);
+      },
+    };
+  }
+
+  private async run<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent: WriteIntent | undefined): Promise<T> {
+    const { quoted, retention } = this.parts;
+    let phase: PgPhase = 'transaction';
+    const { client, done, broken } = await this.connect();
+    let failed: Error | undefined;
+    let committing: Promise<void> | undefined;
     const session = new PgSession(client, mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
       const tx = new PgTx(session, quoted, intent);
       const result = await fn(tx);
+      if (mode === 'read') {
+        // A read-only transaction's COMMIT changes nothing, and nothing the caller could do
+        // depends on its answer: it is sent, and the caller goes on (its next transaction
+        // takes another connection) while this one waits for the answer to go back to the pool.
+        committing = session.commit(null);
+        return result;
+      }
       // A write that sent nothing changed nothing: it has nothing to prune after either.
-      if (mode === 'write' && session.begun && this.prunes.due()) {
+      if (session.begun && (this.pruneOwed || this.prunes.due())) {
+        this.pruneOwed = false;
         await tx.events.flush(session, quoted);
         this.prunes.done(await prunePgEvents(session, quoted, retention, Date.now()));
       }
@@ -98,16 +139,52 @@ export class PostgresStore implements Store {
         await session.rollback().catch((rollbackError: Error) => {
           // The connection is gone or broken: the server rolls back what it had; this
           // client is not given back to the pool.
-          broken = rollbackError;
+          failed = rollbackError;
         });
       } else {
-        broken = err as Error;
+        failed = err as Error;
       }
       throw pgStoreError(err, this.location, phase);
     } finally {
-      client.off('error', onError);
-      client.release(broken);
+      if (committing === undefined) done(failed ?? broken());
+      else this.track(committing.then(() => done(), (err: Error) => done(err)));
     }
+  }
+
+  /**
+   * An allocation's write in one round trip (claim.ts). Null, with nothing written, when
+   * a name or port is taken, the scope is tied to another directory, the leases are not
+   * all of `scope` on this machine, or the history is due for pruning (the general
+   * transaction prunes).
+   */
+  claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent): Promise<Lease[] | null> {
+    return this.tracked(async () => {
+      if (scope.host !== this.host) return null;
+      if (this.prunes.due()) {
+        this.pruneOwed = true;
+        return null;
+      }
+      const call = claimCall({ s: this.parts.quoted, lockKey: this.lockKey, channel: this.channelName }, scope, claims, intent);
+      if (call === null) return null;
+      const { client, done, broken } = await this.connect();
+      let failed: Error | undefined;
+      try {
+        const { rows } = await client.query<{ ok: boolean }>({ name: call.name, text: call.text, values: call.values });
+        return rows[0]?.ok === true ? call.leases : null;
+      } catch (err) {
+        // The statement was its own transaction: the server rolled it back, unless the
+        // connection went, which leaves its outcome unknown.
+        if (isConnectionLoss(err)) {
+          failed = err as Error;
+          throw pgStoreError(err, this.location, 'commit');
+        }
+        // A key taken after all (the check and the insert disagree): the general path says why.
+        if (pgCode(err) === '23505') return null;
+        throw pgStoreError(err, this.location, 'transaction');
+      } finally {
+        done(failed ?? broken());
+      }
+    });
   }
 
   /**
