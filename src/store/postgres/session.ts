@@ -24,7 +24,7 @@ export function literal(client: pg.ClientBase, value: unknown): string {
 }
 
 /** `text` with each $n replaced by the literal of values[n - 1]. */
-function inline(client: pg.ClientBase, text: string, values: readonly unknown[]): string {
+export function inline(client: pg.ClientBase, text: string, values: readonly unknown[]): string {
   return text.replace(/\$(\d+)/g, (_, n: string) => literal(client, values[Number(n) - 1]));
 }
 

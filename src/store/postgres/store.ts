@@ -18,7 +18,8 @@ import { claimCall } from './claim.js';
 import { isConnectionLoss, pgCode, pgStoreError, type PgPhase } from './errors.js';
 import { prunePgEvents } from './events.js';
 import { lockKey } from './names.js';
-import { PgSession } from './session.js';
+import { Connections } from './connections.js';
+import { inline, PgSession } from './session.js';
 import { PgTx } from './tx.js';
 
 /** What a PostgresStore is made of (see openPostgresStore). */
@@ -46,6 +47,7 @@ export class PostgresStore implements Store {
   /** BEGIN and this machine's writer lock, sent with a write's first statement (see PgSession). */
   private readonly beginWrite: string;
   private readonly running = new Set<Promise<unknown>>();
+  private readonly conns: Connections;
   private closed = false;
   /** The channel writers NOTIFY when they commit events, as an identifier; and as a name (pg_notify). */
   private readonly channel: string;
@@ -57,6 +59,7 @@ export class PostgresStore implements Store {
 
   constructor(private readonly parts: PgStoreParts) {
     this.location = parts.location;
+    this.conns = new Connections(parts.pool, parts.location, (work) => this.track(work));
     this.host = parts.host;
     this.channelName = `berth_events_${parts.schema}`;
     this.channel = `"${this.channelName}"`;
@@ -82,47 +85,22 @@ export class PostgresStore implements Store {
     void tracked.then(() => this.running.delete(tracked));
   }
 
-  /** A connection of the pool, with what to do if the server drops it while it is ours. */
-  private async connect(): Promise<{ client: pg.PoolClient; done: (err?: Error) => void; broken: () => Error | undefined }> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.parts.pool.connect();
-    } catch (err) {
-      throw pgStoreError(err, this.location, 'transaction');
-    }
-    let broken: Error | undefined;
-    // The server may drop the connection while it is ours (shut down, terminated): the
-    // pending query rejects with the reason, and the client's own 'error' event, with no
-    // listener, would end the process. Noted here; the client is then not given back.
-    const onError = (err: Error) => {
-      broken = err;
-    };
-    client.on('error', onError);
-    return {
-      client,
-      broken: () => broken,
-      done: (err?: Error) => {
-        client.off('error', onError);
-        client.release(err ?? broken);
-      },
-    };
-  }
-
   private async run<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent: WriteIntent | undefined): Promise<T> {
     const { quoted, retention } = this.parts;
     let phase: PgPhase = 'transaction';
-    const { client, done, broken } = await this.connect();
+    const lent = await this.conns.lend();
     let failed: Error | undefined;
-    let committing: Promise<void> | undefined;
-    const session = new PgSession(client, mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    let parked = false;
+    const session = new PgSession(lent.client, lent.prefix + (mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
     try {
       const tx = new PgTx(session, quoted, intent);
       const result = await fn(tx);
       if (mode === 'read') {
-        // A read-only transaction's COMMIT changes nothing, and nothing the caller could do
-        // depends on its answer: it is sent, and the caller goes on (its next transaction
-        // takes another connection) while this one waits for the answer to go back to the pool.
-        committing = session.commit(null);
+        // Its COMMIT goes with the next transaction's first statement (connections.ts).
+        if (session.begun) {
+          this.conns.park(lent);
+          parked = true;
+        }
         return result;
       }
       // A write that sent nothing changed nothing: it has nothing to prune after either.
@@ -146,8 +124,9 @@ export class PostgresStore implements Store {
       }
       throw pgStoreError(err, this.location, phase);
     } finally {
-      if (committing === undefined) done(failed ?? broken());
-      else this.track(committing.then(() => done(), (err: Error) => done(err)));
+      // Nothing sent on a parked connection: its read-only transaction is still open, parked again.
+      if (!parked && !session.begun && lent.prefix !== '') this.conns.park(lent);
+      else if (!parked) lent.done(failed ?? lent.broken());
     }
   }
 
@@ -166,13 +145,17 @@ export class PostgresStore implements Store {
       }
       const call = claimCall({ s: this.parts.quoted, lockKey: this.lockKey, channel: this.channelName }, scope, claims, intent);
       if (call === null) return null;
-      const { client, done, broken } = await this.connect();
+      const { client, prefix, done, broken } = await this.conns.lend();
       let failed: Error | undefined;
       try {
-        const { rows } = await client.query<{ ok: boolean }>({ name: call.name, text: call.text, values: call.values });
+        // After a parked read's COMMIT, in the same round trip: then as one query string.
+        const rows =
+          prefix === ''
+            ? (await client.query<{ ok: boolean }>({ name: call.name, text: call.text, values: call.values })).rows
+            : ((await client.query(prefix + inline(client, call.text, call.values))) as unknown as pg.QueryResult<{ ok: boolean }>[]).at(-1)!.rows;
         return rows[0]?.ok === true ? call.leases : null;
       } catch (err) {
-        // The statement was its own transaction: the server rolled it back, unless the
+        // The call was its own transaction: the server rolled it back, unless the
         // connection went, which leaves its outcome unknown.
         if (isConnectionLoss(err)) {
           failed = err as Error;
@@ -231,6 +214,8 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.unlisten();
+    await Promise.all(this.running);
+    this.conns.flush();
     await Promise.all(this.running);
     await this.parts.pool.end();
   }
