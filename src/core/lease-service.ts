@@ -39,11 +39,15 @@ export class LeaseService implements LeasesApi {
     // port is still unleased and to insert, so concurrent writers wait for microseconds of
     // SQLite work, not for bind probes (see Guess). The exclusions are read in the same
     // read transaction: the write phase re-checks every port it claims anyway.
+    // The reads that do not depend on each other are asked for at once: a store that
+    // talks to a server sends them in one round trip.
     const { exclusions, guesses } = await this.core.store.transaction('read', async (tx) => {
-      const exclusions = await this.core.exclusionsIn(tx, project);
+      const [exclusions, existing] = await Promise.all([
+        this.core.exclusionsIn(tx, project),
+        Promise.all(plans.map((p) => tx.getLease(this.core.host, project.scope, p.name))),
+      ]);
       const actx = this.core.allocContext(tx, project, exclusions);
-      const missing = [];
-      for (const p of plans) if (!(await tx.getLease(actx.host, project.scope, p.name))) missing.push(p);
+      const missing = plans.filter((_, i) => !existing[i]);
       return { exclusions, guesses: await guessAll(actx, missing, force) };
     });
     // Every name new and guessed: one step where the store offers it (a round trip to a
