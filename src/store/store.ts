@@ -128,6 +128,11 @@ export interface StoreTx {
 export interface NewClaim {
   readonly lease: NewLease;
   readonly hints: readonly { readonly start: number; readonly next: number }[];
+  /**
+   * For a claim of one lease: ports to take instead, in order, when a lease holds
+   * `lease.port` (the first no lease holds, with its own hints).
+   */
+  readonly alternates?: readonly { readonly port: number; readonly hints: readonly { readonly start: number; readonly next: number }[] }[];
 }
 
 /** The scope a claim records, as ensureScope would. */
@@ -165,7 +170,8 @@ export interface Store {
    * An allocation's write in one step, for backends where each statement of a transaction
    * is a round trip to a server (PostgreSQL): one write transaction that records the scope
    * (as ensureScope) and inserts every lease with its scan hints and events, if no lease
-   * holds any of their names or ports and the scope is tied to `directory` or to none.
+   * holds any of their names or ports (a lone lease: its port or one of its alternates)
+   * and the scope is tied to `directory` or to none.
    * Otherwise it writes nothing and returns null, and the caller runs its general write
    * transaction, which says why or walks again. Every lease belongs to `scope`, on the
    * store's own host. Absent where a transaction costs no round trips (SQLite, memory).

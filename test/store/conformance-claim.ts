@@ -74,6 +74,28 @@ export function claimConformance(factory: StoreFactory): void {
       assert.equal((await read((tx) => tx.getScope(host, 'app1')))?.directory, '/srv/app1');
     });
 
+    it('a lone lease whose port was taken takes the first of its alternates no lease holds, with that one\'s hints', async (t) => {
+      const claim = claimNew();
+      if (claim === undefined) return t.skip('this backend has no one-step claim');
+      const host = subject.store.host;
+      await write(async (tx) => {
+        await tx.insertLease(on({ scope: 'other', name: 'a', port: 4000 }));
+        await tx.insertLease(on({ scope: 'other', name: 'b', port: 4001 }));
+      });
+      const alternates = [4001, 4002, 4003].map((port) => ({ port, hints: [{ start: 4000, next: port + 1 }] }));
+      const made = await claim({ host, name: 'app1', directory: null }, [{ lease: on(), hints: [{ start: 4000, next: 4001 }], alternates }]);
+      assert.deepEqual(made?.map((l) => l.port), [4002]);
+      await read(async (tx) => {
+        assert.equal((await tx.getLease(host, 'app1', 'web'))?.port, 4002);
+        assert.equal(await tx.getScanHint(host, 'tcp', 4000), 4003);
+        assert.deepEqual((await tx.listEvents({ scope: 'app1' })).map((e) => e.port), [4002]);
+      });
+      // Every alternate taken too: nothing written.
+      const before = await everything();
+      assert.equal(await claim({ host, name: 'app1', directory: null }, [{ lease: on({ name: 'api' }), hints: [], alternates: alternates.slice(0, 2) }]), null);
+      assert.deepEqual(await everything(), before);
+    });
+
     it('of many claims of one port at once, exactly one wins', async (t) => {
       const claim = claimNew();
       if (claim === undefined) return t.skip('this backend has no one-step claim');

@@ -49,11 +49,21 @@ export function claimCall(target: ClaimTarget, scope: ClaimScope, claims: readon
   const events = new EventBuffer(intent);
   for (const row of rows) events.add('created', row, null, now);
   const leases = JSON.stringify(rows.map(({ name, port, protocol, purpose, pool, slot, ephemeral, pid }) => ({ name, port, protocol, purpose, pool, slot, ephemeral, pid })));
-  const text = `SELECT ${target.s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9) AS ok`;
+  // A lone lease's alternates, each with its hints in the form the function reads.
+  const protocol = claims[0]!.lease.protocol;
+  const alternates = claims.length !== 1 ? [] : (claims[0]!.alternates ?? []).filter((a) => isLeasable(a.port, protocol)).map((a) => ({ port: a.port, hints: a.hints.map((h) => ({ protocol, ...h })) }));
+  const text = `SELECT ${target.s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS port`;
   return {
     name: statementName(text),
     text,
-    values: [target.lockKey, scope.host, scope.name, scope.directory, now, leases, JSON.stringify([...hints.values()]), events.takeJson()!.json, target.channel],
+    values: [target.lockKey, scope.host, scope.name, scope.directory, now, leases, JSON.stringify([...hints.values()]), events.takeJson()!.json, target.channel, JSON.stringify(alternates)],
     leases: rows.map(toLease),
   };
+}
+
+/** The leases a claim made, from the port the function answered (null: none), which for a lone lease may be an alternate. */
+export function claimedLeases(call: ClaimCall, port: number | null): Lease[] | null {
+  if (port === null) return null;
+  const [first, ...rest] = call.leases;
+  return first!.port === port ? call.leases : [{ ...first!, port }, ...rest];
 }

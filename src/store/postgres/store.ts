@@ -14,7 +14,7 @@ import { StoreError } from '../../errors.js';
 import { PruneSchedule } from '../retention.js';
 import type { Lease } from '../../types.js';
 import type { ClaimScope, HistoryRetention, NewClaim, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
-import { claimCall } from './claim.js';
+import { claimCall, claimedLeases } from './claim.js';
 import { isConnectionLoss, pgCode, pgStoreError, type PgPhase } from './errors.js';
 import { prunePgEvents } from './events.js';
 import { lockKey } from './names.js';
@@ -42,7 +42,7 @@ export class PostgresStore implements Store {
   readonly location: string;
   readonly host: string;
   private readonly prunes = new PruneSchedule();
-  /** A prune the one-step claim left to the next general write (claimNew does not prune). */
+  /** A prune due, for the next write transaction to make (claimNew asks for one so). */
   private pruneOwed = false;
   /** BEGIN and this machine's writer lock, sent with a write's first statement (see PgSession). */
   private readonly beginWrite: string;
@@ -132,16 +132,16 @@ export class PostgresStore implements Store {
 
   /**
    * An allocation's write in one round trip (claim.ts). Null, with nothing written, when
-   * a name or port is taken, the scope is tied to another directory, the leases are not
-   * all of `scope` on this machine, or the history is due for pruning (the general
-   * transaction prunes).
+   * a name or port is taken, the scope is tied to another directory, or the leases are
+   * not all of `scope` on this machine.
    */
   claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent): Promise<Lease[] | null> {
     return this.tracked(async () => {
       if (scope.host !== this.host) return null;
       if (this.prunes.due()) {
+        // The history is due for pruning, as every so many writes: a write of its own prunes it.
         this.pruneOwed = true;
-        return null;
+        await this.run('write', (tx) => tx.lastEventId(), undefined);
       }
       const call = claimCall({ s: this.parts.quoted, lockKey: this.lockKey, channel: this.channelName }, scope, claims, intent);
       if (call === null) return null;
@@ -151,9 +151,9 @@ export class PostgresStore implements Store {
         // After a parked read's COMMIT, in the same round trip: then as one query string.
         const rows =
           prefix === ''
-            ? (await client.query<{ ok: boolean }>({ name: call.name, text: call.text, values: call.values })).rows
-            : ((await client.query(prefix + inline(client, call.text, call.values))) as unknown as pg.QueryResult<{ ok: boolean }>[]).at(-1)!.rows;
-        return rows[0]?.ok === true ? call.leases : null;
+            ? (await client.query<{ port: number | null }>({ name: call.name, text: call.text, values: call.values })).rows
+            : ((await client.query(prefix + inline(client, call.text, call.values))) as unknown as pg.QueryResult<{ port: number | null }>[]).at(-1)!.rows;
+        return claimedLeases(call, rows[0]?.port ?? null);
       } catch (err) {
         // The call was its own transaction: the server rolled it back, unless the
         // connection went, which leaves its outcome unknown.
