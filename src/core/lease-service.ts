@@ -24,6 +24,13 @@ const QUICK_CLAIM_ALTERNATES = 8;
 
 /** The lease operations of the LocalEngine. */
 export class LeaseService implements LeasesApi {
+  /**
+   * Whether this engine's last one-step claim found a guessed port taken: the next guess
+   * then brings its alternates at once (a bind probe each, no round trip), as writers of
+   * this machine are likely racing still; otherwise only a retry brings them.
+   */
+  private contended = false;
+
   constructor(private readonly core: EngineCore) {}
 
   async allocate(ctx: ScopeContext, requests?: readonly unknown[], opts: AllocateOptions = {}): Promise<Lease[]> {
@@ -44,7 +51,7 @@ export class LeaseService implements LeasesApi {
     });
     const owner = this.core.owner(opts);
     const force = opts.force === true;
-    let { exclusions, guesses } = await this.guessFor(project, plans, force);
+    let { exclusions, guesses } = await this.guessFor(project, plans, force, this.contended ? QUICK_CLAIM_ALTERNATES : 0);
     // Every name new and guessed: one step where the store offers it (a round trip to a
     // shared registry, not one per statement). A step that wrote nothing (most often:
     // another writer of this machine took a guessed port since the read) is tried again
@@ -55,6 +62,8 @@ export class LeaseService implements LeasesApi {
     const where = { host: this.core.host, scope: project.scope, directory: project.directory };
     for (let attempt = 1; this.core.store.claimNew !== undefined && plans.every((p) => guesses.has(p.name)); attempt++) {
       const quick = await claimGuessed(this.core.store, where, plans, guesses, owner, intent);
+      const taken = guesses;
+      this.contended = quick === null || attempt > 1 || quick.some((l) => l.port !== taken.get(l.name)?.port);
       if (quick !== null) return quick;
       if (attempt === QUICK_CLAIM_ATTEMPTS) break;
       ({ exclusions, guesses } = await this.guessFor(project, plans, force, QUICK_CLAIM_ALTERNATES));
