@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import type { Engine } from '../src/engine/index.js';
 import { openEngine } from '../src/open.js';
 import { parseRange } from '../src/config/ports.js';
@@ -26,13 +27,22 @@ export interface PgWorkerReport {
   readonly leases: string[];
   readonly errors: number;
   readonly errorSamples: string[];
+  /** Queries sent to PostgreSQL during the measured allocations (each one round trip); 0 on SQLite. */
+  readonly queries: number;
 }
 
 const [db, clientsText, countText, prefix, rangeText, firstText, machinesText] = process.argv.slice(2);
 const clients = Number(clientsText);
 const count = Number(countText);
 const range = parseRange(rangeText!);
-const report: { -readonly [K in keyof PgWorkerReport]: PgWorkerReport[K] } = { latenciesMs: [], leases: [], errors: 0, errorSamples: [] };
+const report: { -readonly [K in keyof PgWorkerReport]: PgWorkerReport[K] } = { latenciesMs: [], leases: [], errors: 0, errorSamples: [], queries: 0 };
+// Every query the pg driver sends is one round trip: counted while measuring.
+let counting = false;
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  if (counting) report.queries++;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pg-'));
 
 async function one(engine: Engine, scope: string, name: string, measured: boolean): Promise<void> {
@@ -56,9 +66,11 @@ await Promise.all(engines.map(async (engine, c) => {
 }));
 process.send!('ready');
 await new Promise<void>((resolve) => process.once('message', () => resolve()));
+counting = true;
 await Promise.all(engines.map(async (engine, c) => {
   for (let n = 0; n < count; n++) await one(engine, scopes[c]!, `n${n}`, true);
 }));
+counting = false;
 await Promise.all(engines.map((e) => e.close()));
 fs.rmSync(dir, { recursive: true, force: true });
 process.send!(report, () => process.exit(0));

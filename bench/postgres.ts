@@ -57,6 +57,8 @@ interface Round {
   readonly duplicates: number;
   readonly errors: number;
   readonly samples: readonly string[];
+  /** Round trips to PostgreSQL per allocation (queries sent), 0 on SQLite. */
+  readonly trips: number;
 }
 
 /** Runs `clients` clients on `db` (a fresh store), in up to WORKERS processes; measured from `go` to the last report. */
@@ -86,6 +88,7 @@ async function round(db: string, clients: number, perClient: number): Promise<Ro
       duplicates: leases.length - new Set(leases).size,
       errors: done.reduce((n, r) => n + r.errors, 0),
       samples: done.flatMap((r) => r.errorSamples).slice(0, 3),
+      trips: done.reduce((n, r) => n + r.queries, 0) / latencies.length,
     };
   } finally {
     for (const c of children) c.kill('SIGKILL');
@@ -123,7 +126,7 @@ export default async function bench(): Promise<BenchSection> {
           const r = await round(db, clients, perClient);
           results.set(`${backend} ${clients}`, r);
           const where = backend === 'postgres' ? `PostgreSQL, ${Math.min(clients, MACHINES)} machine(s)` : 'SQLite';
-          rows.push([where, clients, clients * perClient, fmt(r.rate, 0), fmt(r.p50), fmt(r.p99), r.duplicates, r.errors + (r.samples.length ? ` (${r.samples.join('; ').slice(0, 120)})` : '')]);
+          rows.push([where, clients, clients * perClient, fmt(r.rate, 0), fmt(r.p50), fmt(r.p99), backend === 'postgres' ? fmt(r.trips, 1) : '-', r.duplicates, r.errors + (r.samples.length ? ` (${r.samples.join('; ').slice(0, 120)})` : '')]);
         } finally {
           if (backend === 'postgres') await dropDatabase(server, db);
         }
@@ -146,7 +149,7 @@ export default async function bench(): Promise<BenchSection> {
     `Each client is its own store and engine, allocating new names from ${RANGE} through the library one after the other, in up to ${WORKERS} processes; ` +
       `on PostgreSQL (a local server on loopback TCP) clients are spread over ${MACHINES} machine names. Measured from \`go\` to the last answer; fresh store each row.`,
     '',
-    mdTable(['registry', 'clients', 'allocations', 'allocations/s', 'p50 ms', 'p99 ms', 'duplicates', 'errors'], rows),
+    mdTable(['registry', 'clients', 'allocations', 'allocations/s', 'p50 ms', 'p99 ms', 'round trips / allocation', 'duplicates', 'errors'], rows),
     '',
     mdTable(
       ['one allocation', 'SQLite', 'PostgreSQL', 'ratio'],
@@ -159,8 +162,9 @@ export default async function bench(): Promise<BenchSection> {
     `Targets: ${TARGET_RATE} allocations/s from 32 clients over ${MACHINES} machines: ${fmt(pg32.rate, 0)}/s, ${verdict(pg32.rate >= TARGET_RATE && pg32.duplicates === 0 && pg32.errors === 0)} ` +
       `(${pg32.duplicates} duplicates, ${pg32.errors} errors). One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
       `${fmt(cli!.postgres / cli!.sqlite, 2)}x, ${verdict(cli!.postgres / cli!.sqlite <= TARGET_LATENCY_RATIO)}; as a library call ${fmt(lib.postgres / lib.sqlite, 1)}x, ` +
-      `${verdict(lib.postgres / lib.sqlite <= TARGET_LATENCY_RATIO)} (an in-process SQLite write costs a fraction of one round trip to a server: ` +
-      'a PostgreSQL allocation makes about a dozen, each a wake-up of the server process).',
+      `${verdict(lib.postgres / lib.sqlite <= TARGET_LATENCY_RATIO)} (an in-process SQLite allocation costs a fraction of one round trip to a server; ` +
+      `a PostgreSQL allocation makes ${fmt(results.get('postgres 1')!.trips, 1)}: its reads, then one call that re-checks and writes, each a wake-up of the server process). ` +
+      `Load average when the run ended: ${os.loadavg().map((l) => fmt(l, 1)).join(', ')} on ${os.cpus().length} cores.`,
   ].join('\n');
   return { title, markdown };
 }

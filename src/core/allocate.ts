@@ -4,8 +4,8 @@
  * write transaction and the store enforces uniqueness, two processes never win one port.
  */
 import { ConflictError, ExhaustedError, RefusedError } from '../errors.js';
-import type { Lease, PortRange, Protocol } from '../types.js';
-import type { StoreTx } from '../store/store.js';
+import type { Lease, NewLease, PortRange, Protocol } from '../types.js';
+import type { Store, StoreTx, WriteIntent } from '../store/store.js';
 import type { Machine } from '../os/machine.js';
 import type { Exclusions, Unavailable } from './availability.js';
 import { describePlan, type Plan } from './strategy.js';
@@ -54,6 +54,8 @@ export interface Guess {
   readonly hints: readonly HintUpdate[];
   /** Why the plan's preferred port was not given, when it was not. */
   readonly notPreferred?: string;
+  /** Ports to claim instead, in order, if `port` is leased by the time of the claim (see alternatesAfter). */
+  readonly alternates?: readonly { readonly port: number; readonly hints: readonly HintUpdate[] }[];
 }
 
 /**
@@ -62,13 +64,38 @@ export interface Guess {
  * port of the plan that is not in `skip` (ports guessed for earlier names of the same
  * request). Null when the plan has no free port: claim then says why, under the lock.
  */
-export async function guessPort(ctx: AllocContext, name: string, plan: Plan, force: boolean, skip: ReadonlySet<number>): Promise<Guess | null> {
+export async function guessPort(ctx: AllocContext, name: string, plan: Plan, force: boolean, skip: ReadonlySet<number>, alternates = 0): Promise<Guess | null> {
   if (plan.segments.length === 0) {
     const port = await fixedPort(ctx, name, plan, force);
     return skip.has(port) ? null : { port, hints: [] };
   }
   const walked = await walkPlan(ctx, plan, skip);
-  return walked.port === null ? null : { port: walked.port, hints: walked.hints };
+  if (walked.port === null) return null;
+  // Only a port found by a segment's walk (it moved a hint) has a next one in line.
+  if (alternates === 0 || walked.hints.length === 0) return { port: walked.port, hints: walked.hints };
+  return { port: walked.port, hints: walked.hints, alternates: await alternatesAfter(ctx, plan, walked.port, walked.hints, skip, alternates) };
+}
+
+/**
+ * Up to `count` ports after `port` in the segment its walk found it in, that no exclusion
+ * forbids and the OS says are free, each with the hints claiming it leaves; leases are not
+ * asked, as the one-step claim (Store.claimNew) takes the first of them no lease holds when
+ * `port` was taken meanwhile. Writers of one machine that read the same scan hint at once
+ * all guess the same port; with these, each takes the next one instead of failing. At most
+ * 4 x `count` ports are probed.
+ */
+async function alternatesAfter(ctx: AllocContext, plan: Plan, port: number, hints: readonly HintUpdate[], skip: ReadonlySet<number>, count: number): Promise<{ port: number; hints: HintUpdate[] }[]> {
+  const last = hints[hints.length - 1]!;
+  const segment = plan.segments.find((s) => s.start === last.start)!;
+  const found: { port: number; hints: HintUpdate[] }[] = [];
+  let probed = 0;
+  for (const next of candidatePorts(ctx.exclusions, plan.explicitRange, port + 1, segment.end)) {
+    if (found.length === count || probed === 4 * count) break;
+    if (skip.has(next) || ctx.exclusions.reason(next, plan.explicitRange) !== null) continue;
+    probed++;
+    if (await ctx.machine.isPortFree(next, plan.protocol)) found.push({ port: next, hints: [...hints.slice(0, -1), { ...last, next: next + 1 }] });
+  }
+  return found;
 }
 
 /**
@@ -77,7 +104,7 @@ export async function guessPort(ctx: AllocContext, name: string, plan: Plan, for
  * every port another name of the same request prefers. So api falling back from a taken
  * 8000 never pushes mcp off its own 8001.
  */
-export async function guessAll(ctx: AllocContext, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean): Promise<Map<string, Guess>> {
+export async function guessAll(ctx: AllocContext, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean, alternates = 0): Promise<Map<string, Guess>> {
   const found = new Map<string, Guess>();
   const skip = new Set<number>();
   const why = new Map<string, string>();
@@ -95,7 +122,8 @@ export async function guessAll(ctx: AllocContext, plans: readonly { readonly nam
   const wanted = new Set(preferred.map(({ plan }) => plan.first!));
   for (const { name, plan } of plans) {
     if (found.has(name)) continue;
-    const guess = await guessPort(ctx, name, plan, force, new Set([...skip, ...wanted]));
+    // Alternates for one name only: several names' would overlap.
+    const guess = await guessPort(ctx, name, plan, force, new Set([...skip, ...wanted]), plans.length === 1 ? alternates : 0);
     if (guess === null) continue;
     skip.add(guess.port);
     found.set(name, why.has(name) ? { ...guess, notPreferred: why.get(name)! } : guess);
@@ -137,20 +165,44 @@ export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: 
   else found = await walkPlan(ctx, plan, new Set());
   await saveHints(ctx, plan, found.hints);
   if (found.port === null) throw await exhausted(ctx, name, plan);
-  const lease = await ctx.tx.insertLease({
-    host: ctx.host,
-    scope: ctx.scope,
-    name,
-    port: found.port,
-    protocol: plan.protocol,
-    purpose: plan.purpose,
-    pool: null,
-    slot: null,
-    ephemeral: owner.ephemeral,
-    pid: owner.pid,
-  });
-  const notPreferred = found === guess ? guess.notPreferred : undefined;
+  const lease = await ctx.tx.insertLease(newLease(ctx, name, plan, owner, found.port));
+  return found === guess ? asGuessed(lease, plan, guess) : lease;
+}
+
+/** The lease `claim` inserts for `name` on `port`. */
+function newLease(where: { readonly host: string; readonly scope: string }, name: string, plan: Plan, owner: Owner, port: number): NewLease {
+  return { host: where.host, scope: where.scope, name, port, protocol: plan.protocol, purpose: plan.purpose, pool: null, slot: null, ephemeral: owner.ephemeral, pid: owner.pid };
+}
+
+/** A lease claimed on its guess, saying why it is not the plan's preferred port when it is not. */
+function asGuessed(lease: Lease, plan: Plan, guess: Guess): AllocatedLease {
+  const { notPreferred } = guess;
   return notPreferred !== undefined && plan.first !== null && lease.port !== plan.first ? { ...lease, preferred: plan.first, notPreferred } : lease;
+}
+
+/**
+ * Every name's guess claimed in one step (Store.claimNew), where the store offers it:
+ * what `claim` would give for each when each guess is still unleased. Null, with nothing
+ * written, when the store has no such step or a name, port or the scope's directory
+ * stands in the way: the caller then claims in its general transaction.
+ */
+export async function claimGuessed(
+  store: Store,
+  where: { readonly host: string; readonly scope: string; readonly directory: string | null },
+  plans: readonly { readonly name: string; readonly plan: Plan }[],
+  guesses: ReadonlyMap<string, Guess>,
+  owner: Owner,
+  intent: WriteIntent,
+): Promise<AllocatedLease[] | null> {
+  if (store.claimNew === undefined || !plans.every(({ name }) => guesses.has(name))) return null;
+  const moved = (hints: readonly HintUpdate[]) => hints.filter((h) => h.next !== h.stored).map(({ start, next }) => ({ start, next }));
+  const claims = plans.map(({ name, plan }) => {
+    const guess = guesses.get(name)!;
+    const alternates = guess.alternates?.map((a) => ({ port: a.port, hints: moved(a.hints) }));
+    return { lease: newLease(where, name, plan, owner, guess.port), hints: moved(guess.hints), ...(alternates ? { alternates } : {}) };
+  });
+  const leases = await store.claimNew({ host: where.host, name: where.scope, directory: where.directory }, claims, intent);
+  return leases === null ? null : leases.map((lease, i) => asGuessed(lease, plans[i]!.plan, guesses.get(plans[i]!.name)!));
 }
 
 async function saveHints(ctx: AllocContext, plan: Plan, hints: readonly HintUpdate[]): Promise<void> {

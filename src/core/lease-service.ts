@@ -4,17 +4,33 @@
  * re-checks and claims (allocate.ts).
  */
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
-import type { AllocateOptions, AllocationRequest, LeasesApi, ListFilter, ReassignOptions, ScopeContext } from '../engine/index.js';
+import type { AllocateOptions, AllocationRequest, LeasesApi, ListFilter, ProjectInfo, ReassignOptions, ScopeContext } from '../engine/index.js';
 import type { Lease } from '../types.js';
-import { checkNamedPort, claim, guessAll, nextFreePort, reuse } from './allocate.js';
+import { checkNamedPort, claim, claimGuessed, guessAll, nextFreePort, reuse, type Guess } from './allocate.js';
+import type { Exclusions } from './availability.js';
 import type { EngineCore } from './shared.js';
 import { checkScopeName } from './scope.js';
 import { didYouMean } from './suggest.js';
-import { movePlan, planFor } from './strategy.js';
+import { movePlan, planFor, type Plan } from './strategy.js';
 import { checkName, checkNames, checkPid, checkPort, checkRequest } from './validate.js';
+
+/** One-step claims (Store.claimNew) an allocation tries, each after a fresh read, before its general transaction. */
+const QUICK_CLAIM_ATTEMPTS = 3;
+/**
+ * Ports a retry offers the claim beside its guess (allocate.ts, alternatesAfter): a claim
+ * lost to another writer of the machine most often lost to one that read the same hint.
+ */
+const QUICK_CLAIM_ALTERNATES = 8;
 
 /** The lease operations of the LocalEngine. */
 export class LeaseService implements LeasesApi {
+  /**
+   * Whether this engine's last one-step claim found a guessed port taken: the next guess
+   * then brings its alternates at once (a bind probe each, no round trip), as writers of
+   * this machine are likely racing still; otherwise only a retry brings them.
+   */
+  private contended = false;
+
   constructor(private readonly core: EngineCore) {}
 
   async allocate(ctx: ScopeContext, requests?: readonly unknown[], opts: AllocateOptions = {}): Promise<Lease[]> {
@@ -35,17 +51,23 @@ export class LeaseService implements LeasesApi {
     });
     const owner = this.core.owner(opts);
     const force = opts.force === true;
-    // Walk and probe before the write lock: the lock is then held only to confirm each
-    // port is still unleased and to insert, so concurrent writers wait for microseconds of
-    // SQLite work, not for bind probes (see Guess). The exclusions are read in the same
-    // read transaction: the write phase re-checks every port it claims anyway.
-    const { exclusions, guesses } = await this.core.store.transaction('read', async (tx) => {
-      const exclusions = await this.core.exclusionsIn(tx, project);
-      const actx = this.core.allocContext(tx, project, exclusions);
-      const missing = [];
-      for (const p of plans) if (!(await tx.getLease(actx.host, project.scope, p.name))) missing.push(p);
-      return { exclusions, guesses: await guessAll(actx, missing, force) };
-    });
+    let { exclusions, guesses } = await this.guessFor(project, plans, force, this.contended ? QUICK_CLAIM_ALTERNATES : 0);
+    // Every name new and guessed: one step where the store offers it (a round trip to a
+    // shared registry, not one per statement). A step that wrote nothing (most often:
+    // another writer of this machine took a guessed port since the read) is tried again
+    // from a fresh read, with the ports after the guess to take instead, a few times,
+    // before the general transaction below re-checks, walks again or says why while every
+    // other writer of the machine waits for it.
+    const intent = this.core.intent(ctx, 'allocate');
+    const where = { host: this.core.host, scope: project.scope, directory: project.directory };
+    for (let attempt = 1; this.core.store.claimNew !== undefined && plans.every((p) => guesses.has(p.name)); attempt++) {
+      const quick = await claimGuessed(this.core.store, where, plans, guesses, owner, intent);
+      const taken = guesses;
+      this.contended = quick === null || attempt > 1 || quick.some((l) => l.port !== taken.get(l.name)?.port);
+      if (quick !== null) return quick;
+      if (attempt === QUICK_CLAIM_ATTEMPTS) break;
+      ({ exclusions, guesses } = await this.guessFor(project, plans, force, QUICK_CLAIM_ALTERNATES));
+    }
     const leases = await this.core.store.transaction(
       'write',
       async (tx) => {
@@ -58,9 +80,28 @@ export class LeaseService implements LeasesApi {
         }
         return got;
       },
-      this.core.intent(ctx, 'allocate'),
+      intent,
     );
     return leases;
+  }
+
+  /**
+   * Walks and probes before the write lock: the lock is then held only to confirm each
+   * port is still unleased and to insert, so concurrent writers wait for microseconds of
+   * store work, not for bind probes (see Guess). The exclusions are read in the same read
+   * transaction: the write re-checks every port it claims anyway. The reads that do not
+   * depend on each other are asked for at once: a store that talks to a server sends them
+   * in one round trip.
+   */
+  private guessFor(project: ProjectInfo, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean, alternates = 0): Promise<{ exclusions: Exclusions; guesses: Map<string, Guess> }> {
+    return this.core.store.transaction('read', async (tx) => {
+      const [exclusions, existing] = await Promise.all([
+        this.core.exclusionsIn(tx, project),
+        Promise.all(plans.map((p) => tx.getLease(this.core.host, project.scope, p.name))),
+      ]);
+      const missing = plans.filter((_, i) => !existing[i]);
+      return { exclusions, guesses: await guessAll(this.core.allocContext(tx, project, exclusions), missing, force, alternates) };
+    });
   }
 
   async get(ctx: ScopeContext, name: string): Promise<Lease> {

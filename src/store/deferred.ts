@@ -5,7 +5,8 @@
  * only when a PostgreSQL URL is given. A failed open fails every transaction with its error.
  */
 import { StoreError } from '../errors.js';
-import type { Store, StoreTx, TxMode, WriteIntent } from './store.js';
+import type { Lease } from '../types.js';
+import type { ClaimScope, NewClaim, Store, StoreTx, TxMode, WriteIntent } from './store.js';
 
 /** What the store says of itself before it is open. */
 export interface DeferredIdentity {
@@ -30,6 +31,12 @@ export class DeferredStore implements Store {
     if (this.closed) return Promise.reject(new StoreError(`the store ${this.location} was closed; open it again to use it.`));
     this.opened ??= this.open();
     return this.opened.then((store) => store.transaction(mode, fn, intent));
+  }
+
+  claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent): Promise<Lease[] | null> {
+    if (this.closed) return Promise.reject(new StoreError(`the store ${this.location} was closed; open it again to use it.`));
+    this.opened ??= this.open();
+    return this.opened.then((store) => store.claimNew?.(scope, claims, intent) ?? null);
   }
 
   watch(onChange: () => void): () => void {

@@ -121,6 +121,27 @@ export interface StoreTx {
   reset(host: string): Promise<void>;
 }
 
+/**
+ * A new lease whose port an allocation's read found free, for Store.claimNew, with the
+ * scan hints (of its protocol) its walk moved.
+ */
+export interface NewClaim {
+  readonly lease: NewLease;
+  readonly hints: readonly { readonly start: number; readonly next: number }[];
+  /**
+   * For a claim of one lease: ports to take instead, in order, when a lease holds
+   * `lease.port` (the first no lease holds, with its own hints).
+   */
+  readonly alternates?: readonly { readonly port: number; readonly hints: readonly { readonly start: number; readonly next: number }[] }[];
+}
+
+/** The scope a claim records, as ensureScope would. */
+export interface ClaimScope {
+  readonly host: string;
+  readonly name: string;
+  readonly directory: string | null;
+}
+
 /** A transaction's intent: readers never block writers for long, writers are serialised. */
 export type TxMode = 'read' | 'write';
 
@@ -145,5 +166,16 @@ export interface Store {
    * when the backend has no such signal (SQLite, memory).
    */
   watch?(onChange: () => void): () => void;
+  /**
+   * An allocation's write in one step, for backends where each statement of a transaction
+   * is a round trip to a server (PostgreSQL): one write transaction that records the scope
+   * (as ensureScope) and inserts every lease with its scan hints and events, if no lease
+   * holds any of their names or ports (a lone lease: its port or one of its alternates)
+   * and the scope is tied to `directory` or to none.
+   * Otherwise it writes nothing and returns null, and the caller runs its general write
+   * transaction, which says why or walks again. Every lease belongs to `scope`, on the
+   * store's own host. Absent where a transaction costs no round trips (SQLite, memory).
+   */
+  claimNew?(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent): Promise<Lease[] | null>;
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConflictError, NotFoundError, StoreError, UsageError } from '../../src/errors.js';
+import { claimConformance } from './conformance-claim.js';
 import { historyConformance } from './conformance-history.js';
 import { lease, useStore, type StoreFactory } from './conformance-kit.js';
 import { poolConformance } from './conformance-pools.js';
@@ -193,5 +194,6 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
 
     historyConformance(factory);
     poolConformance(factory);
+    claimConformance(factory);
   });
 }

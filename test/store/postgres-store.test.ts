@@ -63,6 +63,35 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
     }
   });
 
+  it('upgrades a version 1 registry (before claim()) in place, its leases kept, and claims in one step after', async () => {
+    const url = await createDatabase(server);
+    const schema = uniqueSchema();
+    try {
+      const first = await openPostgresStore(url, { schema, host: 'm1' });
+      await first.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm1' })));
+      await first.close();
+      // What a berth of schema version 1 left: no claim() function.
+      await withClient(url, async (c) => {
+        await c.query(`DROP FUNCTION ${schema}.claim`);
+        await c.query(`UPDATE ${schema}.meta SET value = '1' WHERE key = 'version'`);
+      });
+      const store = await openPostgresStore(url, { schema, host: 'm1' });
+      try {
+        await store.transaction('write', (tx) => tx.ensureScope('m1', 'app', null));
+        const made = await store.claimNew({ host: 'm1', name: 'app', directory: null }, [{ lease: lease('api', 4001, { host: 'm1', scope: 'app' }), hints: [] }]);
+        assert.deepEqual(made?.map((l) => l.port), [4001]);
+        assert.deepEqual((await store.transaction('read', (tx) => tx.listLeases())).map((l) => `${l.scope}/${l.name} ${l.port}`), ['app/api 4001', 'demo/web 4000']);
+      } finally {
+        await store.close();
+      }
+      await withClient(url, async (c) => {
+        assert.equal((await c.query(`SELECT value FROM ${schema}.meta WHERE key = 'version'`)).rows[0].value, String(PG_SCHEMA_VERSION));
+      });
+    } finally {
+      await dropDatabase(server, url);
+    }
+  });
+
   it('refuses, untouched, a berth schema of a newer version and a schema of that name that is not berth\'s', async () => {
     const url = await createDatabase(server);
     try {

@@ -73,15 +73,25 @@ export class EventBuffer {
    * share a round trip with COMMIT), or null when there are none; forgets them.
    */
   private take(session: PgSession, s: string): string | null {
+    const taken = this.takeJson();
+    if (taken === null) return null;
+    const { count } = taken;
+    return `WITH ids AS (UPDATE ${s}.event_ids SET last = last + ${count} RETURNING last)
+      INSERT INTO ${s}.events (id, ${EVENT_COLUMNS})
+      SELECT ids.last - ${count} + e.ord, e.${EVENT_COLUMNS.split(', ').join(', e.')}
+      FROM ids, ROWS FROM (json_to_recordset(${session.literal(taken.json)}::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`;
+  }
+
+  /**
+   * The pending events as a JSON array of objects keyed by column (as the insert and the
+   * claim function read them), and how many; forgets them. Null when there are none.
+   */
+  takeJson(): { readonly json: string; readonly count: number } | null {
     if (this.pending.length === 0) return null;
     const events = this.pending;
     this.pending = [];
     const json = JSON.stringify(events.map((values) => Object.fromEntries(EVENT_COLUMNS.split(', ').map((column, i) => [column, values[i]]))));
-    const n = events.length;
-    return `WITH ids AS (UPDATE ${s}.event_ids SET last = last + ${n} RETURNING last)
-      INSERT INTO ${s}.events (id, ${EVENT_COLUMNS})
-      SELECT ids.last - ${n} + e.ord, e.${EVENT_COLUMNS.split(', ').join(', e.')}
-      FROM ids, ROWS FROM (json_to_recordset(${session.literal(json)}::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`;
+    return { json, count: events.length };
   }
 }
 

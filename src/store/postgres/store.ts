@@ -12,11 +12,14 @@
 import type pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { PruneSchedule } from '../retention.js';
-import type { HistoryRetention, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
-import { pgStoreError, type PgPhase } from './errors.js';
+import type { Lease } from '../../types.js';
+import type { ClaimScope, HistoryRetention, NewClaim, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
+import { claimCall, claimedLeases } from './claim.js';
+import { isConnectionLoss, pgCode, pgStoreError, type PgPhase } from './errors.js';
 import { prunePgEvents } from './events.js';
 import { lockKey } from './names.js';
-import { PgSession } from './session.js';
+import { Connections } from './connections.js';
+import { inline, PgSession } from './session.js';
 import { PgTx } from './tx.js';
 
 /** What a PostgresStore is made of (see openPostgresStore). */
@@ -39,54 +42,70 @@ export class PostgresStore implements Store {
   readonly location: string;
   readonly host: string;
   private readonly prunes = new PruneSchedule();
+  /** A prune due, for the next write transaction to make (claimNew asks for one so). */
+  private pruneOwed = false;
   /** BEGIN and this machine's writer lock, sent with a write's first statement (see PgSession). */
   private readonly beginWrite: string;
   private readonly running = new Set<Promise<unknown>>();
+  private readonly conns: Connections;
   private closed = false;
-  /** The channel writers NOTIFY when they commit events, as an identifier. */
+  /** The channel writers NOTIFY when they commit events, as an identifier; and as a name (pg_notify). */
   private readonly channel: string;
+  private readonly channelName: string;
+  /** This machine's writer lock (pg_advisory_xact_lock). */
+  private readonly lockKey: string;
   private readonly watchers = new Set<() => void>();
   private listening: pg.Client | undefined;
 
   constructor(private readonly parts: PgStoreParts) {
     this.location = parts.location;
+    this.conns = new Connections(parts.pool, parts.location, (work) => this.track(work));
     this.host = parts.host;
-    this.channel = `"berth_events_${parts.schema}"`;
-    this.beginWrite = `BEGIN; SELECT pg_advisory_xact_lock(${lockKey(`berth-writer:${parts.schema}:${parts.host}`)})`;
+    this.channelName = `berth_events_${parts.schema}`;
+    this.channel = `"${this.channelName}"`;
+    this.lockKey = lockKey(`berth-writer:${parts.schema}:${parts.host}`);
+    this.beginWrite = `BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey})`;
   }
 
   transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent?: WriteIntent): Promise<T> {
+    return this.tracked(() => this.run(mode, fn, intent));
+  }
+
+  /** Runs `work` unless the store is closed; close() waits for it (and for what it leaves running, see track). */
+  private tracked<T>(work: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError(`the store ${this.location} was closed; open it again to use it.`));
-    const run = this.run(mode, fn, intent);
-    const tracked = run.catch(() => undefined);
-    this.running.add(tracked);
-    void tracked.then(() => this.running.delete(tracked));
+    const run = work();
+    this.track(run);
     return run;
   }
 
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch(() => undefined);
+    this.running.add(tracked);
+    void tracked.then(() => this.running.delete(tracked));
+  }
+
   private async run<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent: WriteIntent | undefined): Promise<T> {
-    const { pool, quoted, retention } = this.parts;
+    const { quoted, retention } = this.parts;
     let phase: PgPhase = 'transaction';
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      throw pgStoreError(err, this.location, 'transaction');
-    }
-    let broken: Error | undefined;
-    // The server may drop the connection while it is ours (shut down, terminated): the
-    // pending query rejects with the reason, and the client's own 'error' event, with no
-    // listener, would end the process. Noted here; the client is then not given back.
-    const onError = (err: Error) => {
-      broken = err;
-    };
-    client.on('error', onError);
-    const session = new PgSession(client, mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const lent = await this.conns.lend();
+    let failed: Error | undefined;
+    let parked = false;
+    const session = new PgSession(lent.client, lent.prefix + (mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
     try {
       const tx = new PgTx(session, quoted, intent);
       const result = await fn(tx);
+      if (mode === 'read') {
+        // Its COMMIT goes with the next transaction's first statement (connections.ts).
+        if (session.begun) {
+          this.conns.park(lent);
+          parked = true;
+        }
+        return result;
+      }
       // A write that sent nothing changed nothing: it has nothing to prune after either.
-      if (mode === 'write' && session.begun && this.prunes.due()) {
+      if (session.begun && (this.pruneOwed || this.prunes.due())) {
+        this.pruneOwed = false;
         await tx.events.flush(session, quoted);
         this.prunes.done(await prunePgEvents(session, quoted, retention, Date.now()));
       }
@@ -98,16 +117,57 @@ export class PostgresStore implements Store {
         await session.rollback().catch((rollbackError: Error) => {
           // The connection is gone or broken: the server rolls back what it had; this
           // client is not given back to the pool.
-          broken = rollbackError;
+          failed = rollbackError;
         });
       } else {
-        broken = err as Error;
+        failed = err as Error;
       }
       throw pgStoreError(err, this.location, phase);
     } finally {
-      client.off('error', onError);
-      client.release(broken);
+      // Nothing sent on a parked connection: its read-only transaction is still open, parked again.
+      if (!parked && !session.begun && lent.prefix !== '') this.conns.park(lent);
+      else if (!parked) lent.done(failed ?? lent.broken());
     }
+  }
+
+  /**
+   * An allocation's write in one round trip (claim.ts). Null, with nothing written, when
+   * a name or port is taken, the scope is tied to another directory, or the leases are
+   * not all of `scope` on this machine.
+   */
+  claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent): Promise<Lease[] | null> {
+    return this.tracked(async () => {
+      if (scope.host !== this.host) return null;
+      if (this.prunes.due()) {
+        // The history is due for pruning, as every so many writes: a write of its own prunes it.
+        this.pruneOwed = true;
+        await this.run('write', (tx) => tx.lastEventId(), undefined);
+      }
+      const call = claimCall({ s: this.parts.quoted, lockKey: this.lockKey, channel: this.channelName }, scope, claims, intent);
+      if (call === null) return null;
+      const { client, prefix, done, broken } = await this.conns.lend();
+      let failed: Error | undefined;
+      try {
+        // After a parked read's COMMIT, in the same round trip: then as one query string.
+        const rows =
+          prefix === ''
+            ? (await client.query<{ port: number | null }>({ name: call.name, text: call.text, values: call.values })).rows
+            : ((await client.query(prefix + inline(client, call.text, call.values))) as unknown as pg.QueryResult<{ port: number | null }>[]).at(-1)!.rows;
+        return claimedLeases(call, rows[0]?.port ?? null);
+      } catch (err) {
+        // The call was its own transaction: the server rolled it back, unless the
+        // connection went, which leaves its outcome unknown.
+        if (isConnectionLoss(err)) {
+          failed = err as Error;
+          throw pgStoreError(err, this.location, 'commit');
+        }
+        // A key taken after all (the check and the insert disagree): the general path says why.
+        if (pgCode(err) === '23505') return null;
+        throw pgStoreError(err, this.location, 'transaction');
+      } finally {
+        done(failed ?? broken());
+      }
+    });
   }
 
   /**
@@ -154,6 +214,8 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.unlisten();
+    await Promise.all(this.running);
+    this.conns.flush();
     await Promise.all(this.running);
     await this.parts.pool.end();
   }
