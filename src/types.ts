@@ -134,6 +134,11 @@ export interface HealthSpec {
   readonly retries: number;
   /** Failures during this time after a start do not count. */
   readonly startPeriodMs: number;
+  /**
+   * How often the check runs from a start until its first pass (docker's `start_interval`),
+   * so a dependent starts soon after its dependency is ready; never slower than `intervalMs`.
+   */
+  readonly startIntervalMs: number;
 }
 
 /** `restart:` of a service. */

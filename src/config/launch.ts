@@ -15,14 +15,16 @@ import { parseSignal } from './signals.js';
 export const LAUNCH_KEYS = ['command', 'cwd', 'environment', 'depends_on', 'health', 'restart', 'stop', 'enabled', 'description', 'stage'];
 
 const HEALTH_KINDS = ['http', 'tcp', 'exec', 'log'] as const;
-const HEALTH_KEYS = [...HEALTH_KINDS, 'interval', 'timeout', 'retries', 'start_period'];
+const HEALTH_KEYS = [...HEALTH_KINDS, 'interval', 'timeout', 'retries', 'start_period', 'start_interval'];
 const RESTART_KEYS = ['policy', 'max_restarts', 'backoff', 'reset_after'];
 const BACKOFF_KEYS = ['base', 'factor', 'cap'];
 const STOP_KEYS = ['signal', 'grace'];
 const POLICIES = ['no', 'on-failure', 'always'] as const;
 
 /** Defaults, in the units their names say. */
-export const HEALTH_DEFAULTS = { intervalMs: 1000, timeoutMs: 2000, retries: 3, startPeriodMs: 0 } as const;
+// startIntervalMs: quick probes from a start until the first pass, so a dependent waits at most
+// this long after its dependency is ready (the interval alone would add up to a second per step).
+export const HEALTH_DEFAULTS = { intervalMs: 1000, timeoutMs: 2000, retries: 3, startPeriodMs: 0, startIntervalMs: 100 } as const;
 export const RESTART_DEFAULT: RestartSpec = { policy: 'on-failure', maxRestarts: 5, backoff: { baseMs: 100, factor: 2, capMs: 30_000 }, resetAfterMs: 10_000 };
 export const STOP_DEFAULT: StopSpec = { signal: 'SIGTERM', graceMs: 10_000 };
 
@@ -155,6 +157,7 @@ function health(c: Check, value: unknown, key: string): HealthSpec {
     timeoutMs: duration(c, raw.timeout, `${key}.timeout`, HEALTH_DEFAULTS.timeoutMs),
     retries: raw.retries === undefined ? HEALTH_DEFAULTS.retries : c.positiveInt(raw.retries, `${key}.retries`),
     startPeriodMs: duration(c, raw.start_period, `${key}.start_period`, HEALTH_DEFAULTS.startPeriodMs, true),
+    startIntervalMs: duration(c, raw.start_interval, `${key}.start_interval`, HEALTH_DEFAULTS.startIntervalMs),
   };
 }
 

@@ -16,8 +16,6 @@ import { ownership, probe, type Ownership } from './health.js';
 import type { LogSink } from './log-sink.js';
 import type { RecordedService } from './stack-file.js';
 
-/** Checks while a service has not yet been healthy run this often (then every `interval`). */
-export const STARTING_PROBE_MS = 100;
 /** How long a stop or a crash waits for the service's port to be free once its processes are gone. */
 export const PORT_FREE_WAIT_MS = 5000;
 /** The variable whose value marks every process of one launch of one service. */
@@ -256,7 +254,7 @@ export class ServiceRunner {
       else if (this.state === 'unhealthy' && this.reason !== why) this.set('unhealthy', why);
     }
     // Until the first pass of this start, quick probes (a start that went unhealthy too).
-    this.scheduleHealth(this.healthySince === null ? Math.min(STARTING_PROBE_MS, health.intervalMs) : health.intervalMs);
+    this.scheduleHealth(this.healthySince === null ? Math.min(health.startIntervalMs, health.intervalMs) : health.intervalMs);
   }
 
   /** Running (or healthy) for reset_after clears the count max_restarts looks at. */

@@ -20,7 +20,7 @@ test('every launch key is read, with durations, signals and the compose spelling
     `services:
   db:
     command: [node, db.js]
-    health: {tcp: true, interval: 200ms, retries: 5, start_period: 1s}
+    health: {tcp: true, interval: 200ms, retries: 5, start_period: 1s, start_interval: 50ms}
   api:
     command: node api.js --verbose
     cwd: api
@@ -42,7 +42,7 @@ test('every launch key is read, with durations, signals and the compose spelling
   );
   const [db, api, web, cache] = config.services;
   assert.deepEqual(db!.launch!.command, { argv: ['node', 'db.js'] });
-  assert.deepEqual(db!.launch!.health, { kind: 'tcp', target: '', intervalMs: 200, timeoutMs: 2000, retries: 5, startPeriodMs: 1000 });
+  assert.deepEqual(db!.launch!.health, { kind: 'tcp', target: '', intervalMs: 200, timeoutMs: 2000, retries: 5, startPeriodMs: 1000, startIntervalMs: 50 });
   assert.deepEqual(api!.launch!.command, { shell: 'node api.js --verbose' });
   assert.equal(api!.launch!.cwd, '/project/api');
   assert.deepEqual(api!.launch!.environment, { MODE: 'dev', DEBUG: '1' });
@@ -77,6 +77,7 @@ test('cycles, unknown dependencies and bad values are ConfigErrors naming the ke
   await refused('services:\n  a: {command: [x], health: {http: health}}\n', 'services.a.health.http', /neither a path/);
   await refused('services:\n  a: {command: [x], health: {log: "(["}}\n', 'services.a.health.log', /regular expression/);
   await refused('services:\n  a: {command: [x], health: {tcp: true, interval: soon}}\n', 'services.a.health.interval', /invalid duration/);
+  await refused('services:\n  a: {command: [x], health: {tcp: true, start_interval: 0}}\n', 'services.a.health.start_interval', /above 0/);
   await refused('services:\n  a: {command: [x], restart: sometimes}\n', 'services.a.restart', /unknown policy/);
   await refused('services:\n  a: {command: [x], restart: {backoff: {base: 2s, cap: 1s}}}\n', 'services.a.restart.backoff.cap', /below base/);
   await refused('services:\n  a: {command: [x], stop: {signal: SIGNOPE}}\n', 'services.a.stop.signal', /invalid signal/);
