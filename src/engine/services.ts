@@ -35,6 +35,21 @@ export interface ServicePort {
   readonly stranger: string | null;
 }
 
+/** How many health checks a service keeps (its history). */
+export const CHECK_HISTORY = 20;
+
+/** One health check of a service, as it ran. */
+export interface ServiceCheck {
+  /** ISO-8601 time it started. */
+  readonly at: string;
+  /** Whether it counted as a pass: the check passed and the service's own processes hold the port. */
+  readonly ok: boolean;
+  /** What happened, for people: `GET http://127.0.0.1:4001/ → 200`, `port 4001 is answered by pid 42 (node), not by api`. */
+  readonly detail: string;
+  /** How long it took, in whole milliseconds. */
+  readonly durationMs: number;
+}
+
 /** One service of a launched stack. */
 export interface ServiceStatus {
   readonly scope: string;
@@ -57,6 +72,8 @@ export interface ServiceStatus {
   /** `description:` / `purpose:` and `stage:` of berth.yaml. */
   readonly description: string | null;
   readonly stage: string | null;
+  /** The last {@link CHECK_HISTORY} health checks, oldest first; empty without a health check. */
+  readonly checks: readonly ServiceCheck[];
 }
 
 /** A state change of one service: the live feed the daemon's event stream carries. */

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceExit, ServiceState, ServiceStatus } from '../engine/index.js';
+import { CHECK_HISTORY, type ServiceCheck, type ServiceExit, type ServiceState, type ServiceStatus } from '../engine/index.js';
 import { killProcesses, portHolding, processIdentity, serviceMembers, type ProcessRow } from '../os/index.js';
 import type { LaunchSpec, Listener } from '../types.js';
 import { afterEnd, describeEnd, type EndedWith } from './backoff.js';
@@ -79,6 +79,10 @@ export class ServiceRunner {
   leaseOwner = process.pid;
   /** When the last failed check was counted: fast checks while starting count once per interval. */
   private lastCounted = 0;
+  /** The last CHECK_HISTORY health checks, oldest first (kept across restarts: a crash loop shows). */
+  private readonly checks: ServiceCheck[] = [];
+  /** Counts state changes, so a check that changed nothing still gets its history recorded. */
+  private changes = 0;
 
   constructor(
     readonly spec: RunnerSpec,
@@ -102,6 +106,7 @@ export class ServiceRunner {
     const previous = this.state;
     this.state = state;
     this.reason = reason;
+    this.changes += 1;
     if (state !== previous || reason !== null) this.sink.write('berth', `${state}${reason === null ? '' : `: ${reason}`}`);
     this.host.changed(this, previous);
   }
@@ -198,6 +203,7 @@ export class ServiceRunner {
     this.healthTimer = null;
     if (!['starting', 'running', 'healthy', 'unhealthy'].includes(this.state) || this.stopRequested) return;
     const health = this.spec.launch.health;
+    const began = Date.now();
     const result = health === null ? { ok: true, detail: 'no health check' } : await probe(health, { port: this.spec.port, env: this.spec.env, cwd: this.spec.launch.cwd, logMatched: this.logMatched });
     // Who holds the port is looked at when a check passes (a pass only counts when our tree
     // answers) and for services without one: each look reads every process's sockets, too
@@ -236,6 +242,9 @@ export class ServiceRunner {
       return;
     }
     const now = Date.now();
+    const changes = this.changes;
+    this.checks.push({ at: new Date(began).toISOString(), ok, detail: why, durationMs: now - began });
+    if (this.checks.length > CHECK_HISTORY) this.checks.splice(0, this.checks.length - CHECK_HISTORY);
     if (ok) {
       this.failures = 0;
       if (this.state !== 'healthy') this.set('healthy');
@@ -253,6 +262,8 @@ export class ServiceRunner {
       if (this.failures >= health.retries && this.state !== 'unhealthy') this.set('unhealthy', why);
       else if (this.state === 'unhealthy' && this.reason !== why) this.set('unhealthy', why);
     }
+    // No state change recorded the status: record it for the check history (ps, the API).
+    if (this.changes === changes) this.host.changed(this, this.state);
     // Until the first pass of this start, quick probes (a start that went unhealthy too).
     this.scheduleHealth(this.healthySince === null ? Math.min(health.startIntervalMs, health.intervalMs) : health.intervalMs);
   }
@@ -370,6 +381,7 @@ export class ServiceRunner {
       dependsOn: this.spec.launch.dependsOn.map((d) => d.name),
       description: this.spec.description,
       stage: this.spec.launch.stage,
+      checks: [...this.checks],
     };
   }
 

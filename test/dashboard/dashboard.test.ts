@@ -224,6 +224,16 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     // Dependency order: db starts first, and web says what it waits for.
     assert.deepEqual(await page.$$eval('tr[data-service]', (rows) => rows.map((r) => r.getAttribute('data-service'))), [`${STACK_SCOPE}/db`, `${STACK_SCOPE}/web`, `${STACK_SCOPE}/chatty`]);
     assert.match(await page.innerText(row), /after db/);
+    // Its health history: refused while it was slow to listen, then a pass; each mark is
+    // reached with Tab and says what it found.
+    await page.waitForSelector(`${row} ol.checks li.ok`, { timeout: SEEN_MS });
+    assert.ok((await page.locator(`${row} ol.checks li.fail`).count()) >= 1, 'the failed checks of its slow start');
+    await page.locator(`${row} ol.checks li`).first().focus();
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.closest('ol.checks') !== null ? document.activeElement?.getAttribute('aria-label') : null);
+    assert.match(focused ?? '', /^(pass|fail) at .*(GET http:\/\/127\.0\.0\.1:\d+\/|ECONNREFUSED).*\(\d+ ms\)$/, 'Tab moves to the next mark, which names its check');
+    await page.locator(`${row} ol.checks li.ok`).last().focus();
+    assert.match((await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))) ?? '', new RegExp(`^pass at .*: GET http://127\\.0\\.0\\.1:${port}/ → 200 \\(\\d+ ms\\)$`));
 
     // A long log: the last 1,000 lines, the newest in view.
     await page.click(`button[aria-label="logs of ${STACK_SCOPE}/chatty"]`);

@@ -60,12 +60,22 @@ test('up -d returns once healthy; the API stops and starts a service, with event
   const result = JSON.parse(up.stdout) as { ok: boolean; services: { name: string; state: string }[] };
   assert.deepEqual(result.services.map((s) => [s.name, s.state]), [['db', 'healthy'], ['api', 'healthy']]);
   assert.deepEqual(stack.ps().map((s) => s.state), ['healthy', 'healthy'], 'ps reads the daemon-run stack');
+  // Health history: db refused connections for its first half second, then answered.
+  type Check = { at: string; ok: boolean; detail: string; durationMs: number };
+  const dbChecks = (stack.ps().find((s) => s.name === 'db') as unknown as { checks: Check[] }).checks;
+  assert.ok(dbChecks.length >= 2 && dbChecks.length <= 20, `ps --json has db's checks: ${JSON.stringify(dbChecks)}`);
+  assert.deepEqual(dbChecks.at(-1)!.ok, true);
+  assert.equal(dbChecks.at(-1)!.detail, `GET http://127.0.0.1:${ports[0]}/ → 200`);
+  assert.ok(dbChecks.some((c) => !c.ok && /ECONNREFUSED/.test(c.detail)), 'the refused checks before db listened');
+  assert.ok(dbChecks.every((c) => Number.isInteger(c.durationMs) && c.durationMs >= 0 && !Number.isNaN(Date.parse(c.at))));
 
   const feed = serviceEvents(stack);
   try {
     const listed = await api(stack, 'GET', `/v1/services?scope=${stack.scope}`);
     assert.equal(listed.status, 200);
     assert.deepEqual((listed.json as { name: string }[]).map((s) => s.name), ['db', 'api']);
+    const apiChecks = (listed.json as { name: string; checks: Check[] }[]).find((s) => s.name === 'api')!.checks;
+    assert.equal(apiChecks.at(-1)?.ok, true, `GET /v1/services has api's checks: ${JSON.stringify(apiChecks)}`);
     // /metrics: a state set per service, its health and restarts, for a Grafana panel.
     const metrics = String((await api(stack, 'GET', '/metrics')).json);
     const series = (name: string, labels: string) => new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1];
