@@ -28,6 +28,8 @@ export interface ServiceExit {
 
 /** One leased port of a service and whether its own processes listen on it. */
 export interface ServicePort {
+  /** The lease: the service's own name, or one of its `leases:` (absent in records written before). */
+  readonly name?: string;
   readonly port: number;
   /** True when a process of the service's tree listens on the port. */
   readonly listening: boolean;

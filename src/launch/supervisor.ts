@@ -54,7 +54,9 @@ export class Supervisor {
       holders: async (port) => (await engine.reality.who(ctx, port)).holders,
       isPortFree: (port) => isPortFree(port, 'tcp'),
       handLease: async (name, from, to) => {
-        if (this.plan.leases.some((l) => l.name === name && l.ephemeral)) await engine.leases.handOver(ctx, [name], from, to);
+        // Every ephemeral lease of the service: its own and its leases:.
+        const names = this.plan.leases.filter((l) => l.ephemeral && this.leasesOf([name]).includes(l.name)).map((l) => l.name);
+        if (names.length > 0) await engine.leases.handOver(ctx, names, from, to);
       },
       changed: (runner, previous) => this.changed(runner, previous),
     };
@@ -152,11 +154,16 @@ export class Supervisor {
     if (all) {
       if (this.tracker !== null) clearInterval(this.tracker);
       // A service something still holds keeps its lease: the port is not free to hand out.
-      const mine = this.plan.leases.filter((l) => l.ephemeral && stopped.includes(l.name)).map((l) => l.name);
+      const mine = this.plan.leases.filter((l) => l.ephemeral && this.leasesOf(stopped).includes(l.name)).map((l) => l.name);
       if (mine.length > 0) await this.engine.leases.releaseOwned(this.ctx, mine, [process.pid, ...this.runners.map((r) => r.leaseOwner)]).catch(() => undefined);
     }
     this.record();
     return { stopped, problems };
+  }
+
+  /** The lease names of `services`: each one's own and its leases:. */
+  private leasesOf(services: readonly string[]): string[] {
+    return this.plan.specs.filter((s) => services.includes(s.name)).flatMap((s) => s.ports.map((p) => p.name));
   }
 
   /** The runner of `name`; NotFoundError naming the stack's services otherwise. */

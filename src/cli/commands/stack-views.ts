@@ -49,7 +49,7 @@ function renderPs(entries: readonly PsEntry[]): string {
     e.name,
     e.state,
     e.pid,
-    e.ports.map((p) => `${p.port}${p.listening || e.pid === null ? '' : p.stranger === null ? ' (not listening)' : ` (held by ${p.stranger})`}`).join(' '),
+    e.ports.map((p) => `${p.name === undefined || p.name === e.name ? '' : `${p.name}=`}${p.port}${p.listening || e.pid === null ? '' : p.stranger === null ? ' (not listening)' : ` (held by ${p.stranger})`}`).join(' '),
     e.restarts,
     formatUptime(e.uptimeSeconds),
     e.lastExit === null ? null : e.lastExit.signal ?? `exit ${e.lastExit.code}`,

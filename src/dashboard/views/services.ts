@@ -58,7 +58,7 @@ function row(ctx: ViewContext, s: ServiceStatus, order: number): HTMLElement {
     h('td', {}, stateTag(s)),
     h('td', {}, s.reason ?? ''),
     h('td', { class: 'num', title: s.pids.join(' ') }, s.pid ?? '', s.pids.length > 1 && h('span', { class: 'muted' }, ` +${s.pids.length - 1}`)),
-    h('td', {}, s.ports.map((p) => h('div', { class: p.stranger !== null ? 'bad' : undefined }, `${p.port}${p.listening ? '' : ' (not listening)'}${p.stranger !== null ? `, also ${p.stranger}` : ''}`))),
+    h('td', {}, s.ports.map((p) => h('div', { class: p.stranger !== null ? 'bad' : undefined }, `${p.name === undefined || p.name === s.name ? '' : `${p.name} `}${p.port}${p.listening ? '' : ' (not listening)'}${p.stranger !== null ? `, also ${p.stranger}` : ''}`))),
     h('td', {}, checks(s)),
     h('td', { class: 'num' }, s.restarts),
     h('td', { class: 'num', title: s.startedAt ?? '' }, uptime(s)),
