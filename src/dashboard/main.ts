@@ -6,9 +6,10 @@
  *
  * Views are a list (views/*.ts). Launched services come with the snapshot; a `service`
  * event changes its service at once, and the full list (restarts, start times, new stacks)
- * is asked for again after it, as pools and conflicts are after a lease change.
+ * is asked for again after it, as pools and conflicts are after a lease change. A `stack`
+ * event adds a stack the daemon started, or drops one it forgot (after a down from anywhere).
  */
-import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus, StackEvent } from '../engine/index.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';
 import type { Lease, RegistryEvent } from '../types.js';
 import { Actions } from './actions.js';
@@ -233,6 +234,12 @@ async function start(): Promise<void> {
     model.applyService(event);
     logs.onEvent(event);
     refreshServices();
+    schedule();
+  });
+  stream.addEventListener('stack', (e) => {
+    model.applyStack(JSON.parse((e as MessageEvent<string>).data) as StackEvent);
+    // A list asked for before the stack came or went must not bring back its old rows.
+    servicesAsked++;
     schedule();
   });
   stream.addEventListener('ports', (e) => {

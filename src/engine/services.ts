@@ -90,6 +90,21 @@ export interface ServiceEvent {
   readonly pid: number | null;
 }
 
+/**
+ * A stack the daemon started running (its services, all pending) or forgot (after
+ * `down`, from the CLI or the API): the event stream's `stack` event, so a page adds or
+ * drops the stack's rows without asking for the list again.
+ */
+export interface StackEvent {
+  /** ISO-8601. */
+  readonly time: string;
+  readonly scope: string;
+  /** True when the daemon runs the stack no more. */
+  readonly removed: boolean;
+  /** The stack's services when it was added; empty when removed. */
+  readonly services: readonly ServiceStatus[];
+}
+
 /** An uptime as `ps` and the dashboard show it (`42s`, `3m7s`, `2h5m`); null for none. */
 export function formatUptime(seconds: number | null): string | null {
   if (seconds === null) return null;

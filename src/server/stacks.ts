@@ -4,7 +4,7 @@
  * Stopping the daemon stops every stack the same clean way as `berth down`.
  */
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { Engine, ScopeContext, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import type { Engine, ScopeContext, ServiceEvent, ServiceStatus, StackEvent } from '../engine/index.js';
 import { Supervisor, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
 
 /** How long `up` waits for a stack to settle by default. */
@@ -33,16 +33,26 @@ export interface StackUpResult {
 export class StackHost {
   private readonly stacks = new Map<string, Supervisor>();
   private readonly listeners = new Set<(event: ServiceEvent) => void>();
+  private readonly stackListeners = new Set<(event: StackEvent) => void>();
 
   constructor(
     private readonly engine: Engine,
     private readonly stateDir: string,
   ) {}
 
-  /** Calls `listener` with every service state change; returns the unsubscribe. */
-  subscribe(listener: (event: ServiceEvent) => void): () => void {
+  /** Calls `listener` with every service state change, and `onStack` when a stack is added or forgotten; returns the unsubscribe. */
+  subscribe(listener: (event: ServiceEvent) => void, onStack?: (event: StackEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (onStack !== undefined) this.stackListeners.add(onStack);
+    return () => {
+      this.listeners.delete(listener);
+      if (onStack !== undefined) this.stackListeners.delete(onStack);
+    };
+  }
+
+  private stackChanged(scope: string, removed: boolean, services: readonly ServiceStatus[]): void {
+    const event: StackEvent = { time: new Date().toISOString(), scope, removed, services };
+    this.stackListeners.forEach((l) => l(event));
   }
 
   /** Plans and starts the stack of `ctx` (all leases, ports checked first) and waits until it settles. */
@@ -66,6 +76,7 @@ export class StackHost {
     }
     const supervisor = new Supervisor(this.engine, ctx, plan, { stateDir: this.stateDir, onEvent: (e) => this.listeners.forEach((l) => l(e)) });
     this.stacks.set(scope, supervisor);
+    this.stackChanged(scope, false, supervisor.statuses());
     supervisor.start();
     const ok = await supervisor.settled(opts.timeoutMs ?? UP_WAIT_MS);
     const services = supervisor.statuses();
@@ -85,6 +96,8 @@ export class StackHost {
   async down(scope: string): Promise<StopReport> {
     const report = await this.stack(scope).stop();
     this.stacks.delete(scope);
+    // After the stop events: a page drops the stack's rows instead of keeping them stopped.
+    this.stackChanged(scope, true, []);
     return report;
   }
 

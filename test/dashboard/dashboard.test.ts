@@ -360,6 +360,27 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.close();
   });
 
+  it('a stack started and stopped from the CLI comes and goes from the page, by the stream\'s stack events', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    await view(page, 'services');
+    fs.writeFileSync(path.join(STACK.dir, 'berth.yaml'), `project: ${STACK_SCOPE}\nservices:\n${fixture('solo', await freePort(), 'health: {tcp: true}')}`);
+    const row = `tr[data-service="${STACK_SCOPE}/solo"]`;
+    const up = await berthAsync(['up', '-d'], { cwd: STACK.dir, env: daemonEnv(d.state, d.db) });
+    assert.equal(up.code, 0, up.stderr);
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS });
+    // From here the page's own asking for the services list goes unanswered: only the
+    // stream's `stack` event can tell it the stack is gone.
+    await page.route(/\/v1\/services(\?|$)/, () => undefined);
+    const down = d.cli(['down'], { cwd: STACK.dir });
+    assert.equal(down.code, 0, down.stderr);
+    // Stopped, then forgotten: the row goes, without a reload.
+    await page.waitForSelector(row, { state: 'detached', timeout: SEEN_MS });
+    await page.waitForSelector('#view p.empty', { timeout: SEEN_MS });
+    await page.close();
+  });
+
   it('no console errors on any page', () => {
     assert.deepEqual(consoleErrors, []);
   });

@@ -51,6 +51,28 @@ function serviceEvents(stack: Stack): { events: { name: string; state: string }[
   return { events, close: () => req.destroy() };
 }
 
+/** Collects `stack` events of the daemon's event stream; `connected` once its snapshot came. */
+function stackEvents(stack: Stack): { events: { scope: string; removed: boolean }[]; connected: Promise<void>; close: () => void } {
+  const token = fs.readFileSync(path.join(stack.state, 'api-token'), 'utf8').trim();
+  const events: { scope: string; removed: boolean }[] = [];
+  let snapshot = (): void => undefined;
+  const connected = new Promise<void>((resolve) => (snapshot = resolve));
+  const req = http.get({ socketPath: path.join(stack.state, 'berth.sock'), path: '/v1/events', headers: { Authorization: `Bearer ${token}`, Host: 'localhost' } }, (res) => {
+    let buffer = '';
+    res.on('data', (d) => {
+      buffer += d;
+      const frames = buffer.split('\n\n');
+      buffer = frames.pop() ?? '';
+      for (const f of frames) {
+        if (f.includes('event: snapshot\n')) snapshot();
+        if (f.startsWith('event: stack\n')) events.push(JSON.parse(f.slice(f.indexOf('data: ') + 6)) as { scope: string; removed: boolean });
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  return { events, connected, close: () => req.destroy() };
+}
+
 test('up -d returns once healthy; the API stops and starts a service, with events; down stops it through the daemon', async () => {
   const ports = [await freePort(), await freePort()];
   const stack = new Stack(fixture('db', ports[0]!, 'health: {http: /}', { FX_READY_DELAY_MS: 500 }) + fixture('api', ports[1]!, 'depends_on: [db]\nhealth: {http: /}', { FX_NEEDS: 'DB_URL', FX_WORKER: 1 }));
@@ -103,9 +125,17 @@ test('up -d returns once healthy; the API stops and starts a service, with event
   const status = stack.run(['status']);
   assert.match(status.stdout, /SERVICE\s+STATE[\s\S]*\napi\s+healthy/, 'berth status shows the service states');
 
+  const stacksFeed = stackEvents(stack);
+  // The CLI runs synchronously: the stream must be open before it.
+  await stacksFeed.connected;
   const down = stack.run(['down']);
   assert.equal(down.code, 0, down.stderr);
   assert.match(down.stdout, /run by the daemon/);
+  try {
+    await waitFor('the stack removed event', () => stacksFeed.events.some((e) => e.scope === stack.scope && e.removed));
+  } finally {
+    stacksFeed.close();
+  }
   assert.deepEqual(stack.processes(), []);
   for (const p of ports) assert.ok(await portFree(p));
 });
