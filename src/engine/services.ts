@@ -90,6 +90,18 @@ export interface ServiceEvent {
   readonly pid: number | null;
 }
 
+/** Why a stop left something behind: what still holds which port. */
+export interface StopProblem {
+  readonly service: string;
+  readonly message: string;
+}
+
+/** What a stop did: the services stopped, and those something is left of (empty when clean). */
+export interface StopReport {
+  readonly stopped: readonly string[];
+  readonly problems: readonly StopProblem[];
+}
+
 /**
  * A stack the daemon started running (its services, all pending) or forgot (after
  * `down`, from the CLI or the API): the event stream's `stack` event, so a page adds or

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CHECK_HISTORY, type ServiceCheck, type ServiceExit, type ServiceState, type ServiceStatus } from '../engine/index.js';
+import { CHECK_HISTORY, type ServiceCheck, type ServiceExit, type ServiceState, type ServiceStatus, type StopProblem } from '../engine/index.js';
 import { killProcesses, processIdentity, serviceMembers, type ProcessRow } from '../os/index.js';
 import type { Listener } from '../types.js';
 import { afterEnd, describeEnd, type EndedWith } from './backoff.js';
@@ -34,11 +34,7 @@ export interface RunnerHost {
   changed(runner: ServiceRunner, previous: ServiceState): void;
 }
 
-/** Why a stop left something behind. */
-export interface StopProblem {
-  readonly service: string;
-  readonly message: string;
-}
+export type { StopProblem };
 
 /** One service's life. */
 export class ServiceRunner {

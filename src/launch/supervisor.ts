@@ -5,12 +5,12 @@
  * in reverse order, leaving no process and no held port behind.
  */
 import { NotFoundError } from '../errors.js';
-import { LIVE_STATES, type Engine, type ScopeContext, type ServiceEvent, type ServiceStatus } from '../engine/index.js';
+import { LIVE_STATES, type Engine, type ScopeContext, type ServiceEvent, type ServiceStatus, type StopProblem, type StopReport } from '../engine/index.js';
 import { selectWithDependents } from '../config/graph.js';
 import { isPortFree, processIdentity, processTable } from '../os/index.js';
 import { LogSink, type LogLine } from './log-sink.js';
 import type { LaunchPlan } from './plan.js';
-import { ServiceRunner, type RunnerHost, type StopProblem } from './service.js';
+import { ServiceRunner, type RunnerHost } from './service.js';
 import { STACK_FILE_VERSION, ensureStackDir, logPath, writeStackRecord } from './stack-file.js';
 
 /** How often the process table is read to follow each service's tree. */
@@ -28,11 +28,7 @@ export interface SupervisorOptions {
   readonly onEvent?: (event: ServiceEvent) => void;
 }
 
-/** What a stop left behind (empty when it was clean). */
-export interface StopReport {
-  readonly stopped: readonly string[];
-  readonly problems: readonly StopProblem[];
-}
+export type { StopReport };
 
 /** Runs one plan's services. */
 export class Supervisor {
