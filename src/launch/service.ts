@@ -158,6 +158,9 @@ export class ServiceRunner {
       const re = new RegExp(h.target);
       this.logMatched = this.sink.ring.slice(-50).some((l) => l.stream !== 'berth' && re.test(l.text));
     }
+    // Servers say when they listen: until the first pass, output brings the next check
+    // forward (unless one runs now), so a dependent need not wait out start_interval.
+    if (h !== null && this.healthySince === null && this.healthTimer !== null && (this.state === 'starting' || this.state === 'unhealthy')) this.scheduleHealth(0);
   }
 
   /** Adds the tree's new processes (from a fresh process table) and drops the gone ones. */
