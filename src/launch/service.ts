@@ -19,6 +19,8 @@ import type { RecordedService } from './stack-file.js';
 
 /** How long a stop or a crash waits for the service's port to be free once its processes are gone. */
 export const PORT_FREE_WAIT_MS = 5000;
+/** Output of a starting service brings its next check forward, at most once per this many ms. */
+export const OUTPUT_CHECK_GAP_MS = 20;
 /** The variable whose value marks every process of one launch of one service. */
 export const MARKER_VAR = 'BERTH_LAUNCH_ID';
 
@@ -67,6 +69,9 @@ export class ServiceRunner {
   private readonly checks: ServiceCheck[] = [];
   /** Counts state changes, so a check that changed nothing still gets its history recorded. */
   private changes = 0;
+  /** When the last check began, and when the next one is due. */
+  private checkBegan = 0;
+  private checkDue = 0;
 
   constructor(
     readonly spec: RunnerSpec,
@@ -159,8 +164,12 @@ export class ServiceRunner {
       this.logMatched = this.sink.ring.slice(-50).some((l) => l.stream !== 'berth' && re.test(l.text));
     }
     // Servers say when they listen: until the first pass, output brings the next check
-    // forward (unless one runs now), so a dependent need not wait out start_interval.
-    if (h !== null && this.healthySince === null && this.healthTimer !== null && (this.state === 'starting' || this.state === 'unhealthy')) this.scheduleHealth(0);
+    // forward (unless one runs now), so a dependent need not wait out start_interval; a
+    // chatty start gets at most one check per OUTPUT_CHECK_GAP_MS, never a busy loop.
+    if (h !== null && this.healthySince === null && this.healthTimer !== null && (this.state === 'starting' || this.state === 'unhealthy')) {
+      const at = Math.max(Date.now(), this.checkBegan + OUTPUT_CHECK_GAP_MS);
+      if (at < this.checkDue) this.scheduleHealth(at - Date.now());
+    }
   }
 
   /** Adds the tree's new processes (from a fresh process table) and drops the gone ones. */
@@ -181,6 +190,7 @@ export class ServiceRunner {
 
   private scheduleHealth(delayMs: number): void {
     if (this.healthTimer !== null) clearTimeout(this.healthTimer);
+    this.checkDue = Date.now() + delayMs;
     this.healthTimer = setTimeout(() => void this.checkHealth(), delayMs);
     this.healthTimer.unref();
   }
@@ -190,7 +200,7 @@ export class ServiceRunner {
     this.healthTimer = null;
     if (!['starting', 'running', 'healthy', 'unhealthy'].includes(this.state) || this.stopRequested) return;
     const health = this.spec.launch.health;
-    const began = Date.now();
+    const began = (this.checkBegan = Date.now());
     const port = this.spec.healthPort;
     const result = health === null ? { ok: true, detail: 'no health check' } : await probe(health, { port, env: this.spec.env, cwd: this.spec.launch.cwd, logMatched: this.logMatched });
     // Who holds the checked port is looked at when a check passes (a pass only counts when
