@@ -86,3 +86,17 @@ test('a stranger that comes later on a service\'s second port makes it unhealthy
   assert.equal(await stack.exited(), 0, stack.out);
   assert.deepEqual(stack.processes(), []);
 });
+
+test('down after berth up was SIGKILLed stops the service and frees and releases every one of its leases', async () => {
+  const { stack, api, admin, web } = await adminStack();
+  stack.start();
+  await stack.waitStates(['api', 'web'], ['healthy']);
+  process.kill(stack.up!.pid!, 'SIGKILL');
+  await stack.exited();
+  const down = stack.run(['down']);
+  assert.equal(down.code, 0, down.stderr);
+  assert.match(down.stdout, /stopped from the record/);
+  assert.deepEqual(stack.processes(), []);
+  for (const p of [api, admin, web]) assert.ok(await portFree(p), `port ${p} is free`);
+  assert.equal(stack.run(['list', '--json', '--scope', stack.scope]).stdout.trim(), '[]', 'the extra lease too');
+});

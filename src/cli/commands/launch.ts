@@ -85,7 +85,9 @@ export function registerLaunchCommands(program: Command): void {
         if (record !== null && report.via === 'record') {
           // The supervisor is gone: the leases its services owned are ours to release.
           const pids = [record.supervisor.pid, ...record.services.flatMap((s) => s.processes.map((p) => p.pid))];
-          await engine.leases.releaseOwned(ctx, record.order, pids).catch(() => undefined);
+          // Each service's own lease and its leases: (records written before ports had names: their own).
+          const names = [...new Set([...record.order, ...record.services.flatMap((s) => s.ports.flatMap((p) => (p.name === undefined ? [] : [p.name])))])];
+          await engine.leases.releaseOwned(ctx, names, pids).catch(() => undefined);
         }
         emit(json, report, (r) => (r.via === 'none' ? `no stack of scope ${scope} was started here` : `stopped ${r.stopped.length === 0 ? 'nothing' : r.stopped.join(', ')}${r.via === 'record' ? ' (its berth up was gone; stopped from the record)' : ''}`));
         if (report.problems.length > 0) throw new RefusedError(`not everything stopped: ${report.problems.map((p) => `${p.service}: ${p.message}`).join('; ')}`, { problems: report.problems });
