@@ -34,6 +34,8 @@ export interface RunnerHost {
   handLease(name: string, from: number, to: number): Promise<void>;
   /** Called after every change of state (and of pids). */
   changed(runner: ServiceRunner, previous: ServiceState): void;
+  /** Called after a check that changed no state, for its history. */
+  checked(runner: ServiceRunner): void;
 }
 
 export type { StopProblem };
@@ -252,8 +254,8 @@ export class ServiceRunner {
       if (this.failures >= health.retries && this.state !== 'unhealthy') this.set('unhealthy', why);
       else if (this.state === 'unhealthy' && this.reason !== why) this.set('unhealthy', why);
     }
-    // No state change recorded the status: record it for the check history (ps, the API).
-    if (this.changes === changes) this.host.changed(this, this.state);
+    // No state change recorded the status: the check history still is (ps, the API).
+    if (this.changes === changes) this.host.checked(this);
     // Until the first pass of this start, quick probes (a start that went unhealthy too).
     this.scheduleHealth(this.healthySince === null ? Math.min(health.startIntervalMs, health.intervalMs) : health.intervalMs);
   }

@@ -15,6 +15,8 @@ import { STACK_FILE_VERSION, ensureStackDir, logPath, writeStackRecord } from '.
 
 /** How often the process table is read to follow each service's tree. */
 export const TRACK_INTERVAL_MS = 200;
+/** Longest a health check that changed nothing waits to be written to the stack record. */
+export const RECORD_CHECKS_MS = 250;
 
 /** States a service settles in: `up` has done what it can for it. */
 const SETTLED = new Set(['healthy', 'running', 'completed', 'failed', 'unhealthy', 'disabled', 'stopped']);
@@ -37,6 +39,7 @@ export class Supervisor {
   private tracker: NodeJS.Timeout | null = null;
   private waiters: (() => void)[] = [];
   private closed = false;
+  private recordTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -55,6 +58,7 @@ export class Supervisor {
         if (names.length > 0) await engine.leases.handOver(ctx, names, from, to);
       },
       changed: (runner, previous) => this.changed(runner, previous),
+      checked: () => this.recordSoon(),
     };
     for (const spec of plan.specs) {
       this.runners.push(new ServiceRunner(spec, host, new LogSink(spec.name, logPath(opts.stateDir, plan.scope, spec.name), opts.onLog)));
@@ -185,8 +189,20 @@ export class Supervisor {
     this.advance();
   }
 
+  /**
+   * Records checks that changed nothing else within RECORD_CHECKS_MS: while services start
+   * they come up to fifty a second each, and the record is rewritten whole every time.
+   */
+  private recordSoon(): void {
+    if (this.recordTimer !== null) return;
+    this.recordTimer = setTimeout(() => this.record(), RECORD_CHECKS_MS);
+    this.recordTimer.unref();
+  }
+
   /** Writes the stack record (state directory) for other terminals and for `down` after a SIGKILL. */
   private record(): void {
+    if (this.recordTimer !== null) clearTimeout(this.recordTimer);
+    this.recordTimer = null;
     writeStackRecord(this.opts.stateDir, {
       version: STACK_FILE_VERSION,
       scope: this.plan.scope,
