@@ -7,7 +7,8 @@
  * Views are a list (views/*.ts). Launched services come with the snapshot; a `service`
  * event changes its service at once, and the full list (restarts, start times, new stacks)
  * is asked for again after it, as pools and conflicts are after a lease change. A `stack`
- * event adds a stack the daemon started, or drops one it forgot (after a down from anywhere).
+ * event adds a stack the daemon started, brings its services' newer health checks (at most
+ * once a second), or drops a stack it forgot (after a down from anywhere).
  */
 import type { Conflict, EngineInfo, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus, StackEvent } from '../engine/index.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';

@@ -103,8 +103,9 @@ export interface StopReport {
 }
 
 /**
- * A stack the daemon started running (its services, all pending) or forgot (after
- * `down`, from the CLI or the API): the event stream's `stack` event, so a page adds or
+ * A stack the daemon started running (its services, all pending), runs (its services
+ * again, at most once a second, as their health checks move on) or forgot (after `down`,
+ * from the CLI or the API): the event stream's `stack` event, so a page adds, updates or
  * drops the stack's rows without asking for the list again.
  */
 export interface StackEvent {
@@ -113,7 +114,7 @@ export interface StackEvent {
   readonly scope: string;
   /** True when the daemon runs the stack no more. */
   readonly removed: boolean;
-  /** The stack's services when it was added; empty when removed. */
+  /** The stack's services as they are now; empty when removed. */
   readonly services: readonly ServiceStatus[];
 }
 

@@ -28,6 +28,8 @@ export interface SupervisorOptions {
   readonly onLog?: (line: LogLine) => void;
   /** Every state change. */
   readonly onEvent?: (event: ServiceEvent) => void;
+  /** A health check that changed no state (its history moved on). */
+  readonly onChecked?: () => void;
 }
 
 export type { StopReport };
@@ -58,7 +60,10 @@ export class Supervisor {
         if (names.length > 0) await engine.leases.handOver(ctx, names, from, to);
       },
       changed: (runner, previous) => this.changed(runner, previous),
-      checked: () => this.recordSoon(),
+      checked: () => {
+        this.recordSoon();
+        opts.onChecked?.();
+      },
     };
     for (const spec of plan.specs) {
       this.runners.push(new ServiceRunner(spec, host, new LogSink(spec.name, logPath(opts.stateDir, plan.scope, spec.name), opts.onLog)));

@@ -9,6 +9,8 @@ import { Supervisor, logPath, planLaunch, readLogFile, readStackRecord, recorded
 
 /** How long `up` waits for a stack to settle by default. */
 export const UP_WAIT_MS = 120_000;
+/** Most often a running stack's statuses go out again (a `stack` event) as its health checks move on. */
+export const CHECKS_EVENT_MS = 1000;
 /** Log lines of a failed service that `up` returns. */
 const LAST_LINES = 10;
 
@@ -34,6 +36,8 @@ export class StackHost {
   private readonly stacks = new Map<string, Supervisor>();
   private readonly listeners = new Set<(event: ServiceEvent) => void>();
   private readonly stackListeners = new Set<(event: StackEvent) => void>();
+  /** Per scope, the pending `stack` event that carries its newer checks. */
+  private readonly checkTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly engine: Engine,
@@ -48,6 +52,18 @@ export class StackHost {
       this.listeners.delete(listener);
       if (onStack !== undefined) this.stackListeners.delete(onStack);
     };
+  }
+
+  /** Health history moved on: the stack's statuses go out again, at most every CHECKS_EVENT_MS. */
+  private checked(scope: string): void {
+    if (this.checkTimers.has(scope) || this.stackListeners.size === 0) return;
+    const timer = setTimeout(() => {
+      this.checkTimers.delete(scope);
+      const running = this.stacks.get(scope);
+      if (running !== undefined) this.stackChanged(scope, false, running.statuses());
+    }, CHECKS_EVENT_MS);
+    timer.unref();
+    this.checkTimers.set(scope, timer);
   }
 
   private stackChanged(scope: string, removed: boolean, services: readonly ServiceStatus[]): void {
@@ -74,7 +90,7 @@ export class StackHost {
       if (mine.length > 0) await this.engine.leases.releaseOwned(ctx, mine, [process.pid]);
       throw new ConflictError(`${plan.held.map((h) => h.message).join('; ')}. Nothing was started.`, { held: plan.held });
     }
-    const supervisor = new Supervisor(this.engine, ctx, plan, { stateDir: this.stateDir, onEvent: (e) => this.listeners.forEach((l) => l(e)) });
+    const supervisor = new Supervisor(this.engine, ctx, plan, { stateDir: this.stateDir, onEvent: (e) => this.listeners.forEach((l) => l(e)), onChecked: () => this.checked(scope) });
     this.stacks.set(scope, supervisor);
     this.stackChanged(scope, false, supervisor.statuses());
     supervisor.start();

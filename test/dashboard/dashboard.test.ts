@@ -360,7 +360,7 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.close();
   });
 
-  it('a stack started and stopped from the CLI comes and goes from the page, by the stream\'s stack events', async () => {
+  it('a stack started and stopped from the CLI comes, keeps its health history live, and goes, by the stream\'s stack events', async () => {
     const page = await open(browser!);
     await page.goto(loginUrl());
     await page.waitForSelector('.live.on', { timeout: SEEN_MS });
@@ -373,6 +373,10 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     // From here the page's own asking for the services list goes unanswered: only the
     // stream's `stack` event can tell it the stack is gone.
     await page.route(/\/v1\/services(\?|$)/, () => undefined);
+    // Its health history goes on arriving with the stack's events (a check a second, no state change).
+    const passes = await page.locator(`${row} ol.checks li.ok`).count();
+    await page.waitForFunction(([sel, n]) => document.querySelectorAll(`${sel} ol.checks li.ok`).length > Number(n), [row, passes] as const, { timeout: SEEN_MS });
+    assert.equal(await page.getAttribute(row, 'data-state'), 'healthy');
     const down = d.cli(['down'], { cwd: STACK.dir });
     assert.equal(down.code, 0, down.stderr);
     // Stopped, then forgotten: the row goes, without a reload.
