@@ -13,12 +13,15 @@
  *
  * `berth.engine` is the engine contract itself (src/engine/): every call takes a scope
  * context, so one engine serves many scopes. `new RemoteEngine({ socketPath, token })` is
- * the same contract through a running daemon.
+ * the same contract through a running daemon; its `services` reads and stops the stacks
+ * the daemon launched (`berth up -d`).
  */
 export { openBerth, openEngine, contextOf, portSourcesOf, type OpenOptions } from './open.js';
 export { LocalEngine, type LocalEngineOptions } from './core/local-engine.js';
 // The same contract over a running daemon's API (`berth serve`): its unix socket or a URL, with its token.
 export { RemoteEngine, type RemoteEngineOptions } from './client/remote-engine.js';
+// Launched stacks through that daemon: `remote.services.list(ctx)`, `.stop(ctx, name)`, `.down(ctx)`.
+export type { RemoteServices } from './client/remote-services.js';
 export type * from './engine/index.js';
 export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, CONFLICT_KINDS, ADVISORY_KINDS } from './engine/index.js';
 export type { Store, StoreTx } from './store/store.js';

@@ -134,6 +134,13 @@ export interface HealthSpec {
   readonly retries: number;
   /** Failures during this time after a start do not count. */
   readonly startPeriodMs: number;
+  /**
+   * How often the check runs from a start until its first pass (docker's `start_interval`),
+   * so a dependent starts soon after its dependency is ready; never slower than `intervalMs`.
+   */
+  readonly startIntervalMs: number;
+  /** `port:` the lease whose port http/tcp checks use: the service's own (null) or one of its `leases:`. */
+  readonly port: string | null;
 }
 
 /** `restart:` of a service. */
@@ -161,6 +168,11 @@ export interface LaunchSpec {
   /** `environment:` variables, added to berth's own. */
   readonly environment: Readonly<Record<string, string>>;
   readonly dependsOn: readonly Dependency[];
+  /**
+   * `leases:` the other services of berth.yaml (entries without a command: bare leases)
+   * whose ports this service also listens on: leased, checked, waited for and wired with it.
+   */
+  readonly leases: readonly string[];
   readonly health: HealthSpec | null;
   readonly restart: RestartSpec;
   readonly stop: StopSpec;

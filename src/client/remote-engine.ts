@@ -9,6 +9,7 @@ import type { Engine, EngineInfo, ProjectInfo, ScopeContext } from '../engine/in
 import { RemoteLeases, RemotePools } from './remote-leases.js';
 import { RemoteReality, RemoteWiring } from './remote-reality.js';
 import { RemoteEvents, RemoteRegistry } from './remote-registry.js';
+import { RemoteServices } from './remote-services.js';
 import { Transport, type TransportOptions } from './transport.js';
 import { Wire } from './wire.js';
 
@@ -30,6 +31,8 @@ export class RemoteEngine implements Engine {
   readonly reality: RemoteReality;
   readonly wiring: RemoteWiring;
   readonly events: RemoteEvents;
+  /** The daemon's launched stacks (not in the Engine contract: launch runs in the daemon). */
+  readonly services: RemoteServices;
   private readonly transport: Transport;
   private readonly wire: Wire;
 
@@ -42,6 +45,7 @@ export class RemoteEngine implements Engine {
     this.reality = new RemoteReality(this.wire);
     this.wiring = new RemoteWiring(this.wire);
     this.events = new RemoteEvents(this.wire);
+    this.services = new RemoteServices(this.wire);
   }
 
   /** Where requests go: the socket path or the URL's origin. */

@@ -1,6 +1,6 @@
 /**
  * The launch keys of a berth.yaml service (`command`, `cwd`, `environment`, `depends_on`,
- * `health`, `restart`, `stop`, `enabled`, `description`, `stage`), normalised into a
+ * `leases`, `health`, `restart`, `stop`, `enabled`, `description`, `stage`), normalised into a
  * {@link LaunchSpec}. Durations and signals go through the one parser of each.
  */
 import path from 'node:path';
@@ -12,17 +12,19 @@ import { findCycle } from './graph.js';
 import { parseSignal } from './signals.js';
 
 /** The service keys this module reads. */
-export const LAUNCH_KEYS = ['command', 'cwd', 'environment', 'depends_on', 'health', 'restart', 'stop', 'enabled', 'description', 'stage'];
+export const LAUNCH_KEYS = ['command', 'cwd', 'environment', 'depends_on', 'leases', 'health', 'restart', 'stop', 'enabled', 'description', 'stage'];
 
 const HEALTH_KINDS = ['http', 'tcp', 'exec', 'log'] as const;
-const HEALTH_KEYS = [...HEALTH_KINDS, 'interval', 'timeout', 'retries', 'start_period'];
+const HEALTH_KEYS = [...HEALTH_KINDS, 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'port'];
 const RESTART_KEYS = ['policy', 'max_restarts', 'backoff', 'reset_after'];
 const BACKOFF_KEYS = ['base', 'factor', 'cap'];
 const STOP_KEYS = ['signal', 'grace'];
 const POLICIES = ['no', 'on-failure', 'always'] as const;
 
 /** Defaults, in the units their names say. */
-export const HEALTH_DEFAULTS = { intervalMs: 1000, timeoutMs: 2000, retries: 3, startPeriodMs: 0 } as const;
+// startIntervalMs: quick probes from a start until the first pass, so a dependent waits at most
+// this long after its dependency is ready (the interval alone would add up to a second per step).
+export const HEALTH_DEFAULTS = { intervalMs: 1000, timeoutMs: 2000, retries: 3, startPeriodMs: 0, startIntervalMs: 100 } as const;
 export const RESTART_DEFAULT: RestartSpec = { policy: 'on-failure', maxRestarts: 5, backoff: { baseMs: 100, factor: 2, capMs: 30_000 }, resetAfterMs: 10_000 };
 export const STOP_DEFAULT: StopSpec = { signal: 'SIGTERM', graceMs: 10_000 };
 
@@ -50,6 +52,7 @@ export function normaliseLaunch(c: Check, key: string, raw: Raw, dir: string): L
     environment: environment(c, raw.environment, at('environment')),
     // The list form's conditions (null here) are filled in by resolveDependencies, which sees every service.
     dependsOn: dependsOn(c, raw.depends_on, at('depends_on')) as readonly RawDependency[] as readonly Dependency[],
+    leases: raw.leases === undefined ? [] : names(c, raw.leases, at('leases')),
     health: raw.health === undefined ? null : health(c, raw.health, at('health')),
     restart: raw.restart === undefined ? RESTART_DEFAULT : restart(c, raw.restart, at('restart')),
     stop: raw.stop === undefined ? STOP_DEFAULT : stop(c, raw.stop, at('stop')),
@@ -79,9 +82,43 @@ export function resolveDependencies(c: Check, services: readonly ServiceConfig[]
     });
     return { ...s, launch: { ...s.launch, dependsOn } };
   });
+  resolveLeases(c, out);
   const cycle = findCycle(out.map((s) => ({ name: s.name, needs: s.launch?.dependsOn.map((d) => d.name) ?? [] })));
   if (cycle) c.fail(`services.${cycle[0]}.depends_on`, `dependency cycle ${cycle.join(' → ')}: nothing in it could ever start; remove one of these dependencies.`);
   return out;
+}
+
+/**
+ * Checks `leases:` and `health.port` against every service: a service may own the ports of
+ * bare leases (entries without a command), each owned by one service only, and its health
+ * check may use its own port or one of those, never a port another process is meant to hold.
+ */
+function resolveLeases(c: Check, services: readonly ServiceConfig[]): void {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const ownerOf = new Map<string, string>();
+  for (const s of services) {
+    if (s.launch === undefined) continue;
+    s.launch.leases.forEach((name, i) => {
+      const key = `services.${s.name}.leases[${i}]`;
+      const other = byName.get(name);
+      if (other === undefined) c.fail(key, `no service '${name}' in services:; declare it there (its port:, category: ...) without a command:, then list it here.`);
+      if (name === s.name) c.fail(key, `'${name}' is the service itself: its own port is leased anyway.`);
+      if (other.launch !== undefined) c.fail(key, `'${name}' has a command: of its own, so its port belongs to its processes; list only entries without a command:.`);
+      const owner = ownerOf.get(name);
+      if (owner !== undefined && owner !== s.name) c.fail(key, `'${name}' is already listed in services.${owner}.leases: a port belongs to one service.`);
+      if (owner === s.name) c.fail(key, `'${name}' is listed twice.`);
+      ownerOf.set(name, s.name);
+    });
+    const port = s.launch.health?.port ?? null;
+    if (port !== null && port !== s.name && !s.launch.leases.includes(port)) {
+      c.fail(`services.${s.name}.health.port`, `'${port}' is not a port of ${s.name}: name ${s.name} or one of its leases: (${s.launch.leases.join(', ') || 'none yet'}); a check counts only on a port the service's own processes hold.`);
+    }
+  }
+}
+
+function names(c: Check, value: unknown, key: string): string[] {
+  if (!Array.isArray(value)) c.fail(key, `must be a list of service names, not ${describe(value)}.`);
+  return value.map((name, i) => c.string(name, `${key}[${i}]`));
 }
 
 function command(c: Check, value: unknown, key: string): LaunchSpec['command'] {
@@ -135,6 +172,8 @@ function health(c: Check, value: unknown, key: string): HealthSpec {
   if (kinds.length !== 1) c.fail(key, `give exactly one check: http: /path (or a URL), tcp: true, exec: COMMAND or log: REGEX${kinds.length > 1 ? `, not ${kinds.join(' and ')}` : ''}.`);
   const kind = kinds[0]!;
   let target = '';
+  const port = raw.port === undefined ? null : c.string(raw.port, `${key}.port`);
+  if (port !== null && (kind === 'exec' || kind === 'log' || /^https?:\/\//.test(String(raw.http)))) c.fail(`${key}.port`, `names the lease an http: path or tcp: check connects to; ${kind === 'http' ? 'a URL already names its port' : `an ${kind}: check uses no port`}.`);
   if (kind === 'tcp') {
     if (raw.tcp !== true) c.fail(`${key}.tcp`, 'write tcp: true (the port is the service\'s lease).');
   } else {
@@ -155,6 +194,8 @@ function health(c: Check, value: unknown, key: string): HealthSpec {
     timeoutMs: duration(c, raw.timeout, `${key}.timeout`, HEALTH_DEFAULTS.timeoutMs),
     retries: raw.retries === undefined ? HEALTH_DEFAULTS.retries : c.positiveInt(raw.retries, `${key}.retries`),
     startPeriodMs: duration(c, raw.start_period, `${key}.start_period`, HEALTH_DEFAULTS.startPeriodMs, true),
+    startIntervalMs: duration(c, raw.start_interval, `${key}.start_interval`, HEALTH_DEFAULTS.startIntervalMs),
+    port,
   };
 }
 

@@ -6,10 +6,11 @@
  *
  * Views are a list (views/*.ts). Launched services come with the snapshot; a `service`
  * event changes its service at once, and the full list (restarts, start times, new stacks)
- * is asked for again after it, as pools and conflicts are after a lease change.
+ * is asked for again after it, as pools and conflicts are after a lease change. A `stack`
+ * event adds a stack the daemon started, brings its services' newer health checks (at most
+ * once a second), or drops a stack it forgot (after a down from anywhere).
  */
-import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
-import { LIVE_STATES } from '../engine/services.js';
+import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus, StackEvent } from '../engine/index.js';
 import { LOGIN_FRAGMENT } from '../http/dashboard.js';
 import type { Lease, RegistryEvent } from '../types.js';
 import { Actions } from './actions.js';
@@ -31,8 +32,6 @@ import { windowsStale } from './window.js';
 const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, stacksView, conflictsView, historyView, usageView];
 /** Quiet time after a change before pools and conflicts are asked for again. */
 const REFRESH_DEBOUNCE_MS = 150;
-/** When a stack seems to be stopping, how long until its list is asked for once more. */
-const SETTLE_RECHECK_MS = 1_000;
 /** How many past changes the page reads at start (history and the usage chart). */
 const HISTORY_LIMIT = 500;
 
@@ -204,7 +203,7 @@ async function start(): Promise<void> {
   // answer overtaken by a later fetch's is dropped (it would bring back an older state).
   let servicesTimer: ReturnType<typeof setTimeout> | null = null;
   let servicesAsked = 0;
-  const refreshServices = (again = true): void => {
+  const refreshServices = (): void => {
     if (servicesTimer !== null) clearTimeout(servicesTimer);
     servicesTimer = setTimeout(() => {
       const ask = ++servicesAsked;
@@ -214,10 +213,6 @@ async function start(): Promise<void> {
         model.stacks = stacks;
         model.version++;
         schedule();
-        // A stack being stopped sends its last service event before the daemon forgets it
-        // (no event says so): a stack listed as running with no live service is asked for once more.
-        const settling = stacks.some((k) => k.state === 'running' && !list.some((x) => x.scope === k.scope && LIVE_STATES.has(x.state)));
-        if (again && settling) setTimeout(() => refreshServices(false), SETTLE_RECHECK_MS);
       }, failed('the services'));
     }, REFRESH_DEBOUNCE_MS);
   };
@@ -280,6 +275,16 @@ async function start(): Promise<void> {
     model.applyService(event);
     logs.onEvent(event);
     refreshServices();
+    schedule();
+  });
+  stream.addEventListener('stack', (e) => {
+    const event = JSON.parse((e as MessageEvent<string>).data) as StackEvent;
+    const came = !event.removed && !model.stacks.some((k) => k.scope === event.scope && k.state === 'running');
+    model.applyStack(event);
+    // A list asked for before the stack came or went must not bring back its old rows; the
+    // Stacks view learns that it runs or is down (and Up is offered) from a list asked after it.
+    servicesAsked++;
+    if (event.removed || came) refreshServices();
     schedule();
   });
   stream.addEventListener('ports', (e) => {

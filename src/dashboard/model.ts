@@ -5,7 +5,7 @@
  * Launched services likewise: the snapshot's list, each `service` event applied at once,
  * the details an event does not carry (restarts, start time) from a refetch after it.
  */
-import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import type { Conflict, EngineInfo, KnownStack, PoolStatus, PortEntry, ProjectInfo, ServiceEvent, ServiceStatus, StackEvent } from '../engine/index.js';
 import type { Lease, RegistryEvent } from '../types.js';
 
 /** A lease's key: scope and name. */
@@ -119,6 +119,12 @@ export class Model {
     const next = [...this.services];
     next[i] = { ...next[i]!, state: event.state, reason: event.reason, pid: event.pid };
     this.services = next;
+    this.version++;
+  }
+
+  /** A stack the daemon added (its services) or forgot (its rows go). */
+  applyStack(event: StackEvent): void {
+    this.services = [...this.services.filter((s) => s.scope !== event.scope), ...event.services];
     this.version++;
   }
 

@@ -28,11 +28,28 @@ export interface ServiceExit {
 
 /** One leased port of a service and whether its own processes listen on it. */
 export interface ServicePort {
+  /** The lease: the service's own name, or one of its `leases:` (absent in records written before). */
+  readonly name?: string;
   readonly port: number;
   /** True when a process of the service's tree listens on the port. */
   readonly listening: boolean;
   /** Who else answers on it, e.g. `pid 4242 (node) of user ann`; null when nobody else. */
   readonly stranger: string | null;
+}
+
+/** How many health checks a service keeps (its history). */
+export const CHECK_HISTORY = 20;
+
+/** One health check of a service, as it ran. */
+export interface ServiceCheck {
+  /** ISO-8601 time it started. */
+  readonly at: string;
+  /** Whether it counted as a pass: the check passed and the service's own processes hold the port. */
+  readonly ok: boolean;
+  /** What happened, for people: `GET http://127.0.0.1:4001/ → 200`, `port 4001 is answered by pid 42 (node), not by api`. */
+  readonly detail: string;
+  /** How long it took, in whole milliseconds. */
+  readonly durationMs: number;
 }
 
 /** One service of a launched stack. */
@@ -57,6 +74,8 @@ export interface ServiceStatus {
   /** `description:` / `purpose:` and `stage:` of berth.yaml. */
   readonly description: string | null;
   readonly stage: string | null;
+  /** The last {@link CHECK_HISTORY} health checks, oldest first; empty without a health check. */
+  readonly checks: readonly ServiceCheck[];
 }
 
 /**
@@ -82,6 +101,34 @@ export interface ServiceEvent {
   readonly previous: ServiceState;
   readonly reason: string | null;
   readonly pid: number | null;
+}
+
+/** Why a stop left something behind: what still holds which port. */
+export interface StopProblem {
+  readonly service: string;
+  readonly message: string;
+}
+
+/** What a stop did: the services stopped, and those something is left of (empty when clean). */
+export interface StopReport {
+  readonly stopped: readonly string[];
+  readonly problems: readonly StopProblem[];
+}
+
+/**
+ * A stack the daemon started running (its services, all pending), runs (its services
+ * again, at most once a second, as their health checks move on) or forgot (after `down`,
+ * from the CLI or the API): the event stream's `stack` event, so a page adds, updates or
+ * drops the stack's rows without asking for the list again.
+ */
+export interface StackEvent {
+  /** ISO-8601. */
+  readonly time: string;
+  readonly scope: string;
+  /** True when the daemon runs the stack no more. */
+  readonly removed: boolean;
+  /** The stack's services as they are now; empty when removed. */
+  readonly services: readonly ServiceStatus[];
 }
 
 /** An uptime as `ps` and the dashboard show it (`42s`, `3m7s`, `2h5m`); null for none. */

@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import type { Listener } from '../types.js';
-import type { HealthSpec } from '../types.js';
+import { portHolding, serviceMembers } from '../os/index.js';
+import type { HealthSpec, Listener } from '../types.js';
 
 /** The result of one check. */
 export interface ProbeResult {
@@ -94,4 +94,28 @@ export function ownership(holders: readonly Listener[], members: ReadonlySet<num
   const own = holders.some((h) => h.pid !== null && members.has(h.pid));
   const strangers = [...new Set(holders.filter((h) => h.pid === null || !members.has(h.pid)).map(describeHolder))];
   return { own, strangers };
+}
+
+/** A service's tree as the holder check needs it. */
+export interface Tree {
+  /** The tracked live pids. */
+  readonly pids: readonly number[];
+  readonly pgid: number | null;
+  readonly marker: string | null;
+}
+
+/**
+ * Who holds `port`, set against the service's tree: first the cheap look (our pids'
+ * sockets and /proc/net only); every holder is found and named only when someone outside
+ * the tracked pids listens, and a holder that carries the tree's marker (forked since the
+ * last scan) is still ours.
+ */
+export async function holding(port: number, tree: Tree, holders: (port: number) => Promise<readonly Listener[]>): Promise<Ownership> {
+  const quick = portHolding(tree.pids, port);
+  // Only our tree (or nobody) listens: no need to name anyone.
+  if (quick !== null && !quick.others) return { own: quick.ours, strangers: [] };
+  const found = await holders(port).catch(() => []);
+  let members = new Set(tree.pids);
+  if (found.some((h) => h.pid !== null && !members.has(h.pid))) members = new Set(serviceMembers({ pids: tree.pids, pgid: tree.pgid, marker: tree.marker }));
+  return ownership(found, members);
 }

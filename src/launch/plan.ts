@@ -9,11 +9,13 @@ import { selectWithDependencies } from '../config/graph.js';
 import { injectPortFlag, injectPortFlagShell } from '../wiring/framework-flags.js';
 import type { Lease, Listener, ServiceConfig } from '../types.js';
 import { describeHolder } from './health.js';
-import type { RunnerSpec } from './service.js';
+import type { NamedPort, RunnerSpec } from './spec.js';
 
 /** A leased port someone else holds before the stack starts. */
 export interface HeldPort {
   readonly service: string;
+  /** The lease of the port: the service's own, or one of its `leases:`. */
+  readonly lease: string;
   readonly port: number;
   readonly holders: readonly Listener[];
   /** `port 5001 (api) is held by pid 4242 (node) of user ann`. */
@@ -23,7 +25,10 @@ export interface HeldPort {
 /** One service as planned. */
 export interface PlannedService {
   readonly name: string;
+  /** Its own lease's port. */
   readonly port: number;
+  /** Every port it owns, its own first, then its `leases:`. */
+  readonly ports: readonly NamedPort[];
   /** The command as it will run, for people. */
   readonly command: string;
   readonly framework: string | null;
@@ -81,7 +86,8 @@ export async function planLaunch(engine: Engine, ctx: ScopeContext, opts: PlanOp
   const order = selectWithDependencies(nodes, selected, opts.noDeps === true);
   // force: a fixed port some process holds is still leased here, so the check below can name
   // the holder (and --kill-strangers or a prompt deal with it) instead of a bare refusal.
-  const leases = await engine.leases.allocate(ctx, order.map((name) => ({ name })), { ephemeral: true, pid: process.pid, force: true });
+  const owned = (name: string): string[] => [name, ...all.find((x) => x.name === name)!.launch.leases];
+  const leases = await engine.leases.allocate(ctx, order.flatMap(owned).map((name) => ({ name })), { ephemeral: true, pid: process.pid, force: true });
   const portOf = new Map(leases.map((l) => [l.name, l]));
   const vars = await engine.wiring.env(ctx, { urls: true });
   const services: PlannedService[] = [];
@@ -89,7 +95,10 @@ export async function planLaunch(engine: Engine, ctx: ScopeContext, opts: PlanOp
   for (const name of order) {
     const s = all.find((x) => x.name === name)!;
     const port = portOf.get(name)!.port;
-    const mine = new Set([name, ...s.launch.dependsOn.map((d) => d.name)]);
+    const ports = owned(name).map((n) => ({ name: n, port: portOf.get(n)!.port }));
+    const healthPort = ports.find((p) => p.name === (s.launch.health?.port ?? name))!.port;
+    // Its own ports' variables and its dependencies' (each dependency's leases: too, when it was planned).
+    const mine = new Set([...owned(name), ...s.launch.dependsOn.flatMap((d) => (order.includes(d.name) ? owned(d.name) : [d.name]))]);
     const env: Record<string, string> = { PORT: String(port) };
     for (const v of vars) if (mine.has(v.lease.name) && v.lease.pool === null) env[v.name] = v.value;
     let file: string;
@@ -112,6 +121,7 @@ export async function planLaunch(engine: Engine, ctx: ScopeContext, opts: PlanOp
     services.push({
       name,
       port,
+      ports,
       command: shown,
       framework,
       note,
@@ -120,20 +130,22 @@ export async function planLaunch(engine: Engine, ctx: ScopeContext, opts: PlanOp
       enabled: s.launch.enabled,
       env,
     });
-    specs.push({ name, launch: s.launch, file, args, env: { ...stringEnv(process.env), ...env, ...s.launch.environment }, port, description: s.purpose });
+    specs.push({ name, launch: s.launch, file, args, env: { ...stringEnv(process.env), ...env, ...s.launch.environment }, port, ports, healthPort, description: s.purpose });
   }
   const held = await heldPorts(engine, ctx, services);
   return { scope: project.scope, configFile: project.config.file, order, services, held, leases, specs };
 }
 
-/** Every leased port a process already holds, with the holders named. */
-export async function heldPorts(engine: Engine, ctx: ScopeContext, services: readonly { readonly name: string; readonly port: number }[]): Promise<HeldPort[]> {
+/** Every leased port a process already holds (each port of each service), with the holders named. */
+export async function heldPorts(engine: Engine, ctx: ScopeContext, services: readonly { readonly name: string; readonly ports: readonly NamedPort[] }[]): Promise<HeldPort[]> {
   const held: HeldPort[] = [];
   for (const s of services) {
-    const who = await engine.reality.who(ctx, s.port);
-    if (who.holders.length === 0) continue;
-    const names = [...new Set(who.holders.map((h) => `${describeHolder(h)}${h.command === null ? '' : `: ${h.command}`}`))];
-    held.push({ service: s.name, port: s.port, holders: who.holders, message: `port ${s.port} (${s.name}) is held by ${names.join('; ')}` });
+    for (const p of s.ports) {
+      const who = await engine.reality.who(ctx, p.port);
+      if (who.holders.length === 0) continue;
+      const names = [...new Set(who.holders.map((h) => `${describeHolder(h)}${h.command === null ? '' : `: ${h.command}`}`))];
+      held.push({ service: s.name, lease: p.name, port: p.port, holders: who.holders, message: `port ${p.port} (${p.name === s.name ? s.name : `${p.name} of ${s.name}`}) is held by ${names.join('; ')}` });
+    }
   }
   return held;
 }

@@ -8,18 +8,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceExit, ServiceState, ServiceStatus } from '../engine/index.js';
-import { killProcesses, portHolding, processIdentity, serviceMembers, type ProcessRow } from '../os/index.js';
-import type { LaunchSpec, Listener } from '../types.js';
+import { CHECK_HISTORY, type ServiceCheck, type ServiceExit, type ServiceState, type ServiceStatus, type StopProblem } from '../engine/index.js';
+import { killProcesses, processIdentity, serviceMembers, type ProcessRow } from '../os/index.js';
+import type { Listener } from '../types.js';
 import { afterEnd, describeEnd, type EndedWith } from './backoff.js';
-import { ownership, probe, type Ownership } from './health.js';
+import { holding, ownership, probe, type Ownership } from './health.js';
+import type { RunnerSpec } from './spec.js';
 import type { LogSink } from './log-sink.js';
 import type { RecordedService } from './stack-file.js';
 
-/** Checks while a service has not yet been healthy run this often (then every `interval`). */
-export const STARTING_PROBE_MS = 100;
 /** How long a stop or a crash waits for the service's port to be free once its processes are gone. */
 export const PORT_FREE_WAIT_MS = 5000;
+/** Output of a starting service brings its next check forward, at most once per this many ms. */
+export const OUTPUT_CHECK_GAP_MS = 20;
 /** The variable whose value marks every process of one launch of one service. */
 export const MARKER_VAR = 'BERTH_LAUNCH_ID';
 
@@ -33,26 +34,11 @@ export interface RunnerHost {
   handLease(name: string, from: number, to: number): Promise<void>;
   /** Called after every change of state (and of pids). */
   changed(runner: ServiceRunner, previous: ServiceState): void;
+  /** Called after a check that changed no state, for its history. */
+  checked(runner: ServiceRunner): void;
 }
 
-/** What to run, resolved by the supervisor (framework port flag already added). */
-export interface RunnerSpec {
-  readonly name: string;
-  readonly launch: LaunchSpec;
-  /** The spawn: file and arguments. */
-  readonly file: string;
-  readonly args: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  /** The service's leased port. */
-  readonly port: number;
-  readonly description: string | null;
-}
-
-/** Why a stop left something behind. */
-export interface StopProblem {
-  readonly service: string;
-  readonly message: string;
-}
+export type { StopProblem };
 
 /** One service's life. */
 export class ServiceRunner {
@@ -75,12 +61,19 @@ export class ServiceRunner {
   private failures = 0;
   private logMatched = false;
   private healthySince: number | null = null;
-  private listening = false;
-  private stranger: string | null = null;
+  /** Per port (its own and its leases'): whether its tree listens there, and who else does. */
+  private held = new Map<number, Ownership>();
   /** Who owns the service's ephemeral lease: the supervisor's pid while no process of the service runs. */
   leaseOwner = process.pid;
   /** When the last failed check was counted: fast checks while starting count once per interval. */
   private lastCounted = 0;
+  /** The last CHECK_HISTORY health checks, oldest first (kept across restarts: a crash loop shows). */
+  private readonly checks: ServiceCheck[] = [];
+  /** Counts state changes, so a check that changed nothing still gets its history recorded. */
+  private changes = 0;
+  /** When the last check began, and when the next one is due. */
+  private checkBegan = 0;
+  private checkDue = 0;
 
   constructor(
     readonly spec: RunnerSpec,
@@ -104,6 +97,7 @@ export class ServiceRunner {
     const previous = this.state;
     this.state = state;
     this.reason = reason;
+    this.changes += 1;
     if (state !== previous || reason !== null) this.sink.write('berth', `${state}${reason === null ? '' : `: ${reason}`}`);
     this.host.changed(this, previous);
   }
@@ -171,6 +165,13 @@ export class ServiceRunner {
       const re = new RegExp(h.target);
       this.logMatched = this.sink.ring.slice(-50).some((l) => l.stream !== 'berth' && re.test(l.text));
     }
+    // Servers say when they listen: until the first pass, output brings the next check
+    // forward (unless one runs now), so a dependent need not wait out start_interval; a
+    // chatty start gets at most one check per OUTPUT_CHECK_GAP_MS, never a busy loop.
+    if (h !== null && this.healthySince === null && this.healthTimer !== null && (this.state === 'starting' || this.state === 'unhealthy')) {
+      const at = Math.max(Date.now(), this.checkBegan + OUTPUT_CHECK_GAP_MS);
+      if (at < this.checkDue) this.scheduleHealth(at - Date.now());
+    }
   }
 
   /** Adds the tree's new processes (from a fresh process table) and drops the gone ones. */
@@ -191,6 +192,7 @@ export class ServiceRunner {
 
   private scheduleHealth(delayMs: number): void {
     if (this.healthTimer !== null) clearTimeout(this.healthTimer);
+    this.checkDue = Date.now() + delayMs;
     this.healthTimer = setTimeout(() => void this.checkHealth(), delayMs);
     this.healthTimer.unref();
   }
@@ -200,54 +202,51 @@ export class ServiceRunner {
     this.healthTimer = null;
     if (!['starting', 'running', 'healthy', 'unhealthy'].includes(this.state) || this.stopRequested) return;
     const health = this.spec.launch.health;
-    const result = health === null ? { ok: true, detail: 'no health check' } : await probe(health, { port: this.spec.port, env: this.spec.env, cwd: this.spec.launch.cwd, logMatched: this.logMatched });
-    // Who holds the port is looked at when a check passes (a pass only counts when our tree
-    // answers) and for services without one: each look reads every process's sockets, too
-    // costly for every quick probe of a start. A failing check cannot be a stranger answering.
-    let who: Ownership = { own: false, strangers: [] };
-    const quick = result.ok ? portHolding([...this.tracked.keys()], this.spec.port) : null;
-    if (quick !== null && !quick.others) {
-      // Only our tree (or nobody) listens: no need to name anyone.
-      who = { own: quick.ours, strangers: [] };
-    } else if (result.ok) {
-      const holders = await this.host.holders(this.spec.port).catch(() => []);
-      let members = new Set(this.tracked.keys());
-      // A holder outside the tracked pids may still be ours (forked since the last scan):
-      // the marker in its environment says so.
-      if (holders.some((h) => h.pid !== null && !members.has(h.pid))) members = new Set(serviceMembers({ pids: [...this.tracked.keys()], pgid: this.rootPid, marker: this.marker }));
-      who = ownership(holders, members);
-    }
-    this.listening = who.own;
-    this.stranger = who.strangers[0] ?? null;
+    const began = (this.checkBegan = Date.now());
+    const port = this.spec.healthPort;
+    const result = health === null ? { ok: true, detail: 'no health check' } : await probe(health, { port, env: this.spec.env, cwd: this.spec.launch.cwd, logMatched: this.logMatched });
+    // Who holds the checked port is looked at when a check passes (a pass only counts when
+    // our tree answers) and for services without one; a failing check cannot be a stranger
+    // answering. The service's other ports are looked at every round: a stranger there is
+    // never the service's.
+    const tree = { pids: [...this.tracked.keys()], pgid: this.rootPid, marker: this.marker };
+    const held = new Map<number, Ownership>();
+    for (const p of this.spec.ports) held.set(p.port, p.port !== port || result.ok ? await holding(p.port, tree, (x) => this.host.holders(x)) : { own: false, strangers: [] });
+    this.held = held;
+    const who = held.get(port)!;
     if (!['starting', 'running', 'healthy', 'unhealthy'].includes(this.state) || this.stopRequested) return;
     const needsPort = health === null || health.kind === 'http' || health.kind === 'tcp';
     let ok = result.ok;
     let why = result.detail;
-    if (who.strangers.length > 0) {
+    const taken = this.spec.ports.find((p) => held.get(p.port)!.strangers.length > 0);
+    if (taken !== undefined) {
       ok = false;
-      why = `port ${this.spec.port} is answered by ${who.strangers.join(', ')}, not by ${this.name}`;
+      why = `port ${taken.port}${taken.name === this.name ? '' : ` (${taken.name})`} is answered by ${held.get(taken.port)!.strangers.join(', ')}, not by ${this.name}`;
     } else if (ok && health !== null && needsPort && !who.own) {
       ok = false;
-      why = `${result.detail}, but no process of ${this.name} listens on port ${this.spec.port}`;
+      why = `${result.detail}, but no process of ${this.name} listens on port ${port}`;
     }
     if (health === null) {
-      if (who.strangers.length > 0 && this.reason !== why) this.set('running', why);
-      else if (who.strangers.length === 0 && this.reason !== null) this.set('running');
+      if (taken !== undefined && this.reason !== why) this.set('running', why);
+      else if (taken === undefined && this.reason !== null) this.set('running');
       this.noteStretch();
       this.scheduleHealth(1000);
       return;
     }
     const now = Date.now();
+    const changes = this.changes;
+    this.checks.push({ at: new Date(began).toISOString(), ok, detail: why, durationMs: now - began });
+    if (this.checks.length > CHECK_HISTORY) this.checks.splice(0, this.checks.length - CHECK_HISTORY);
     if (ok) {
       this.failures = 0;
       if (this.state !== 'healthy') this.set('healthy');
       this.noteStretch();
-    } else if (who.strangers.length > 0) {
+    } else if (taken !== undefined) {
       // Someone else answers on the port: said at once, whatever the start period or retries.
       if (this.state !== 'unhealthy' || this.reason !== why) this.set('unhealthy', why);
     } else if (this.state === 'starting' && now - (this.startedAt ?? now) < health.startPeriodMs) {
       // Failures in the start period do not count.
-    } else if (this.healthySince === null && who.strangers.length === 0 && now - this.lastCounted < health.intervalMs) {
+    } else if (this.healthySince === null && now - this.lastCounted < health.intervalMs) {
       // The quick checks of a start count at the configured interval, not at every probe.
     } else if (this.state === 'starting' || this.state === 'healthy' || this.state === 'unhealthy') {
       this.failures += 1;
@@ -255,8 +254,10 @@ export class ServiceRunner {
       if (this.failures >= health.retries && this.state !== 'unhealthy') this.set('unhealthy', why);
       else if (this.state === 'unhealthy' && this.reason !== why) this.set('unhealthy', why);
     }
+    // No state change recorded the status: the check history still is (ps, the API).
+    if (this.changes === changes) this.host.checked(this);
     // Until the first pass of this start, quick probes (a start that went unhealthy too).
-    this.scheduleHealth(this.healthySince === null ? Math.min(STARTING_PROBE_MS, health.intervalMs) : health.intervalMs);
+    this.scheduleHealth(this.healthySince === null ? Math.min(health.startIntervalMs, health.intervalMs) : health.intervalMs);
   }
 
   /** Running (or healthy) for reset_after clears the count max_restarts looks at. */
@@ -311,7 +312,7 @@ export class ServiceRunner {
 
   /**
    * Ends every process of the tree (signal, then SIGKILL after `graceMs`; pids checked
-   * against their start time before each signal), then waits for the port to be free.
+   * against their start time before each signal), then waits for its ports to be free.
    * Returns null when nothing is left, else what still holds what.
    */
   private async clearTree(signal: NodeJS.Signals, graceMs: number): Promise<string | null> {
@@ -325,14 +326,17 @@ export class ServiceRunner {
     // Unref'd: a timer left over once the root has exited must not keep berth up alive for a second.
     await Promise.race([this.rootExited, sleep(1000, undefined, { ref: false })]);
     this.tracked.clear();
+    // Every port of the service, one deadline for all.
     const deadline = Date.now() + PORT_FREE_WAIT_MS;
-    while (!(await this.host.isPortFree(this.spec.port))) {
-      if (Date.now() > deadline) {
-        const holders = await this.host.holders(this.spec.port).catch(() => []);
-        const names = ownership(holders, new Set()).strangers;
-        return `port ${this.spec.port} is still held${names.length > 0 ? ` by ${names.join(', ')}` : ''}`;
+    for (const { port } of this.spec.ports) {
+      while (!(await this.host.isPortFree(port))) {
+        if (Date.now() > deadline) {
+          const holders = await this.host.holders(port).catch(() => []);
+          const names = ownership(holders, new Set()).strangers;
+          return `port ${port} is still held${names.length > 0 ? ` by ${names.join(', ')}` : ''}`;
+        }
+        await sleep(25);
       }
-      await sleep(25);
     }
     return null;
   }
@@ -350,7 +354,7 @@ export class ServiceRunner {
     }
     this.set('stopping');
     const problem = await this.clearTree(this.spec.launch.stop.signal, this.spec.launch.stop.graceMs);
-    this.listening = false;
+    this.held = new Map();
     this.set(problem === null ? 'stopped' : 'failed', problem);
     return problem === null ? null : { service: this.name, message: problem };
   }
@@ -365,13 +369,14 @@ export class ServiceRunner {
       reason: this.reason,
       pid: live ? (this.pids()[0] ?? null) : null,
       pids: this.pids(),
-      ports: [{ port: this.spec.port, listening: live && this.listening, stranger: this.stranger }],
+      ports: this.spec.ports.map((p) => ({ name: p.name, port: p.port, listening: live && this.held.get(p.port)?.own === true, stranger: this.held.get(p.port)?.strangers[0] ?? null })),
       restarts: this.restarts,
       startedAt: live && this.startedAt !== null ? new Date(this.startedAt).toISOString() : null,
       lastExit: this.lastExit,
       dependsOn: this.spec.launch.dependsOn.map((d) => d.name),
       description: this.spec.description,
       stage: this.spec.launch.stage,
+      checks: [...this.checks],
     };
   }
 

@@ -5,16 +5,18 @@
  * in reverse order, leaving no process and no held port behind.
  */
 import { NotFoundError } from '../errors.js';
-import { LIVE_STATES, type Engine, type ScopeContext, type ServiceEvent, type ServiceStatus } from '../engine/index.js';
+import { LIVE_STATES, type Engine, type ScopeContext, type ServiceEvent, type ServiceStatus, type StopProblem, type StopReport } from '../engine/index.js';
 import { selectWithDependents } from '../config/graph.js';
 import { isPortFree, processIdentity, processTable } from '../os/index.js';
 import { LogSink, type LogLine } from './log-sink.js';
 import type { LaunchPlan } from './plan.js';
-import { ServiceRunner, type RunnerHost, type StopProblem } from './service.js';
+import { ServiceRunner, type RunnerHost } from './service.js';
 import { STACK_FILE_VERSION, ensureStackDir, logPath, writeStackRecord } from './stack-file.js';
 
 /** How often the process table is read to follow each service's tree. */
 export const TRACK_INTERVAL_MS = 200;
+/** Longest a health check that changed nothing waits to be written to the stack record. */
+export const RECORD_CHECKS_MS = 250;
 
 /** States a service settles in: `up` has done what it can for it. */
 const SETTLED = new Set(['healthy', 'running', 'completed', 'failed', 'unhealthy', 'disabled', 'stopped']);
@@ -26,13 +28,11 @@ export interface SupervisorOptions {
   readonly onLog?: (line: LogLine) => void;
   /** Every state change. */
   readonly onEvent?: (event: ServiceEvent) => void;
+  /** A health check that changed no state (its history moved on). */
+  readonly onChecked?: () => void;
 }
 
-/** What a stop left behind (empty when it was clean). */
-export interface StopReport {
-  readonly stopped: readonly string[];
-  readonly problems: readonly StopProblem[];
-}
+export type { StopReport };
 
 /** Runs one plan's services. */
 export class Supervisor {
@@ -41,6 +41,7 @@ export class Supervisor {
   private tracker: NodeJS.Timeout | null = null;
   private waiters: (() => void)[] = [];
   private closed = false;
+  private recordTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly engine: Engine,
@@ -54,9 +55,15 @@ export class Supervisor {
       holders: async (port) => (await engine.reality.who(ctx, port)).holders,
       isPortFree: (port) => isPortFree(port, 'tcp'),
       handLease: async (name, from, to) => {
-        if (this.plan.leases.some((l) => l.name === name && l.ephemeral)) await engine.leases.handOver(ctx, [name], from, to);
+        // Every ephemeral lease of the service: its own and its leases:.
+        const names = this.plan.leases.filter((l) => l.ephemeral && this.leasesOf([name]).includes(l.name)).map((l) => l.name);
+        if (names.length > 0) await engine.leases.handOver(ctx, names, from, to);
       },
       changed: (runner, previous) => this.changed(runner, previous),
+      checked: () => {
+        this.recordSoon();
+        opts.onChecked?.();
+      },
     };
     for (const spec of plan.specs) {
       this.runners.push(new ServiceRunner(spec, host, new LogSink(spec.name, logPath(opts.stateDir, plan.scope, spec.name), opts.onLog)));
@@ -152,11 +159,16 @@ export class Supervisor {
     if (all) {
       if (this.tracker !== null) clearInterval(this.tracker);
       // A service something still holds keeps its lease: the port is not free to hand out.
-      const mine = this.plan.leases.filter((l) => l.ephemeral && stopped.includes(l.name)).map((l) => l.name);
+      const mine = this.plan.leases.filter((l) => l.ephemeral && this.leasesOf(stopped).includes(l.name)).map((l) => l.name);
       if (mine.length > 0) await this.engine.leases.releaseOwned(this.ctx, mine, [process.pid, ...this.runners.map((r) => r.leaseOwner)]).catch(() => undefined);
     }
     this.record();
     return { stopped, problems };
+  }
+
+  /** The lease names of `services`: each one's own and its leases:. */
+  private leasesOf(services: readonly string[]): string[] {
+    return this.plan.specs.filter((s) => services.includes(s.name)).flatMap((s) => s.ports.map((p) => p.name));
   }
 
   /** The runner of `name`; NotFoundError naming the stack's services otherwise. */
@@ -182,8 +194,20 @@ export class Supervisor {
     this.advance();
   }
 
+  /**
+   * Records checks that changed nothing else within RECORD_CHECKS_MS: while services start
+   * they come up to fifty a second each, and the record is rewritten whole every time.
+   */
+  private recordSoon(): void {
+    if (this.recordTimer !== null) return;
+    this.recordTimer = setTimeout(() => this.record(), RECORD_CHECKS_MS);
+    this.recordTimer.unref();
+  }
+
   /** Writes the stack record (state directory) for other terminals and for `down` after a SIGKILL. */
   private record(): void {
+    if (this.recordTimer !== null) clearTimeout(this.recordTimer);
+    this.recordTimer = null;
     writeStackRecord(this.opts.stateDir, {
       version: STACK_FILE_VERSION,
       scope: this.plan.scope,

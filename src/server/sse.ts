@@ -50,9 +50,13 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
   let ended = false;
   let unsubscribe = (): void => undefined;
   let unsubscribeReality = (): void => undefined;
-  // Service state changes are live only (not in the store): `service` events without an id,
-  // so they never move a client's Last-Event-ID.
-  const unsubscribeServices = stacks?.subscribe((event) => send(`event: service\ndata: ${JSON.stringify(event)}\n\n`)) ?? ((): void => undefined);
+  // Service state changes and stacks added or forgotten are live only (not in the store):
+  // `service` and `stack` events without an id, so they never move a client's Last-Event-ID.
+  const unsubscribeServices =
+    stacks?.subscribe(
+      (event) => send(`event: service\ndata: ${JSON.stringify(event)}\n\n`),
+      (event) => send(`event: stack\ndata: ${JSON.stringify(event)}\n\n`),
+    ) ?? ((): void => undefined);
   const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
   const end = (): void => {
     if (ended) return;

@@ -4,11 +4,13 @@
  * Stopping the daemon stops every stack the same clean way as `berth down`.
  */
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { Engine, KnownStack, ScopeContext, ServiceEvent, ServiceStatus } from '../engine/index.js';
+import type { Engine, KnownStack, ScopeContext, ServiceEvent, ServiceStatus, StackEvent } from '../engine/index.js';
 import { Supervisor, listStackRecords, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
 
 /** How long `up` waits for a stack to settle by default. */
 export const UP_WAIT_MS = 120_000;
+/** Most often a running stack's statuses go out again (a `stack` event) as its health checks move on. */
+export const CHECKS_EVENT_MS = 1000;
 /** Log lines of a failed service that `up` returns. */
 const LAST_LINES = 10;
 
@@ -33,16 +35,40 @@ export interface StackUpResult {
 export class StackHost {
   private readonly stacks = new Map<string, Supervisor>();
   private readonly listeners = new Set<(event: ServiceEvent) => void>();
+  private readonly stackListeners = new Set<(event: StackEvent) => void>();
+  /** Per scope, the pending `stack` event that carries its newer checks. */
+  private readonly checkTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly engine: Engine,
     private readonly stateDir: string,
   ) {}
 
-  /** Calls `listener` with every service state change; returns the unsubscribe. */
-  subscribe(listener: (event: ServiceEvent) => void): () => void {
+  /** Calls `listener` with every service state change, and `onStack` when a stack is added or forgotten; returns the unsubscribe. */
+  subscribe(listener: (event: ServiceEvent) => void, onStack?: (event: StackEvent) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (onStack !== undefined) this.stackListeners.add(onStack);
+    return () => {
+      this.listeners.delete(listener);
+      if (onStack !== undefined) this.stackListeners.delete(onStack);
+    };
+  }
+
+  /** Health history moved on: the stack's statuses go out again, at most every CHECKS_EVENT_MS. */
+  private checked(scope: string): void {
+    if (this.checkTimers.has(scope) || this.stackListeners.size === 0) return;
+    const timer = setTimeout(() => {
+      this.checkTimers.delete(scope);
+      const running = this.stacks.get(scope);
+      if (running !== undefined) this.stackChanged(scope, false, running.statuses());
+    }, CHECKS_EVENT_MS);
+    timer.unref();
+    this.checkTimers.set(scope, timer);
+  }
+
+  private stackChanged(scope: string, removed: boolean, services: readonly ServiceStatus[]): void {
+    const event: StackEvent = { time: new Date().toISOString(), scope, removed, services };
+    this.stackListeners.forEach((l) => l(event));
   }
 
   /** Plans and starts the stack of `ctx` (all leases, ports checked first) and waits until it settles. */
@@ -64,8 +90,9 @@ export class StackHost {
       if (mine.length > 0) await this.engine.leases.releaseOwned(ctx, mine, [process.pid]);
       throw new ConflictError(`${plan.held.map((h) => h.message).join('; ')}. Nothing was started.`, { held: plan.held });
     }
-    const supervisor = new Supervisor(this.engine, ctx, plan, { stateDir: this.stateDir, onEvent: (e) => this.listeners.forEach((l) => l(e)) });
+    const supervisor = new Supervisor(this.engine, ctx, plan, { stateDir: this.stateDir, onEvent: (e) => this.listeners.forEach((l) => l(e)), onChecked: () => this.checked(scope) });
     this.stacks.set(scope, supervisor);
+    this.stackChanged(scope, false, supervisor.statuses());
     supervisor.start();
     const ok = await supervisor.settled(opts.timeoutMs ?? UP_WAIT_MS);
     const services = supervisor.statuses();
@@ -85,6 +112,8 @@ export class StackHost {
   async down(scope: string): Promise<StopReport> {
     const report = await this.stack(scope).stop();
     this.stacks.delete(scope);
+    // After the stop events: a page drops the stack's rows instead of keeping them stopped.
+    this.stackChanged(scope, true, []);
     return report;
   }
 

@@ -20,7 +20,7 @@ test('every launch key is read, with durations, signals and the compose spelling
     `services:
   db:
     command: [node, db.js]
-    health: {tcp: true, interval: 200ms, retries: 5, start_period: 1s}
+    health: {tcp: true, interval: 200ms, retries: 5, start_period: 1s, start_interval: 50ms}
   api:
     command: node api.js --verbose
     cwd: api
@@ -42,7 +42,7 @@ test('every launch key is read, with durations, signals and the compose spelling
   );
   const [db, api, web, cache] = config.services;
   assert.deepEqual(db!.launch!.command, { argv: ['node', 'db.js'] });
-  assert.deepEqual(db!.launch!.health, { kind: 'tcp', target: '', intervalMs: 200, timeoutMs: 2000, retries: 5, startPeriodMs: 1000 });
+  assert.deepEqual(db!.launch!.health, { kind: 'tcp', target: '', intervalMs: 200, timeoutMs: 2000, retries: 5, startPeriodMs: 1000, startIntervalMs: 50, port: null });
   assert.deepEqual(api!.launch!.command, { shell: 'node api.js --verbose' });
   assert.equal(api!.launch!.cwd, '/project/api');
   assert.deepEqual(api!.launch!.environment, { MODE: 'dev', DEBUG: '1' });
@@ -77,6 +77,15 @@ test('cycles, unknown dependencies and bad values are ConfigErrors naming the ke
   await refused('services:\n  a: {command: [x], health: {http: health}}\n', 'services.a.health.http', /neither a path/);
   await refused('services:\n  a: {command: [x], health: {log: "(["}}\n', 'services.a.health.log', /regular expression/);
   await refused('services:\n  a: {command: [x], health: {tcp: true, interval: soon}}\n', 'services.a.health.interval', /invalid duration/);
+  await refused('services:\n  a: {command: [x], health: {tcp: true, start_interval: 0}}\n', 'services.a.health.start_interval', /above 0/);
+  // Several ports: leases: names bare leases, each owned once; health.port names one of them.
+  await refused('services:\n  a: {command: [x], leases: [nope]}\n', 'services.a.leases[0]', /no service 'nope'/);
+  await refused('services:\n  a: {command: [x], leases: [b]}\n  b: {command: [y]}\n', 'services.a.leases[0]', /has a command: of its own/);
+  await refused('services:\n  a: {command: [x], leases: [a]}\n', 'services.a.leases[0]', /the service itself/);
+  await refused('services:\n  m: 5000\n  a: {command: [x], leases: [m]}\n  b: {command: [y], leases: [m]}\n', 'services.b.leases[0]', /already listed in services\.a\.leases/);
+  await refused('services:\n  m: 5000\n  a: {command: [x], leases: [m], health: {tcp: true, port: other}}\n', 'services.a.health.port', /not a port of a: name a or one of its leases: \(m\)/);
+  await refused('services:\n  a: {command: [x], health: {exec: "true", port: a}}\n', 'services.a.health.port', /uses no port/);
+  await refused('services:\n  a: {leases: [b]}\n  b: 5000\n', 'services.a.leases', /only a service with command:/);
   await refused('services:\n  a: {command: [x], restart: sometimes}\n', 'services.a.restart', /unknown policy/);
   await refused('services:\n  a: {command: [x], restart: {backoff: {base: 2s, cap: 1s}}}\n', 'services.a.restart.backoff.cap', /below base/);
   await refused('services:\n  a: {command: [x], stop: {signal: SIGNOPE}}\n', 'services.a.stop.signal', /invalid signal/);

@@ -224,6 +224,16 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     // Dependency order: db starts first, and web says what it waits for.
     assert.deepEqual(await page.$$eval('tr[data-service]', (rows) => rows.map((r) => r.getAttribute('data-service'))), [`${STACK_SCOPE}/db`, `${STACK_SCOPE}/web`, `${STACK_SCOPE}/chatty`]);
     assert.match(await page.innerText(row), /after db/);
+    // Its health history: refused while it was slow to listen, then a pass; each mark is
+    // reached with Tab and says what it found.
+    await page.waitForSelector(`${row} ol.checks li.ok`, { timeout: SEEN_MS });
+    assert.ok((await page.locator(`${row} ol.checks li.fail`).count()) >= 1, 'the failed checks of its slow start');
+    await page.locator(`${row} ol.checks li`).first().focus();
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.closest('ol.checks') !== null ? document.activeElement?.getAttribute('aria-label') : null);
+    assert.match(focused ?? '', /^(pass|fail) at .*(GET http:\/\/127\.0\.0\.1:\d+\/|ECONNREFUSED).*\(\d+ ms\)$/, 'Tab moves to the next mark, which names its check');
+    await page.locator(`${row} ol.checks li.ok`).last().focus();
+    assert.match((await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))) ?? '', new RegExp(`^pass at .*: GET http://127\\.0\\.0\\.1:${port}/ → 200 \\(\\d+ ms\\)$`));
 
     // A long log: the last 1,000 lines, the newest in view.
     await page.click(`button[aria-label="logs of ${STACK_SCOPE}/chatty"]`);
@@ -347,6 +357,31 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.waitForFunction(() => [...document.querySelectorAll('ul.status li.done')].some((li) => li.textContent?.includes('stack down')), undefined, { timeout: SEEN_MS });
     // The daemon runs the stack no more: it leaves the list once the page asks again.
     await page.waitForSelector(row, { state: 'detached', timeout: SEEN_MS });
+    await page.close();
+  });
+
+  it('a stack started and stopped from the CLI comes, keeps its health history live, and goes, by the stream\'s stack events', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    await view(page, 'services');
+    fs.writeFileSync(path.join(STACK.dir, 'berth.yaml'), `project: ${STACK_SCOPE}\nservices:\n${fixture('solo', await freePort(), 'health: {tcp: true}')}`);
+    const row = `tr[data-service="${STACK_SCOPE}/solo"]`;
+    const up = await berthAsync(['up', '-d'], { cwd: STACK.dir, env: daemonEnv(d.state, d.db) });
+    assert.equal(up.code, 0, up.stderr);
+    await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS });
+    // From here the page's own asking for the services list goes unanswered: only the
+    // stream's `stack` event can tell it the stack is gone.
+    await page.route(/\/v1\/services(\?|$)/, () => undefined);
+    // Its health history goes on arriving with the stack's events (a check a second, no state change).
+    const passes = await page.locator(`${row} ol.checks li.ok`).count();
+    await page.waitForFunction(([sel, n]) => document.querySelectorAll(`${sel} ol.checks li.ok`).length > Number(n), [row, passes] as const, { timeout: SEEN_MS });
+    assert.equal(await page.getAttribute(row, 'data-state'), 'healthy');
+    const down = d.cli(['down'], { cwd: STACK.dir });
+    assert.equal(down.code, 0, down.stderr);
+    // Stopped, then forgotten: the row goes, without a reload.
+    await page.waitForSelector(row, { state: 'detached', timeout: SEEN_MS });
+    await page.waitForSelector('#view p.empty', { timeout: SEEN_MS });
     await page.close();
   });
 

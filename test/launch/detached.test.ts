@@ -51,6 +51,28 @@ function serviceEvents(stack: Stack): { events: { name: string; state: string }[
   return { events, close: () => req.destroy() };
 }
 
+/** Collects `stack` events of the daemon's event stream; `connected` once its snapshot came. */
+function stackEvents(stack: Stack): { events: { scope: string; removed: boolean }[]; connected: Promise<void>; close: () => void } {
+  const token = fs.readFileSync(path.join(stack.state, 'api-token'), 'utf8').trim();
+  const events: { scope: string; removed: boolean }[] = [];
+  let snapshot = (): void => undefined;
+  const connected = new Promise<void>((resolve) => (snapshot = resolve));
+  const req = http.get({ socketPath: path.join(stack.state, 'berth.sock'), path: '/v1/events', headers: { Authorization: `Bearer ${token}`, Host: 'localhost' } }, (res) => {
+    let buffer = '';
+    res.on('data', (d) => {
+      buffer += d;
+      const frames = buffer.split('\n\n');
+      buffer = frames.pop() ?? '';
+      for (const f of frames) {
+        if (f.includes('event: snapshot\n')) snapshot();
+        if (f.startsWith('event: stack\n')) events.push(JSON.parse(f.slice(f.indexOf('data: ') + 6)) as { scope: string; removed: boolean });
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  return { events, connected, close: () => req.destroy() };
+}
+
 test('up -d returns once healthy; the API stops and starts a service, with events; down stops it through the daemon', async () => {
   const ports = [await freePort(), await freePort()];
   const stack = new Stack(fixture('db', ports[0]!, 'health: {http: /}', { FX_READY_DELAY_MS: 500 }) + fixture('api', ports[1]!, 'depends_on: [db]\nhealth: {http: /}', { FX_NEEDS: 'DB_URL', FX_WORKER: 1 }));
@@ -60,12 +82,22 @@ test('up -d returns once healthy; the API stops and starts a service, with event
   const result = JSON.parse(up.stdout) as { ok: boolean; services: { name: string; state: string }[] };
   assert.deepEqual(result.services.map((s) => [s.name, s.state]), [['db', 'healthy'], ['api', 'healthy']]);
   assert.deepEqual(stack.ps().map((s) => s.state), ['healthy', 'healthy'], 'ps reads the daemon-run stack');
+  // Health history: db refused connections for its first half second, then answered.
+  type Check = { at: string; ok: boolean; detail: string; durationMs: number };
+  const dbChecks = (stack.ps().find((s) => s.name === 'db') as unknown as { checks: Check[] }).checks;
+  assert.ok(dbChecks.length >= 2 && dbChecks.length <= 20, `ps --json has db's checks: ${JSON.stringify(dbChecks)}`);
+  assert.deepEqual(dbChecks.at(-1)!.ok, true);
+  assert.equal(dbChecks.at(-1)!.detail, `GET http://127.0.0.1:${ports[0]}/ → 200`);
+  assert.ok(dbChecks.some((c) => !c.ok && /ECONNREFUSED/.test(c.detail)), 'the refused checks before db listened');
+  assert.ok(dbChecks.every((c) => Number.isInteger(c.durationMs) && c.durationMs >= 0 && !Number.isNaN(Date.parse(c.at))));
 
   const feed = serviceEvents(stack);
   try {
     const listed = await api(stack, 'GET', `/v1/services?scope=${stack.scope}`);
     assert.equal(listed.status, 200);
     assert.deepEqual((listed.json as { name: string }[]).map((s) => s.name), ['db', 'api']);
+    const apiChecks = (listed.json as { name: string; checks: Check[] }[]).find((s) => s.name === 'api')!.checks;
+    assert.equal(apiChecks.at(-1)?.ok, true, `GET /v1/services has api's checks: ${JSON.stringify(apiChecks)}`);
     // /metrics: a state set per service, its health and restarts, for a Grafana panel.
     const metrics = String((await api(stack, 'GET', '/metrics')).json);
     const series = (name: string, labels: string) => new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1];
@@ -93,9 +125,17 @@ test('up -d returns once healthy; the API stops and starts a service, with event
   const status = stack.run(['status']);
   assert.match(status.stdout, /SERVICE\s+STATE[\s\S]*\napi\s+healthy/, 'berth status shows the service states');
 
+  const stacksFeed = stackEvents(stack);
+  // The CLI runs synchronously: the stream must be open before it.
+  await stacksFeed.connected;
   const down = stack.run(['down']);
   assert.equal(down.code, 0, down.stderr);
   assert.match(down.stdout, /run by the daemon/);
+  try {
+    await waitFor('the stack removed event', () => stacksFeed.events.some((e) => e.scope === stack.scope && e.removed));
+  } finally {
+    stacksFeed.close();
+  }
   assert.deepEqual(stack.processes(), []);
   for (const p of ports) assert.ok(await portFree(p));
 });

@@ -111,6 +111,19 @@ test('a stranger answering on the port of a starting service is named and never 
   assert.equal(row.state, 'unhealthy', JSON.stringify(row));
   assert.match(row.reason ?? '', new RegExp(`port ${port} is answered by pid ${process.pid} \\(node\\).*not by slow`));
   assert.doesNotMatch(stack.out, /\[berth\] healthy/);
+  // Its health history: every check failed, the stranger named in the latest; never more than 20 kept.
+  type Checks = { checks: { at: string; ok: boolean; detail: string }[] };
+  const full = await waitFor('20 checks kept', () => {
+    const s = stack.service('slow') as unknown as Checks | undefined;
+    return s !== undefined && s.checks.length === 20 ? s.checks : null;
+  });
+  assert.ok(full.every((c) => !c.ok));
+  assert.match(full.at(-1)!.detail, new RegExp(`answered by pid ${process.pid}`));
+  const later = await waitFor('a newer check', () => {
+    const s = stack.service('slow') as unknown as Checks | undefined;
+    return s !== undefined && s.checks[0]!.at > full[0]!.at ? s.checks : null;
+  });
+  assert.equal(later.length, 20, 'the oldest check made room for the newest');
   process.kill(stack.up!.pid!, 'SIGTERM');
   await stack.exited();
   assert.deepEqual(stack.processes(), []);

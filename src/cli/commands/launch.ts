@@ -85,7 +85,9 @@ export function registerLaunchCommands(program: Command): void {
         if (record !== null && report.via === 'record') {
           // The supervisor is gone: the leases its services owned are ours to release.
           const pids = [record.supervisor.pid, ...record.services.flatMap((s) => s.processes.map((p) => p.pid))];
-          await engine.leases.releaseOwned(ctx, record.order, pids).catch(() => undefined);
+          // Each service's own lease and its leases: (records written before ports had names: their own).
+          const names = [...new Set([...record.order, ...record.services.flatMap((s) => s.ports.flatMap((p) => (p.name === undefined ? [] : [p.name])))])];
+          await engine.leases.releaseOwned(ctx, names, pids).catch(() => undefined);
         }
         emit(json, report, (r) => (r.via === 'none' ? `no stack of scope ${scope} was started here` : `stopped ${r.stopped.length === 0 ? 'nothing' : r.stopped.join(', ')}${r.via === 'record' ? ' (its berth up was gone; stopped from the record)' : ''}`));
         if (report.problems.length > 0) throw new RefusedError(`not everything stopped: ${report.problems.map((p) => `${p.service}: ${p.message}`).join('; ')}`, { problems: report.problems });
@@ -139,13 +141,13 @@ async function settleHeldPorts(engine: Engine, ctx: ScopeContext, plan: LaunchPl
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       for (const h of held) {
-        const answer = (await rl.question(`${forTerminal(h.message)}.\n[k]ill it, [r]eassign ${h.service} to a free port, or [a]bort? `)).trim().toLowerCase();
+        const answer = (await rl.question(`${forTerminal(h.message)}.\n[k]ill it, [r]eassign ${h.lease} to a free port, or [a]bort? `)).trim().toLowerCase();
         if (answer.startsWith('k')) await engine.reality.kill(ctx, h.port);
         else if (answer.startsWith('r')) {
           const free = await engine.reality.free(ctx, { from: h.port + 1 });
-          const moved = await engine.leases.reassign(ctx, h.service, free.ports[0]!);
-          note(`berth: ${h.service} now leases port ${moved.port}; run berth up again so every service gets the new variables.`);
-          throw new ConflictError(`${h.service} was moved to port ${moved.port}; start again to use it.`);
+          const moved = await engine.leases.reassign(ctx, h.lease, free.ports[0]!);
+          note(`berth: ${h.lease} now leases port ${moved.port}; run berth up again so every service gets the new variables.`);
+          throw new ConflictError(`${h.lease} was moved to port ${moved.port}; start again to use it.`);
         } else throw new ConflictError(`aborted: ${h.message}.`, { held });
       }
     } finally {
@@ -166,7 +168,7 @@ async function releasePlanLeases(engine: Engine, ctx: ScopeContext, plan: Launch
 }
 
 function renderPlan(p: Omit<LaunchPlan, 'specs' | 'leases'> & { held: readonly HeldPort[] }): string {
-  const rows = p.services.map((s) => [s.name, s.port, s.dependsOn.map((d) => `${d.name}(${d.condition})`).join(' '), s.health, s.enabled ? s.command : 'disabled']);
+  const rows = p.services.map((s) => [s.name, s.ports.map((x) => (x.name === s.name ? x.port : `${x.name}=${x.port}`)).join(' '), s.dependsOn.map((d) => `${d.name}(${d.condition})`).join(' '), s.health, s.enabled ? s.command : 'disabled']);
   const lines = [`scope ${p.scope}: start order ${p.order.join(' → ')}; shutdown ${[...p.order].reverse().join(' → ')}`, table(['SERVICE', 'PORT', 'WAITS FOR', 'HEALTH', 'COMMAND'], rows)];
   for (const s of p.services) if (s.note !== null) lines.push(`note: ${s.note}`);
   for (const s of p.services) lines.push(`${s.name}: ${Object.entries(s.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);

@@ -38,7 +38,7 @@ export async function psEntries(record: StackRecord, now = Date.now()): Promise<
     const orphaned = !alive && live;
     const state = !alive && !live && ['starting', 'running', 'healthy', 'unhealthy', 'stopping', 'restarting', 'pending'].includes(s.state) ? 'stopped' : s.state;
     const reason = orphaned ? `its berth up (pid ${record.supervisor.pid}) is gone; berth down stops it` : state !== s.state ? `its berth up (pid ${record.supervisor.pid}) is gone` : s.reason;
-    const status: ServiceStatus = { scope: s.scope, name: s.name, state, reason, pid: live ? (pids[0] ?? null) : null, pids, ports: s.ports, restarts: s.restarts, startedAt: live ? s.startedAt : null, lastExit: s.lastExit, dependsOn: s.dependsOn ?? [] /* a record written before the field */, description: s.description, stage: s.stage };
+    const status: ServiceStatus = { scope: s.scope, name: s.name, state, reason, pid: live ? (pids[0] ?? null) : null, pids, ports: s.ports, restarts: s.restarts, startedAt: live ? s.startedAt : null, lastExit: s.lastExit, dependsOn: s.dependsOn ?? [] /* a record written before the field */, description: s.description, stage: s.stage, checks: s.checks ?? [] };
     return { ...status, uptimeSeconds: status.startedAt === null ? null : Math.max(0, Math.round((now - Date.parse(status.startedAt)) / 1000)), supervisor: alive ? record.supervisor.pid : null };
   });
 }
@@ -49,7 +49,7 @@ function renderPs(entries: readonly PsEntry[]): string {
     e.name,
     e.state,
     e.pid,
-    e.ports.map((p) => `${p.port}${p.listening || e.pid === null ? '' : p.stranger === null ? ' (not listening)' : ` (held by ${p.stranger})`}`).join(' '),
+    e.ports.map((p) => `${p.name === undefined || p.name === e.name ? '' : `${p.name}=`}${p.port}${p.listening || e.pid === null ? '' : p.stranger === null ? ' (not listening)' : ` (held by ${p.stranger})`}`).join(' '),
     e.restarts,
     formatUptime(e.uptimeSeconds),
     e.lastExit === null ? null : e.lastExit.signal ?? `exit ${e.lastExit.code}`,

@@ -1,6 +1,6 @@
 /**
  * Services of launched stacks: per scope, each service in start (dependency) order with
- * its state, why (health, failure), pid, ports, restarts and uptime; the chosen service's
+ * its state, why (health, failure), pid, ports, its last health checks, restarts and uptime; the chosen service's
  * last lines with a filter; start/stop/restart and stack down for a login that may act.
  */
 import type { ServiceStatus } from '../../engine/index.js';
@@ -22,6 +22,23 @@ function uptime(s: ServiceStatus): string {
   return s.startedAt === null ? '' : (formatUptime(Math.max(0, Math.round((Date.now() - Date.parse(s.startedAt)) / 1000))) ?? '');
 }
 
+/**
+ * The last checks as a row of pass/fail marks, oldest first. Each mark can take focus
+ * (Tab), and says when it ran, what it found and how long it took, on hover and on focus.
+ */
+function checks(s: ServiceStatus): HTMLElement | null {
+  if (s.checks.length === 0) return null;
+  const passed = s.checks.filter((c) => c.ok).length;
+  return h(
+    'ol',
+    { class: 'checks', 'aria-label': `last ${s.checks.length} health checks of ${s.scope}/${s.name}: ${passed} passed` },
+    s.checks.map((c) => {
+      const said = `${c.ok ? 'pass' : 'fail'} at ${clock(c.at)}: ${c.detail} (${c.durationMs} ms)`;
+      return h('li', { class: c.ok ? 'ok' : 'fail', tabindex: '0', title: said, 'aria-label': said, 'data-detail': said }, c.ok ? '✓' : '✗');
+    }),
+  );
+}
+
 function buttons(ctx: ViewContext, s: ServiceStatus): HTMLElement[] {
   if (!ctx.actions.allowed) return [];
   const what = `${s.scope}/${s.name}`;
@@ -41,7 +58,8 @@ function row(ctx: ViewContext, s: ServiceStatus, order: number): HTMLElement {
     h('td', {}, stateTag(s)),
     h('td', {}, s.reason ?? ''),
     h('td', { class: 'num', title: s.pids.join(' ') }, s.pid ?? '', s.pids.length > 1 && h('span', { class: 'muted' }, ` +${s.pids.length - 1}`)),
-    h('td', {}, s.ports.map((p) => h('div', { class: p.stranger !== null ? 'bad' : undefined }, `${p.port}${p.listening ? '' : ' (not listening)'}${p.stranger !== null ? `, also ${p.stranger}` : ''}`))),
+    h('td', {}, s.ports.map((p) => h('div', { class: p.stranger !== null ? 'bad' : undefined }, `${p.name === undefined || p.name === s.name ? '' : `${p.name} `}${p.port}${p.listening ? '' : ' (not listening)'}${p.stranger !== null ? `, also ${p.stranger}` : ''}`))),
+    h('td', {}, checks(s)),
     h('td', { class: 'num' }, s.restarts),
     h('td', { class: 'num', title: s.startedAt ?? '' }, uptime(s)),
     h('td', {}, s.lastExit === null ? '' : `${s.lastExit.signal ?? `code ${s.lastExit.code}`} at ${clock(s.lastExit.at)}`),
@@ -101,7 +119,7 @@ function render(ctx: ViewContext): Node {
         h(
           'table',
           { class: 'grid' },
-          h('thead', {}, h('tr', {}, ['#', 'Service', 'State', 'Why', 'Pid', 'Ports', 'Restarts', 'Uptime', 'Last exit', ''].map((t) => h('th', { scope: 'col' }, t)))),
+          h('thead', {}, h('tr', {}, ['#', 'Service', 'State', 'Why', 'Pid', 'Ports', 'Checks', 'Restarts', 'Uptime', 'Last exit', ''].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, shown.map(([s, order]) => row(ctx, s, order))),
         ),
       );
