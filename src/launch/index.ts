@@ -3,7 +3,7 @@
  * restarts without orphans, stops that leave nothing behind. The supervisor owns process
  * trees, so it reaches the OS through os/ as core does; faces reach it through this entry.
  */
-export { planLaunch, heldPorts, launchable, type LaunchPlan, type PlannedService, type HeldPort, type PlanOptions } from './plan.js';
+export { planLaunch, heldMessage, heldPorts, launchable, type LaunchPlan, type PlannedService, type HeldPort, type PlanOptions } from './plan.js';
 export { Supervisor, TRACK_INTERVAL_MS, type StopReport, type SupervisorOptions } from './supervisor.js';
 export { downStack, recordedMembers, supervisorAlive, type DownReport } from './down.js';
 export { readStackRecord, logPath, stackDir, type StackRecord, type RecordedService } from './stack-file.js';

@@ -21,6 +21,7 @@ import { RealityFeed } from './reality-feed.js';
 import { sendSessionReply, sessionRoute } from './session-routes.js';
 import { sessionCookieName, Sessions } from './sessions.js';
 import { streamEvents } from './sse.js';
+import { isStackStream, streamStackRoute } from './stack-streams.js';
 import type { StackHost } from './stacks.js';
 
 /** Largest request body accepted. */
@@ -203,7 +204,7 @@ export function createApi(opts: ApiOptions): Api {
     // The query string parsed as URL's searchParams would, without parsing a whole URL per request.
     const query = queryOf(route, new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)));
     const ctx = contextOf(query, actorOf(req));
-    if (route.response === 'event-stream') {
+    if (route.id === 'events.stream') {
       const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), { reality: query.reality === true ? reality : undefined, maxUnreadBytes: opts.maxUnreadBytes, stacks: opts.stacks });
       streams.add(stop);
       return;
@@ -215,6 +216,16 @@ export function createApi(opts: ApiOptions): Api {
     const body = route.mutates ? await bodyOf(req, route) : {};
     if (route.id.startsWith('session.')) {
       sendSessionReply(res, sessionRoute(route.id, grant, body, sessions, baseUrl));
+      return;
+    }
+    if (isStackStream(route.id, query)) {
+      const call: Call = { engine: opts.engine, ctx, params, query, body, version: opts.version, stacks: opts.stacks };
+      // A stream may end before it is returned (a follow of a stack that does not run): only an open one is kept.
+      const stream = await streamStackRoute(call, res, () => undefined, opts.maxUnreadBytes);
+      if (!stream.ended) {
+        streams.add(stream.end);
+        stream.onEnd(() => streams.delete(stream.end));
+      }
       return;
     }
     const handler = HANDLERS[route.id];

@@ -13,6 +13,9 @@ import { withEngine } from '../context.js';
 import { parseCount } from '../options.js';
 import { emit, forTerminal, note, table, writeOut } from '../render.js';
 
+/** True when `pid` is this state directory's running daemon. */
+const runsInDaemon = async (pid: number): Promise<boolean> => (await import('../daemon-call.js')).runsInDaemon(pid);
+
 /** The launch layer, loaded only by these commands: it stays off every other command's start-up path. */
 const launch = () => import('../../launch/index.js');
 
@@ -225,13 +228,6 @@ async function runForeground(engine: Engine, ctx: ScopeContext, plan: LaunchPlan
   if (failed.length > 0 && stopReason === '') throw new NotFoundError(`${failed.map((s) => `${s.name} ${s.state}${s.reason === null ? '' : ` (${s.reason})`}`).join('; ')}`, { failed });
 }
 
-/** True when `pid` is this state directory's running daemon. */
-async function runsInDaemon(pid: number): Promise<boolean> {
-  const { daemonStatus } = await import('../../server/daemon.js');
-  const status = daemonStatus();
-  return status.running && status.lock?.pid === pid;
-}
-
 /** `berth up -d`: the daemon (started when absent) runs the stack; returns once it is up, or exit 1 naming what failed. */
 async function upDetached(cmd: Command, services: string[], flags: UpFlags & { deps?: boolean }, timeoutMs: number | null): Promise<void> {
   if (flags.checkOnly) throw new UsageError('--check-only starts nothing: leave out -d.');
@@ -242,8 +238,8 @@ async function upDetached(cmd: Command, services: string[], flags: UpFlags & { d
   const { started } = await ensureDaemon(opts.db ? { ...process.env, BERTH_DB: opts.db } : process.env);
   if (started) note('berth: started the daemon');
   const { daemonCall } = await import('../daemon-call.js');
-  const body = { services, noDeps: flags.deps === false, killStrangers: flags.killStrangers === true, ...(timeoutMs === null ? {} : { timeoutMs }) };
-  const result = (await daemonCall('stacks.up', { scope: ctx.scope ?? '-' }, body, ctx)) as {
+  const { body, release } = await upBody(services, flags, timeoutMs);
+  const result = (await daemonCall('stacks.up', { scope: ctx.scope ?? '-' }, body, ctx).finally(release)) as {
     scope: string;
     ok: boolean;
     services: { name: string; state: string; pid: number | null; ports: { port: number }[] }[];
@@ -254,4 +250,21 @@ async function upDetached(cmd: Command, services: string[], flags: UpFlags & { d
     const lines = result.failed.map((f) => `${f.name} ${f.state}${f.reason === null ? '' : ` (${f.reason})`}${f.lastLines.length === 0 ? '' : `; last lines:\n  ${f.lastLines.join('\n  ')}`}`);
     throw new NotFoundError(`not up: ${lines.join('\n')}\nThe stack keeps running in the daemon; berth down stops it.`, { failed: result.failed });
   }
+}
+
+/**
+ * The body of an up or attach request. The stack gets this shell's environment: the
+ * daemon may have been started from another shell (another PATH, another virtualenv), and
+ * a service should run with the variables of the terminal that asked for it, as when
+ * started by hand there. They go through the state directory (leaveCallerEnv), never over
+ * HTTP; `release` removes them if the daemon never took them.
+ */
+async function upBody(services: readonly string[], flags: UpFlags & { deps?: boolean }, timeoutMs: number | null): Promise<{ body: Record<string, unknown>; release: () => void }> {
+  const { leaveCallerEnv, dropCallerEnv } = await import('../../server/state.js');
+  const dir = stateDir();
+  const callerEnv = leaveCallerEnv(dir, process.env);
+  return {
+    body: { services, noDeps: flags.deps === false, killStrangers: flags.killStrangers === true, callerEnv, ...(timeoutMs === null ? {} : { timeoutMs }) },
+    release: () => dropCallerEnv(dir, callerEnv),
+  };
 }
