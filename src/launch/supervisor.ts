@@ -192,11 +192,14 @@ export class Supervisor {
     return this.stop(selectWithDependents(nodes, names));
   }
 
-  /** Starts one service that is not running (stopped, failed, completed); its dependencies must be up. */
-  startService(name: string): void {
-    const r = this.runner(name);
-    if (LIVE_STATES.has(r.state) || r.state === 'restarting') return;
-    r.state = 'pending';
+  /**
+   * Starts services that are not running (stopped, failed, completed), each once its
+   * dependencies allow: all are made pending before any is started, so a dependent named
+   * before its dependency waits for it instead of failing on its stopped state.
+   */
+  startServices(names: readonly string[]): void {
+    const runners = names.map((n) => this.runner(n));
+    for (const r of runners) if (!(LIVE_STATES.has(r.state) || r.state === 'restarting')) r.state = 'pending';
     this.closed = false;
     this.advance();
   }

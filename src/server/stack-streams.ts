@@ -66,6 +66,8 @@ async function attach(stacks: StackHost, c: Call, res: ServerResponse, onEnd: ()
     if (!removed && stacks.running(scope) === supervisor) void stacks.down(scope).catch(() => undefined);
   });
   stream.send(liveFrame('started', { scope, services: supervisor.statuses() }));
+  // The lines of the start so far, then the rest: both synchronous, so none is lost or sent twice.
+  for (const l of supervisor.logs().sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))) stream.send(logFrame(l));
   stream.onEnd(supervisor.followLogs((line) => stream.send(logFrame(line))));
   stream.onEnd(stacks.subscribe((event) => (event.scope === scope ? stream.send(liveFrame('service', event)) : undefined)));
   stream.onEnd(

@@ -5,7 +5,7 @@
  */
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Engine, ScopeContext, ServiceEvent, ServiceStatus } from '../engine/index.js';
-import { Supervisor, heldMessage, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
+import { Supervisor, downStack, heldMessage, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
 
 /** How long `up` waits for a stack to settle by default. */
 export const UP_WAIT_MS = 120_000;
@@ -119,6 +119,7 @@ export class StackHost {
   async down(scope: string, services?: readonly string[]): Promise<StopReport> {
     const inProgress = this.stopping.get(scope);
     if (inProgress !== undefined) return services === undefined ? inProgress : { stopped: [], problems: [] };
+    if (!this.stacks.has(scope) && (services === undefined || services.length === 0)) return this.downFromRecord(scope);
     const stack = this.stack(scope);
     if (services !== undefined && services.length > 0) return stack.stopServices(services);
     const stop = stack.stop().finally(() => {
@@ -133,6 +134,21 @@ export class StackHost {
     return report;
   }
 
+  /**
+   * A down of a stack this daemon does not run (any more): whatever its record says may
+   * still run is stopped (after the daemon was killed, or its attached client's stop came
+   * first); a down of a stack already stopped is done, not an error.
+   */
+  private async downFromRecord(scope: string): Promise<StopReport> {
+    const record = readStackRecord(this.stateDir, scope);
+    const report = await downStack(this.stateDir, scope, UP_WAIT_MS);
+    if (record !== null && report.via === 'record') {
+      const pids = [record.supervisor.pid, ...record.services.flatMap((s) => s.processes.map((p) => p.pid))];
+      await this.engine.leases.releaseOwned({ scope }, record.order, pids).catch(() => undefined);
+    }
+    return { stopped: report.stopped, problems: report.problems };
+  }
+
   /** The scope of a context. */
   async scopeOf(ctx: ScopeContext): Promise<string> {
     return (await this.engine.project(ctx)).scope;
@@ -143,11 +159,15 @@ export class StackHost {
     return [...this.stacks.entries()].filter(([s]) => scope === undefined || s === scope).flatMap(([, sup]) => sup.statuses());
   }
 
-  /** start, stop or restart one service of a running stack. */
+  /** start, stop or restart one service of a running stack (stop and restart: with its dependents). */
   async service(scope: string, name: string, action: 'start' | 'stop' | 'restart'): Promise<ServiceStatus[]> {
     const stack = this.stack(scope);
-    if (action !== 'start') await stack.stopServices([name]);
-    if (action !== 'stop') stack.startService(name);
+    if (action === 'start') stack.startServices([name]);
+    else {
+      const { stopped } = await stack.stopServices([name]);
+      // A restart brings back what its stop took down with it (the dependents), in order.
+      if (action === 'restart') stack.startServices(stopped);
+    }
     return stack.statuses();
   }
 

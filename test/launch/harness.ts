@@ -136,6 +136,15 @@ export class Stack {
       }
     }
     this.run(['down']);
+    // A foreground up starts this state directory's daemon: it goes too, by its lockfile's pid
+    // when a polite stop did not work (and only when that pid's state directory is this one).
+    this.run(['daemon', 'stop']);
+    try {
+      const pid = (JSON.parse(fs.readFileSync(path.join(this.state, 'daemon.json'), 'utf8')) as { pid: number }).pid;
+      if (fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`BERTH_STATE_DIR=${this.state}`)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // No lockfile, or its daemon is gone.
+    }
     for (const pid of this.processes()) {
       try {
         process.kill(pid, 'SIGKILL');
