@@ -104,7 +104,8 @@ export class StackConsole {
 
   private draw(): void {
     if (!this.tty || this.order.length === 0) return;
-    const columns = process.stdout.columns ?? 80;
+    // A terminal that reports no size (0 columns, as a fresh pseudo-terminal may) gets 80.
+    const columns = process.stdout.columns || 80;
     let text = forTerminal(this.statusText());
     // One screen line: a wrapped status line could not be redrawn in place.
     if (text.length > columns - 1) text = `${text.slice(0, Math.max(0, columns - 2))}…`;

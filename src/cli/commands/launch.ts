@@ -55,15 +55,19 @@ export function registerLaunchCommands(program: Command): void {
         // to name the holders it kills (--kill-strangers).
         if (flags.checkOnly || interactive || flags.killStrangers) {
           const plan = await (await launch()).planLaunch(engine, ctx, { services, noDeps: flags.deps === false });
+          let keep: ReadonlySet<string> = new Set();
           try {
-            const held = await settleHeldPorts(engine, ctx, plan, flags);
+            const { held, moved } = await settleHeldPorts(engine, ctx, plan, flags);
+            keep = moved;
             if (flags.checkOnly) {
               emit(json, { ...plan, specs: undefined, leases: undefined, held }, renderPlan);
             }
             if (held.length > 0) throw new ConflictError((await launch()).heldMessage(held), { held });
           } finally {
-            await releasePlanLeases(engine, ctx, plan);
+            await releasePlanLeases(engine, ctx, plan, keep);
           }
+          // A lease moved at the prompt stays, handed to the daemon, whose plan starts the service on it.
+          if (keep.size > 0) await engine.leases.handOver(ctx, [...keep], process.pid, (await startDaemon(cmd)).pid);
           if (flags.checkOnly) return;
         }
         await runAttached(cmd, ctx, services, flags, timeoutMs, json);
@@ -139,9 +143,9 @@ async function refuseRunningStack(scope: string): Promise<void> {
 }
 
 /** Kills or reassigns away from strangers as asked (flag or prompt); returns what is still held. */
-async function settleHeldPorts(engine: Engine, ctx: ScopeContext, plan: LaunchPlan, flags: UpFlags): Promise<HeldPort[]> {
+async function settleHeldPorts(engine: Engine, ctx: ScopeContext, plan: LaunchPlan, flags: UpFlags): Promise<{ held: HeldPort[]; moved: ReadonlySet<string> }> {
   let held = [...plan.held];
-  if (held.length === 0) return held;
+  if (held.length === 0) return { held, moved: new Set() };
   /** Services moved to another port: their old port's holder is no longer in their way. */
   const movedAway = new Set<string>();
   const interactive = !flags.nonInteractive && !flags.killStrangers && !flags.checkOnly && process.stdin.isTTY === true && process.stderr.isTTY === true;
@@ -167,14 +171,14 @@ async function settleHeldPorts(engine: Engine, ctx: ScopeContext, plan: LaunchPl
     } finally {
       rl.close();
     }
-  } else return held;
+  } else return { held, moved: movedAway };
   held = await (await launch()).heldPorts(engine, ctx, plan.services.filter((s) => !movedAway.has(s.name)));
-  return held;
+  return { held, moved: movedAway };
 }
 
 
-async function releasePlanLeases(engine: Engine, ctx: ScopeContext, plan: LaunchPlan): Promise<void> {
-  const mine = plan.leases.filter((l) => l.ephemeral && l.pid === process.pid).map((l) => l.name);
+async function releasePlanLeases(engine: Engine, ctx: ScopeContext, plan: LaunchPlan, keep: ReadonlySet<string> = new Set()): Promise<void> {
+  const mine = plan.leases.filter((l) => l.ephemeral && l.pid === process.pid && !keep.has(l.name)).map((l) => l.name);
   if (mine.length > 0) await engine.leases.releaseOwned(ctx, mine, [process.pid]);
 }
 
@@ -195,11 +199,7 @@ function renderPlan(p: Omit<LaunchPlan, 'specs' | 'leases'> & { held: readonly H
  * without asking (SIGKILL), the daemon sees the connection close and stops it itself.
  */
 async function runAttached(cmd: Command, ctx: ScopeContext, services: string[], flags: UpFlags & { deps?: boolean }, timeoutMs: number | null, json: boolean): Promise<void> {
-  const { globals } = await import('../context.js');
-  const opts = globals(cmd);
-  const { ensureDaemon } = await import('../ensure-daemon.js');
-  const { started } = await ensureDaemon(opts.db ? { ...process.env, BERTH_DB: opts.db } : process.env);
-  if (started) note('berth: started the daemon');
+  await startDaemon(cmd);
   const { daemonCall, daemonStream, logLineOf } = await import('../daemon-call.js');
   const { StackConsole } = await import('../stack-console.js');
   const { body, release } = await upBody(services, flags, timeoutMs);
@@ -264,15 +264,23 @@ async function runAttached(cmd: Command, ctx: ScopeContext, services: string[], 
   if (failed.length > 0 && stopReason === '') throw new NotFoundError(failed.map((s) => `${s.name} ${s.state}${s.reason === null ? '' : ` (${s.reason})`}`).join('; '), { failed });
 }
 
+/** This state directory's daemon, started (and said so) when it is not running. */
+async function startDaemon(cmd: Command): Promise<{ pid: number }> {
+  const { globals } = await import('../context.js');
+  const opts = globals(cmd);
+  const { ensureDaemon } = await import('../ensure-daemon.js');
+  const { lock, started } = await ensureDaemon(opts.db ? { ...process.env, BERTH_DB: opts.db } : process.env);
+  if (started) note('berth: started the daemon');
+  return { pid: lock.pid };
+}
+
 /** `berth up -d`: the daemon (started when absent) runs the stack; returns once it is up, or exit 1 naming what failed. */
 async function upDetached(cmd: Command, services: string[], flags: UpFlags & { deps?: boolean }, timeoutMs: number | null): Promise<void> {
   if (flags.checkOnly) throw new UsageError('--check-only starts nothing: leave out -d.');
   const { globals, scopeContext } = await import('../context.js');
   const opts = globals(cmd);
   const ctx = scopeContext(opts);
-  const { ensureDaemon } = await import('../ensure-daemon.js');
-  const { started } = await ensureDaemon(opts.db ? { ...process.env, BERTH_DB: opts.db } : process.env);
-  if (started) note('berth: started the daemon');
+  await startDaemon(cmd);
   const { daemonCall } = await import('../daemon-call.js');
   const { body, release } = await upBody(services, flags, timeoutMs);
   const result = (await daemonCall('stacks.up', { scope: ctx.scope ?? '-' }, body, ctx).finally(release)) as {
