@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Stack, chatty, freePort, portFree } from './harness.js';
+import { Stack, chatty, fixture, freePort, portFree } from './harness.js';
 
 const stacks: Stack[] = [];
 after(async () => {
@@ -55,4 +55,14 @@ test('stop, start, restart and down SERVICE from another terminal work on a fore
   assert.equal(await stack.exited(), 0, stack.out);
   assert.deepEqual(stack.processes(), []);
   for (const p of ports) assert.ok(await portFree(p), `port ${p} is free`);
+});
+
+test('a foreground up --timeout that is not met exits 1 naming what is not up, with the stack stopped', async () => {
+  const port = await freePort();
+  const stack = new Stack(fixture('never', port, 'health: {tcp: true}', { FX_NO_LISTEN: 1 }));
+  stacks.push(stack);
+  stack.start(['--timeout', '2']);
+  assert.equal(await stack.exited(), 1, stack.out);
+  assert.match(stack.out, /not up within the timeout: never starting; stack stopped/);
+  assert.deepEqual(stack.processes(), []);
 });

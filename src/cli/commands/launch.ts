@@ -243,9 +243,11 @@ async function runAttached(cmd: Command, ctx: ScopeContext, services: string[], 
     return settled !== null && states.length > 0 && states.every((s) => ['failed', 'completed', 'disabled'].includes(s.state));
   };
   let failed: { name: string; state: string; reason: string | null }[] = [];
+  let notUp: typeof failed = [];
   try {
     while (!gone && ended === null && stopReason === '' && !over()) await new Promise<void>((resolve) => (wake = resolve));
     failed = (v()?.snapshot() ?? []).filter((s) => s.state === 'failed' || s.state === 'unhealthy');
+    notUp = (v()?.snapshot() ?? []).filter((s) => !['healthy', 'running', 'completed', 'disabled'].includes(s.state));
     if (!gone && ended === null) {
       v()?.note(`berth: stopping ${scope}${stopReason === '' ? '' : ` (${stopReason})`}`);
       const report = (await daemonCall('stacks.down', { scope }, {}, ctx)) as NonNullable<typeof ended>;
@@ -260,7 +262,7 @@ async function runAttached(cmd: Command, ctx: ScopeContext, services: string[], 
   const report = ended as { stopped: string[]; problems: { service: string; message: string }[] } | null;
   if (report === null) throw new StoreError(`the berth daemon ended ${scope}'s stream without stopping it (was it stopped or killed?). See berth ps; berth down stops what is left.`);
   if (report.problems.length > 0) throw new RefusedError(`not everything stopped: ${report.problems.map((p) => `${p.service}: ${p.message}`).join('; ')}`, { problems: report.problems });
-  if (stopReason === 'timeout') throw new NotFoundError(`not up within the timeout: ${failed.map((s) => `${s.name} ${s.state}`).join(', ') || 'some services'}; stack stopped.`);
+  if (stopReason === 'timeout') throw new NotFoundError(`not up within the timeout: ${notUp.map((s) => `${s.name} ${s.state}`).join(', ')}; stack stopped.`);
   if (failed.length > 0 && stopReason === '') throw new NotFoundError(failed.map((s) => `${s.name} ${s.state}${s.reason === null ? '' : ` (${s.reason})`}`).join('; '), { failed });
 }
 
