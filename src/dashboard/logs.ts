@@ -1,11 +1,13 @@
 /**
- * The log lines of the service chosen in the Services view: fetched from the logs route
- * when it is chosen and again when one of its `service` events arrives (started, crashed,
- * stopped), never on a timer.
+ * The log lines of the service chosen in the Services view, followed live: while a
+ * service is chosen the page holds the logs route's stream (`follow=true`), which sends its
+ * last LOG_TAIL lines, then each line as the service prints it. The stream ends when the
+ * stack is stopped (or does not run in the daemon); the service's next event (started
+ * again) opens it anew. Choosing another service closes it.
  */
-import { ApiError, call } from './api.js';
+import { routeUrl } from './api.js';
 
-/** How many of a service's last lines the page asks for (the issue asks for 1,000 or more). */
+/** How many of a service's last lines the page keeps (the issue asks for 1,000 or more). */
 export const LOG_TAIL = 1000;
 
 /** One line as the logs route answers it (launch's LogLine: the page may not import launch). */
@@ -22,7 +24,7 @@ export class ServiceLogs {
   scope: string | null = null;
   name: string | null = null;
   lines: readonly LogLine[] = [];
-  /** Why the last fetch failed; null when it did not. */
+  /** Why the stream could not be read; null when it could. */
   error: string | null = null;
   loading = false;
   /** Lower case; '' shows every line. */
@@ -30,8 +32,7 @@ export class ServiceLogs {
   /** Following (the newest line kept in view) while the reader is at the bottom; else where they scrolled to. */
   follow = true;
   scrollTop = 0;
-  /** Numbers fetches, so an answer overtaken by a later one is dropped. */
-  private asked = 0;
+  private stream: EventSource | null = null;
 
   constructor(private readonly changed: () => void) {}
 
@@ -40,21 +41,19 @@ export class ServiceLogs {
     return this.scope === scope && this.name === name;
   }
 
-  /** Chooses a service and fetches its lines. */
+  /** Chooses a service and follows its lines. */
   select(scope: string, name: string): void {
     if (this.is(scope, name)) return;
     this.scope = scope;
     this.name = name;
-    this.lines = [];
-    this.error = null;
     this.follow = true;
     this.scrollTop = 0;
-    void this.load();
+    this.load();
   }
 
-  /** A service changed state: its new lines (a crash's last words, berth's notes) are worth a fetch. */
+  /** A service changed state: when its stream has ended (the stack was stopped), a start opens it again. */
   onEvent(event: { readonly scope: string; readonly name: string }): void {
-    if (this.is(event.scope, event.name)) void this.load();
+    if (this.is(event.scope, event.name) && this.stream === null) this.load();
   }
 
   /** The lines the filter lets through. */
@@ -62,24 +61,43 @@ export class ServiceLogs {
     return this.filter === '' ? this.lines : this.lines.filter((l) => l.text.toLowerCase().includes(this.filter));
   }
 
-  async load(): Promise<void> {
+  /** (Re)opens the chosen service's stream: its last lines, then every new one. */
+  load(): void {
+    this.close();
     if (this.scope === null || this.name === null) return;
-    const ask = ++this.asked;
+    this.lines = [];
+    this.error = null;
     this.loading = true;
-    this.changed();
-    try {
-      const lines = await call<LogLine[]>('services.logs', { scope: this.scope, name: this.name }, { query: { tail: LOG_TAIL } });
-      if (ask !== this.asked) return;
-      this.lines = lines;
-      this.error = null;
-    } catch (error) {
-      if (ask !== this.asked) return;
-      this.error = error instanceof ApiError ? error.message : String(error);
-    } finally {
-      if (ask === this.asked) {
-        this.loading = false;
-        this.changed();
-      }
-    }
+    const stream = new EventSource(routeUrl('services.logs', { scope: this.scope, name: this.name }, { follow: true, tail: LOG_TAIL }));
+    this.stream = stream;
+    const lines: LogLine[] = [];
+    this.lines = lines;
+    stream.addEventListener('open', () => {
+      this.loading = false;
+      this.changed();
+    });
+    stream.addEventListener('log', (e) => {
+      const d = JSON.parse((e as MessageEvent<string>).data) as { name: string; stream: LogLine['stream']; text: string; time: string };
+      lines.push({ time: d.time, service: d.name, stream: d.stream, text: d.text });
+      // One array per stream, kept in place: the last LOG_TAIL lines.
+      if (lines.length > LOG_TAIL) lines.splice(0, lines.length - LOG_TAIL);
+      this.changed();
+    });
+    stream.addEventListener('error', () => {
+      if (this.stream !== stream) return;
+      // The daemon ended the stream (the stack was stopped, or runs elsewhere) or refused it:
+      // no reconnecting loop; the lines stay, and the service's next event opens it again.
+      stream.close();
+      this.stream = null;
+      if (this.loading) this.error = 'the daemon did not send these logs (is it still running?)';
+      this.loading = false;
+      this.changed();
+    });
+  }
+
+  /** Stops following. */
+  close(): void {
+    this.stream?.close();
+    this.stream = null;
   }
 }

@@ -58,6 +58,11 @@ const int: JsonSchema = { type: 'integer' };
 const bool: JsonSchema = { type: 'boolean' };
 const port: JsonSchema = { type: 'integer', minimum: 1, maximum: 65535 };
 const anyObject: JsonSchema = { type: 'object' };
+/**
+ * The id of an environment the caller's berth left in the daemon's state directory (0600),
+ * which services start from; never the variables themselves, which no route takes.
+ */
+const callerEnv: JsonSchema = { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'the id of an environment berth left in the state directory' };
 
 /** What allocate accepts for one lease, beyond its name: the CLI's flags. */
 const requestFields: Record<string, JsonSchema> = {
@@ -148,18 +153,28 @@ export const ROUTES: readonly Route[] = [
   { id: 'services.start', method: 'POST', path: '/v1/services/{scope}/{name}/start', summary: 'Start one service of a running stack (berth.yaml defines what)', body: obj({}), response: list(anyObject), mutates: true },
   { id: 'services.stop', method: 'POST', path: '/v1/services/{scope}/{name}/stop', summary: 'Stop one service (and what depends on it), its tree gone and its port free', body: obj({}), response: list(anyObject), mutates: true },
   { id: 'services.restart', method: 'POST', path: '/v1/services/{scope}/{name}/restart', summary: 'Stop, then start one service', body: obj({}), response: list(anyObject), mutates: true },
-  { id: 'services.logs', method: 'GET', path: '/v1/services/{scope}/{name}/logs', summary: "A service's last lines (name '-': every service of the stack)", query: { tail: 'integer', since: 'string' }, response: list(anyObject), mutates: false },
+  { id: 'services.logs', method: 'GET', path: '/v1/services/{scope}/{name}/logs', summary: "A service's last lines (name '-': every service of the stack). follow=true: text/event-stream instead, a `log` event {name, stream, text, time} per line, the tail/since lines first, then each new line until the stack is removed or the client leaves", query: { tail: 'integer', since: 'string', follow: 'boolean' }, response: list(anyObject), mutates: false },
   { id: 'stacks.list', method: 'GET', path: '/v1/stacks', summary: 'Every stack this state directory has run, with its berth.yaml and whether it runs (up starts a down one again)', response: list(anyObject), mutates: false },
   {
     id: 'stacks.up',
     method: 'POST',
     path: '/v1/stacks/{scope}/up',
     summary: "Start the context's berth.yaml stack in dependency order; answers once every service is up or one failed",
-    body: obj({ services: list(str), noDeps: bool, killStrangers: bool, timeoutMs: int }),
+    body: obj({ services: list(str), noDeps: bool, killStrangers: bool, timeoutMs: int, callerEnv: callerEnv }),
     response: anyObject,
     mutates: true,
   },
-  { id: 'stacks.down', method: 'POST', path: '/v1/stacks/{scope}/down', summary: 'Stop a stack in reverse dependency order: every process gone, every port free', body: obj({}), response: anyObject, mutates: true },
+  {
+    id: 'stacks.attach',
+    method: 'POST',
+    path: '/v1/stacks/{scope}/attach',
+    summary:
+      'Start the stack as stacks.up does, attached to this connection (a foreground berth up): a text/event-stream of `started` {scope, services}, `log` {name, stream, text, time}, `service` (state changes), `settled` (as stacks.up answers) and, once the stack is stopped whole (stacks.down from anyone), `end` {stopped, problems}. When the client leaves first, the daemon stops the stack',
+    body: obj({ services: list(str), noDeps: bool, killStrangers: bool, timeoutMs: int, callerEnv: callerEnv }),
+    response: 'event-stream',
+    mutates: true,
+  },
+  { id: 'stacks.down', method: 'POST', path: '/v1/stacks/{scope}/down', summary: 'Stop a stack in reverse dependency order: every process gone, every port free. services: only those and what depends on them; the rest runs on', body: obj({ services: list(str) }), response: anyObject, mutates: true },
 
   { id: 'metrics', method: 'GET', path: '/metrics', summary: 'Prometheus metrics: leases, pool slots, listeners, conflicts', response: 'text', mutates: false },
 

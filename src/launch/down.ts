@@ -31,6 +31,17 @@ export function recordedMembers(service: RecordedService): number[] {
 }
 
 /**
+ * What a recorded stack's processes owned, for releasing after a down from the record: each
+ * service's own lease and its `leases:` (records written before ports had names: its own),
+ * and the pids (supervisor and services) that held them.
+ */
+export function recordedOwnership(record: StackRecord): { names: string[]; pids: number[] } {
+  const names = [...new Set([...record.order, ...record.services.flatMap((s) => s.ports.flatMap((p) => (p.name === undefined ? [] : [p.name])))])];
+  const pids = [record.supervisor.pid, ...record.services.flatMap((s) => s.processes.map((p) => p.pid))];
+  return { names, pids };
+}
+
+/**
  * Stops `scope`'s stack. With a live supervisor: SIGTERM to it (it stops every service
  * in order, as for Ctrl-C) and waits up to `waitMs` for it to exit. Otherwise: each
  * service in reverse start order, its processes signalled with its stop signal, SIGKILL

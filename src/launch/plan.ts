@@ -58,6 +58,8 @@ export interface LaunchPlan {
 export interface PlanOptions {
   readonly services?: readonly string[];
   readonly noDeps?: boolean;
+  /** The environment services start from (default this process's): the caller's shell, when the daemon runs the stack. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The launchable services of berth.yaml (those with `command:`). */
@@ -130,7 +132,7 @@ export async function planLaunch(engine: Engine, ctx: ScopeContext, opts: PlanOp
       enabled: s.launch.enabled,
       env,
     });
-    specs.push({ name, launch: s.launch, file, args, env: { ...stringEnv(process.env), ...env, ...s.launch.environment }, port, ports, healthPort, description: s.purpose });
+    specs.push({ name, launch: s.launch, file, args, env: { ...stringEnv(opts.env ?? process.env), ...env, ...s.launch.environment }, port, ports, healthPort, description: s.purpose });
   }
   const held = await heldPorts(engine, ctx, services);
   return { scope: project.scope, configFile: project.config.file, order, services, held, leases, specs };
@@ -150,8 +152,13 @@ export async function heldPorts(engine: Engine, ctx: ScopeContext, services: rea
   return held;
 }
 
-function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+function stringEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && !k.startsWith('BERTH_LAUNCH')) out[k] = v;
   return out;
+}
+
+/** Why nothing was started when leased ports are held, with what the user can do about it. */
+export function heldMessage(held: readonly HeldPort[]): string {
+  return `${held.map((h) => h.message).join('; ')}. Nothing was started. Stop it (berth kill PORT), pass --kill-strangers, or move the lease (berth reassign NAME PORT).`;
 }

@@ -42,6 +42,8 @@ export class Supervisor {
   private waiters: (() => void)[] = [];
   private closed = false;
   private recordTimer: NodeJS.Timeout | null = null;
+  /** Followers of the stack's new lines (the API's log follow, an attached berth up). */
+  private readonly logFollowers = new Set<(line: LogLine) => void>();
 
   constructor(
     private readonly engine: Engine,
@@ -65,8 +67,12 @@ export class Supervisor {
         opts.onChecked?.();
       },
     };
+    const onLine = (line: LogLine): void => {
+      opts.onLog?.(line);
+      for (const follow of this.logFollowers) follow(line);
+    };
     for (const spec of plan.specs) {
-      this.runners.push(new ServiceRunner(spec, host, new LogSink(spec.name, logPath(opts.stateDir, plan.scope, spec.name), opts.onLog)));
+      this.runners.push(new ServiceRunner(spec, host, new LogSink(spec.name, logPath(opts.stateDir, plan.scope, spec.name), onLine)));
     }
   }
 
@@ -78,6 +84,19 @@ export class Supervisor {
   /** The in-memory lines of `service` (every service when omitted). */
   logs(service?: string): LogLine[] {
     return this.runners.filter((r) => service === undefined || r.name === service).flatMap((r) => r.sink.ring);
+  }
+
+  /**
+   * Calls `listener` with every new line of `service` (every service when omitted) from now
+   * on; returns the unsubscribe. Lines are written and announced synchronously, so the ring
+   * read by {@link logs} just before subscribing and the lines after it neither overlap nor
+   * leave a gap.
+   */
+  followLogs(listener: (line: LogLine) => void, service?: string): () => void {
+    if (service !== undefined) this.runner(service);
+    const follow = service === undefined ? listener : (line: LogLine): void => (line.service === service ? listener(line) : undefined);
+    this.logFollowers.add(follow);
+    return () => this.logFollowers.delete(follow);
   }
 
   /** Starts the stack: every service as soon as its dependencies allow. */
@@ -178,18 +197,21 @@ export class Supervisor {
     return r;
   }
 
-  /** Stops one service and those that depend on it (dependents first). */
-  async stopService(name: string): Promise<StopReport> {
-    this.runner(name);
+  /** Stops `names` and every service that depends on them (dependents first); the rest runs on. */
+  async stopServices(names: readonly string[]): Promise<StopReport> {
+    for (const name of names) this.runner(name);
     const nodes = this.runners.map((r) => ({ name: r.name, needs: r.spec.launch.dependsOn.map((d) => d.name) }));
-    return this.stop(selectWithDependents(nodes, [name]));
+    return this.stop(selectWithDependents(nodes, names));
   }
 
-  /** Starts one service that is not running (stopped, failed, completed); its dependencies must be up. */
-  startService(name: string): void {
-    const r = this.runner(name);
-    if (LIVE_STATES.has(r.state) || r.state === 'restarting') return;
-    r.state = 'pending';
+  /**
+   * Starts services that are not running (stopped, failed, completed), each once its
+   * dependencies allow: all are made pending before any is started, so a dependent named
+   * before its dependency waits for it instead of failing on its stopped state.
+   */
+  startServices(names: readonly string[]): void {
+    const runners = names.map((n) => this.runner(n));
+    for (const r of runners) if (!(LIVE_STATES.has(r.state) || r.state === 'restarting')) r.state = 'pending';
     this.closed = false;
     this.advance();
   }

@@ -21,6 +21,7 @@ import { RealityFeed } from './reality-feed.js';
 import { sendSessionReply, sessionRoute } from './session-routes.js';
 import { sessionCookie, sessionCookieName, Sessions } from './sessions.js';
 import { streamEvents } from './sse.js';
+import { isStackStream, streamStackRoute } from './stack-streams.js';
 import type { StackHost } from './stacks.js';
 
 /** Largest request body accepted. */
@@ -204,7 +205,7 @@ export function createApi(opts: ApiOptions): Api {
     // The query string parsed as URL's searchParams would, without parsing a whole URL per request.
     const query = queryOf(route, new URLSearchParams(mark < 0 ? '' : target.slice(mark + 1)));
     const ctx = contextOf(query, actorOf(req));
-    if (route.response === 'event-stream') {
+    if (route.id === 'events.stream') {
       const stop = streamEvents(opts.engine, req, res, () => streams.delete(stop), { reality: query.reality === true ? reality : undefined, maxUnreadBytes: opts.maxUnreadBytes, stacks: opts.stacks });
       streams.set(stop, grant.via === 'session' ? sessionCookie(req.headers.cookie, sessions.cookieName) : null);
       return;
@@ -219,6 +220,16 @@ export function createApi(opts: ApiOptions): Api {
       sendSessionReply(res, sessionRoute(route.id, grant, body, sessions, baseUrl, cookie));
       // The session's other tabs lose their streams now; reconnecting, they are refused.
       if (route.id === 'session.logout' && cookie !== null) for (const [stop, of] of [...streams]) if (of === cookie) stop();
+      return;
+    }
+    if (isStackStream(route.id, query)) {
+      const call: Call = { engine: opts.engine, ctx, params, query, body, version: opts.version, stacks: opts.stacks };
+      // A stream may end before it is returned (a follow of a stack that does not run): only an open one is kept.
+      const stream = await streamStackRoute(call, res, () => undefined, opts.maxUnreadBytes);
+      if (!stream.ended) {
+        streams.set(stream.end, grant.via === 'session' ? sessionCookie(req.headers.cookie, sessions.cookieName) : null);
+        stream.onEnd(() => streams.delete(stream.end));
+      }
       return;
     }
     const handler = HANDLERS[route.id];

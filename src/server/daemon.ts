@@ -5,6 +5,7 @@
  * `berth`, name `daemon`) unless told. Stopping closes both listeners, ends the event
  * streams, removes the lockfile and socket, and closes the store.
  */
+import { parse as parsePath } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { connect, isIP, type AddressInfo } from 'node:net';
 import { chmodSync, rmSync } from 'node:fs';
@@ -115,7 +116,11 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
   })();
   const engine = opts.engine ?? openEngine({ env, cwd: opts.cwd });
   try {
-    const wanted = opts.port ?? (await engine.leases.allocate({ scope: 'berth' }, [{ name: 'daemon', purpose: 'the berth daemon (API and dashboard)' }]))[0]!.port;
+    // The daemon's own lease belongs to no project: looked up from the root, so a berth.yaml
+    // above the directory it was started in (a project with a service named `daemon`) does
+    // not hand the daemon that service's port.
+    const own = { scope: 'berth', dir: parsePath(process.cwd()).root };
+    const wanted = opts.port ?? (await engine.leases.allocate(own, [{ name: 'daemon', purpose: 'the berth daemon (API and dashboard)' }]))[0]!.port;
     // The API is made once the port is known (port 0: the OS picks it), since Host headers
     // name it. No request is read before: connections are served on a later turn of the loop.
     let api: Api | null = null;

@@ -44,56 +44,91 @@ export interface StreamOptions {
   readonly stacks?: StackHost;
 }
 
+/** One open `text/event-stream` answer: what every stream of the API writes through. */
+export interface OpenStream {
+  /** Writes `text` (whole frames), or cuts off a client whose backlog passed the limit (see MAX_UNREAD_BYTES). */
+  send(text: string): void;
+  /** Resolves once the client has taken what was written (backpressure), or at once. */
+  ready(): Promise<void> | void;
+  /** Ends the stream (once); runs the cleanups and `onEnd`. */
+  end(): void;
+  /** Runs `cleanup` when the stream ends. */
+  onEnd(cleanup: () => void): void;
+  readonly ended: boolean;
+}
+
+/**
+ * Opens an event stream on `res`: security headers, a heartbeat comment every
+ * HEARTBEAT_MS, the unread-bytes bound, and an end when the client leaves. The event feed
+ * and the log follow share it, so they cannot differ in framing or backpressure.
+ */
+export function openStream(res: ServerResponse, onEnd: () => void, maxUnreadBytes = MAX_UNREAD_BYTES): OpenStream {
+  const cleanups: (() => void)[] = [];
+  const heartbeat = setInterval(() => stream.send(': heartbeat\n\n'), HEARTBEAT_MS);
+  const stream: OpenStream & { ended: boolean } = {
+    ended: false,
+    send(text) {
+      if (stream.ended) return;
+      if (res.writableLength > maxUnreadBytes) {
+        // Ending would wait for the unread bytes to drain, which they may never do.
+        stream.end();
+        res.destroy();
+        return;
+      }
+      res.write(text);
+    },
+    ready() {
+      if (stream.ended || !res.writableNeedDrain) return;
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    },
+    end() {
+      if (stream.ended) return;
+      stream.ended = true;
+      clearInterval(heartbeat);
+      for (const c of cleanups) c();
+      res.end();
+      onEnd();
+    },
+    onEnd(cleanup) {
+      if (stream.ended) cleanup();
+      else cleanups.push(cleanup);
+    },
+  };
+  // The response's close, not the request's: a request with a body has ended (and closed)
+  // long before its client leaves; the response closes when the connection does.
+  res.on('close', () => stream.end());
+  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  return stream;
+}
+
+/** One event frame without an id (live-only events, which never move a client's Last-Event-ID). */
+export function liveFrame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /** Serves one event stream; returns a function that ends it. `onEnd` runs once when it ends. */
 export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerResponse, onEnd: () => void, opts: StreamOptions = {}): () => void {
   const { reality, stacks, maxUnreadBytes = MAX_UNREAD_BYTES } = opts;
-  let ended = false;
-  let unsubscribe = (): void => undefined;
-  let unsubscribeReality = (): void => undefined;
+  const stream = openStream(res, onEnd, maxUnreadBytes);
+  const send = (text: string): void => stream.send(text);
   // Service state changes and stacks added or forgotten are live only (not in the store):
   // `service` and `stack` events without an id, so they never move a client's Last-Event-ID.
-  const unsubscribeServices =
-    stacks?.subscribe(
-      (event) => send(`event: service\ndata: ${JSON.stringify(event)}\n\n`),
-      (event) => send(`event: stack\ndata: ${JSON.stringify(event)}\n\n`),
-    ) ?? ((): void => undefined);
-  const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
-  const end = (): void => {
-    if (ended) return;
-    ended = true;
-    clearInterval(heartbeat);
-    unsubscribe();
-    unsubscribeReality();
-    unsubscribeServices();
-    res.end();
-    onEnd();
-  };
-  req.on('close', end);
-  /** Writes `text`, or cuts off a client whose backlog passed the limit (see MAX_UNREAD_BYTES). */
-  const send = (text: string): void => {
-    if (ended) return;
-    if (res.writableLength > maxUnreadBytes) {
-      // Ending would wait for the unread bytes to drain, which they may never do.
-      end();
-      res.destroy();
-      return;
-    }
-    res.write(text);
-  };
-  /** Before each page of changes: wait until the client has taken the last one (backpressure). */
-  const ready = (): Promise<void> | void => {
-    if (ended || !res.writableNeedDrain) return;
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.on('drain', done);
-      res.on('close', done);
-    });
-  };
-  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  if (stacks !== undefined) {
+    stream.onEnd(
+      stacks.subscribe(
+        (event) => send(liveFrame('service', event)),
+        (event) => send(liveFrame('stack', event)),
+      ),
+    );
+  }
   const resume = String(req.headers['last-event-id'] ?? '');
   void (async () => {
     try {
@@ -105,30 +140,34 @@ export function streamEvents(engine: Engine, req: IncomingMessage, res: ServerRe
         // between is sent again after the snapshot rather than lost.
         after = await engine.events.lastId();
         const leases = await engine.leases.list({});
-        if (ended) return;
+        if (stream.ended) return;
         send(frame('snapshot', after, { leases, lastEventId: after, services: stacks?.list() ?? [] }));
       }
-      if (ended) return;
+      if (stream.ended) return;
       if (reality !== undefined) {
-        unsubscribeReality = reality.subscribe((ports) => {
-          if (ports instanceof Error) send(`event: error\ndata: ${JSON.stringify({ message: ports.message })}\n\n`);
-          else send(`event: ports\ndata: ${JSON.stringify(ports)}\n\n`);
-        });
+        stream.onEnd(
+          reality.subscribe((ports) => {
+            if (ports instanceof Error) send(liveFrame('error', { message: ports.message }));
+            else send(liveFrame('ports', ports));
+          }),
+        );
       }
       const onChange = (event: RegistryEvent): void => {
         send(frame('change', event.id, event));
         // A lease change may change which lease owns a listener.
         reality?.refresh();
       };
-      unsubscribe = engine.events.subscribe(after, onChange, {
-        intervalMs: STREAM_POLL_MS,
-        ready,
-        onError: (error) => send(`event: error\ndata: ${JSON.stringify({ message: error.message })}\n\n`),
-      });
+      stream.onEnd(
+        engine.events.subscribe(after, onChange, {
+          intervalMs: STREAM_POLL_MS,
+          ready: () => stream.ready(),
+          onError: (error) => send(liveFrame('error', { message: error.message })),
+        }),
+      );
     } catch (error) {
-      send(`event: error\ndata: ${JSON.stringify({ message: (error as Error).message })}\n\n`);
-      end();
+      send(liveFrame('error', { message: (error as Error).message }));
+      stream.end();
     }
   })();
-  return end;
+  return () => stream.end();
 }

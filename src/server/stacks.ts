@@ -5,7 +5,7 @@
  */
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Engine, KnownStack, ScopeContext, ServiceEvent, ServiceStatus, StackEvent } from '../engine/index.js';
-import { Supervisor, listStackRecords, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
+import { Supervisor, downStack, heldMessage, listStackRecords, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, recordedOwnership, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
 
 /** How long `up` waits for a stack to settle by default. */
 export const UP_WAIT_MS = 120_000;
@@ -21,6 +21,12 @@ export interface StackUpOptions {
   /** Kill processes holding leased ports first (the safety rules of berth kill). */
   readonly killStrangers?: boolean;
   readonly timeoutMs?: number;
+  /**
+   * The caller's environment, the base of every service's (berth's variables and the
+   * service's `environment:` go over it). Without it a stack gets the daemon's, which is
+   * the environment of whichever shell happened to start the daemon.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** What an `up` answers: every service's state, and the failed ones with their last lines. */
@@ -38,10 +44,15 @@ export class StackHost {
   private readonly stackListeners = new Set<(event: StackEvent) => void>();
   /** Per scope, the pending `stack` event that carries its newer checks. */
   private readonly checkTimers = new Map<string, NodeJS.Timeout>();
+  /** Whole-stack stops under way, so a second down (or the attached client leaving) waits for the same one. */
+  private readonly stopping = new Map<string, Promise<StopReport>>();
+  /** Called once when a scope's stack is removed (stopped whole), with what its stop left. */
+  private readonly removal = new Map<string, Set<(report: StopReport) => void>>();
 
   constructor(
     private readonly engine: Engine,
-    private readonly stateDir: string,
+    /** Where stacks are recorded and callers leave their environments. */
+    readonly stateDir: string,
   ) {}
 
   /** Calls `listener` with every service state change, and `onStack` when a stack is added or forgotten; returns the unsubscribe. */
@@ -71,8 +82,11 @@ export class StackHost {
     this.stackListeners.forEach((l) => l(event));
   }
 
-  /** Plans and starts the stack of `ctx` (all leases, ports checked first) and waits until it settles. */
-  async up(ctx: ScopeContext, opts: StackUpOptions = {}): Promise<StackUpResult> {
+  /**
+   * Plans and starts the stack of `ctx` (all leases, ports checked first); returns at once.
+   * Throws before anything starts when the stack runs already or a port is held.
+   */
+  async launch(ctx: ScopeContext, opts: StackUpOptions = {}): Promise<{ scope: string; supervisor: Supervisor }> {
     const scope = (await this.engine.project(ctx)).scope;
     const running = this.stacks.get(scope);
     if (running !== undefined) throw new ConflictError(`the stack of scope ${scope} already runs in this daemon; berth down first, or start one service with POST /v1/services/${encodeURIComponent(scope)}/NAME/start.`);
@@ -80,26 +94,43 @@ export class StackHost {
     if (record !== null && (supervisorAlive(record) || record.services.some((s) => recordedMembers(s).length > 0))) {
       throw new ConflictError(`the stack of scope ${scope} already runs (supervisor pid ${record.supervisor.pid}) or left processes behind; stop it with berth down first.`);
     }
-    let plan = await planLaunch(this.engine, ctx, { services: opts.services, noDeps: opts.noDeps });
+    const planOpts = { services: opts.services, noDeps: opts.noDeps, env: opts.env };
+    let plan = await planLaunch(this.engine, ctx, planOpts);
     if (plan.held.length > 0 && opts.killStrangers === true) {
       for (const h of plan.held) await this.engine.reality.kill(ctx, h.port);
-      plan = await planLaunch(this.engine, ctx, { services: opts.services, noDeps: opts.noDeps });
+      plan = await planLaunch(this.engine, ctx, planOpts);
     }
     if (plan.held.length > 0) {
       const mine = plan.leases.filter((l) => l.ephemeral && l.pid === process.pid).map((l) => l.name);
       if (mine.length > 0) await this.engine.leases.releaseOwned(ctx, mine, [process.pid]);
-      throw new ConflictError(`${plan.held.map((h) => h.message).join('; ')}. Nothing was started.`, { held: plan.held });
+      throw new ConflictError(heldMessage(plan.held), { held: plan.held });
     }
+    // A second launch of the same scope while this one planned: the first one wins.
+    if (this.stacks.has(scope)) throw new ConflictError(`the stack of scope ${scope} was just started by another request; berth down first.`);
     const supervisor = new Supervisor(this.engine, ctx, plan, { stateDir: this.stateDir, onEvent: (e) => this.listeners.forEach((l) => l(e)), onChecked: () => this.checked(scope) });
     this.stacks.set(scope, supervisor);
     this.stackChanged(scope, false, supervisor.statuses());
     supervisor.start();
-    const ok = await supervisor.settled(opts.timeoutMs ?? UP_WAIT_MS);
-    const services = supervisor.statuses();
-    const failed = services
-      .filter((s) => !['healthy', 'running', 'completed', 'disabled'].includes(s.state))
-      .map((s) => ({ name: s.name, state: s.state, reason: s.reason, lastLines: supervisor.logs(s.name).slice(-LAST_LINES).map((l) => (l.stream === 'berth' ? `[berth] ${l.text}` : l.text)) }));
-    return { scope, ok, services, failed };
+    return { scope, supervisor };
+  }
+
+  /** Plans and starts the stack of `ctx` and waits until it settles. */
+  async up(ctx: ScopeContext, opts: StackUpOptions = {}): Promise<StackUpResult> {
+    const { scope, supervisor } = await this.launch(ctx, opts);
+    return settle(scope, supervisor, opts.timeoutMs ?? UP_WAIT_MS);
+  }
+
+  /** The running stack of `scope`, or undefined. */
+  running(scope: string): Supervisor | undefined {
+    return this.stacks.get(scope);
+  }
+
+  /** Calls `listener` once when the stack of `scope` is removed; returns the unsubscribe. */
+  onRemoved(scope: string, listener: (report: StopReport) => void): () => void {
+    let set = this.removal.get(scope);
+    if (set === undefined) this.removal.set(scope, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   private stack(scope: string): Supervisor {
@@ -108,13 +139,45 @@ export class StackHost {
     return s;
   }
 
-  /** Stops the stack of `scope` whole, in reverse order. */
-  async down(scope: string): Promise<StopReport> {
-    const report = await this.stack(scope).stop();
-    this.stacks.delete(scope);
+  /**
+   * Stops the stack of `scope` whole, in reverse order, and forgets it. With `services`:
+   * only those and what depends on them (dependents first); the rest runs on.
+   */
+  async down(scope: string, services?: readonly string[]): Promise<StopReport> {
+    const inProgress = this.stopping.get(scope);
+    if (inProgress !== undefined) return services === undefined ? inProgress : { stopped: [], problems: [] };
+    if (!this.stacks.has(scope) && (services === undefined || services.length === 0)) return this.downFromRecord(scope);
+    const stack = this.stack(scope);
+    if (services !== undefined && services.length > 0) return stack.stopServices(services);
+    const stop = stack.stop().finally(() => {
+      this.stacks.delete(scope);
+      this.stopping.delete(scope);
+    });
+    this.stopping.set(scope, stop);
+    const report = await stop;
     // After the stop events: a page drops the stack's rows instead of keeping them stopped.
     this.stackChanged(scope, true, []);
+    const listeners = this.removal.get(scope);
+    this.removal.delete(scope);
+    listeners?.forEach((l) => l(report));
     return report;
+  }
+
+  /**
+   * A down of a stack this daemon does not run (any more): whatever its record says may
+   * still run is stopped (after the daemon was killed, or its attached client's stop came
+   * first); a down of a stack already stopped is done, not an error.
+   */
+  private async downFromRecord(scope: string): Promise<StopReport> {
+    const record = readStackRecord(this.stateDir, scope);
+    const report = await downStack(this.stateDir, scope, UP_WAIT_MS);
+    if (record !== null && report.via === 'record') {
+      const { names, pids } = recordedOwnership(record);
+      await this.engine.leases.releaseOwned({ scope }, names, pids).catch(() => undefined);
+    }
+    // A page showing the stack as running elsewhere learns that it is down.
+    if (record !== null) this.stackChanged(scope, true, []);
+    return { stopped: report.stopped, problems: report.problems };
   }
 
   /** The scope of a context. */
@@ -140,11 +203,15 @@ export class StackHost {
     return [...this.stacks.entries()].filter(([s]) => scope === undefined || s === scope).flatMap(([, sup]) => sup.statuses());
   }
 
-  /** start, stop or restart one service of a running stack. */
+  /** start, stop or restart one service of a running stack (stop and restart: with its dependents). */
   async service(scope: string, name: string, action: 'start' | 'stop' | 'restart'): Promise<ServiceStatus[]> {
     const stack = this.stack(scope);
-    if (action !== 'start') await stack.stopService(name);
-    if (action !== 'stop') stack.startService(name);
+    if (action === 'start') stack.startServices([name]);
+    else {
+      const { stopped } = await stack.stopServices([name]);
+      // A restart brings back what its stop took down with it (the dependents), in order.
+      if (action === 'restart') stack.startServices(stopped);
+    }
     return stack.statuses();
   }
 
@@ -171,4 +238,14 @@ export class StackHost {
   async close(): Promise<void> {
     for (const scope of [...this.stacks.keys()]) await this.down(scope).catch(() => undefined);
   }
+}
+
+/** Waits until `supervisor`'s services settle (or `timeoutMs`), then says which are not up, with their last lines. */
+export async function settle(scope: string, supervisor: Supervisor, timeoutMs: number): Promise<StackUpResult> {
+  const ok = await supervisor.settled(timeoutMs);
+  const services = supervisor.statuses();
+  const failed = services
+    .filter((s) => !['healthy', 'running', 'completed', 'disabled'].includes(s.state))
+    .map((s) => ({ name: s.name, state: s.state, reason: s.reason, lastLines: supervisor.logs(s.name).slice(-LAST_LINES).map((l) => (l.stream === 'berth' ? `[berth] ${l.text}` : l.text)) }));
+  return { scope, ok, services, failed };
 }

@@ -113,3 +113,43 @@ export function removeLock(paths: StatePaths, pid: number): void {
   rmSync(paths.lock, { force: true });
   rmSync(paths.socket, { force: true });
 }
+
+/**
+ * A caller's environment for the daemon, handed over through the state directory rather
+ * than in a request: the API never takes variables (PATH, LD_PRELOAD...) over HTTP, where
+ * anyone holding a token could choose what a service runs with. Only this user can write
+ * the 0700 directory, so an id names an environment this user's own shell left there. The
+ * daemon takes it once (read, then removed).
+ */
+export function leaveCallerEnv(dir: string, env: NodeJS.ProcessEnv): string {
+  const id = randomBytes(16).toString('hex');
+  const folder = path.join(dir, 'caller-env');
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) vars[k] = v;
+  writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(vars), { mode: 0o600, flag: 'wx' });
+  return id;
+}
+
+/** The environment `id` names (see leaveCallerEnv), removed as it is read; a UsageError when there is none. */
+export function takeCallerEnv(dir: string, id: string): Record<string, string> {
+  if (!/^[0-9a-f]{32}$/.test(id)) throw new UsageError('callerEnv must be the id berth left in the state directory (32 hex digits).', { field: 'callerEnv' });
+  const file = path.join(dir, 'caller-env', `${id}.json`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`no caller environment ${id} in ${path.dirname(file)}: it is left there by berth up just before it asks, and taken once.`, { field: 'callerEnv' });
+  } finally {
+    rmSync(file, { force: true });
+  }
+  const value = JSON.parse(text) as Record<string, unknown>;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') env[k] = v;
+  return env;
+}
+
+/** Removes an environment left for a request that was never made or failed before taking it. */
+export function dropCallerEnv(dir: string, id: string): void {
+  if (/^[0-9a-f]{32}$/.test(id)) rmSync(path.join(dir, 'caller-env', `${id}.json`), { force: true });
+}

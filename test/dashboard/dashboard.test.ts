@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -27,15 +28,17 @@ const VIEWS = ['ports', 'leases', 'pools', 'services', 'stacks', 'conflicts', 'h
 /** The project `berth up -d` runs in the daemon (its own directory, the daemon's state). */
 const STACK = tempDir('berth-dash-stack-');
 const STACK_SCOPE = 'dash-stack';
-/** A service of that stack that prints 1,200 lines, then idles. */
+/** A service of that stack that prints 1,200 lines, then one line per request on its port. */
 const CHATTY = (port: number): string =>
-  `  chatty:\n    port: ${port}\n    command: [${JSON.stringify(process.execPath)}, "-e", "for (let i = 0; i < 1200; i++) console.log('chatty line ' + i); setInterval(() => {}, 1000)"]\n`;
+  `  chatty:\n    port: ${port}\n    command: [${JSON.stringify(process.execPath)}, "-e", "for (let i = 0; i < 1200; i++) console.log('chatty line ' + i); require('http').createServer((q, r) => { console.log('hit ' + q.url); r.end('ok'); }).listen(Number(process.env.PORT), '127.0.0.1')"]\n`;
 
 describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false }, () => {
   let d: Daemon;
   let browser: Browser | undefined;
   const children: ChildProcess[] = [];
   const consoleErrors: string[] = [];
+  /** The chatty service's port (the stack is written by the first Services test). */
+  let chattyPort = 0;
 
   before(async () => {
     d = await startDaemon();
@@ -212,7 +215,7 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     // Slow to listen, so "starting" lasts long enough to be drawn.
     fs.writeFileSync(
       path.join(STACK.dir, 'berth.yaml'),
-      `project: ${STACK_SCOPE}\nservices:\n${fixture('db', await freePort(), 'health: {http: /, start_period: 30s}')}${fixture('web', port, 'depends_on: [db]\nhealth: {http: /, start_period: 30s}', { FX_READY_DELAY_MS: 2000 })}${CHATTY(await freePort())}`,
+      `project: ${STACK_SCOPE}\nservices:\n${fixture('db', await freePort(), 'health: {http: /, start_period: 30s}')}${fixture('web', port, 'depends_on: [db]\nhealth: {http: /, start_period: 30s}', { FX_READY_DELAY_MS: 2000 })}${CHATTY((chattyPort = await freePort()))}`,
     );
     const up = berthAsync(['up', '-d', '--json'], { cwd: STACK.dir, env: daemonEnv(d.state, d.db) });
     await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS * 3 });
@@ -270,6 +273,33 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.waitForSelector(`${row}[data-state="healthy"]`, { timeout: SEEN_MS * 3 });
     await page.waitForFunction((p) => (document.getElementById('log-lines')?.textContent ?? '').split('listening on ' + p).length - 1 >= 2, port, { timeout: SEEN_MS });
     assert.equal(await listening(), 2, 'the new process\'s line, by the filter still typed');
+    await page.close();
+  });
+
+  it('the log pane follows the chosen service: a line it prints appears without any state change', async () => {
+    const page = await open(browser!);
+    await page.goto(loginUrl());
+    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    await view(page, 'services');
+    const row = `tr[data-service="${STACK_SCOPE}/chatty"]`;
+    await page.waitForSelector(row, { timeout: SEEN_MS });
+    const state = await page.getAttribute(row, 'data-state');
+    await page.click(`button[aria-label="logs of ${STACK_SCOPE}/chatty"]`);
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('chatty line 1199'), undefined, { timeout: SEEN_MS });
+    // The page counts the service events it gets from here: a line must come without one.
+    await page.evaluate(() => {
+      (window as unknown as { serviceEvents: number }).serviceEvents = 0;
+      const s = new EventSource('/v1/events');
+      s.addEventListener('service', () => ((window as unknown as { serviceEvents: number }).serviceEvents += 1));
+      (window as unknown as { counter: EventSource }).counter = s;
+    });
+    const got = await new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port: chattyPort, path: '/from-the-test' }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+    assert.equal(got, 200);
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('hit /from-the-test'), undefined, { timeout: SEEN_MS });
+    assert.equal(await page.evaluate(() => (window as unknown as { serviceEvents: number }).serviceEvents), 0, 'no state change brought it');
+    assert.equal(await page.getAttribute(row, 'data-state'), state);
+    assert.match(await page.innerText('section.logs h3'), /1000 of 1000 lines/, 'the last 1,000 lines are kept as new ones come');
+    await page.evaluate(() => (window as unknown as { counter: EventSource }).counter.close());
     await page.close();
   });
 

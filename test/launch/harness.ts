@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,6 +47,8 @@ export class Stack {
   readonly scope = `lt-${randomBytes(4).toString('hex')}`;
   up: ChildProcess | null = null;
   out = '';
+  /** Variables of the "calling shell" beside the state directory (cliEnv drops the test's own BERTH_*). */
+  shell: Record<string, string> = {};
   private readonly cleanupDir: () => void;
 
   constructor(yamlServices: string) {
@@ -57,7 +60,7 @@ export class Stack {
   }
 
   env(): NodeJS.ProcessEnv {
-    return { BERTH_STATE_DIR: this.state, BERTH_DB: path.join(this.state, 'berth.db') };
+    return { ...this.shell, BERTH_STATE_DIR: this.state, BERTH_DB: path.join(this.state, 'berth.db') };
   }
 
   /** Runs the built CLI in the project. */
@@ -133,6 +136,15 @@ export class Stack {
       }
     }
     this.run(['down']);
+    // A foreground up starts this state directory's daemon: it goes too, by its lockfile's pid
+    // when a polite stop did not work (and only when that pid's state directory is this one).
+    this.run(['daemon', 'stop']);
+    try {
+      const pid = (JSON.parse(fs.readFileSync(path.join(this.state, 'daemon.json'), 'utf8')) as { pid: number }).pid;
+      if (fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`BERTH_STATE_DIR=${this.state}`)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // No lockfile, or its daemon is gone.
+    }
     for (const pid of this.processes()) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -153,6 +165,65 @@ export interface PsRow {
   readonly pids: number[];
   readonly restarts: number;
   readonly ports: { port: number; listening: boolean; stranger: string | null }[];
+}
+
+/** The fixture that prints a line per request on its port (and BERTH_TEST_MARK at start). */
+export const CHATTY = path.join(ROOT, 'test', 'fixtures', 'launch', 'chatty.mjs');
+
+/** A berth.yaml service entry running the chatty fixture on a fixed port, healthy once it listens. */
+export function chatty(name: string, port: number, extra = ''): string {
+  return `  ${name}:\n    port: ${port}\n    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(CHATTY)}]\n    health: {tcp: true}\n${extra
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => `    ${l}\n`)
+    .join('')}`;
+}
+
+/** GETs `http://127.0.0.1:PORT/path` (makes a chatty service print `hit /path`). */
+export function hit(port: number, urlPath: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: urlPath }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
+
+/** One frame of an event stream. */
+export interface Frame {
+  readonly event: string;
+  readonly data: unknown;
+}
+
+/**
+ * Opens an event stream on the stack's daemon (unix socket, its token): frames collect in
+ * `frames`; `ended` resolves with the status when the daemon ends the stream.
+ */
+export function openStream(stack: Stack, method: string, url: string, body?: unknown): { frames: Frame[]; status: Promise<number>; ended: Promise<void>; close: () => void } {
+  const token = fs.readFileSync(path.join(stack.state, 'api-token'), 'utf8').trim();
+  const frames: Frame[] = [];
+  let setStatus: (s: number) => void = () => undefined;
+  let setEnded: () => void = () => undefined;
+  const status = new Promise<number>((r) => (setStatus = r));
+  const ended = new Promise<void>((r) => (setEnded = r));
+  const req = http.request({ socketPath: path.join(stack.state, 'berth.sock'), method, path: url, headers: { Authorization: `Bearer ${token}`, Host: 'localhost', 'Content-Type': 'application/json' } }, (res) => {
+    setStatus(res.statusCode ?? 0);
+    let buffer = '';
+    res.on('data', (d) => {
+      buffer += d;
+      const parts = buffer.split('\n\n');
+      buffer = parts.pop() ?? '';
+      for (const f of parts) {
+        const event = /^event: (.*)$/m.exec(f)?.[1];
+        const data = /^data: (.*)$/m.exec(f)?.[1];
+        if (event !== undefined && data !== undefined) frames.push({ event, data: JSON.parse(data) });
+      }
+    });
+    res.on('close', setEnded);
+  });
+  req.on('error', () => setEnded());
+  req.end(body === undefined ? undefined : JSON.stringify(body));
+  return { frames, status, ended, close: () => req.destroy() };
 }
 
 /** A berth.yaml service entry running the fixture with `env` on a fixed port. */

@@ -3,11 +3,14 @@
  * fights back: a service whose processes ignore SIGTERM (SIGKILL after its grace), one
  * that daemonises (setsid, root exits 0), one with a worker and grandchild. SIGTERM to
  * berth's pid alone (an IDE stop button), SIGHUP (terminal closed), `berth down` from
- * another terminal, and `berth down` after `berth up` was SIGKILLed.
+ * another terminal; `berth up` SIGKILLed (the daemon stops the stack its client left), and
+ * `berth down` after the daemon running the stack was SIGKILLed.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Stack, fixture, freePort, portFree } from './harness.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Stack, fixture, freePort, portFree, waitFor } from './harness.js';
 
 const stacks: Stack[] = [];
 after(async () => {
@@ -52,10 +55,23 @@ test('berth down from another terminal stops a running foreground stack', async 
   await assertNothingLeft(stack, ports);
 });
 
-test('berth down after berth up was SIGKILLed finds and stops every process from the record', async () => {
+test('SIGKILL to berth up: the daemon sees its client gone and stops the stack itself', async () => {
   const { stack, ports } = await toughStack();
   process.kill(stack.up!.pid!, 'SIGKILL');
   await stack.exited();
+  await waitFor('the daemon to stop the stack of its vanished client', () => stack.processes().length === 0);
+  await assertNothingLeft(stack, ports);
+  const res = stack.run(['down']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(stack.run(['list', '--json', '--scope', stack.scope]).stdout.trim(), '[]', 'the ephemeral leases are released');
+});
+
+test('berth down after the daemon running a foreground stack was SIGKILLed finds and stops every process from the record', async () => {
+  const { stack, ports } = await toughStack();
+  const daemonPid = (JSON.parse(fs.readFileSync(path.join(stack.state, 'daemon.json'), 'utf8')) as { pid: number }).pid;
+  process.kill(daemonPid, 'SIGKILL');
+  assert.notEqual(await stack.exited(), 0, 'berth up says its stack was left behind');
+  assert.match(stack.out, /berth down/);
   assert.ok(stack.processes().length >= 6, 'the services outlive their supervisor');
   const ps = stack.ps();
   assert.ok(ps.every((s) => s.reason?.includes('berth down stops it')), JSON.stringify(ps));

@@ -289,10 +289,11 @@ export interface Stream {
   close(): void;
 }
 
-/** Opens GET /v1/events (or `path`) with `headers`; resolves once the answer's head arrived. */
-export function openStream(d: Pick<Daemon, 'port' | 'token' | 'socket'>, headers: Readonly<Record<string, string>> = {}, path = '/v1/events'): Promise<Stream> {
+/** Opens GET /v1/events (or `path`; POST with `body`) with `headers`; resolves once the answer's head arrived. */
+export function openStream(d: Pick<Daemon, 'port' | 'token' | 'socket'>, headers: Readonly<Record<string, string>> = {}, path = '/v1/events', body?: unknown): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: '127.0.0.1', port: d.port, path, agent: false, headers: { Host: `127.0.0.1:${d.port}`, Authorization: `Bearer ${d.token}`, ...headers } }, (res) => {
+    const json = body === undefined ? {} : { 'Content-Type': 'application/json' };
+    const r = http.request({ host: '127.0.0.1', port: d.port, path, method: body === undefined ? 'GET' : 'POST', agent: false, headers: { Host: `127.0.0.1:${d.port}`, Authorization: `Bearer ${d.token}`, ...json, ...headers } }, (res) => {
       const events: SseEvent[] = [];
       const waiters = new Set<() => void>();
       let buffer = '';
@@ -354,6 +355,6 @@ export function openStream(d: Pick<Daemon, 'port' | 'token' | 'socket'>, headers
       });
     });
     r.on('error', reject);
-    r.end();
+    r.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }

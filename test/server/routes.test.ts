@@ -456,12 +456,28 @@ describe('every route against a real daemon', () => {
     await send('POST', '/v1/services/launchy/srv/start');
     await send('POST', '/v1/services/launchy/srv/restart');
     assert.ok(Array.isArray(await get('/v1/services/launchy/srv/logs?tail=5')));
+    const follow = await openStream(d, {}, `/v1/services/launchy/srv/logs?follow=true&tail=1`);
+    assert.equal(follow.status, 200);
+    assert.equal((await follow.next((e) => e.event === 'log', 10_000)).data.name, 'srv');
+    assert.deepEqual((await send('POST', '/v1/stacks/launchy/down', { services: ['srv'] })).stopped, ['srv'], 'down of a subset');
     const down = await send('POST', '/v1/stacks/launchy/down');
     assert.deepEqual(down.stopped, ['srv']);
     assert.deepEqual(down.problems, []);
     // The daemon still knows the stack and its berth.yaml, so a page can start it again.
     const known = (await get('/v1/stacks')).find((s: { scope: string }) => s.scope === 'launchy');
     assert.deepEqual(known, { scope: 'launchy', configFile: fs.realpathSync(path.join(launchDir, 'berth.yaml')), services: ['srv'], state: 'down' });
+    follow.close();
+    // Attached: the stack lives as long as the connection that asked for it.
+    const attached = await openStream(d, {}, `/v1/stacks/-/attach${q}`, {});
+    try {
+      assert.equal(attached.status, 200);
+      assert.equal((await attached.next((e) => e.event === 'settled', 30_000)).data.ok, true);
+      covered.add('stacks.attach');
+    } finally {
+      attached.close();
+    }
+    for (let i = 0; i < 600 && (await get('/v1/services?scope=launchy')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await get('/v1/services?scope=launchy'), [], 'the daemon stopped the stack its client left');
   });
 
   it('every route of ROUTES answered 200 at least once', () => {

@@ -96,11 +96,31 @@ export function registerStackViewCommands(program: Command): void {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const scope = (await engine.project(ctx)).scope;
         const { logPath, readLogFile } = await launch();
-        const { order } = await record(scope);
+        const { order, supervisor } = await record(scope);
         const names = services.length > 0 ? services : order;
         for (const n of services) if (!order.includes(n)) throw new NotFoundError(`no service '${n}' in the stack of scope ${scope}. Services: ${order.join(', ')}.`);
         const width = Math.max(...names.map((n) => n.length));
         const print = (l: LogLine): void => writeOut(json ? `${JSON.stringify(l)}\n` : `${l.service.padEnd(width)} | ${l.stream === 'berth' ? '[berth] ' : ''}${forTerminal(l.text)}\n`);
+        const daemon = await import('../daemon-call.js');
+        if (flags.follow && (await daemon.runsInDaemon(supervisor.pid))) {
+          // The daemon runs the stack (berth up, attached or -d): its stream brings each line as it comes.
+          const query: Record<string, string> = { follow: 'true' };
+          if (tail !== null) query.tail = String(tail);
+          if (since !== null) query.since = since;
+          const one = names.length === 1 ? names[0]! : '-';
+          const stream = await daemon.daemonStream('services.logs', { scope, name: one }, query, undefined, ctx, (event, data) => {
+            if (event !== 'log') return;
+            const line = daemon.logLineOf(data);
+            if (names.includes(line.service)) print(line);
+          });
+          const end = (): void => stream.close();
+          process.once('SIGINT', end);
+          process.once('SIGTERM', end);
+          await stream.done;
+          process.removeListener('SIGINT', end);
+          process.removeListener('SIGTERM', end);
+          return;
+        }
         const read = (): LogLine[] => names.flatMap((n) => readLogFile(logPath(stateDir(), scope, n))).filter((l) => since === null || l.time >= since).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
         let lines = read();
         (tail === null ? lines : lines.slice(Math.max(0, lines.length - tail))).forEach(print);
