@@ -69,6 +69,8 @@ export async function downStack(stateDir: string, scope: string, waitMs: number)
   for (const s of services) {
     const known = s.processes.some((p) => table.has(p.pid) && (p.identity === null || processIdentity(p.pid) === p.identity));
     let members = known || (s.marker !== null && marked.has(s.marker)) ? recordedMembers(s) : [];
+    // From the record, a service none of whose processes ran was stopped before: not stopped now.
+    const ran = via === 'supervisor' || members.length > 0;
     if (members.length > 0) {
       await killProcesses(members, { signal: s.stopSignal as NodeJS.Signals, graceMs: s.graceMs });
       members = recordedMembers(s);
@@ -83,7 +85,7 @@ export async function downStack(stateDir: string, scope: string, waitMs: number)
     }
     if (left.length > 0 || held.length > 0) {
       problems.push({ service: s.name, message: `${left.length > 0 ? `pid ${left.join(', ')} still running` : ''}${left.length > 0 && held.length > 0 ? '; ' : ''}${held.length > 0 ? `port ${held.join(', ')} still held` : ''}` });
-    } else stopped.push(s.name);
+    } else if (ran) stopped.push(s.name);
   }
   if (via === 'record') {
     writeStackRecord(stateDir, {

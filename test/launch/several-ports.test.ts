@@ -5,7 +5,9 @@
  * and free again after the stop.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { Stack, fixture, freePort, portFree, waitFor } from './harness.js';
 
@@ -87,12 +89,13 @@ test('a stranger that comes later on a service\'s second port makes it unhealthy
   assert.deepEqual(stack.processes(), []);
 });
 
-test('down after berth up was SIGKILLed stops the service and frees and releases every one of its leases', async () => {
+test('down after the daemon running the stack was SIGKILLed stops the service and frees and releases every one of its leases', async () => {
   const { stack, api, admin, web } = await adminStack();
   stack.start();
   await stack.waitStates(['api', 'web'], ['healthy']);
-  process.kill(stack.up!.pid!, 'SIGKILL');
-  await stack.exited();
+  const daemonPid = (JSON.parse(fs.readFileSync(path.join(stack.state, 'daemon.json'), 'utf8')) as { pid: number }).pid;
+  process.kill(daemonPid, 'SIGKILL');
+  assert.notEqual(await stack.exited(), 0, 'berth up says its stack was left behind');
   const down = stack.run(['down']);
   assert.equal(down.code, 0, down.stderr);
   assert.match(down.stdout, /stopped from the record/);
