@@ -10,4 +10,4 @@ export type { ExportOptions, GcResult, HistoryQuery, ImportOptions, ImportResult
 export * from './reality.js';
 export type { EnvOptions, WiringApi } from './wiring.js';
 export type { EventsApi, SubscribeOptions, Unsubscribe } from './events.js';
-export { CHECK_HISTORY, LIVE_STATES, formatUptime, type KnownStack, type ServiceCheck, type ServiceEvent, type ServiceExit, type ServicePort, type ServiceState, type ServiceStatus, type StackEvent, type StopProblem, type StopReport } from './services.js';
+export { CHECK_HISTORY, LIVE_STATES, formatUptime, type KnownStack, type LogLine, type ServiceCheck, type ServiceEvent, type ServiceExit, type ServicePort, type ServiceState, type ServiceStatus, type StackEvent, type StackUpResult, type StopProblem, type StopReport } from './services.js';

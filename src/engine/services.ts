@@ -131,6 +131,26 @@ export interface StackEvent {
   readonly services: readonly ServiceStatus[];
 }
 
+/** One line of a service's output, as the API serves it and `berth logs` prints it. */
+export interface LogLine {
+  /** ISO-8601. */
+  readonly time: string;
+  readonly service: string;
+  /** `berth`: what berth itself said about the service (started, crashed, restarting...). */
+  readonly stream: 'out' | 'err' | 'berth';
+  readonly text: string;
+}
+
+/** What an `up` of a stack in the daemon gives once it settled (or timed out). */
+export interface StackUpResult {
+  readonly scope: string;
+  /** True when every service is healthy, running, completed or disabled. */
+  readonly ok: boolean;
+  readonly services: readonly ServiceStatus[];
+  /** The services that are not up, each with its last lines. */
+  readonly failed: readonly { readonly name: string; readonly state: string; readonly reason: string | null; readonly lastLines: readonly string[] }[];
+}
+
 /** An uptime as `ps` and the dashboard show it (`42s`, `3m7s`, `2h5m`); null for none. */
 export function formatUptime(seconds: number | null): string | null {
   if (seconds === null) return null;

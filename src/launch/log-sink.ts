@@ -4,6 +4,9 @@
  * the last RING_LINES lines for the API and the dashboard.
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import type { LogLine } from '../engine/services.js';
+
+export type { LogLine };
 
 /** Largest log file before it is rotated to `<file>.1` (which replaces the previous one). */
 export const MAX_LOG_BYTES = 4 * 1024 * 1024;
@@ -11,15 +14,6 @@ export const MAX_LOG_BYTES = 4 * 1024 * 1024;
 export const RING_LINES = 1000;
 /** Longest line kept: a binary blob on stdout must not fill the ring. */
 const MAX_LINE_CHARS = 16 * 1024;
-
-/** One line of a service's output. */
-export interface LogLine {
-  /** ISO-8601. */
-  readonly time: string;
-  readonly service: string;
-  readonly stream: 'out' | 'err' | 'berth';
-  readonly text: string;
-}
 
 /** Writes one service's lines to its file and ring. */
 export class LogSink {

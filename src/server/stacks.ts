@@ -4,7 +4,9 @@
  * Stopping the daemon stops every stack the same clean way as `berth down`.
  */
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { Engine, KnownStack, ScopeContext, ServiceEvent, ServiceStatus, StackEvent } from '../engine/index.js';
+import type { Engine, KnownStack, ScopeContext, ServiceEvent, ServiceStatus, StackEvent, StackUpResult } from '../engine/index.js';
+
+export type { StackUpResult };
 import { Supervisor, downStack, heldMessage, listStackRecords, logPath, planLaunch, readLogFile, readStackRecord, recordedMembers, recordedOwnership, supervisorAlive, type LogLine, type StopReport } from '../launch/index.js';
 
 /** How long `up` waits for a stack to settle by default. */
@@ -27,14 +29,6 @@ export interface StackUpOptions {
    * the environment of whichever shell happened to start the daemon.
    */
   readonly env?: Readonly<Record<string, string>>;
-}
-
-/** What an `up` answers: every service's state, and the failed ones with their last lines. */
-export interface StackUpResult {
-  readonly scope: string;
-  readonly ok: boolean;
-  readonly services: readonly ServiceStatus[];
-  readonly failed: readonly { readonly name: string; readonly state: string; readonly reason: string | null; readonly lastLines: readonly string[] }[];
 }
 
 /** The stacks one daemon runs. */

@@ -1,8 +1,8 @@
 /**
  * A library user reads and stops a daemon's launched stack through RemoteEngine.services:
  * a real `berth serve`, a stack started by `berth up -d` as a user starts it, then the
- * statuses (with health history), stop and start of one service, and down, over the
- * daemon's unix socket. Errors come back as the typed errors the daemon threw.
+ * statuses (with health history), stop and start of one service, down, and up, logs and a
+ * partial down from the library, over the daemon's unix socket. Errors come back as the typed errors the daemon threw.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -61,4 +61,22 @@ test('stop and start one service, then down the stack (twice: the second stops n
   assert.deepEqual(await remote.services.list({ scope: SCOPE }), [], 'the daemon forgot the stack');
   // A down of a stack already stopped is done, not an error (as berth down says).
   assert.deepEqual((await remote.services.down({ scope: SCOPE })).stopped, []);
+});
+
+test('up starts the stack again from the library; logs reads its lines; down of one service leaves the rest running', async () => {
+  const result = await remote.services.up({ dir: project.dir });
+  assert.equal(result.ok, true, JSON.stringify(result.failed));
+  assert.deepEqual(states(result.services), [['db', 'healthy'], ['web', 'healthy']]);
+  const dbLines = await remote.services.logs({ scope: SCOPE }, 'db');
+  assert.ok(dbLines.length > 0 && dbLines.every((l) => l.service === 'db'), JSON.stringify(dbLines));
+  assert.equal((await remote.services.logs({ scope: SCOPE }, undefined, { tail: 1 })).length, 1);
+  await assert.rejects(remote.services.up({ dir: project.dir }), /already runs/);
+
+  const some = await remote.services.down({ scope: SCOPE }, ['web']);
+  assert.deepEqual(some.stopped, ['web']);
+  assert.deepEqual(states(await remote.services.list({ scope: SCOPE })), [['db', 'healthy'], ['web', 'stopped']]);
+  assert.ok(await portFree(ports[1]!), "web's port is free");
+  const all = await remote.services.down({ scope: SCOPE });
+  assert.deepEqual(all.problems, []);
+  for (const p of ports) assert.ok(await portFree(p), `port ${p} is free`);
 });
