@@ -14,7 +14,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
+import { CHROMIUM_MISSING, launchBrowser, watchedPage, type Browser } from '../helpers/browser.js';
+import { loginUrl as dashboardLink } from './login.js';
 import { berthAsync, ROOT, tempDir } from '../helpers/cli.js';
 import { fixture, portFree } from '../launch/harness.js';
 import { spawn } from 'node:child_process';
@@ -55,20 +56,9 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
   });
 
   /** `berth dashboard --json` run as a user runs it: the login URL. */
-  const loginUrl = (readOnly = false): string => {
-    const res = d.cli(['dashboard', '--json', ...(readOnly ? ['--read-only'] : [])]);
-    assert.equal(res.code, 0, res.stderr);
-    return (JSON.parse(res.stdout) as { url: string }).url;
-  };
+  const loginUrl = (readOnly = false): string => dashboardLink(d, readOnly);
   /** A page that records console errors and uncaught exceptions. */
-  const open = async (b: Browser): Promise<Page> => {
-    const page = await b.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    return page;
-  };
+  const open = (b: Browser): Promise<Page> => watchedPage(b.context, consoleErrors);
   const view = async (page: Page, id: string): Promise<void> => {
     await page.click(`#tab-${id}`);
     await page.waitForSelector(`#view[data-view="${id}"]`);
@@ -250,10 +240,11 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     // Its logs: what the service printed, filtered in place.
     await page.click(`button[aria-label="logs of ${STACK_SCOPE}/web"]`);
     await page.waitForFunction((p) => document.getElementById('log-lines')?.textContent?.includes(`listening on ${p}`), port, { timeout: SEEN_MS });
+    // (Waited for, not read at once: a followed pane may be redrawing its tail when the filter changes.)
     await page.fill('#log-filter', 'no line says this');
-    assert.equal(await page.textContent('#log-lines'), '');
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent === '', undefined, { timeout: SEEN_MS });
     await page.fill('#log-filter', 'listening');
-    assert.match((await page.textContent('#log-lines')) ?? '', new RegExp(`listening on ${port}`));
+    await page.waitForFunction((p) => document.getElementById('log-lines')?.textContent?.includes(`listening on ${p}`), port, { timeout: SEEN_MS });
     fs.mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, 'services-logs-light.png') });
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
+import { CHROMIUM_MISSING, launchBrowser, watchedPage, type Browser } from '../helpers/browser.js';
 import { request, startDaemon, type Daemon } from '../server/harness.js';
 
 /** Generous bound for anything the page shows after a change (the machine is shared). */
@@ -28,14 +28,7 @@ describe('logging out of the dashboard in a real browser', { skip: CHROMIUM_MISS
     await d?.stop();
   });
 
-  const open = async (b: Browser): Promise<Page> => {
-    const page = await b.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    return page;
-  };
+  const open = (b: Browser): Promise<Page> => watchedPage(b.context, consoleErrors);
 
   it('Log out ends the session: this page shows how to get in, the cookie is gone, and another tab with the same cookie is refused', async () => {
     const [first, second] = browsers as [Browser, Browser];

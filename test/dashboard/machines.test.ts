@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
+import { CHROMIUM_MISSING, launchBrowser, watchedPage, type Browser } from '../helpers/browser.js';
+import { logIn } from './login.js';
 import { berth, ROOT, tempDir } from '../helpers/cli.js';
 import { createDatabase, dropDatabase, pgUnavailable, startPg, type PgServer } from '../helpers/postgres.js';
 import { freePort, startDaemon, type Daemon } from '../server/harness.js';
@@ -48,15 +49,7 @@ describe("the dashboard on a shared registry: other machines' leases, read-only"
     assert.equal(res.code, 0, res.stderr);
     assert.equal(asBeta(['allocate', 'api', '--scope', 'shop']).code, 0);
 
-    const page = await browser!.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    const link = d.cli(['dashboard', '--json']);
-    assert.equal(link.code, 0, link.stderr);
-    await page.goto((JSON.parse(link.stdout) as { url: string }).url);
-    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    const page = await logIn(await watchedPage(browser!.context, consoleErrors), d, SEEN_MS);
     await page.click('#tab-leases');
     const theirs = 'tr[data-lease="shop/web"][data-machine="beta"]';
     const mine = 'tr[data-lease="shop/web"][data-machine="alpha"]';

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
+import { CHROMIUM_MISSING, launchBrowser, watchedPage, type Browser } from '../helpers/browser.js';
+import { logIn } from './login.js';
 import { berthAsync, tempDir } from '../helpers/cli.js';
 import { fixture } from '../launch/harness.js';
 import { daemonEnv, freePort, startDaemon, type Daemon } from '../server/harness.js';
@@ -38,15 +39,7 @@ describe('stack up from the dashboard in a real browser', { skip: CHROMIUM_MISSI
   });
 
   const open = async (readOnly = false): Promise<Page> => {
-    const page = await browser!.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    const link = d.cli(['dashboard', '--json', ...(readOnly ? ['--read-only'] : [])]);
-    assert.equal(link.code, 0, link.stderr);
-    await page.goto((JSON.parse(link.stdout) as { url: string }).url);
-    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
+    const page = await logIn(await watchedPage(browser!.context, consoleErrors), d, SEEN_MS, readOnly);
     await page.click('#tab-stacks');
     await page.waitForSelector('#view[data-view="stacks"]');
     return page;

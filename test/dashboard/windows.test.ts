@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { CHROMIUM_MISSING, launchBrowser, type Browser } from '../helpers/browser.js';
+import { CHROMIUM_MISSING, launchBrowser, watchedPage, type Browser } from '../helpers/browser.js';
+import { logIn } from './login.js';
 import { freePort, request, startDaemon, type Daemon } from '../server/harness.js';
 
 /** Generous: the page reads 1,000 leases, their conflicts and every listener on a shared, busy machine. */
@@ -45,16 +46,7 @@ describe('long tables drawn as windows in a real browser', { skip: CHROMIUM_MISS
   };
 
   const open = async (): Promise<Page> => {
-    const page = await browser!.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`);
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    const link = d.cli(['dashboard', '--json']);
-    assert.equal(link.code, 0, link.stderr);
-    await page.goto((JSON.parse(link.stdout) as { url: string }).url);
-    await page.waitForSelector('.live.on', { timeout: SEEN_MS });
-    return page;
+    return logIn(await watchedPage(browser!.context, consoleErrors), d, SEEN_MS);
   };
 
   it('counts every lease, draws the ones in view, the rest as the reader scrolls or filters', async () => {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -50,4 +50,14 @@ export async function launchBrowser(opts: { readonly colorScheme?: 'light' | 'da
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A new page of `context` whose console errors and uncaught exceptions go to `errors` (a test asserts it ends empty). */
+export async function watchedPage(context: BrowserContext, errors: string[]): Promise<Page> {
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return page;
 }
