@@ -9,25 +9,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BERTH_BIN, ROOT, berth, cliEnv, tempDir, type CliResult } from '../helpers/cli.js';
-export { freePort } from '../helpers/ports.js';
+export { freePort, portFree } from '../helpers/ports.js';
 import { freePort } from '../helpers/ports.js';
 
 /** The fixture service every launch test runs. */
 export const SVC = path.join(ROOT, 'test', 'fixtures', 'launch', 'svc.mjs');
 
-
-/** True when nothing listens on `port` on loopback (a bind succeeds). */
-export function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes (then fails with `what`). */
 export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
