@@ -3,7 +3,7 @@
  * runs, where it listens) and its unix socket, in a directory only its user can enter.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { RefusedError, UsageError } from '../errors.js';
 
@@ -125,10 +125,30 @@ export function leaveCallerEnv(dir: string, env: NodeJS.ProcessEnv): string {
   const id = randomBytes(16).toString('hex');
   const folder = path.join(dir, 'caller-env');
   mkdirSync(folder, { recursive: true, mode: 0o700 });
+  sweepCallerEnvs(folder);
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) vars[k] = v;
   writeFileSync(path.join(folder, `${id}.json`), JSON.stringify(vars), { mode: 0o600, flag: 'wx' });
   return id;
+}
+
+/**
+ * How old an environment nobody took may get: one is taken within moments of being left,
+ * so an older one was left by a berth up killed before it asked (it holds the user's
+ * variables, secrets perhaps, and must not pile up).
+ */
+export const CALLER_ENV_STALE_MS = 10 * 60_000;
+
+/** Removes the environments in `folder` older than CALLER_ENV_STALE_MS. */
+function sweepCallerEnvs(folder: string): void {
+  for (const name of readdirSync(folder)) {
+    const file = path.join(folder, name);
+    try {
+      if (Date.now() - statSync(file).mtimeMs > CALLER_ENV_STALE_MS) rmSync(file, { force: true });
+    } catch {
+      // Taken (removed) by the daemon meanwhile.
+    }
+  }
 }
 
 /** The environment `id` names (see leaveCallerEnv), removed as it is read; a UsageError when there is none. */
