@@ -90,6 +90,12 @@ test('up -d returns once healthy; the API stops and starts a service, with event
   assert.equal(dbChecks.at(-1)!.detail, `GET http://127.0.0.1:${ports[0]}/ → 200`);
   assert.ok(dbChecks.some((c) => !c.ok && /ECONNREFUSED/.test(c.detail)), 'the refused checks before db listened');
   assert.ok(dbChecks.every((c) => Number.isInteger(c.durationMs) && c.durationMs >= 0 && !Number.isNaN(Date.parse(c.at))));
+  // The table shows the last five as marks, oldest first.
+  const table = stack.run(['ps']);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^NAME\s+STATE\s+CHECKS\s+PID\s+PORT/m);
+  // (db is checked on: the marks may have moved on since the checks above, so only their form is asserted.)
+  assert.match(table.stdout, new RegExp(`^db\\s+healthy\\s+[✓✗]{0,4}✓\\s+\\d+\\s+${ports[0]}\\s`, 'm'));
 
   const feed = serviceEvents(stack);
   try {

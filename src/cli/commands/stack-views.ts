@@ -43,11 +43,20 @@ export async function psEntries(record: StackRecord, now = Date.now()): Promise<
   });
 }
 
+/** How many of a service's last health checks the `ps` table shows (the API and dashboard keep 20). */
+const PS_CHECKS = 5;
+
+/** The last checks as marks, oldest first (`✗✗✓✓✓`); null for a service without a check yet. */
+function checkMarks(e: PsEntry): string | null {
+  return e.checks.length === 0 ? null : e.checks.slice(-PS_CHECKS).map((c) => (c.ok ? '✓' : '✗')).join('');
+}
+
 function renderPs(entries: readonly PsEntry[]): string {
   if (entries.length === 0) return 'no services';
   const rows = entries.map((e) => [
     e.name,
     e.state,
+    checkMarks(e),
     e.pid,
     e.ports.map((p) => `${p.name === undefined || p.name === e.name ? '' : `${p.name}=`}${p.port}${p.listening || e.pid === null ? '' : p.stranger === null ? ' (not listening)' : ` (held by ${p.stranger})`}`).join(' '),
     e.restarts,
@@ -55,7 +64,7 @@ function renderPs(entries: readonly PsEntry[]): string {
     e.lastExit === null ? null : e.lastExit.signal ?? `exit ${e.lastExit.code}`,
     e.reason,
   ]);
-  return table(['NAME', 'STATE', 'PID', 'PORT', 'RESTARTS', 'UPTIME', 'LAST EXIT', 'NOTE'], rows);
+  return table(['NAME', 'STATE', 'CHECKS', 'PID', 'PORT', 'RESTARTS', 'UPTIME', 'LAST EXIT', 'NOTE'], rows);
 }
 
 /** The services table `berth status` adds (state, stage, description), or null when the scope launched nothing here. */
@@ -75,7 +84,7 @@ async function record(scope: string): Promise<StackRecord> {
 export function registerStackViewCommands(program: Command): void {
   program
     .command('ps')
-    .description("the services of this scope's stack: state, pid, port (listening or not), restarts, uptime, last exit")
+    .description("the services of this scope's stack: state, last health checks, pid, port (listening or not), restarts, uptime, last exit")
     .action(async (_flags: unknown, cmd: Command) => {
       await withEngine(cmd, async ({ engine, ctx, json }) => {
         const scope = (await engine.project(ctx)).scope;
