@@ -92,11 +92,17 @@ export class Stack {
   }
 
   /** Waits until every named service is in one of `states`. */
-  async waitStates(names: readonly string[], states: readonly string[], timeoutMs = 30_000): Promise<PsRow[]> {
-    return waitFor(`${names.join(', ')} to be ${states.join(' or ')}\n${this.out}`, () => {
-      const rows = this.ps();
-      return names.every((n) => states.includes(rows.find((r) => r.name === n)?.state ?? '')) ? rows : null;
-    }, timeoutMs);
+  async waitStates(names: readonly string[], states: readonly string[], timeoutMs = 60_000): Promise<PsRow[]> {
+    let rows: PsRow[] = [];
+    try {
+      return await waitFor(`${names.join(', ')} to be ${states.join(' or ')}`, () => {
+        rows = this.ps();
+        return names.every((n) => states.includes(rows.find((r) => r.name === n)?.state ?? '')) ? rows : null;
+      }, timeoutMs);
+    } catch (error) {
+      // What the stack was doing when the wait ran out: its states and berth up's output so far.
+      throw new Error(`${(error as Error).message}\nlast ps: ${JSON.stringify(rows.map((r) => [r.name, r.state, r.reason]))}\nberth up said:\n${this.out}`);
+    }
   }
 
   /** Every live process launched for this project (its marker in the environment). */
