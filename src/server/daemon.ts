@@ -120,7 +120,7 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     // above the directory it was started in (a project with a service named `daemon`) does
     // not hand the daemon that service's port.
     const own = { scope: 'berth', dir: parsePath(process.cwd()).root };
-    const wanted = opts.port ?? (await engine.leases.allocate(own, [{ name: 'daemon', purpose: 'the berth daemon (API and dashboard)' }]))[0]!.port;
+    let wanted = opts.port ?? (await engine.leases.allocate(own, [{ name: 'daemon', purpose: 'the berth daemon (API and dashboard)' }]))[0]!.port;
     // The API is made once the port is known (port 0: the OS picks it), since Host headers
     // name it. No request is read before: connections are served on a later turn of the loop.
     let api: Api | null = null;
@@ -129,11 +129,22 @@ export async function startDaemon(opts: DaemonOptions = {}): Promise<RunningDaem
     // The socket is the mutex between daemons of one state directory: bound first, so two
     // starting at once cannot both win; a socket file nobody answers on is a dead daemon's.
     await listenSocket(unix, paths.socket);
-    try {
-      await listen(tcp, { port: wanted, host });
-    } catch (error) {
-      await closeServer(unix);
-      throw portError(error, wanted, host);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await listen(tcp, { port: wanted, host });
+        break;
+      } catch (error) {
+        // The leased port was free when leased, but another process (another state
+        // directory's daemon starting at the same moment, most often) bound it first: the
+        // lease moves to the next free port. A port the user chose is theirs to change.
+        if (opts.port === undefined && (error as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < LEASED_PORT_ATTEMPTS) {
+          const free = await engine.reality.free(own, { from: wanted + 1 });
+          wanted = (await engine.leases.reassign(own, 'daemon', free.ports[0]!)).port;
+          continue;
+        }
+        await closeServer(unix);
+        throw portError(error, wanted, host);
+      }
     }
     const port = (tcp.address() as AddressInfo).port;
     // The bound address answers too (127.0.0.2, or a remote address with --allow-remote).
@@ -197,6 +208,9 @@ export async function stopDaemon(lock: DaemonLock): Promise<boolean> {
   const [result] = await localMachine.killProcesses([lock.pid], { signal: 'SIGTERM', graceMs: STOP_WAIT_MS, expect });
   return result?.exited ?? !lockAlive(lock);
 }
+
+/** How many ports the daemon tries when the one leased to it is taken before it binds (each try moves the lease). */
+const LEASED_PORT_ATTEMPTS = 4;
 
 /** Whether the process a lockfile names is still that daemon (same pid and start time). */
 function lockAlive(lock: DaemonLock): boolean {

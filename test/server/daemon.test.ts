@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { berthAsync, tempDir, type CliResult } from '../helpers/cli.js';
@@ -153,5 +154,23 @@ describe('berth serve and berth daemon status|stop', () => {
     assert.equal(await first.stop(), 0);
     const second = await start({ dir, leasedPort: true });
     assert.equal(second.port, first.port);
+  });
+
+  it('when another process took its leased port meanwhile, it moves its lease to a free port and starts', async () => {
+    const dir = fresh();
+    const first = await start({ dir, leasedPort: true });
+    assert.equal(await first.stop(), 0);
+    // Another process (another state directory's daemon, say) binds the port before it can.
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(first.port, '127.0.0.1', resolve));
+    try {
+      const second = await start({ dir, leasedPort: true });
+      assert.notEqual(second.port, first.port);
+      assert.equal((await request(second, { path: '/v1/health' })).status, 200);
+      const leased = second.cli(['get', 'daemon', '--scope', 'berth']);
+      assert.equal(Number(leased.stdout.trim()), second.port, 'the lease moved with it');
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 });
