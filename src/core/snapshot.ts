@@ -57,7 +57,6 @@ const port: Check = (v) => (isPort(v) ? null : `must be a port from 1 to 65535, 
 const protocol: Check = (v) => (v === 'tcp' || v === 'udp' ? null : `must be "tcp" or "udp", got ${show(v)}`);
 const slot: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? null : `must be a whole number from 0, or null, got ${show(v)}`);
 const pid: Check = (v) => (Number.isSafeInteger(v) && (v as number) > 0 ? null : `must be a positive whole number, or null, got ${show(v)}`);
-const strategy: Check = (v) => ((LEASE_STRATEGIES as readonly unknown[]).includes(v) ? null : `must be one of ${LEASE_STRATEGIES.join(', ')}, or null, got ${show(v)}`);
 const bool: Check = (v) => (typeof v === 'boolean' ? null : `must be true or false, got ${show(v)}`);
 const absolutePath: Check = (v) => (typeof v === 'string' && path.isAbsolute(v) ? null : `must be an absolute path or null, got ${show(v)}`);
 
@@ -85,8 +84,7 @@ const LEASE_FIELDS: Readonly<Record<string, Check>> = {
   purpose: orNull(text),
   pool: orNull(text),
   slot: orNull(slot),
-  // Absent in exports made before leases recorded their strategy: read as null (unknown).
-  strategy: orNull(strategy),
+  strategy: orNull((v) => ((LEASE_STRATEGIES as readonly unknown[]).includes(v) ? null : `must be one of ${LEASE_STRATEGIES.join(', ')}, or null, got ${show(v)}`)), // absent in older exports: null
   ephemeral: optional(bool),
   pid: orNull(pid),
   createdAt: optional(timestamp),
