@@ -23,6 +23,15 @@ export interface Lease {
   readonly pool: string | null;
   /** Slot index within the pool, from 0. */
   readonly slot: number | null;
+  /**
+   * Which strategy chose the port (a LeaseStrategy: a StrategyName, or `pool` for a pool
+   * slot's role). A port the person named (`--port`, `reassign NAME PORT`) is `fixed`; a
+   * reassign without a port moves within the category's band, `range`. null for leases
+   * made before berth recorded it (older registries and exports) and for leases imported
+   * from other tools' formats, whose strategy nobody knows. A string, not the union, because
+   * a registry shared with a newer berth may hold a name this one does not know.
+   */
+  readonly strategy: string | null;
   /** Ephemeral leases belong to a pid and are reclaimed when it dies. */
   readonly ephemeral: boolean;
   readonly pid: number | null;
@@ -82,6 +91,11 @@ export interface ContainerRef {
 export type StrategyName = 'fixed' | 'preferred' | 'sequential' | 'range' | 'hash';
 
 export const STRATEGIES: readonly StrategyName[] = ['fixed', 'preferred', 'sequential', 'range', 'hash'];
+
+/** What a lease records as the strategy that chose its port: a strategy, or a pool slot's fixed role port. */
+export type LeaseStrategy = StrategyName | 'pool';
+
+export const LEASE_STRATEGIES: readonly LeaseStrategy[] = [...STRATEGIES, 'pool'];
 
 /** One entry of `services:`. */
 export interface ServiceConfig {

@@ -171,7 +171,7 @@ export async function claim(ctx: AllocContext, name: string, plan: Plan, owner: 
 
 /** The lease `claim` inserts for `name` on `port`. */
 function newLease(where: { readonly host: string; readonly scope: string }, name: string, plan: Plan, owner: Owner, port: number): NewLease {
-  return { host: where.host, scope: where.scope, name, port, protocol: plan.protocol, purpose: plan.purpose, pool: null, slot: null, ephemeral: owner.ephemeral, pid: owner.pid };
+  return { host: where.host, scope: where.scope, name, port, protocol: plan.protocol, purpose: plan.purpose, pool: null, slot: null, strategy: plan.strategy, ephemeral: owner.ephemeral, pid: owner.pid };
 }
 
 /** A lease claimed on its guess, saying why it is not the plan's preferred port when it is not. */

@@ -187,7 +187,8 @@ export class LeaseService implements LeasesApi {
           throw new NotFoundError(`no lease '${name}' in scope ${scope}${elsewhere === '' ? `. See \`berth list --scope ${scope}\`.` : ` on this machine.${elsewhere}`}`, { scope, name });
         }
         const svc = project.config.services.find((s) => s.name === name) ?? null;
-        const target = named ?? (lease.pool === null ? await nextFreePort(actx, name, movePlan(name, lease.port, svc, project.config), new Set([lease.port])) : lease.port);
+        const plan = named === null && lease.pool === null ? movePlan(name, lease.port, svc, project.config) : null;
+        const target = named ?? (plan !== null ? await nextFreePort(actx, name, plan, new Set([lease.port])) : lease.port);
         if (lease.port === target) return lease;
         if (lease.pool !== null) {
           throw new RefusedError(
@@ -199,8 +200,10 @@ export class LeaseService implements LeasesApi {
           throw new RefusedError(`port ${target} is leased to ${holder.scope}/${holder.name}; ${scope}/${name} stays on ${lease.port}. Release that lease first or pick another port.`);
         }
         await checkNamedPort(actx, target, lease.protocol, opts.force === true, `${scope}/${name} (it stays on ${lease.port})`);
-        if (opts.dryRun === true) return { ...lease, port: target };
-        return tx.updateLease(actx.host, scope, name, { port: target });
+        // The new port's strategy: the person's choice (fixed), or the move plan's walk of the band.
+        const strategy = plan?.strategy ?? 'fixed';
+        if (opts.dryRun === true) return { ...lease, port: target, strategy };
+        return tx.updateLease(actx.host, scope, name, { port: target, strategy });
       },
       this.core.intent(ctx, 'reassign'),
     );

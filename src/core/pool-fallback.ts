@@ -45,6 +45,8 @@ export async function leaseFallback(ctx: AllocContext, pool: PoolConfig, dynamic
         purpose: `pool ${pool.name} fallback (no slot was free)`,
         pool: pool.name,
         slot: null,
+        // No slot was free: the port was hashed into the fallback band.
+        strategy: 'hash',
         ephemeral: owner.ephemeral,
         pid: owner.pid,
       }),

@@ -89,6 +89,7 @@ async function insertRole(ctx: AllocContext, pool: PoolConfig, slot: number, rol
     purpose: `pool ${pool.name} slot ${slot}`,
     pool: pool.name,
     slot,
+    strategy: 'pool',
     ephemeral: owner.ephemeral,
     pid: owner.pid,
   });

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ConfigError, ConflictError, UsageError } from '../errors.js';
-import type { Lease, PoolConfig, Scope } from '../types.js';
+import { LEASE_STRATEGIES, type Lease, type PoolConfig, type Scope } from '../types.js';
 import type { StoreTx } from '../store/store.js';
 import { normaliseConfig } from '../config/normalise.js';
 import { isPort } from '../config/ports.js';
@@ -84,6 +84,7 @@ const LEASE_FIELDS: Readonly<Record<string, Check>> = {
   purpose: orNull(text),
   pool: orNull(text),
   slot: orNull(slot),
+  strategy: orNull((v) => ((LEASE_STRATEGIES as readonly unknown[]).includes(v) ? null : `must be one of ${LEASE_STRATEGIES.join(', ')}, or null, got ${show(v)}`)), // absent in older exports: null
   ephemeral: optional(bool),
   pid: orNull(pid),
   createdAt: optional(timestamp),
@@ -390,6 +391,7 @@ export async function applySnapshot(tx: StoreTx, snapshot: Snapshot, replace: bo
       purpose: lease.purpose ?? null,
       pool: lease.pool ?? null,
       slot: lease.slot ?? null,
+      strategy: lease.strategy ?? null,
       ephemeral: lease.ephemeral === true,
       pid: lease.pid ?? null,
     });

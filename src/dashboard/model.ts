@@ -69,7 +69,7 @@ export class Model {
     this.version++;
   }
 
-  /** A fresh list read: the details of leases the page has (purpose), by machine; none added or removed. */
+  /** A fresh list read: the details of leases the page has (purpose, strategy), by machine; none added or removed. */
   refreshLeases(list: readonly Lease[]): void {
     for (const l of list) {
       const mine = this.info === null || l.host === this.info.host;
@@ -97,6 +97,8 @@ export class Model {
         port: event.port,
         protocol: event.protocol,
         purpose: before?.purpose ?? null,
+        // Events do not carry it either: the refetch after the change brings it.
+        strategy: before?.strategy ?? null,
         pool: event.pool,
         slot: event.slot,
         ephemeral: event.ownerPid !== null,

@@ -201,6 +201,8 @@ export const SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       purpose: { type: ['string', 'null'] },
       pool: { type: ['string', 'null'] },
       slot: { type: ['integer', 'null'] },
+      /** The strategy that chose the port (fixed, preferred, sequential, range, hash, pool); null when not recorded. */
+      strategy: { type: ['string', 'null'] },
       ephemeral: bool,
       pid: { type: ['integer', 'null'] },
       createdAt: str,

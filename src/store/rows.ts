@@ -15,6 +15,8 @@ export interface LeaseRow {
   purpose: string | null;
   pool: string | null;
   slot: number | null;
+  /** NULL in rows written before the column existed. */
+  strategy: string | null;
   /** 0 or 1 from SQLite, a boolean from PostgreSQL. */
   ephemeral: number | boolean;
   pid: number | null;
@@ -62,6 +64,7 @@ export function toLease(row: LeaseRow): Lease {
     purpose: row.purpose,
     pool: row.pool,
     slot: row.slot,
+    strategy: row.strategy,
     ephemeral: isEphemeral(row),
     pid: row.pid,
     createdAt: row.created_at,

@@ -23,6 +23,8 @@ export interface LeaseFilter {
 export interface LeaseChanges {
   readonly port?: number;
   readonly purpose?: string | null;
+  /** The strategy that chose a new port (a reassign). */
+  readonly strategy?: string | null;
   readonly ephemeral?: boolean;
   readonly pid?: number | null;
 }

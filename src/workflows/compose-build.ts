@@ -194,6 +194,7 @@ function placeholder(name: string, protocol: Lease['protocol']): Lease {
     purpose: null,
     pool: null,
     slot: null,
+    strategy: null,
     ephemeral: false,
     pid: null,
     createdAt: '',

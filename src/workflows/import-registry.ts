@@ -72,7 +72,7 @@ export async function importRegistry(
     version: SNAPSHOT_VERSION,
     exportedAt: now,
     scopes,
-    leases: leases.map((l) => ({ host, protocol: 'tcp', ephemeral: false, pid: null, createdAt: now, updatedAt: now, ...l })),
+    leases: leases.map((l) => ({ host, protocol: 'tcp', strategy: null, ephemeral: false, pid: null, createdAt: now, updatedAt: now, ...l })),
     pools: [...new Set(leases.flatMap((l) => (l.pool === null ? [] : [l.pool])))].map((name) => pools.get(name)!),
   };
   const result = await engine.registry.import(ctx, snapshot, { source: path });

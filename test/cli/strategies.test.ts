@@ -118,6 +118,20 @@ describe('strategies through the CLI', () => {
     assert.equal(probed[0]!.port, expected === 25999 ? 25000 : expected + 1);
   });
 
+  it('every lease records the strategy that chose its port, shown by list --json; a reassign records how it moved', () => {
+    const p = project(
+      'recorded',
+      'base: 24800\nservices:\n  web: 24810\n  api:\n    strategy: sequential\n  cache:\n    strategy: hash\n    range: 24820-24829\n  worker:\n    range: 24830-24839\n  queue:\n    prefer: 24840\n',
+    );
+    const cachePort = allocate(p, []).find((l) => l.name === 'cache')!.port;
+    const strategies = () => Object.fromEntries(json<Lease[]>(berth(['list', '--scope', 'recorded', '--json'], { cwd: p, db })).map((l) => [l.name, l.strategy]));
+    assert.deepEqual(strategies(), { web: 'fixed', api: 'sequential', cache: 'hash', worker: 'range', queue: 'preferred' });
+    // A port the person names is their choice (fixed); without one, berth walks the band (range).
+    assert.equal(berth(['reassign', 'cache', String(cachePort === 24828 ? 24827 : 24828)], { cwd: p, db }).code, 0);
+    assert.equal(berth(['reassign', 'api'], { cwd: p, db }).code, 0);
+    assert.deepEqual(strategies(), { web: 'fixed', api: 'range', cache: 'fixed', worker: 'range', queue: 'preferred' });
+  });
+
   it('udp leases are a separate namespace', () => {
     const p = project('udp', 'project: udp\n');
     const [t] = allocate(p, ['dns-tcp', '--port', '24700']);
@@ -161,6 +175,7 @@ describe('pools through the CLI', () => {
         ['frontend', 28001 + 2 * k, 'apps', k],
       ]);
     }
+    assert.deepEqual(json<Lease[]>(berth(['list', '--scope', 'app1', '--json'], { cwd: p, db })).map((l) => l.strategy), ['pool', 'pool'], 'a slot\'s ports are the pool\'s');
     const again = json<Lease[]>(berth(['reserve', '--pool', 'apps', '--scope', 'app2', '--json'], { cwd: p, db }));
     assert.equal(again[0]!.slot, 1, 'reserving twice returns the slot already held');
   });

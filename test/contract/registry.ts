@@ -18,10 +18,10 @@ async function seed(lab: Lab): Promise<number> {
   return b;
 }
 
-/** What identifies a lease in a snapshot comparison. */
-const rows = (leases: readonly Lease[]) => leases.map((l) => `${l.host} ${l.scope}/${l.name} ${l.protocol}/${l.port} ${l.ephemeral} ${l.pid}`).sort();
+/** What identifies a lease in a snapshot comparison (the strategy travels with it). */
+const rows = (leases: readonly Lease[]) => leases.map((l) => `${l.host} ${l.scope}/${l.name} ${l.protocol}/${l.port} ${l.ephemeral} ${l.pid} ${l.strategy}`).sort();
 
-/** A snapshot of `leases` written by hand, as a file would hold it. */
+/** A snapshot of `leases` written by hand, as a file would hold it; with no `strategy`, as exports made before leases recorded it. */
 function snapshotOf(leases: readonly Partial<Lease>[], host: string): Snapshot {
   const now = new Date().toISOString();
   const full = leases.map((l) => ({ host, protocol: 'tcp', purpose: null, pool: null, slot: null, ephemeral: false, pid: null, createdAt: now, updatedAt: now, ...l })) as Lease[];
@@ -57,6 +57,7 @@ export function registryContract(name: string, make: HarnessFactory): void {
       await lab.engine.registry.reset({});
       assert.deepEqual(await lab.engine.registry.import({}, snap, { source: 'snap.json' }), { imported: 3, unchanged: 0, replaced: false });
       assert.deepEqual(rows(await lab.engine.leases.list({})), rows(before));
+      assert.deepEqual([...new Set(before.map((l) => l.strategy))], ['range']);
       assert.deepEqual(await lab.engine.registry.import({}, snap), { imported: 0, unchanged: 3, replaced: false });
 
       await lab.engine.leases.allocate({ scope: 'reg/c' }, [{ name: 'extra', range: range(b + 10, 5) }]);
@@ -64,6 +65,7 @@ export function registryContract(name: string, make: HarnessFactory): void {
       const only = snapshotOf([{ scope: 'reg/z', name: 'solo', port: b + 15 }], host);
       assert.deepEqual(await lab.engine.registry.import({}, only, { replace: true }), { imported: 1, unchanged: 0, replaced: true });
       assert.deepEqual(namesOf(await lab.engine.leases.list({})), ['reg/z/solo']);
+      assert.equal((await lab.engine.leases.get({ scope: 'reg/z' }, 'solo')).strategy, null, 'an export without strategies imports, the strategy unknown');
     });
 
     test('import is all or none: a conflicting row, a bad field or another machine’s row changes nothing', async (lab) => {
@@ -75,6 +77,8 @@ export function registryContract(name: string, make: HarnessFactory): void {
       await fails(lab.engine.registry.import({}, conflicting), ConflictError, new RegExp(`port ${taken}/tcp.*reg/a/web`));
       const bad = snapshotOf([{ scope: 'reg/n', name: 'fresh', port: b + 15 }, { scope: 'reg/n', name: 'worse', port: 70000 }], host);
       await fails(lab.engine.registry.import({}, bad), UsageError, /leases\[1\]\.port/);
+      const unknown = snapshotOf([{ scope: 'reg/n', name: 'fresh', port: b + 15 }, { scope: 'reg/n', name: 'odd', port: b + 16, strategy: 'lucky' }], host);
+      await fails(lab.engine.registry.import({}, unknown), UsageError, /leases\[1\]\.strategy: must be one of fixed/);
       await fails(lab.engine.registry.import({}, snapshotOf([{ scope: 'reg/n', name: 'far', port: b + 16 }], `${host}-elsewhere`)), UsageError, /another host/);
       await fails(lab.engine.registry.import({}, { hello: 'world' }), UsageError, /not a berth snapshot/);
       await fails(lab.engine.registry.import({}, snapshotOf([{ scope: 'reg/n', name: 'x', port: b + 17 }, { scope: 'reg/n', name: 'y', port: b + 17 }], host)), ConflictError, /twice/);

@@ -78,8 +78,10 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     const allocation = berthAsync(['allocate', 'web', '--port', String(await freePort()), '--scope', 'demo/ws-1', '--purpose', 'the demo app'], { cwd: d.dir, env: daemonEnv(d.state, d.db) });
     await page.waitForSelector('tr[data-lease="demo/ws-1/web"]', { timeout: SEEN_MS });
     assert.equal((await allocation).code, 0);
-    // The details the event does not carry (purpose) follow from the page's own refetch.
+    // The details the event does not carry (purpose, strategy) follow from the page's own refetch.
     await page.waitForFunction(() => document.querySelector('tr[data-lease="demo/ws-1/web"]')?.textContent?.includes('the demo app'), undefined, { timeout: SEEN_MS });
+    // --port chose the port: the fixed strategy, shown beside the purpose.
+    await page.waitForSelector('tr[data-lease="demo/ws-1/web"] td[data-strategy="fixed"]', { timeout: SEEN_MS });
     assert.equal((await page.goto(url.split('#')[0]!)) !== null, true);
     await page.waitForSelector('.live.on', { timeout: SEEN_MS });
     await page.close();

@@ -12,6 +12,7 @@ export function lease(name: string, port: number, extra: Partial<Lease> = {}): L
     purpose: null,
     pool: null,
     slot: null,
+    strategy: null,
     ephemeral: false,
     pid: null,
     createdAt: '2024-01-01T00:00:00.000Z',

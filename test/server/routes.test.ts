@@ -38,7 +38,7 @@ pools:
     urls: ["http://localhost:\${frontend}/oauth/callback"]
 `;
 
-const LEASE_KEYS = ['host', 'scope', 'name', 'port', 'protocol', 'purpose', 'pool', 'slot', 'ephemeral', 'pid', 'createdAt', 'updatedAt'].sort();
+const LEASE_KEYS = ['host', 'scope', 'name', 'port', 'protocol', 'purpose', 'pool', 'slot', 'strategy', 'ephemeral', 'pid', 'createdAt', 'updatedAt'].sort();
 
 function cliJson(res: CliResult): any {
   assert.equal(res.code, 0, `berth exited ${res.code}: ${res.stderr}`);

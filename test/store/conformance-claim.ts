@@ -31,12 +31,12 @@ export function claimConformance(factory: StoreFactory): void {
       const host = subject.store.host;
       await write(async (tx) => tx.setScanHint(host, 'tcp', 4000, 4000));
       const claims: NewClaim[] = [
-        { lease: on({ ephemeral: true, pid: 4242, purpose: 'http' }), hints: [{ start: 4000, next: 4001 }] },
+        { lease: on({ ephemeral: true, pid: 4242, purpose: 'http', strategy: 'sequential' }), hints: [{ start: 4000, next: 4001 }] },
         { lease: on({ name: 'api', port: 4002 }), hints: [{ start: 4000, next: 4003 }] },
       ];
       const made = await claim({ host, name: 'app1', directory: '/srv/app1' }, claims, { action: 'allocate', actor: { pid: 7, user: 'ann', command: 'berth allocate' } });
       assert.ok(made !== null);
-      assert.deepEqual(made.map((l) => [l.name, l.port, l.ephemeral, l.pid, l.purpose]), [['web', 4000, true, 4242, 'http'], ['api', 4002, false, null, null]]);
+      assert.deepEqual(made.map((l) => [l.name, l.port, l.ephemeral, l.pid, l.purpose, l.strategy]), [['web', 4000, true, 4242, 'http', 'sequential'], ['api', 4002, false, null, null, null]]);
       await read(async (tx) => {
         assert.deepEqual(await tx.getLease(host, 'app1', 'web'), made[0]);
         assert.deepEqual(await tx.getLease(host, 'app1', 'api'), made[1]);

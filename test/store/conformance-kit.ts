@@ -20,6 +20,7 @@ export function lease(over: Partial<NewLease> = {}): NewLease {
     purpose: null,
     pool: null,
     slot: null,
+    strategy: null,
     ephemeral: false,
     pid: null,
     ...over,

@@ -33,6 +33,21 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
         });
       });
 
+      it("keeps a lease's strategy: inserted, read back, changed by a move, kept by other updates", async () => {
+        const made = await write(async (tx) => tx.insertLease(lease({ strategy: 'hash' })));
+        assert.equal(made.strategy, 'hash');
+        await write(async (tx) => tx.insertLease(lease({ name: 'old', port: 4001 })));
+        await subject.read(async (tx) => {
+          assert.deepEqual(await tx.getLease('h1', 'app1', 'web'), made);
+          assert.deepEqual((await tx.listLeases({ host: 'h1' })).map((l) => [l.name, l.strategy]), [['web', 'hash'], ['old', null]]);
+        });
+        const kept = await write(async (tx) => tx.updateLease('h1', 'app1', 'web', { pid: 7, ephemeral: true }));
+        assert.equal(kept.strategy, 'hash', 'an update that does not say keeps it');
+        const moved = await write(async (tx) => tx.updateLease('h1', 'app1', 'web', { port: 4002, strategy: 'fixed' }));
+        assert.equal(moved.strategy, 'fixed');
+        await subject.read(async (tx) => assert.equal((await tx.getLease('h1', 'app1', 'web'))?.strategy, 'fixed'));
+      });
+
       it('refuses a second lease on the same host, protocol and port', async () => {
         await write(async (tx) => tx.insertLease(lease()));
         await assert.rejects(write(async (tx) => tx.insertLease(lease({ scope: 'app2' }))), (err) => err instanceof ConflictError && /app1\/web/.test(err.message));

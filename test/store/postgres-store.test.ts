@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreError } from '../../src/errors.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
-import { PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import { lease } from '../helpers/fixtures.js';
 import { createDatabase, dropDatabase, pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
 import { storeConformance } from './conformance.js';
@@ -70,9 +70,10 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
       const first = await openPostgresStore(url, { schema, host: 'm1' });
       await first.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm1' })));
       await first.close();
-      // What a berth of schema version 1 left: no claim() function.
+      // What a berth of schema version 1 left: no claim() function, no strategy column.
       await withClient(url, async (c) => {
         await c.query(`DROP FUNCTION ${schema}.claim`);
+        await c.query(`ALTER TABLE ${schema}.leases DROP COLUMN strategy`);
         await c.query(`UPDATE ${schema}.meta SET value = '1' WHERE key = 'version'`);
       });
       const store = await openPostgresStore(url, { schema, host: 'm1' });
@@ -87,6 +88,35 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
       await withClient(url, async (c) => {
         assert.equal((await c.query(`SELECT value FROM ${schema}.meta WHERE key = 'version'`)).rows[0].value, String(PG_SCHEMA_VERSION));
       });
+    } finally {
+      await dropDatabase(server, url);
+    }
+  });
+
+  it('upgrades a version 2 registry in place: its leases kept with no strategy, and claim() then writes the strategy', async () => {
+    const url = await createDatabase(server);
+    const schema = uniqueSchema();
+    try {
+      const first = await openPostgresStore(url, { schema, host: 'm1' });
+      await first.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm1' })));
+      await first.close();
+      // What a berth of schema version 2 left: no strategy column, and version 2's claim().
+      await withClient(url, async (c) => {
+        await c.query(`DROP FUNCTION ${schema}.claim`);
+        await c.query(`ALTER TABLE ${schema}.leases DROP COLUMN strategy`);
+        await c.query(PG_MIGRATIONS[1]!(schema));
+        await c.query(`UPDATE ${schema}.meta SET value = '2' WHERE key = 'version'`);
+      });
+      const store = await openPostgresStore(url, { schema, host: 'm1' });
+      try {
+        assert.equal((await store.transaction('read', (tx) => tx.getLease('m1', 'demo', 'web')))?.strategy, null);
+        await store.transaction('write', (tx) => tx.ensureScope('m1', 'app', null));
+        const made = await store.claimNew({ host: 'm1', name: 'app', directory: null }, [{ lease: lease('api', 4001, { host: 'm1', scope: 'app', strategy: 'hash' }), hints: [] }]);
+        assert.deepEqual(made?.map((l) => l.strategy), ['hash']);
+        assert.deepEqual((await store.transaction('read', (tx) => tx.listLeases())).map((l) => `${l.scope}/${l.name} ${l.strategy}`), ['app/api hash', 'demo/web null']);
+      } finally {
+        await store.close();
+      }
     } finally {
       await dropDatabase(server, url);
     }

@@ -20,7 +20,7 @@ async function allocate(tx: StoreTx, scope: string, name: string, pause: () => P
   let port = (await tx.getScanHint('local', 'tcp', 20000)) ?? 20000;
   while (await tx.leaseAt('local', 'tcp', port)) port++;
   await pause(); // like the bind probe: the transaction stays open across an await
-  const lease = await tx.insertLease({ host: 'local', scope, name, port, protocol: 'tcp', purpose: null, pool: null, slot: null, ephemeral: false, pid: null });
+  const lease = await tx.insertLease({ host: 'local', scope, name, port, protocol: 'tcp', purpose: null, pool: null, slot: null, strategy: null, ephemeral: false, pid: null });
   await tx.setScanHint('local', 'tcp', 20000, port + 1);
   return lease;
 }
@@ -110,7 +110,7 @@ describe('sqlite store: concurrent writers', () => {
             let port = (await tx.getScanHint('local', 'tcp', 20000)) ?? 20000;
             while (await tx.leaseAt('local', 'tcp', port)) port++;
             await new Promise((r) => setImmediate(r));
-            await tx.insertLease({ host: 'local', scope, name: 'n' + k, port, protocol: 'tcp', purpose: null, pool: null, slot: null, ephemeral: false, pid: null });
+            await tx.insertLease({ host: 'local', scope, name: 'n' + k, port, protocol: 'tcp', purpose: null, pool: null, slot: null, strategy: null, ephemeral: false, pid: null });
             await tx.setScanHint('local', 'tcp', 20000, port + 1);
           });
         }

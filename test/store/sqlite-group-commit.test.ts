@@ -12,7 +12,7 @@ import type { StoreTx, TxMode } from '../../src/store/store.js';
 import { tempDir } from '../helpers/cli.js';
 
 function insert(tx: StoreTx, name: string, port: number) {
-  return tx.insertLease({ host: 'local', scope: 'gc', name, port, protocol: 'tcp', purpose: null, pool: null, slot: null, ephemeral: false, pid: null });
+  return tx.insertLease({ host: 'local', scope: 'gc', name, port, protocol: 'tcp', purpose: null, pool: null, slot: null, strategy: null, ephemeral: false, pid: null });
 }
 
 describe('sqlite store: group commit', () => {

@@ -111,6 +111,36 @@ describe('sqlite store', () => {
     }
   });
 
+  it('upgrades a schema-3 store in place: its leases stay, with no strategy recorded; new leases record theirs', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'v3.db');
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      for (const migration of MIGRATIONS.slice(0, 3)) db.exec(migration);
+      db.pragma('user_version = 3');
+      db.prepare(
+        `INSERT INTO leases (host, scope, name, port, protocol, ephemeral, created_at, updated_at)
+         VALUES ('local', 'old', 'web', 4000, 'tcp', 0, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')`,
+      ).run();
+      db.close();
+      const store = openSqliteStore(file);
+      try {
+        assert.deepEqual(await store.transaction('read', (tx) => tx.getLease('local', 'old', 'web')), lease('web', 4000, { scope: 'old', strategy: null }));
+        const made = await store.transaction('write', (tx) => tx.insertLease({ ...lease('api', 4001, { scope: 'old' }), strategy: 'range' }));
+        assert.equal(made.strategy, 'range');
+        assert.equal((await store.transaction('read', (tx) => tx.getLease('local', 'old', 'api')))?.strategy, 'range');
+      } finally {
+        await store.close();
+      }
+      const after = new Database(file, { readonly: true });
+      assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      after.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('upgrades a schema-2 store in place: its leases stay, history and pool definitions work', async () => {
     const { dir, cleanup } = tempDir();
     try {

@@ -10,7 +10,7 @@ import type { Lease } from '../../src/types.js';
 import { UsageError } from '../../src/errors.js';
 
 const lease = (name: string, port: number, protocol: Lease['protocol'] = 'tcp'): Lease => ({
-  host: 'h', scope: 's', name, port, protocol, purpose: null, pool: null, slot: null, ephemeral: false, pid: null, createdAt: '', updatedAt: '',
+  host: 'h', scope: 's', name, port, protocol, purpose: null, pool: null, slot: null, strategy: null, ephemeral: false, pid: null, createdAt: '', updatedAt: '',
 });
 
 test('fillTemplate: ${NAME}, ${NAME:-default}, $${ escapes, and $word passes through', () => {

@@ -1,5 +1,6 @@
 /**
- * Scopes and leases: grouped by scope, each lease with its port, purpose, pool slot,
+ * Scopes and leases: grouped by scope, each lease with its port, purpose, the strategy
+ * that chose its port (blank for leases made before berth recorded it), pool slot,
  * owner, and live state; HTTP services as links (wiring/http.ts decides, as for `berth
  * urls`); release and reassign.
  */
@@ -47,6 +48,7 @@ function build(ctx: ViewContext, lease: Lease, state: string, tone: string, mach
     h('td', { class: 'num' }, http ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, lease.port) : lease.port),
     h('td', {}, lease.protocol),
     h('td', {}, lease.purpose ?? ''),
+    h('td', { 'data-strategy': lease.strategy ?? '' }, lease.strategy ?? ''),
     h('td', {}, lease.pool === null ? '' : `${lease.pool} #${lease.slot}`),
     h('td', {}, lease.ephemeral ? `ephemeral, pid ${lease.pid}` : 'sticky'),
     h('td', {}, h('span', { class: `tag ${tone}` }, state)),
@@ -64,7 +66,7 @@ function build(ctx: ViewContext, lease: Lease, state: string, tone: string, mach
 }
 
 /** The table's columns (a shared registry's leases of other machines add MACHINE first). */
-const COLUMNS = ['Name', 'Port', 'Proto', 'Purpose', 'Pool slot', 'Owner', 'State', ''];
+const COLUMNS = ['Name', 'Port', 'Proto', 'Purpose', 'Strategy', 'Pool slot', 'Owner', 'State', ''];
 const rowWindow = new RowWindow();
 
 /** One line of the table: a scope's heading row, or one of its leases. */
@@ -76,7 +78,7 @@ function render(ctx: ViewContext): Node {
   const machines = ctx.model.others.size > 0;
   const columns = machines ? ['Machine', ...COLUMNS] : COLUMNS;
   for (const lease of [...ctx.model.leases.values(), ...ctx.model.others.values()]) {
-    if (!matches(ctx, `${lease.scope}/${lease.name}`, lease.port, lease.purpose, lease.pool, machines && lease.host)) continue;
+    if (!matches(ctx, `${lease.scope}/${lease.name}`, lease.port, lease.purpose, lease.strategy, lease.pool, machines && lease.host)) continue;
     const list = byScope.get(lease.scope) ?? [];
     list.push(lease);
     byScope.set(lease.scope, list);

@@ -46,7 +46,7 @@ export class MemoryTx implements StoreTx {
   }
 
   async insertLease(lease: NewLease): Promise<Lease> {
-    const { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid } = lease;
+    const { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid } = lease;
     const key = keyOf(host, scope, name);
     const byName = this.state.leases.get(key);
     if (byName) throw nameTaken(scope, name, byName.port);
@@ -55,7 +55,7 @@ export class MemoryTx implements StoreTx {
     if (!isLeasable(port, protocol)) throw notLeasable(port, protocol);
     const now = new Date().toISOString();
     // Field by field, as SQLite stores them: whatever else the object carries is not kept.
-    const made: Lease = { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, createdAt: now, updatedAt: now };
+    const made: Lease = { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, createdAt: now, updatedAt: now };
     this.state.put(this.state.leases, key, made);
     this.state.put(this.state.ports, keyOf(host, protocol, port), key);
     this.record('created', made, null, now);
@@ -78,6 +78,7 @@ export class MemoryTx implements StoreTx {
       ...before,
       port,
       purpose: changes.purpose !== undefined ? changes.purpose : before.purpose,
+      strategy: changes.strategy !== undefined ? changes.strategy : before.strategy,
       ephemeral: changes.ephemeral ?? before.ephemeral,
       pid: changes.pid !== undefined ? changes.pid : before.pid,
       updatedAt: now,

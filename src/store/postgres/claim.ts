@@ -1,6 +1,6 @@
 /**
  * An allocation's write in one round trip (Store.claimNew): one call of the schema's
- * claim() function (schema.ts, migration 2), outside BEGIN, so that the statement is its
+ * claim() function (schema.ts, migration 2, redefined by 3 to write the strategy), outside BEGIN, so that the statement is its
  * own transaction: it takes this machine's writer lock, checks that no lease holds a name
  * or port of the claim and that the scope is tied to the same directory or to none, and
  * only then writes the scope, scan hints, leases and events; the lock goes with its
@@ -48,7 +48,7 @@ export function claimCall(target: ClaimTarget, scope: ClaimScope, claims: readon
   for (const { lease, hints: moved } of claims) for (const h of moved) hints.set(`${lease.protocol} ${h.start}`, { protocol: lease.protocol, start: h.start, next: h.next });
   const events = new EventBuffer(intent);
   for (const row of rows) events.add('created', row, null, now);
-  const leases = JSON.stringify(rows.map(({ name, port, protocol, purpose, pool, slot, ephemeral, pid }) => ({ name, port, protocol, purpose, pool, slot, ephemeral, pid })));
+  const leases = JSON.stringify(rows.map(({ name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid }) => ({ name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid })));
   // A lone lease's alternates, each with its hints in the form the function reads.
   const protocol = claims[0]!.lease.protocol;
   const alternates = claims.length !== 1 ? [] : (claims[0]!.alternates ?? []).filter((a) => isLeasable(a.port, protocol)).map((a) => ({ port: a.port, hints: a.hints.map((h) => ({ protocol, ...h })) }));

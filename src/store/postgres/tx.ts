@@ -65,20 +65,20 @@ export class PgTx implements StoreTx {
 
   async insertLease(lease: NewLease): Promise<Lease> {
     const now = new Date().toISOString();
-    const { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid } = lease;
-    const row: LeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, created_at: now, updated_at: now };
+    const { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid } = lease;
+    const row: LeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, created_at: now, updated_at: now };
     // The schema's CHECKs, checked first: a refused statement would abort the transaction,
     // whose caller may go on (try the next port), as it can on SQLite. ON CONFLICT DO
     // NOTHING does the same for the unique keys, without the cost of a savepoint.
     if (!isLeasable(port, protocol)) throw notLeasable(port, protocol);
     const inserted = await this.rows(
-      `INSERT INTO ${this.s}.leases (host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING 1 AS one`,
-      [host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, now, now],
+      `INSERT INTO ${this.s}.leases (host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING RETURNING 1 AS one`,
+      [host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, now, now],
     );
     if (inserted.length === 0) throw await this.conflictFor(lease);
     this.events.add('created', row, null, now);
-    return { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, createdAt: now, updatedAt: now };
+    return { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, createdAt: now, updatedAt: now };
   }
 
   /** Runs one statement that may break a unique key in a savepoint, so that the transaction survives its refusal. */
@@ -116,6 +116,7 @@ export class PgTx implements StoreTx {
     const set = (column: string, value: unknown) => sets.push(`${column} = $${args.push(value)}`);
     if (changes.port !== undefined) set('port', changes.port);
     if (changes.purpose !== undefined) set('purpose', changes.purpose);
+    if (changes.strategy !== undefined) set('strategy', changes.strategy);
     if (changes.ephemeral !== undefined) set('ephemeral', changes.ephemeral);
     if (changes.pid !== undefined) set('pid', changes.pid);
     if (changes.port !== undefined && !isLeasable(changes.port, before.protocol)) throw notLeasable(changes.port, before.protocol);

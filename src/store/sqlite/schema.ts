@@ -80,6 +80,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (host, name)
   ) WITHOUT ROWID;
   `,
+  // 4: the strategy that chose a lease's port (Lease.strategy). Older leases keep NULL:
+  // which strategy chose them was never recorded, and a guess would be shown as a fact.
+  `
+  ALTER TABLE leases ADD COLUMN strategy TEXT;
+  `,
 ];
 
 /** The schema version this build of berth writes. */

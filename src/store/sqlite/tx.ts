@@ -47,16 +47,16 @@ export class SqliteTx implements StoreTx {
 
   async insertLease(lease: NewLease): Promise<Lease> {
     const now = new Date().toISOString();
-    const { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid } = lease;
-    const row: LeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, ephemeral: ephemeral ? 1 : 0, pid, created_at: now, updated_at: now };
+    const { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid } = lease;
+    const row: LeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral: ephemeral ? 1 : 0, pid, created_at: now, updated_at: now };
     try {
-      this.st.insertLease.run(host, scope, name, port, protocol, purpose, pool, slot, ephemeral ? 1 : 0, pid, now, now);
+      this.st.insertLease.run(host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral ? 1 : 0, pid, now, now);
     } catch (err) {
       if (isConstraint(err)) throw this.conflictFor(lease);
       throw err;
     }
     recordEvent(this.st, this.intent, 'created', row, null, now);
-    return { host, scope, name, port, protocol, purpose, pool, slot, ephemeral, pid, createdAt: now, updatedAt: now };
+    return { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, createdAt: now, updatedAt: now };
   }
 
   /** Why an insert hit a constraint, in words a person can act on. */
@@ -81,6 +81,7 @@ export class SqliteTx implements StoreTx {
     const set = (column: string, value: unknown) => (sets.push(`${column} = ?`), args.push(value));
     if (changes.port !== undefined) set('port', changes.port);
     if (changes.purpose !== undefined) set('purpose', changes.purpose);
+    if (changes.strategy !== undefined) set('strategy', changes.strategy);
     if (changes.ephemeral !== undefined) set('ephemeral', changes.ephemeral ? 1 : 0);
     if (changes.pid !== undefined) set('pid', changes.pid);
     try {
