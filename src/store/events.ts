@@ -1,10 +1,11 @@
 /**
  * What every backend records the same way: who made a change (the actor), which action a
- * change stands for when the write gave no intent, and how an event query's `since` is
- * compared. Backends only store and query the events.
+ * change stands for when the write gave no intent, the values of an event row, and how an
+ * event query's `since` is compared. Backends only store and query the events.
  */
 import os from 'node:os';
-import type { Actor, EventAction, EventChange } from '../types.js';
+import type { Actor, EventAction, EventChange, Protocol } from '../types.js';
+import { isEphemeral, type LeaseRow } from './rows.js';
 import type { EventQuery, WriteIntent } from './store.js';
 
 /** Command lines longer than this are cut: an event records who, not a whole script. */
@@ -61,6 +62,20 @@ export function actorFor(intent: WriteIntent | undefined): Actor {
 /** The owner pid an event records: the pid of an ephemeral lease, null for a sticky one. */
 export function ownerPidOf(lease: { readonly ephemeral: boolean; readonly pid: number | null }): number | null {
   return lease.ephemeral ? lease.pid : null;
+}
+
+/** The values of one events row, in column order after the id (see eventValues). */
+export type EventValues = [string, string, string, string, string, string, number, Protocol, string | null, number | null, number | null, number | null, number, string | null, string | null];
+
+/**
+ * The values of one `events` row for a change of lease `row` (after the change; before it,
+ * for a deletion), in the column order both SQL backends insert: time, host, action,
+ * change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid,
+ * actor_user, actor_command.
+ */
+export function eventValues(intent: WriteIntent | undefined, change: EventChange, row: LeaseRow, oldPort: number | null, time: string): EventValues {
+  const actor = actorFor(intent);
+  return [time, row.host, actionFor(intent, change), change, row.scope, row.name, row.port, row.protocol, row.pool, row.slot, oldPort, ownerPidOf({ ephemeral: isEphemeral(row), pid: row.pid }), actor.pid, actor.user, actor.command];
 }
 
 /**

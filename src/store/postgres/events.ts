@@ -7,10 +7,10 @@
  * Writers of different machines wait for each other only for that last step.
  */
 import type { EventChange, RegistryEvent } from '../../types.js';
-import { actionFor, actorFor, eventConditions, limitOf, ownerPidOf } from '../events.js';
+import { eventConditions, eventValues, limitOf } from '../events.js';
 import { PRUNE_BATCH_MAX_EVENTS, prunePlan } from '../retention.js';
 import type { EventQuery, HistoryRetention, WriteIntent } from '../store.js';
-import { isEphemeral, toEvent, type EventRow, type LeaseRow } from '../rows.js';
+import { toEvent, type EventRow, type LeaseRow } from '../rows.js';
 import type { PgSession } from './session.js';
 
 /** One event waiting for the commit, in the column order of EVENT_COLUMNS. */
@@ -29,24 +29,7 @@ export class EventBuffer {
 
   /** Notes one change of one lease row; `row` is the lease after the change (before it, for a deletion). */
   add(change: EventChange, row: LeaseRow, oldPort: number | null, time: string): void {
-    const actor = actorFor(this.intent);
-    this.pending.push([
-      time,
-      row.host,
-      actionFor(this.intent, change),
-      change,
-      row.scope,
-      row.name,
-      row.port,
-      row.protocol,
-      row.pool,
-      row.slot,
-      oldPort,
-      ownerPidOf({ ephemeral: isEphemeral(row), pid: row.pid }),
-      actor.pid,
-      actor.user,
-      actor.command,
-    ]);
+    this.pending.push(eventValues(this.intent, change, row, oldPort, time));
   }
 
   /** Inserts the events noted so far, with the next ids, in one statement. */

@@ -2,32 +2,15 @@
  * History in SQLite: one row of `events` per changed lease, queries over them, and pruning.
  */
 import type { EventChange, RegistryEvent } from '../../types.js';
-import { actionFor, actorFor, eventConditions, limitOf, ownerPidOf } from '../events.js';
+import { eventConditions, eventValues, limitOf } from '../events.js';
 import { PRUNE_BATCH_MAX_EVENTS, prunePlan } from '../retention.js';
 import type { EventQuery, HistoryRetention, WriteIntent } from '../store.js';
-import { isEphemeral, toEvent, type EventRow, type LeaseRow } from '../rows.js';
+import { toEvent, type EventRow, type LeaseRow } from '../rows.js';
 import type { AdhocStatements, FixedStatements } from './statements.js';
 
 /** Records one change of one lease row; `row` is the lease after the change (before it, for a deletion). */
 export function recordEvent(st: FixedStatements, intent: WriteIntent | undefined, change: EventChange, row: LeaseRow, oldPort: number | null, time: string): void {
-  const actor = actorFor(intent);
-  st.insertEvent.run(
-    time,
-    row.host,
-    actionFor(intent, change),
-    change,
-    row.scope,
-    row.name,
-    row.port,
-    row.protocol,
-    row.pool,
-    row.slot,
-    oldPort,
-    ownerPidOf({ ephemeral: isEphemeral(row), pid: row.pid }),
-    actor.pid,
-    actor.user,
-    actor.command,
-  );
+  st.insertEvent.run(...eventValues(intent, change, row, oldPort, time));
 }
 
 /** The events a query asks for (eventConditions says which index serves each filter). */

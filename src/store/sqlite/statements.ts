@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Protocol } from '../../types.js';
+import type { EventValues } from '../events.js';
 import type { SlotHolder } from '../store.js';
 import type { EventRow, LeaseRow, ScopeRow } from '../rows.js';
 
@@ -40,8 +41,6 @@ const PLUCK = true;
 
 type Text = string | null;
 type Int = number | null;
-/** The values of one events row, in column order after the id (see insertEvent). */
-export type EventValues = [string, string, string, string, string, string, number, Protocol, Text, Int, Int, Int, number, Text, Text];
 
 /** The connection's fixed statements, each prepared once, when first used. */
 function prepare(db: Database.Database) {
