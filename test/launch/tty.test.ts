@@ -30,8 +30,12 @@ const gone = (child: ChildProcess): boolean => child.exitCode !== null || child.
 
 /** `berth up ARGS` on a pseudo-terminal: its screen output collects in `out`; `type` sends keys. */
 function onTerminal(stack: Stack, args: string[] = []): { child: ChildProcess; out: () => string; type: (keys: string) => void; exited: Promise<number | null> } {
-  const command = [process.execPath, BERTH_BIN, 'up', ...args].join(' ');
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: stack.dir, env: { ...cliEnv({ env: stack.env() }), TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // `script` runs the command through $SHELL -c. `exec` makes berth the terminal's
+  // foreground process itself, as when a person types the command: dash (the /bin/sh of a
+  // machine without SHELL set, as in CI) would otherwise wait in between and die of the
+  // Ctrl-C meant for berth. SHELL is pinned so the test is the same everywhere.
+  const command = ['exec', process.execPath, BERTH_BIN, 'up', ...args].join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: stack.dir, env: { ...cliEnv({ env: stack.env() }), TERM: 'xterm', SHELL: '/bin/sh' }, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
