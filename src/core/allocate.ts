@@ -131,6 +131,16 @@ export async function guessAll(ctx: AllocContext, plans: readonly { readonly nam
   return found;
 }
 
+/**
+ * The reads a walk of `plan` begins with (the preferred or fixed port's lease, the first
+ * segment's scan hint), for a read phase to ask for beside its others: a store that talks
+ * to a server sends them in one round trip, and answers them again from its snapshot.
+ */
+export function firstReads(tx: StoreTx, host: string, plan: Plan): Promise<unknown>[] {
+  const segment = plan.segments[0];
+  return [...(plan.first !== null ? [tx.leaseAt(host, plan.protocol, plan.first)] : []), ...(segment ? [tx.getScanHint(host, plan.protocol, segment.start)] : [])];
+}
+
 /** Who or what keeps `port` from being handed out, in words (asked outside the write lock; `berth pools` asks too). */
 export async function describeUnavailable(ctx: AllocContext, port: number, protocol: Protocol, reason: Unavailable): Promise<string> {
   switch (reason) {

@@ -6,7 +6,7 @@
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import type { AllocateOptions, AllocationRequest, LeasesApi, ListFilter, ProjectInfo, ReassignOptions, ScopeContext } from '../engine/index.js';
 import type { Lease } from '../types.js';
-import { checkNamedPort, claim, claimGuessed, guessAll, nextFreePort, reuse, type Guess } from './allocate.js';
+import { checkNamedPort, claim, claimGuessed, firstReads, guessAll, nextFreePort, reuse, type Guess } from './allocate.js';
 import type { Exclusions } from './availability.js';
 import type { EngineCore } from './shared.js';
 import { checkScopeName } from './scope.js';
@@ -98,6 +98,7 @@ export class LeaseService implements LeasesApi {
       const [exclusions, existing] = await Promise.all([
         this.core.exclusionsIn(tx, project),
         Promise.all(plans.map((p) => tx.getLease(this.core.host, project.scope, p.name))),
+        ...plans.flatMap((p) => firstReads(tx, this.core.host, p.plan)),
       ]);
       const missing = plans.filter((_, i) => !existing[i]);
       return { exclusions, guesses: await guessAll(this.core.allocContext(tx, project, exclusions), missing, force, alternates) };

@@ -169,6 +169,36 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
         assert.equal(await subject.read((tx) => tx.getScanHint('h1', 'tcp', 4005)), 4007, 'moving a lease frees its old port');
       });
 
+      it('answers every lookup of one read transaction as its snapshot has it, in any order, around a scan hint', async () => {
+        // A backend may read ahead of a hint (PostgreSQL reads the leases of the ports after
+        // it with the hint): each answer must still be the row, or null, port by port.
+        const leased = [4100, 4103, 4163, 4164, 4200];
+        await write(async (tx) => {
+          for (const port of leased) await tx.insertLease(lease({ name: `w${port}`, port }));
+          await tx.insertLease(lease({ name: 'u4101', port: 4101, protocol: 'udp' }));
+          await tx.insertLease(lease({ host: 'h2', name: 'o4102', port: 4102 }));
+          await tx.setScanHint('h1', 'tcp', 4000, 4100);
+        });
+        await subject.read(async (tx) => {
+          assert.equal((await tx.leaseAt('h1', 'tcp', 4164))?.name, 'w4164', 'asked before the hint');
+          assert.equal(await tx.getScanHint('h1', 'tcp', 4000), 4100);
+          for (let port = 4095; port <= 4205; port++) {
+            const at = await tx.leaseAt('h1', 'tcp', port);
+            assert.equal(at?.name ?? null, leased.includes(port) ? `w${port}` : null, `tcp ${port}`);
+          }
+          assert.equal((await tx.leaseAt('h1', 'udp', 4101))?.name, 'u4101', 'another protocol is its own');
+          assert.equal(await tx.leaseAt('h1', 'udp', 4100), null);
+          assert.equal((await tx.leaseAt('h2', 'tcp', 4102))?.name, 'o4102', 'another host is its own');
+          assert.equal(await tx.getScanHint('h1', 'tcp', 4000), 4100, 'the same hint asked again');
+          assert.equal(await tx.getScanHint('h1', 'tcp', 4100), null, 'a start with no hint');
+        });
+        await write(async (tx) => tx.deleteLease('h1', 'app1', 'w4103'));
+        await subject.read(async (tx) => {
+          assert.equal(await tx.getScanHint('h1', 'tcp', 4000), 4100);
+          assert.equal(await tx.leaseAt('h1', 'tcp', 4103), null, 'a later transaction sees the release');
+        });
+      });
+
       it('reset forgets everything', async () => {
         await write(async (tx) => {
           await tx.ensureScope('h1', 's', null);

@@ -13,12 +13,10 @@ import { isLeasable } from '../lease-errors.js';
 import { toLease, type LeaseRow } from '../rows.js';
 import type { ClaimScope, NewClaim, WriteIntent } from '../store.js';
 import { EventBuffer } from './events.js';
-import { statementName } from './names.js';
+import type { Statement } from './session.js';
 
 /** The statement of one claim, with its values, and the leases it makes when its check passes. */
-export interface ClaimCall {
-  readonly name: string;
-  readonly text: string;
+export interface ClaimCall extends Statement {
   readonly values: unknown[];
   readonly leases: Lease[];
 }
@@ -54,7 +52,6 @@ export function claimCall(target: ClaimTarget, scope: ClaimScope, claims: readon
   const alternates = claims.length !== 1 ? [] : (claims[0]!.alternates ?? []).filter((a) => isLeasable(a.port, protocol)).map((a) => ({ port: a.port, hints: a.hints.map((h) => ({ protocol, ...h })) }));
   const text = `SELECT ${target.s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) AS port`;
   return {
-    name: statementName(text),
     text,
     values: [target.lockKey, scope.host, scope.name, scope.directory, now, leases, JSON.stringify([...hints.values()]), events.takeJson()!.json, target.channel, JSON.stringify(alternates)],
     leases: rows.map(toLease),

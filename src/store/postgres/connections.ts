@@ -2,22 +2,26 @@
  * The connections a PostgresStore lends its transactions: the pool's, and at most one
  * parked with a read-only transaction still open. Ending a read-only transaction changes
  * nothing, and no caller needs its answer, so its COMMIT is not sent on its own: the
- * connection is parked, and the next transaction of the store takes it and sends COMMIT
- * with its own first statement. An allocation's read and write then cost one statement
- * (and one wake-up of each side) fewer. A parked connection nobody takes soon is committed
- * and given back to the pool (PARK_MS), so an open snapshot never lingers.
+ * connection is parked, and the next transaction of the store takes it and writes COMMIT
+ * ahead of its own first statement, in the same write (session.ts). An allocation's read
+ * and write then cost one wake-up of each side fewer. A parked connection nobody takes
+ * soon is committed and given back to the pool (PARK_MS), so an open snapshot never lingers.
  */
 import type pg from 'pg';
 import { pgStoreError } from './errors.js';
+import { send, type Statement } from './session.js';
 
 /** How long a connection stays parked before its COMMIT is sent on its own. */
 export const PARK_MS = 20;
 
+/** What a parked connection owes. */
+const OWED_COMMIT: readonly Statement[] = [{ text: 'COMMIT' }];
+
 /** A connection lent to one transaction. */
 export interface Lent {
   readonly client: pg.PoolClient;
-  /** What the first statement must carry before its own (`COMMIT; ` on a parked connection), else ''. */
-  readonly prefix: string;
+  /** What must be written before the first statement (COMMIT, on a parked connection). */
+  readonly owed: readonly Statement[];
   /** The error the connection reported while lent (dropped by the server), if any. */
   broken(): Error | undefined;
   /** Gives the connection back; with an error (or one it reported), the pool closes it. */
@@ -39,7 +43,7 @@ export class Connections {
   async lend(): Promise<Lent> {
     const parked = this.unpark();
     if (parked !== undefined) {
-      if (parked.broken() === undefined) return { ...parked, prefix: 'COMMIT; ' };
+      if (parked.broken() === undefined) return { ...parked, owed: OWED_COMMIT };
       parked.done();
     }
     let client: pg.PoolClient;
@@ -48,7 +52,7 @@ export class Connections {
     } catch (err) {
       throw pgStoreError(err, this.location, 'transaction');
     }
-    return watch(client, '');
+    return watch(client);
   }
 
   /** Ends a lent connection's read-only transaction: parked, or committed now when another is parked already. */
@@ -82,7 +86,7 @@ export class Connections {
   /** Sends COMMIT, and gives the connection back once it is answered (closed if that failed). */
   private commit(lent: Lent): void {
     this.track(
-      lent.client.query('COMMIT').then(
+      send(lent.client, OWED_COMMIT[0]!).then(
         () => lent.done(),
         (err: Error) => lent.done(err),
       ),
@@ -95,7 +99,7 @@ export class Connections {
  * pending query rejects with the reason, and the client's own 'error' event, with no
  * listener, would end the process. Noted here; the client is then not given back.
  */
-function watch(client: pg.PoolClient, prefix: string): Lent {
+function watch(client: pg.PoolClient): Lent {
   let broken: Error | undefined;
   const onError = (err: Error) => {
     broken = err;
@@ -103,7 +107,7 @@ function watch(client: pg.PoolClient, prefix: string): Lent {
   client.on('error', onError);
   return {
     client,
-    prefix,
+    owed: [],
     broken: () => broken,
     done: (err?: Error) => {
       client.off('error', onError);

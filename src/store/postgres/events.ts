@@ -11,7 +11,7 @@ import { eventConditions, eventValues, limitOf } from '../events.js';
 import { PRUNE_BATCH_MAX_EVENTS, prunePlan } from '../retention.js';
 import type { EventQuery, HistoryRetention, WriteIntent } from '../store.js';
 import { toEvent, type EventRow, type LeaseRow } from '../rows.js';
-import type { PgSession } from './session.js';
+import type { PgSession, Statement } from './session.js';
 
 /** One event waiting for the commit, in the column order of EVENT_COLUMNS. */
 type PendingEvent = readonly unknown[];
@@ -34,35 +34,32 @@ export class EventBuffer {
 
   /** Inserts the events noted so far, with the next ids, in one statement. */
   async flush(session: PgSession, s: string): Promise<void> {
-    const insert = this.take(session, s);
-    if (insert !== null) await session.query(insert);
+    const insert = this.take(s);
+    if (insert !== null) await session.query(insert.text, insert.values);
   }
 
   /**
    * Inserts the events noted so far, tells the registry's listeners (PostgresStore.watch),
-   * and commits, in one round trip (the simple query
-   * protocol runs both statements; if the insert fails, COMMIT is skipped and the
-   * transaction stays open to be rolled back): the row of event_ids stays locked for as
-   * short a time as can be.
+   * and commits, in one round trip (if the insert fails, the server's COMMIT rolls back):
+   * the row of event_ids stays locked for as short a time as can be.
    */
   async flushAndCommit(session: PgSession, s: string, channel: string): Promise<void> {
-    const insert = this.take(session, s);
+    const insert = this.take(s);
     // NOTIFY is delivered at COMMIT, and only then: listeners read events that are there.
-    await session.commit(insert === null ? null : `${insert}; NOTIFY ${channel}`);
+    await session.commit(insert === null ? [] : [insert, { text: 'SELECT pg_notify($1, $2)', values: [channel, ''] }]);
   }
 
-  /**
-   * The statement inserting the pending events (values as escaped literals, so that it can
-   * share a round trip with COMMIT), or null when there are none; forgets them.
-   */
-  private take(session: PgSession, s: string): string | null {
+  /** The statement inserting the pending events, or null when there are none; forgets them. */
+  private take(s: string): Statement | null {
     const taken = this.takeJson();
     if (taken === null) return null;
-    const { count } = taken;
-    return `WITH ids AS (UPDATE ${s}.event_ids SET last = last + ${count} RETURNING last)
+    return {
+      text: `WITH ids AS (UPDATE ${s}.event_ids SET last = last + $1 RETURNING last)
       INSERT INTO ${s}.events (id, ${EVENT_COLUMNS})
-      SELECT ids.last - ${count} + e.ord, e.${EVENT_COLUMNS.split(', ').join(', e.')}
-      FROM ids, ROWS FROM (json_to_recordset(${session.literal(taken.json)}::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`;
+      SELECT ids.last - $1 + e.ord, e.${EVENT_COLUMNS.split(', ').join(', e.')}
+      FROM ids, ROWS FROM (json_to_recordset($2::json) AS (${EVENT_TYPES})) WITH ORDINALITY AS e(${EVENT_COLUMNS}, ord)`,
+      values: [taken.count, taken.json],
+    };
   }
 
   /**
@@ -85,9 +82,10 @@ export async function listPgEvents(session: PgSession, s: string, query: EventQu
   let n = 0;
   const where = conditions.map((c) => c.replace(/\?/g, () => `$${++n}`));
   const limit = limitOf(query.limit);
+  // The limit as a value too: one prepared statement whatever it is.
   const sql = `SELECT * FROM ${s}.events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-               ORDER BY id ${query.newestFirst ? 'DESC' : 'ASC'}${limit !== undefined ? ` LIMIT ${limit}` : ''}`;
-  return (await session.query<EventRow>(sql, args)).map(toEvent);
+               ORDER BY id ${query.newestFirst ? 'DESC' : 'ASC'}${limit !== undefined ? ` LIMIT $${n + 1}` : ''}`;
+  return (await session.query<EventRow>(sql, limit !== undefined ? [...args, limit] : args)).map(toEvent);
 }
 
 /** The highest event id ever given, pruned or not. */

@@ -46,7 +46,9 @@ export async function openPostgresStore(url: string, opts: PgStoreOptions = {}):
     lock_timeout: PG_LOCK_TIMEOUT_MS,
     keepAlive: true,
   };
-  const pool = new pg.Pool({ ...settings, max: PG_POOL_MAX });
+  // Pipelined: a transaction's statements are written without waiting for each other's
+  // answers (session.ts).
+  const pool = new pg.Pool({ ...settings, max: PG_POOL_MAX, pipeline: true });
   // An idle connection the server drops is reported here; the next transaction gets a
   // fresh one, or the error, as a StoreError. Without a listener it would end the process.
   pool.on('error', () => {});

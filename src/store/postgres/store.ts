@@ -19,7 +19,7 @@ import { isConnectionLoss, pgCode, pgStoreError, type PgPhase } from './errors.j
 import { prunePgEvents } from './events.js';
 import { lockKey } from './names.js';
 import { Connections } from './connections.js';
-import { inline, PgSession } from './session.js';
+import { PgSession, send, type Statement } from './session.js';
 import { PgTx } from './tx.js';
 
 /** What a PostgresStore is made of (see openPostgresStore). */
@@ -36,6 +36,9 @@ export interface PgStoreParts {
   readonly retention: HistoryRetention;
 }
 
+/** What begins a read-only transaction: one snapshot for all its statements. */
+const BEGIN_READ: readonly Statement[] = [{ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' }];
+
 /** A store over a PostgreSQL database, shared with other machines. */
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -45,7 +48,7 @@ export class PostgresStore implements Store {
   /** A prune due, for the next write transaction to make (claimNew asks for one so). */
   private pruneOwed = false;
   /** BEGIN and this machine's writer lock, sent with a write's first statement (see PgSession). */
-  private readonly beginWrite: string;
+  private readonly beginWrite: readonly Statement[];
   private readonly running = new Set<Promise<unknown>>();
   private readonly conns: Connections;
   private closed = false;
@@ -64,7 +67,7 @@ export class PostgresStore implements Store {
     this.channelName = `berth_events_${parts.schema}`;
     this.channel = `"${this.channelName}"`;
     this.lockKey = lockKey(`berth-writer:${parts.schema}:${parts.host}`);
-    this.beginWrite = `BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey})`;
+    this.beginWrite = [{ text: 'BEGIN' }, { text: 'SELECT pg_advisory_xact_lock($1)', values: [this.lockKey] }];
   }
 
   transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent?: WriteIntent): Promise<T> {
@@ -91,9 +94,9 @@ export class PostgresStore implements Store {
     const lent = await this.conns.lend();
     let failed: Error | undefined;
     let parked = false;
-    const session = new PgSession(lent.client, lent.prefix + (mode === 'write' ? this.beginWrite : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'));
+    const session = new PgSession(lent.client, [...lent.owed, ...(mode === 'write' ? this.beginWrite : BEGIN_READ)]);
     try {
-      const tx = new PgTx(session, quoted, intent);
+      const tx = new PgTx(session, quoted, intent, mode === 'read');
       const result = await fn(tx);
       if (mode === 'read') {
         // Its COMMIT goes with the next transaction's first statement (connections.ts).
@@ -110,7 +113,7 @@ export class PostgresStore implements Store {
         this.prunes.done(await prunePgEvents(session, quoted, retention, Date.now()));
       }
       phase = 'commit';
-      await tx.events.flushAndCommit(session, quoted, this.channel);
+      await tx.events.flushAndCommit(session, quoted, this.channelName);
       return result;
     } catch (err) {
       if (phase !== 'commit') {
@@ -125,7 +128,7 @@ export class PostgresStore implements Store {
       throw pgStoreError(err, this.location, phase);
     } finally {
       // Nothing sent on a parked connection: its read-only transaction is still open, parked again.
-      if (!parked && !session.begun && lent.prefix !== '') this.conns.park(lent);
+      if (!parked && !session.begun && lent.owed.length > 0) this.conns.park(lent);
       else if (!parked) lent.done(failed ?? lent.broken());
     }
   }
@@ -145,14 +148,12 @@ export class PostgresStore implements Store {
       }
       const call = claimCall({ s: this.parts.quoted, lockKey: this.lockKey, channel: this.channelName }, scope, claims, intent);
       if (call === null) return null;
-      const { client, prefix, done, broken } = await this.conns.lend();
+      const { client, owed, done, broken } = await this.conns.lend();
       let failed: Error | undefined;
       try {
-        // After a parked read's COMMIT, in the same round trip: then as one query string.
-        const rows =
-          prefix === ''
-            ? (await client.query<{ port: number | null }>({ name: call.name, text: call.text, values: call.values })).rows
-            : ((await client.query(prefix + inline(client, call.text, call.values))) as unknown as pg.QueryResult<{ port: number | null }>[]).at(-1)!.rows;
+        // After a parked read's COMMIT, in the same write.
+        const answers = [...owed, call].map((statement) => send<{ port: number | null }>(client, statement));
+        const rows = (await Promise.all(answers)).at(-1)!.rows;
         return claimedLeases(call, rows[0]?.port ?? null);
       } catch (err) {
         // The call was its own transaction: the server rolled it back, unless the

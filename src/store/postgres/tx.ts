@@ -15,16 +15,37 @@ import { toLease, toScope, type LeaseRow, type ScopeRow } from '../rows.js';
 /** unique_violation and check_violation: the row breaks a rule the schema enforces. */
 const isConstraint = (err: unknown) => pgCode(err) === '23505' || pgCode(err) === '23514';
 
+/**
+ * Ports after a scan hint whose leases a read transaction's hint lookup brings along: an
+ * allocation's walk starts at the hint and asks about each port in turn, and those
+ * answers then cost no round trip of their own.
+ */
+export const HINT_WINDOW = 64;
+
 /** One transaction's view of its connection. `s` is the quoted schema name. */
 export class PgTx implements StoreTx {
   readonly events: EventBuffer;
+  /**
+   * A read-only transaction's answers so far (REPEATABLE READ: one snapshot, so an answer
+   * once read stays the answer): scan hints by `host protocol start`, leases at `host
+   * protocol port` (null: none), and the windows of ports after a hint whose leases were
+   * all read (a port there not in `at` is unleased). Null in a write, whose reads must see
+   * its own writes and the latest rows.
+   */
+  private readonly seen: {
+    readonly hints: Map<string, number | null>;
+    readonly at: Map<string, Lease | null>;
+    readonly windows: { readonly host: string; readonly protocol: Protocol; readonly from: number }[];
+  } | null;
 
   constructor(
     private readonly session: PgSession,
     private readonly s: string,
     intent: WriteIntent | undefined,
+    readOnly = false,
   ) {
     this.events = new EventBuffer(intent);
+    this.seen = readOnly ? { hints: new Map(), at: new Map(), windows: [] } : null;
   }
 
   /** Runs a statement of the transaction (see PgSession). */
@@ -46,8 +67,14 @@ export class PgTx implements StoreTx {
   }
 
   async leaseAt(host: string, protocol: Protocol, port: number): Promise<Lease | null> {
+    const key = `${host} ${protocol} ${port}`;
+    const known = this.seen?.at.get(key);
+    if (known !== undefined) return known;
+    if (this.seen?.windows.some((w) => w.host === host && w.protocol === protocol && port >= w.from && port < w.from + HINT_WINDOW)) return null;
     const row = await this.leaseRowAt(host, protocol, port);
-    return row ? toLease(row) : null;
+    const lease = row ? toLease(row) : null;
+    this.seen?.at.set(key, lease);
+    return lease;
   }
 
   async listLeases(filter: LeaseFilter = {}): Promise<Lease[]> {
@@ -196,8 +223,26 @@ export class PgTx implements StoreTx {
   }
 
   async getScanHint(host: string, protocol: Protocol, start: number): Promise<number | null> {
-    const row = (await this.rows<{ next: number }>(`SELECT next FROM ${this.s}.scan_hints WHERE host = $1 AND protocol = $2 AND start = $3`, [host, protocol, start]))[0];
-    return row?.next ?? null;
+    if (this.seen === null) {
+      const row = (await this.rows<{ next: number }>(`SELECT next FROM ${this.s}.scan_hints WHERE host = $1 AND protocol = $2 AND start = $3`, [host, protocol, start]))[0];
+      return row?.next ?? null;
+    }
+    const key = `${host} ${protocol} ${start}`;
+    const known = this.seen.hints.get(key);
+    if (known !== undefined) return known;
+    // The hint and the leases of the HINT_WINDOW ports from where a walk would begin (see
+    // HINT_WINDOW), in one statement: one row with the hint alone when none is leased.
+    const rows = await this.rows<{ hint: number | null } & Partial<LeaseRow>>(
+      `SELECT h.hint, l.* FROM (SELECT max(next) AS hint FROM ${this.s}.scan_hints WHERE host = $1 AND protocol = $2 AND start = $3) h
+       LEFT JOIN ${this.s}.leases l ON l.host = $1 AND l.protocol = $2
+         AND l.port >= GREATEST(COALESCE(h.hint, $3), $3) AND l.port < GREATEST(COALESCE(h.hint, $3), $3) + $4`,
+      [host, protocol, start, HINT_WINDOW],
+    );
+    const hint = rows[0]?.hint ?? null;
+    this.seen.hints.set(key, hint);
+    this.seen.windows.push({ host, protocol, from: Math.max(hint ?? start, start) });
+    for (const { hint: _, ...row } of rows) if (row.port != null) this.seen.at.set(`${host} ${protocol} ${row.port}`, toLease(row as LeaseRow));
+    return hint;
   }
 
   async setScanHint(host: string, protocol: Protocol, start: number, next: number): Promise<void> {
