@@ -1,6 +1,6 @@
 /**
  * An allocation's write in one round trip (Store.claimNew): one call of the schema's
- * claim() function (schema.ts, migration 2, redefined by 3 to write the strategy), outside BEGIN, so that the statement is its
+ * claim() function (schema.ts: migration 2; 3 writes the strategy; 4 looks rows up by their keys), outside BEGIN, so that the statement is its
  * own transaction: it takes this machine's writer lock, checks that no lease holds a name
  * or port of the claim and that the scope is tied to the same directory or to none, and
  * only then writes the scope, scan hints, leases and events; the lock goes with its
