@@ -27,20 +27,29 @@ export interface PgWorkerReport {
   readonly leases: string[];
   readonly errors: number;
   readonly errorSamples: string[];
-  /** Queries sent to PostgreSQL during the measured allocations (each one round trip); 0 on SQLite. */
-  readonly queries: number;
+  /** Round trips to PostgreSQL during the measured allocations; 0 on SQLite. */
+  readonly roundTrips: number;
+  /** CPU time this process used during the measured allocations (ms, all its threads). */
+  readonly cpuMs: number;
 }
 
 const [db, clientsText, countText, prefix, rangeText, firstText, machinesText] = process.argv.slice(2);
 const clients = Number(clientsText);
 const count = Number(countText);
 const range = parseRange(rangeText!);
-const report: { -readonly [K in keyof PgWorkerReport]: PgWorkerReport[K] } = { latenciesMs: [], leases: [], errors: 0, errorSamples: [], queries: 0 };
-// Every query the pg driver sends is one round trip: counted while measuring.
+const report: { -readonly [K in keyof PgWorkerReport]: PgWorkerReport[K] } = { latenciesMs: [], leases: [], errors: 0, errorSamples: [], roundTrips: 0, cpuMs: 0 };
+// A round trip: the queries one connection is given in one turn. The store pipelines them
+// (they go out together and are answered together), so queries are counted per turn and
+// connection, while measuring.
 let counting = false;
+const inTurn = new WeakSet<pg.Client>();
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  if (counting) report.queries++;
+  if (counting && !inTurn.has(this)) {
+    report.roundTrips++;
+    inTurn.add(this);
+    queueMicrotask(() => inTurn.delete(this));
+  }
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof query;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pg-'));
@@ -67,9 +76,12 @@ await Promise.all(engines.map(async (engine, c) => {
 process.send!('ready');
 await new Promise<void>((resolve) => process.once('message', () => resolve()));
 counting = true;
+const cpu = process.cpuUsage();
 await Promise.all(engines.map(async (engine, c) => {
   for (let n = 0; n < count; n++) await one(engine, scopes[c]!, `n${n}`, true);
 }));
+const used = process.cpuUsage(cpu);
+report.cpuMs = (used.user + used.system) / 1000;
 counting = false;
 await Promise.all(engines.map((e) => e.close()));
 fs.rmSync(dir, { recursive: true, force: true });

@@ -57,8 +57,20 @@ interface Round {
   readonly duplicates: number;
   readonly errors: number;
   readonly samples: readonly string[];
-  /** Round trips to PostgreSQL per allocation (queries sent), 0 on SQLite. */
+  /** Round trips to PostgreSQL per allocation, 0 on SQLite. */
   readonly trips: number;
+  /** CPU per allocation (ms): the client processes', and the rest of the machine's (the server's, the kernel's), or null off Linux. */
+  readonly cpu: { readonly clients: number; readonly rest: number } | null;
+}
+
+/** CPU time the whole machine has spent busy (ms, all cores), from /proc/stat; null off Linux. */
+function machineBusyMs(): number | null {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return ((user! + nice! + system! + irq! + softirq! + steal!) * 1000) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /** Runs `clients` clients on `db` (a fresh store), in up to WORKERS processes; measured from `go` to the last report. */
@@ -76,9 +88,11 @@ async function round(db: string, clients: number, perClient: number): Promise<Ro
     })));
     const reports = children.map((c) => new Promise<PgWorkerReport>((resolve) => c.once('message', (m) => resolve(m as PgWorkerReport))));
     const began = performance.now();
+    const busy = machineBusyMs();
     for (const c of children) c.send('go');
     const done = await Promise.all(reports);
     const ms = performance.now() - began;
+    const busyAfter = machineBusyMs();
     const latencies = done.flatMap((r) => r.latenciesMs);
     const leases = done.flatMap((r) => r.leases);
     return {
@@ -88,11 +102,24 @@ async function round(db: string, clients: number, perClient: number): Promise<Ro
       duplicates: leases.length - new Set(leases).size,
       errors: done.reduce((n, r) => n + r.errors, 0),
       samples: done.flatMap((r) => r.errorSamples).slice(0, 3),
-      trips: done.reduce((n, r) => n + r.queries, 0) / latencies.length,
+      trips: done.reduce((n, r) => n + r.roundTrips, 0) / latencies.length,
+      cpu: busy === null || busyAfter === null ? null : cpuSplit(busyAfter - busy, done.reduce((n, r) => n + r.cpuMs, 0), latencies.length),
     };
   } finally {
     for (const c of children) c.kill('SIGKILL');
   }
+}
+
+/** CPU per allocation, the clients' and the rest (clock ticks make the machine's figure coarse: 10 ms a tick). */
+function cpuSplit(machineMs: number, clientsMs: number, allocations: number): { clients: number; rest: number } {
+  return { clients: clientsMs / allocations, rest: Math.max(0, machineMs - clientsMs) / allocations };
+}
+
+/** What the CPU per allocation allows on this machine's cores, in words ('' without the figure). */
+function ceiling(r: Round): string {
+  if (r.cpu === null) return '';
+  const perAllocation = r.cpu.clients + r.cpu.rest;
+  return `; ${fmt(perAllocation)} ms of CPU per allocation, clients and server on the same ${os.cpus().length} cores: at most ${fmt((os.cpus().length * 1000) / perAllocation, 0)}/s`;
 }
 
 /** Median wall time of `berth allocate NAME` processes on `db`, each a new name. */
@@ -126,7 +153,8 @@ export default async function bench(): Promise<BenchSection> {
           const r = await round(db, clients, perClient);
           results.set(`${backend} ${clients}`, r);
           const where = backend === 'postgres' ? `PostgreSQL, ${Math.min(clients, MACHINES)} machine(s)` : 'SQLite';
-          rows.push([where, clients, clients * perClient, fmt(r.rate, 0), fmt(r.p50), fmt(r.p99), backend === 'postgres' ? fmt(r.trips, 1) : '-', r.duplicates, r.errors + (r.samples.length ? ` (${r.samples.join('; ').slice(0, 120)})` : '')]);
+          const cpu = r.cpu === null ? '-' : `${fmt(r.cpu.clients)} + ${fmt(r.cpu.rest)}`;
+          rows.push([where, clients, clients * perClient, fmt(r.rate, 0), fmt(r.p50), fmt(r.p99), backend === 'postgres' ? fmt(r.trips, 1) : '-', cpu, r.duplicates, r.errors + (r.samples.length ? ` (${r.samples.join('; ').slice(0, 120)})` : '')]);
         } finally {
           if (backend === 'postgres') await dropDatabase(server, db);
         }
@@ -149,7 +177,10 @@ export default async function bench(): Promise<BenchSection> {
     `Each client is its own store and engine, allocating new names from ${RANGE} through the library one after the other, in up to ${WORKERS} processes; ` +
       `on PostgreSQL (a local server on loopback TCP) clients are spread over ${MACHINES} machine names. Measured from \`go\` to the last answer; fresh store each row.`,
     '',
-    mdTable(['registry', 'clients', 'allocations', 'allocations/s', 'p50 ms', 'p99 ms', 'round trips / allocation', 'duplicates', 'errors'], rows),
+    mdTable(['registry', 'clients', 'allocations', 'allocations/s', 'p50 ms', 'p99 ms', 'round trips / allocation', 'CPU ms / allocation (clients + rest)', 'duplicates', 'errors'], rows),
+    '',
+    'CPU per allocation: the client processes\' own, plus the rest of the machine\'s while they ran (the PostgreSQL server, the kernel; ' +
+      'other load on the machine counts here too). Everything runs on one machine, so the rate can reach at most its cores\' worth of CPU divided by the sum.',
     '',
     mdTable(
       ['one allocation', 'SQLite', 'PostgreSQL', 'ratio'],
@@ -160,7 +191,7 @@ export default async function bench(): Promise<BenchSection> {
     ),
     '',
     `Targets: ${TARGET_RATE} allocations/s from 32 clients over ${MACHINES} machines: ${fmt(pg32.rate, 0)}/s, ${verdict(pg32.rate >= TARGET_RATE && pg32.duplicates === 0 && pg32.errors === 0)} ` +
-      `(${pg32.duplicates} duplicates, ${pg32.errors} errors). One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
+      `(${pg32.duplicates} duplicates, ${pg32.errors} errors${ceiling(pg32)}). One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
       `${fmt(cli!.postgres / cli!.sqlite, 2)}x, ${verdict(cli!.postgres / cli!.sqlite <= TARGET_LATENCY_RATIO)}; as a library call ${fmt(lib.postgres / lib.sqlite, 1)}x, ` +
       `${verdict(lib.postgres / lib.sqlite <= TARGET_LATENCY_RATIO)} (an in-process SQLite allocation costs a fraction of one round trip to a server; ` +
       `a PostgreSQL allocation makes ${fmt(results.get('postgres 1')!.trips, 1)}: its reads, then one call that re-checks and writes, each a wake-up of the server process). ` +
