@@ -21,15 +21,19 @@ const QUICK_CLAIM_ATTEMPTS = 3;
  * lost to another writer of the machine most often lost to one that read the same hint.
  */
 const QUICK_CLAIM_ALTERNATES = 8;
+/** Clean one-step claims in a row after which an engine stops sending alternates (see LeaseService.calm). */
+const CALM_AFTER = 16;
 
 /** The lease operations of the LocalEngine. */
 export class LeaseService implements LeasesApi {
   /**
-   * Whether this engine's last one-step claim found a guessed port taken: the next guess
-   * then brings its alternates at once (a bind probe each, no round trip), as writers of
-   * this machine are likely racing still; otherwise only a retry brings them.
+   * One-step claims of this engine in a row that took their guessed port at once. Below
+   * CALM_AFTER, writers of this machine are likely racing still, and a guess brings its
+   * alternates at once (a bind probe each, no round trip); a lone writer stops paying for
+   * them once it has been calm that long. (Turning them off after each clean claim, as
+   * before, made 8 racing writers of one machine lose every other guess, and try again.)
    */
-  private contended = false;
+  private calm = CALM_AFTER;
 
   constructor(private readonly core: EngineCore) {}
 
@@ -51,7 +55,7 @@ export class LeaseService implements LeasesApi {
     });
     const owner = this.core.owner(opts);
     const force = opts.force === true;
-    let { exclusions, guesses } = await this.guessFor(project, plans, force, this.contended ? QUICK_CLAIM_ALTERNATES : 0);
+    let { exclusions, guesses } = await this.guessFor(project, plans, force, this.calm < CALM_AFTER ? QUICK_CLAIM_ALTERNATES : 0);
     // Every name new and guessed: one step where the store offers it (a round trip to a
     // shared registry, not one per statement). A step that wrote nothing (most often:
     // another writer of this machine took a guessed port since the read) is tried again
@@ -63,7 +67,8 @@ export class LeaseService implements LeasesApi {
     for (let attempt = 1; this.core.store.claimNew !== undefined && plans.every((p) => guesses.has(p.name)); attempt++) {
       const quick = await claimGuessed(this.core.store, where, plans, guesses, owner, intent);
       const taken = guesses;
-      this.contended = quick === null || attempt > 1 || quick.some((l) => l.port !== taken.get(l.name)?.port);
+      const contended = quick === null || attempt > 1 || quick.some((l) => l.port !== taken.get(l.name)?.port);
+      this.calm = contended ? 0 : this.calm + 1;
       if (quick !== null) return quick;
       if (attempt === QUICK_CLAIM_ATTEMPTS) break;
       ({ exclusions, guesses } = await this.guessFor(project, plans, force, QUICK_CLAIM_ALTERNATES));
