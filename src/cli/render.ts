@@ -85,13 +85,15 @@ export function table(headers: readonly string[], rows: readonly (readonly unkno
 export function leaseTable(leases: readonly Lease[], empty = 'no leases', machines = false): string {
   if (leases.length === 0) return empty;
   return table(
-    [...(machines ? ['MACHINE'] : []), 'SCOPE', 'NAME', 'PORT', 'PROTO', 'POOL', 'OWNER', 'PURPOSE'],
+    [...(machines ? ['MACHINE'] : []), 'SCOPE', 'NAME', 'PORT', 'PROTO', 'STRATEGY', 'POOL', 'OWNER', 'PURPOSE'],
     leases.map((l) => [
       ...(machines ? [l.host] : []),
       l.scope,
       l.name,
       l.port,
       l.protocol,
+      // Null for leases recorded before berth noted the strategy: nobody knows it.
+      l.strategy,
       l.pool === null ? null : l.slot === null ? `${l.pool} fallback` : `${l.pool}#${l.slot}`,
       l.ephemeral ? `pid ${l.pid}` : null,
       l.purpose,

@@ -45,8 +45,8 @@ describe('lease lifecycle', () => {
 
   it('list shows every scope as a table, or one scope; release frees ports for reuse', () => {
     const table = berth(['list'], { cwd: dir, db }).stdout;
-    assert.match(table, /^SCOPE\s+NAME\s+PORT\s+PROTO/);
-    assert.match(table, /g1\s+web\s+27301\s+tcp/);
+    assert.match(table, /^SCOPE\s+NAME\s+PORT\s+PROTO\s+STRATEGY\s+POOL\s+OWNER\s+PURPOSE/);
+    assert.match(table, /g1\s+web\s+27301\s+tcp\s+[a-z]+\s/, "each row says the strategy that chose its port");
     assert.match(table, /my-proj\s+web\s+27400/);
     const only = json<Lease[]>(berth(['list', '--scope', 'my-proj', '--json'], { cwd: dir, db }));
     assert.deepEqual(only.map((l) => l.scope), ['my-proj']);
