@@ -8,6 +8,30 @@
  * store, whatever the database's locale.
  */
 
+/**
+ * The writing half of claim() since migration 3, once its checks passed: the scope, the
+ * scan hints, the leases (with their strategy) and their events, and the NOTIFY; returns
+ * the port the lone lease got. Migrations 3 and 4 define claim() with it.
+ */
+const claimWrites = (s: string): string => `
+    INSERT INTO ${s}.scopes AS x (host, name, directory, created_at) VALUES (v_host, v_scope, v_dir, v_now)
+      ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory WHERE x.directory IS NULL AND excluded.directory IS NOT NULL;
+    INSERT INTO ${s}.scan_hints (host, protocol, start, next)
+      SELECT v_host, h.protocol, h.start, h.next FROM json_to_recordset(v_moved) AS h(protocol text, start integer, next integer)
+      ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next;
+    INSERT INTO ${s}.leases (host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, created_at, updated_at)
+      SELECT v_host, v_scope, i.name, coalesce(v_port, i.port), i.protocol, i.purpose, i.pool, i.slot, i.strategy, i.ephemeral, i.pid, v_now, v_now
+      FROM json_to_recordset(v_leases) AS i(name text, port integer, protocol text, purpose text, pool text, slot integer, strategy text, ephemeral boolean, pid integer);
+    UPDATE ${s}.event_ids SET last = last + v_count RETURNING last INTO v_last;
+    INSERT INTO ${s}.events (id, time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command)
+      SELECT v_last - v_count + e.ord, e.time, e.host, e.action, e.change, e.scope, e.name, coalesce(v_port, e.port), e.protocol, e.pool, e.slot, e.old_port,
+             e.owner_pid, e.actor_pid, e.actor_user, e.actor_command
+      FROM ROWS FROM (json_to_recordset(v_events) AS (time text, host text, action text, change text, scope text, name text, port integer, protocol text,
+             pool text, slot integer, old_port integer, owner_pid integer, actor_pid integer, actor_user text, actor_command text))
+        WITH ORDINALITY AS e(time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command, ord);
+    PERFORM pg_notify(v_channel, '');
+    RETURN coalesce(v_port, (v_leases->0->>'port')::integer);`;
+
 /** Each entry upgrades the schema by one version. Never edit a released entry; append. */
 export const PG_MIGRATIONS: readonly ((schema: string) => string)[] = [
   // 1: the registry. `event_ids` hands out event ids (see events.ts: one row, updated by
@@ -167,23 +191,7 @@ export const PG_MIGRATIONS: readonly ((schema: string) => string)[] = [
         RETURN NULL;
       END IF;
     END IF;
-    INSERT INTO ${s}.scopes AS x (host, name, directory, created_at) VALUES (v_host, v_scope, v_dir, v_now)
-      ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory WHERE x.directory IS NULL AND excluded.directory IS NOT NULL;
-    INSERT INTO ${s}.scan_hints (host, protocol, start, next)
-      SELECT v_host, h.protocol, h.start, h.next FROM json_to_recordset(v_moved) AS h(protocol text, start integer, next integer)
-      ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next;
-    INSERT INTO ${s}.leases (host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, created_at, updated_at)
-      SELECT v_host, v_scope, i.name, coalesce(v_port, i.port), i.protocol, i.purpose, i.pool, i.slot, i.strategy, i.ephemeral, i.pid, v_now, v_now
-      FROM json_to_recordset(v_leases) AS i(name text, port integer, protocol text, purpose text, pool text, slot integer, strategy text, ephemeral boolean, pid integer);
-    UPDATE ${s}.event_ids SET last = last + v_count RETURNING last INTO v_last;
-    INSERT INTO ${s}.events (id, time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command)
-      SELECT v_last - v_count + e.ord, e.time, e.host, e.action, e.change, e.scope, e.name, coalesce(v_port, e.port), e.protocol, e.pool, e.slot, e.old_port,
-             e.owner_pid, e.actor_pid, e.actor_user, e.actor_command
-      FROM ROWS FROM (json_to_recordset(v_events) AS (time text, host text, action text, change text, scope text, name text, port integer, protocol text,
-             pool text, slot integer, old_port integer, owner_pid integer, actor_pid integer, actor_user text, actor_command text))
-        WITH ORDINALITY AS e(time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command, ord);
-    PERFORM pg_notify(v_channel, '');
-    RETURN coalesce(v_port, (v_leases->0->>'port')::integer);
+${claimWrites(s)}
   END
   $claim$;
   `,
@@ -230,23 +238,7 @@ export const PG_MIGRATIONS: readonly ((schema: string) => string)[] = [
         RETURN NULL;
       END IF;
     END LOOP;
-    INSERT INTO ${s}.scopes AS x (host, name, directory, created_at) VALUES (v_host, v_scope, v_dir, v_now)
-      ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory WHERE x.directory IS NULL AND excluded.directory IS NOT NULL;
-    INSERT INTO ${s}.scan_hints (host, protocol, start, next)
-      SELECT v_host, h.protocol, h.start, h.next FROM json_to_recordset(v_moved) AS h(protocol text, start integer, next integer)
-      ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next;
-    INSERT INTO ${s}.leases (host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, created_at, updated_at)
-      SELECT v_host, v_scope, i.name, coalesce(v_port, i.port), i.protocol, i.purpose, i.pool, i.slot, i.strategy, i.ephemeral, i.pid, v_now, v_now
-      FROM json_to_recordset(v_leases) AS i(name text, port integer, protocol text, purpose text, pool text, slot integer, strategy text, ephemeral boolean, pid integer);
-    UPDATE ${s}.event_ids SET last = last + v_count RETURNING last INTO v_last;
-    INSERT INTO ${s}.events (id, time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command)
-      SELECT v_last - v_count + e.ord, e.time, e.host, e.action, e.change, e.scope, e.name, coalesce(v_port, e.port), e.protocol, e.pool, e.slot, e.old_port,
-             e.owner_pid, e.actor_pid, e.actor_user, e.actor_command
-      FROM ROWS FROM (json_to_recordset(v_events) AS (time text, host text, action text, change text, scope text, name text, port integer, protocol text,
-             pool text, slot integer, old_port integer, owner_pid integer, actor_pid integer, actor_user text, actor_command text))
-        WITH ORDINALITY AS e(time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command, ord);
-    PERFORM pg_notify(v_channel, '');
-    RETURN coalesce(v_port, (v_leases->0->>'port')::integer);
+${claimWrites(s)}
   END
   $claim$;
   `,
