@@ -3,10 +3,11 @@
  * CLIENTS clients, each with its own store and LocalEngine (its own connections, as
  * separate processes or machines would have), allocating new names one after the other
  * through the library. On a postgres:// DB, client c writes as machine `m{(FIRST + c) % MACHINES}`.
- * It warms up, says `ready`, waits for `go`, runs COUNT allocations per client, and sends
- * back every latency, every lease it got (machine and port), and its errors.
+ * It warms up (WARMUP allocations per client, not measured), says `ready`, waits for `go`,
+ * runs COUNT allocations per client, and sends back every latency, every lease it got
+ * (machine and port), its errors, its round trips and its CPU time.
  *
- * Usage (through fork): node postgres-worker.js DB CLIENTS COUNT SCOPE_PREFIX RANGE FIRST MACHINES
+ * Usage (through fork): node postgres-worker.js DB CLIENTS COUNT SCOPE_PREFIX RANGE FIRST MACHINES WARMUP
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,8 +18,6 @@ import type { Engine } from '../src/engine/index.js';
 import { openEngine } from '../src/open.js';
 import { parseRange } from '../src/config/ports.js';
 
-/** Allocations per client before `ready`, not measured (connections opened, code warm, schema there). */
-const WARMUP_PER_CLIENT = 10;
 
 /** What a worker reports. */
 export interface PgWorkerReport {
@@ -33,7 +32,8 @@ export interface PgWorkerReport {
   readonly cpuMs: number;
 }
 
-const [db, clientsText, countText, prefix, rangeText, firstText, machinesText] = process.argv.slice(2);
+const [db, clientsText, countText, prefix, rangeText, firstText, machinesText, warmupText] = process.argv.slice(2);
+const warmup = Number(warmupText);
 const clients = Number(clientsText);
 const count = Number(countText);
 const range = parseRange(rangeText!);
@@ -71,7 +71,7 @@ const engines = Array.from({ length: clients }, (_, c) =>
 );
 const scopes = engines.map((_, c) => `${prefix}-c${c}`);
 await Promise.all(engines.map(async (engine, c) => {
-  for (let n = 0; n < WARMUP_PER_CLIENT; n++) await one(engine, scopes[c]!, `warm${n}`, false);
+  for (let n = 0; n < warmup; n++) await one(engine, scopes[c]!, `warm${n}`, false);
 }));
 process.send!('ready');
 await new Promise<void>((resolve) => process.once('message', () => resolve()));
