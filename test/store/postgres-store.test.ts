@@ -8,6 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreError } from '../../src/errors.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
+import { lockKey } from '../../src/store/postgres/names.js';
+import { PostgresStore } from '../../src/store/postgres/store.js';
+import { DEFAULT_RETENTION } from '../../src/store/store.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import { lease } from '../helpers/fixtures.js';
 import { createDatabase, dropDatabase, pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
@@ -201,6 +204,42 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
       await assert.rejects(failed, (e) => e instanceof StoreError && e.exitCode === 4 && /lost the connection/.test(e.message) && /Nothing was changed/.test(e.message));
       assert.deepEqual(await store.transaction('read', (tx) => tx.listLeases()), [], 'the next transaction works, on a new connection, and sees nothing');
     } finally {
+      await store.close();
+    }
+  });
+
+  it('a writer that times out waiting for its machine\'s lock says so, not that its transaction was aborted; the store goes on', async () => {
+    const schema = uniqueSchema();
+    await (await openPostgresStore(server.url, { schema, host: 'm' })).close();
+    // The store as openPostgresStore makes it, but with a lock timeout a test can wait out (60 s there).
+    const appName = `berth-lock-${schema}`;
+    const pool = new pg.Pool({ connectionString: server.url, application_name: appName, lock_timeout: 1000, pipeline: true, max: 2 });
+    const store = new PostgresStore({ pool, listener: () => new pg.Client({ connectionString: server.url }), location: 'pg-test', host: 'm', schema, quoted: `"${schema}"`, retention: DEFAULT_RETENTION });
+    const holder = new pg.Client({ connectionString: server.url });
+    const watcher = new pg.Client({ connectionString: server.url });
+    await Promise.all([holder.connect(), watcher.connect()]);
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [lockKey(`berth-writer:${schema}:m`)]);
+      const failed = store.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm' })));
+      failed.catch(() => undefined); // asserted below: not unhandled meanwhile
+      // Until the writer waits for the lock (the watcher is outside the holder's transaction,
+      // which would see one snapshot of the activity).
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'advisory'", [appName]);
+        if (rows.length > 0) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // The server answers the lock's timeout and, at once, the statement written behind it
+      // (refused: the transaction is aborted). A busy client reads both answers in one go; be
+      // that client: read nothing until both are there.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500);
+      await assert.rejects(failed, (e) => e instanceof StoreError && e.details?.code === '55P03' && /stayed locked by another writer of this machine/.test(e.message));
+      await holder.query('COMMIT');
+      await store.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm' })));
+      assert.deepEqual((await store.transaction('read', (tx) => tx.listLeases())).map((l) => l.name), ['web']);
+    } finally {
+      await Promise.all([holder.end(), watcher.end()]);
       await store.close();
     }
   });

@@ -69,8 +69,13 @@ export class PgSession {
   async query<R extends pg.QueryResultRow>(text: string, values: readonly unknown[] = []): Promise<R[]> {
     this.open();
     const answer = send<R>(this.client, { text, values });
-    const [, result] = await Promise.all([this.opening, answer]);
-    return result.rows;
+    // Observed below, once the opening is known. When the opening failed, the server refuses
+    // this statement too (25P02, the transaction is aborted), and both answers may be read
+    // in one go: the opening's failure, not that refusal, is what happened (Promise.all
+    // would report whichever rejection settled first, and the opening's settles a step later).
+    answer.catch(() => undefined);
+    await this.opening;
+    return (await answer).rows;
   }
 
   /** Writes BEGIN (and what goes with it) ahead of the first statement. */
