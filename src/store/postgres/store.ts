@@ -164,6 +164,9 @@ export class PostgresStore implements Store {
         }
         // A key taken after all (the check and the insert disagree): the general path says why.
         if (pgCode(err) === '23505') return null;
+        // A parked read's COMMIT that failed leaves the connection in an aborted
+        // transaction (the call behind it refused too): it is not given back.
+        if (owed.length > 0) failed = err as Error;
         throw pgStoreError(err, this.location, 'transaction');
       } finally {
         done(failed ?? broken());
