@@ -42,6 +42,8 @@ const CLIENTS: readonly (readonly [number, number])[] = [
  */
 const WARMUP = 300;
 const JUST_STARTED_WARMUP = 10;
+/** Runs of the target's round (32 clients, warm); its row is the median run. */
+const TARGET_REPEATS = 3;
 /** Processes the clients run in, at most. */
 const WORKERS = 4;
 /** Machine names the PostgreSQL clients are spread over. */
@@ -153,20 +155,33 @@ export default async function bench(): Promise<BenchSection> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pgvs-'));
   const rows: (string | number)[][] = [];
   const results = new Map<string, Round>();
+  /** Every run's rate of the target's round, per backend. */
+  const targetRuns = new Map<string, Round[]>();
   let cli: { sqlite: number; postgres: number };
   try {
     const rounds = [...CLIENTS.map(([clients, perClient]) => [clients, perClient, WARMUP] as const), [32, 50, JUST_STARTED_WARMUP] as const];
     for (const [clients, perClient, warmup] of rounds) {
       for (const backend of ['sqlite', 'postgres'] as const) {
-        const db = backend === 'sqlite' ? path.join(dir, `r${clients}-${warmup}.db`) : await createDatabase(server, 'berth_bench');
-        try {
-          const r = await round(db, clients, perClient, warmup);
+        // The target's round, repeated: on 2 shared cores PostgreSQL under this load swings
+        // between two steady states (its server CPU per allocation about doubles in one),
+        // so the row is the median run and every run's rate is reported.
+        const repeats = clients === 32 && warmup === WARMUP ? TARGET_REPEATS : 1;
+        const runs: Round[] = [];
+        for (let k = 0; k < repeats; k++) {
+          const db = backend === 'sqlite' ? path.join(dir, `r${clients}-${warmup}-${k}.db`) : await createDatabase(server, 'berth_bench');
+          try {
+            runs.push(await round(db, clients, perClient, warmup));
+          } finally {
+            if (backend === 'postgres') await dropDatabase(server, db);
+          }
+        }
+        {
+          const r = [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
+          if (repeats > 1) targetRuns.set(backend, runs);
           results.set(`${backend} ${clients}${warmup === WARMUP ? '' : ' just started'}`, r);
           const where = (backend === 'postgres' ? `PostgreSQL, ${Math.min(clients, MACHINES)} machine(s)` : 'SQLite') + (warmup === WARMUP ? '' : ', just started');
           const cpu = r.cpu === null ? '-' : `${fmt(r.cpu.clients)} + ${fmt(r.cpu.rest)}`;
           rows.push([where, clients, clients * perClient, fmt(r.rate, 0), fmt(r.p50), fmt(r.p99), backend === 'postgres' ? fmt(r.trips, 1) : '-', cpu, r.duplicates, r.errors + (r.samples.length ? ` (${r.samples.join('; ').slice(0, 120)})` : '')]);
-        } finally {
-          if (backend === 'postgres') await dropDatabase(server, db);
         }
       }
     }
@@ -181,6 +196,8 @@ export default async function bench(): Promise<BenchSection> {
     await server.stop();
   }
   const pg32 = results.get('postgres 32')!;
+  const pgRuns = targetRuns.get('postgres')!;
+  const sum = (of: (r: Round) => number) => pgRuns.reduce((n, r) => n + of(r), 0);
   const lib = { sqlite: results.get('sqlite 1')!.p50, postgres: results.get('postgres 1')!.p50 };
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
   const markdown = [
@@ -202,8 +219,8 @@ export default async function bench(): Promise<BenchSection> {
       ],
     ),
     '',
-    `Targets: ${TARGET_RATE} allocations/s from 32 clients over ${MACHINES} machines: ${fmt(pg32.rate, 0)}/s, ${verdict(pg32.rate >= TARGET_RATE && pg32.duplicates === 0 && pg32.errors === 0)} ` +
-      `(${pg32.duplicates} duplicates, ${pg32.errors} errors${ceiling(pg32)}); just after start ${fmt(results.get('postgres 32 just started')!.rate, 0)}/s. One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
+    `Targets: ${TARGET_RATE} allocations/s from 32 clients over ${MACHINES} machines: ${fmt(pg32.rate, 0)}/s, ${verdict(pg32.rate >= TARGET_RATE && sum((x) => x.duplicates + x.errors) === 0)} ` +
+      `(the median of ${TARGET_REPEATS} runs: ${pgRuns.map((x) => `${fmt(x.rate, 0)}/s`).join(', ')}; ${sum((x) => x.duplicates)} duplicates, ${sum((x) => x.errors)} errors in all${ceiling(pg32)}); just after start ${fmt(results.get('postgres 32 just started')!.rate, 0)}/s. One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
       `${fmt(cli!.postgres / cli!.sqlite, 2)}x, ${verdict(cli!.postgres / cli!.sqlite <= TARGET_LATENCY_RATIO)}; as a library call ${fmt(lib.postgres / lib.sqlite, 1)}x, ` +
       `${verdict(lib.postgres / lib.sqlite <= TARGET_LATENCY_RATIO)} (an in-process SQLite allocation costs a fraction of one round trip to a server; ` +
       `a PostgreSQL allocation makes ${fmt(results.get('postgres 1')!.trips, 1)}: its reads, then one call that re-checks and writes, each a wake-up of the server process). ` +
