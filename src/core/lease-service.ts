@@ -21,6 +21,8 @@ const QUICK_CLAIM_ATTEMPTS = 3;
  * lost to another writer of the machine most often lost to one that read the same hint.
  */
 const QUICK_CLAIM_ALTERNATES = 8;
+/** The most alternates a guess brings, however many writers of the machine race (see LeaseService.reach). */
+const MAX_ALTERNATES = 64;
 /** Clean one-step claims in a row after which an engine stops sending alternates (see LeaseService.calm). */
 const CALM_AFTER = 16;
 
@@ -34,6 +36,14 @@ export class LeaseService implements LeasesApi {
    * before, made 8 racing writers of one machine lose every other guess, and try again.)
    */
   private calm = CALM_AFTER;
+  /**
+   * How many alternates a contended guess brings: about twice as many as the last claim
+   * needed (the writers that took the ports before its own), doubled when none was left,
+   * between QUICK_CLAIM_ALTERNATES and MAX_ALTERNATES. Many writers of one machine reading
+   * the same scan hint at once need as many ports after it; too few, and each loser
+   * pays a round trip and fresh reads to try again.
+   */
+  private reach = QUICK_CLAIM_ALTERNATES;
 
   constructor(private readonly core: EngineCore) {}
 
@@ -55,7 +65,7 @@ export class LeaseService implements LeasesApi {
     });
     const owner = this.core.owner(opts);
     const force = opts.force === true;
-    let { exclusions, guesses } = await this.guessFor(project, plans, force, this.calm < CALM_AFTER ? QUICK_CLAIM_ALTERNATES : 0);
+    let { exclusions, guesses } = await this.guessFor(project, plans, force, this.calm < CALM_AFTER ? this.reach : 0);
     // Every name new and guessed: one step where the store offers it (a round trip to a
     // shared registry, not one per statement). A step that wrote nothing (most often:
     // another writer of this machine took a guessed port since the read) is tried again
@@ -69,9 +79,10 @@ export class LeaseService implements LeasesApi {
       const taken = guesses;
       const contended = quick === null || attempt > 1 || quick.some((l) => l.port !== taken.get(l.name)?.port);
       this.calm = contended ? 0 : this.calm + 1;
+      this.reach = nextReach(this.reach, quick, taken);
       if (quick !== null) return quick;
       if (attempt === QUICK_CLAIM_ATTEMPTS) break;
-      ({ exclusions, guesses } = await this.guessFor(project, plans, force, QUICK_CLAIM_ALTERNATES));
+      ({ exclusions, guesses } = await this.guessFor(project, plans, force, this.reach));
     }
     const leases = await this.core.store.transaction(
       'write',
@@ -257,4 +268,15 @@ export class LeaseService implements LeasesApi {
       this.core.intent(ctx, 'release'),
     );
   }
+}
+
+/** LeaseService.reach after a one-step claim: `got` its leases (null: it lost), `guesses` what it offered. */
+function nextReach(reach: number, got: readonly Lease[] | null, guesses: ReadonlyMap<string, Guess>): number {
+  if (got === null) return Math.min(MAX_ALTERNATES, reach * 2);
+  const [lease] = got;
+  const offered = got.length === 1 ? guesses.get(lease!.name)?.alternates : undefined;
+  if (offered === undefined) return reach;
+  // Writers ahead of this one: 0 when it took its guess, i + 1 when it took alternate i.
+  const ahead = offered.findIndex((a) => a.port === lease!.port) + 1;
+  return Math.min(MAX_ALTERNATES, Math.max(QUICK_CLAIM_ALTERNATES, 2 * ahead));
 }
