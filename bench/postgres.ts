@@ -85,12 +85,12 @@ function machineBusyMs(): number | null {
 }
 
 /** Runs `clients` clients on `db` (a fresh store), in up to WORKERS processes; measured from `go` to the last report. */
-async function round(db: string, clients: number, perClient: number, warmup: number): Promise<Round> {
+async function round(db: string, clients: number, perClient: number, warmup: number, machines = MACHINES): Promise<Round> {
   const procs = Math.min(WORKERS, clients);
   const children = Array.from({ length: procs }, (_, w) => {
     const n = Math.floor(clients / procs) + (w < clients % procs ? 1 : 0);
     const first = Array.from({ length: w }, (_, v) => Math.floor(clients / procs) + (v < clients % procs ? 1 : 0)).reduce((a, b) => a + b, 0);
-    return fork(WORKER, [db, String(n), String(perClient), `w${w}`, RANGE, String(first), String(MACHINES), String(warmup)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return fork(WORKER, [db, String(n), String(perClient), `w${w}`, RANGE, String(first), String(machines), String(warmup)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   });
   try {
     await Promise.all(children.map((c) => new Promise<void>((resolve, reject) => {
@@ -159,18 +159,26 @@ export default async function bench(): Promise<BenchSection> {
   const targetRuns = new Map<string, Round[]>();
   let cli: { sqlite: number; postgres: number };
   try {
-    const rounds = [...CLIENTS.map(([clients, perClient]) => [clients, perClient, WARMUP] as const), [32, 50, JUST_STARTED_WARMUP] as const];
-    for (const [clients, perClient, warmup] of rounds) {
-      for (const backend of ['sqlite', 'postgres'] as const) {
+    // Beside the table's rounds: 32 clients all writing as one machine on PostgreSQL (agents
+    // on one box), where every writer races the others for the same scan hint.
+    const both = ['sqlite', 'postgres'] as const;
+    const rounds = [
+      ...CLIENTS.map(([clients, perClient]) => [clients, perClient, WARMUP, MACHINES, both] as const),
+      [32, 50, JUST_STARTED_WARMUP, MACHINES, both] as const,
+      [32, 50, WARMUP, 1, ['postgres'] as const] as const,
+    ];
+    for (const [clients, perClient, warmup, machines, backends] of rounds) {
+      const label = warmup !== WARMUP ? ' just started' : machines !== MACHINES ? ' one machine' : '';
+      for (const backend of backends) {
         // The target's round, repeated: on 2 shared cores PostgreSQL under this load swings
         // between two steady states (its server CPU per allocation about doubles in one),
         // so the row is the median run and every run's rate is reported.
-        const repeats = clients === 32 && warmup === WARMUP ? TARGET_REPEATS : 1;
+        const repeats = clients === 32 && label === '' ? TARGET_REPEATS : 1;
         const runs: Round[] = [];
         for (let k = 0; k < repeats; k++) {
           const db = backend === 'sqlite' ? path.join(dir, `r${clients}-${warmup}-${k}.db`) : await createDatabase(server, 'berth_bench');
           try {
-            runs.push(await round(db, clients, perClient, warmup));
+            runs.push(await round(db, clients, perClient, warmup, machines));
           } finally {
             if (backend === 'postgres') await dropDatabase(server, db);
           }
@@ -178,8 +186,8 @@ export default async function bench(): Promise<BenchSection> {
         {
           const r = [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
           if (repeats > 1) targetRuns.set(backend, runs);
-          results.set(`${backend} ${clients}${warmup === WARMUP ? '' : ' just started'}`, r);
-          const where = (backend === 'postgres' ? `PostgreSQL, ${Math.min(clients, MACHINES)} machine(s)` : 'SQLite') + (warmup === WARMUP ? '' : ', just started');
+          results.set(`${backend} ${clients}${label}`, r);
+          const where = (backend === 'postgres' ? `PostgreSQL, ${Math.min(clients, machines)} machine(s)` : 'SQLite') + (warmup === WARMUP ? '' : ', just started');
           const cpu = r.cpu === null ? '-' : `${fmt(r.cpu.clients)} + ${fmt(r.cpu.rest)}`;
           rows.push([where, clients, clients * perClient, fmt(r.rate, 0), fmt(r.p50), fmt(r.p99), backend === 'postgres' ? fmt(r.trips, 1) : '-', cpu, r.duplicates, r.errors + (r.samples.length ? ` (${r.samples.join('; ').slice(0, 120)})` : '')]);
         }
@@ -220,7 +228,7 @@ export default async function bench(): Promise<BenchSection> {
     ),
     '',
     `Targets: ${TARGET_RATE} allocations/s from 32 clients over ${MACHINES} machines: ${fmt(pg32.rate, 0)}/s, ${verdict(pg32.rate >= TARGET_RATE && sum((x) => x.duplicates + x.errors) === 0)} ` +
-      `(the median of ${TARGET_REPEATS} runs: ${pgRuns.map((x) => `${fmt(x.rate, 0)}/s`).join(', ')}; ${sum((x) => x.duplicates)} duplicates, ${sum((x) => x.errors)} errors in all${ceiling(pg32)}); just after start ${fmt(results.get('postgres 32 just started')!.rate, 0)}/s. One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
+      `(the median of ${TARGET_REPEATS} runs: ${pgRuns.map((x) => `${fmt(x.rate, 0)}/s`).join(', ')}; ${sum((x) => x.duplicates)} duplicates, ${sum((x) => x.errors)} errors in all${ceiling(pg32)}); just after start ${fmt(results.get('postgres 32 just started')!.rate, 0)}/s; all 32 on one machine ${fmt(results.get('postgres 32 one machine')!.rate, 0)}/s. One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
       `${fmt(cli!.postgres / cli!.sqlite, 2)}x, ${verdict(cli!.postgres / cli!.sqlite <= TARGET_LATENCY_RATIO)}; as a library call ${fmt(lib.postgres / lib.sqlite, 1)}x, ` +
       `${verdict(lib.postgres / lib.sqlite <= TARGET_LATENCY_RATIO)} (an in-process SQLite allocation costs a fraction of one round trip to a server; ` +
       `a PostgreSQL allocation makes ${fmt(results.get('postgres 1')!.trips, 1)}: its reads, then one call that re-checks and writes, each a wake-up of the server process). ` +
