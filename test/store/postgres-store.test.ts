@@ -208,6 +208,31 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
     }
   });
 
+  it('a table another machine\'s newer berth widened fails one transaction at most, not every use of a prepared statement after it', async () => {
+    // Statements are prepared once per connection; a column added under them makes the
+    // server refuse them (0A000) on that connection until it is prepared anew.
+    const schema = uniqueSchema();
+    const store = await openPostgresStore(server.url, { schema, host: 'm' });
+    try {
+      await store.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm' })));
+      for (let i = 0; i < 3; i++) assert.equal((await store.transaction('read', (tx) => tx.listLeases({ host: 'm' }))).length, 1);
+      await withClient(server.url, (c) => c.query(`ALTER TABLE "${schema}".leases ADD COLUMN added_later text`));
+      const outcomes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        outcomes.push(
+          await store.transaction('read', (tx) => tx.listLeases({ host: 'm' })).then(
+            (leases) => `ok ${leases.map((l) => l.name).join()}`,
+            (e: Error) => `failed: ${e.message}`,
+          ),
+        );
+      }
+      assert.ok(outcomes.filter((o) => o.startsWith('failed')).length <= 1, outcomes.join('\n'));
+      assert.deepEqual(outcomes.slice(1), ['ok web', 'ok web', 'ok web'], outcomes.join('\n'));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a writer that times out waiting for its machine\'s lock says so, not that its transaction was aborted; the store goes on', async () => {
     const schema = uniqueSchema();
     await (await openPostgresStore(server.url, { schema, host: 'm' })).close();

@@ -36,6 +36,14 @@ export interface PgStoreParts {
   readonly retention: HistoryRetention;
 }
 
+/**
+ * The server refused a statement prepared on this connection because a table under it
+ * changed shape (0A000: another machine's newer berth migrated the schema). The
+ * connection is closed rather than given back, so the next transaction prepares its
+ * statements anew on another: one transaction fails, not every one after it.
+ */
+const stalePrepared = (err: unknown): boolean => pgCode(err) === '0A000';
+
 /** What begins a read-only transaction: one snapshot for all its statements. */
 const BEGIN_READ: readonly Statement[] = [{ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' }];
 
@@ -125,6 +133,7 @@ export class PostgresStore implements Store {
       } else {
         failed = err as Error;
       }
+      if (stalePrepared(err)) failed ??= err as Error;
       throw pgStoreError(err, this.location, phase);
     } finally {
       // Nothing sent on a parked connection: its read-only transaction is still open, parked again.
@@ -166,7 +175,7 @@ export class PostgresStore implements Store {
         if (pgCode(err) === '23505') return null;
         // A parked read's COMMIT that failed leaves the connection in an aborted
         // transaction (the call behind it refused too): it is not given back.
-        if (owed.length > 0) failed = err as Error;
+        if (owed.length > 0 || stalePrepared(err)) failed = err as Error;
         throw pgStoreError(err, this.location, 'transaction');
       } finally {
         done(failed ?? broken());
