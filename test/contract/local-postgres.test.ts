@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
 import { LocalEngine } from '../../src/core/local-engine.js';
-import type { Engine } from '../../src/engine/index.js';
 import { localMachine } from '../../src/os/machine.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import { pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
 import { engineContract, type EngineHarness } from './harness.js';
+import { realHarness } from './support.js';
 
 const skip = pgUnavailable();
 let server: PgServer | undefined;
@@ -31,23 +31,8 @@ if (skip !== null) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-contract-pg-'));
     const schema = uniqueSchema();
     const open = () => openPostgresStore(server!.url, { schema, host: 'local' });
-    const engine = new LocalEngine({ store: await open(), machine: localMachine, cwd: dir, env: {} });
-    const peers: Engine[] = [];
-    return {
-      engine,
-      dir,
-      real: true,
-      async peer() {
-        // A second engine with its own connections to the same registry, as another process would.
-        const other = new LocalEngine({ store: await open(), machine: localMachine, cwd: dir, env: {} });
-        peers.push(other);
-        return other;
-      },
-      async cleanup() {
-        for (const p of peers) await p.close();
-        await engine.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    const engine = () => open().then((store) => new LocalEngine({ store, machine: localMachine, cwd: dir, env: {} }));
+    // A peer: a second engine with its own connections to the same registry, as another process would.
+    return realHarness(await engine(), dir, engine);
   });
 }

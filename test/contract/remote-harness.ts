@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { RemoteEngine } from '../../src/client/remote-engine.js';
 import { LocalEngine } from '../../src/core/local-engine.js';
-import type { Engine } from '../../src/engine/index.js';
 import { localMachine } from '../../src/os/machine.js';
 import { startDaemon } from '../../src/server/daemon.js';
 import type { Store } from '../../src/store/store.js';
 import type { EngineHarness } from './harness.js';
+import { realHarness } from './support.js';
 
 /** A store for the daemon, and the BERTH_DB that names it. */
 export interface DaemonStore {
@@ -32,22 +32,6 @@ export async function remoteHarness(prefix: string, open: (state: string) => Pro
     port: 0,
   });
   const engine = new RemoteEngine({ socketPath: daemon.paths.socket, token: daemon.token, cwd: dir });
-  const peers: Engine[] = [];
-  return {
-    engine,
-    dir,
-    real: true,
-    async peer() {
-      // Another client of the same daemon, as another process would be, over TCP this time.
-      const other = new RemoteEngine({ url: daemon.url, token: daemon.token, cwd: dir });
-      peers.push(other);
-      return other;
-    },
-    async cleanup() {
-      for (const p of peers) await p.close();
-      await engine.close();
-      await daemon.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  // A peer: another client of the same daemon, as another process would be, over TCP this time.
+  return realHarness(engine, dir, () => new RemoteEngine({ url: daemon.url, token: daemon.token, cwd: dir }), () => daemon.stop());
 }

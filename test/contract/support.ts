@@ -34,6 +34,31 @@ export interface EngineHarness {
   cleanup(): Promise<void>;
 }
 
+/**
+ * A harness on this machine's OS: `engine` in `dir`, peers made by `openPeer` (each
+ * closed by cleanup), then `engine` closed, `stop` run (a daemon to stop) and `dir`
+ * removed. The runners differ only in how they open engines.
+ */
+export function realHarness(engine: Engine, dir: string, openPeer: () => Engine | Promise<Engine>, stop: () => Promise<void> = async () => {}): EngineHarness {
+  const peers: Engine[] = [];
+  return {
+    engine,
+    dir,
+    real: true,
+    async peer() {
+      const other = await openPeer();
+      peers.push(other);
+      return other;
+    },
+    async cleanup() {
+      for (const p of peers) await p.close();
+      await engine.close();
+      await stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Makes a fresh harness; every test makes its own and cleans it up. */
 export type HarnessFactory = () => Promise<EngineHarness>;
 

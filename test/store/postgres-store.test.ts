@@ -66,19 +66,28 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
     }
   });
 
+  /**
+   * A registry in `schema` as a berth of schema `version` (1 or 2) left it, holding one
+   * lease, demo/web on 4000 of machine m1: no strategy column, and no claim() (version 1)
+   * or version 2's.
+   */
+  async function registryAtVersion(url: string, schema: string, version: 1 | 2): Promise<void> {
+    const first = await openPostgresStore(url, { schema, host: 'm1' });
+    await first.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm1' })));
+    await first.close();
+    await withClient(url, async (c) => {
+      await c.query(`DROP FUNCTION ${schema}.claim`);
+      await c.query(`ALTER TABLE ${schema}.leases DROP COLUMN strategy`);
+      if (version === 2) await c.query(PG_MIGRATIONS[1]!(schema));
+      await c.query(`UPDATE ${schema}.meta SET value = '${version}' WHERE key = 'version'`);
+    });
+  }
+
   it('upgrades a version 1 registry (before claim()) in place, its leases kept, and claims in one step after', async () => {
     const url = await createDatabase(server);
     const schema = uniqueSchema();
     try {
-      const first = await openPostgresStore(url, { schema, host: 'm1' });
-      await first.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm1' })));
-      await first.close();
-      // What a berth of schema version 1 left: no claim() function, no strategy column.
-      await withClient(url, async (c) => {
-        await c.query(`DROP FUNCTION ${schema}.claim`);
-        await c.query(`ALTER TABLE ${schema}.leases DROP COLUMN strategy`);
-        await c.query(`UPDATE ${schema}.meta SET value = '1' WHERE key = 'version'`);
-      });
+      await registryAtVersion(url, schema, 1);
       const store = await openPostgresStore(url, { schema, host: 'm1' });
       try {
         await store.transaction('write', (tx) => tx.ensureScope('m1', 'app', null));
@@ -100,16 +109,7 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
     const url = await createDatabase(server);
     const schema = uniqueSchema();
     try {
-      const first = await openPostgresStore(url, { schema, host: 'm1' });
-      await first.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm1' })));
-      await first.close();
-      // What a berth of schema version 2 left: no strategy column, and version 2's claim().
-      await withClient(url, async (c) => {
-        await c.query(`DROP FUNCTION ${schema}.claim`);
-        await c.query(`ALTER TABLE ${schema}.leases DROP COLUMN strategy`);
-        await c.query(PG_MIGRATIONS[1]!(schema));
-        await c.query(`UPDATE ${schema}.meta SET value = '2' WHERE key = 'version'`);
-      });
+      await registryAtVersion(url, schema, 2);
       const store = await openPostgresStore(url, { schema, host: 'm1' });
       try {
         assert.equal((await store.transaction('read', (tx) => tx.getLease('m1', 'demo', 'web')))?.strategy, null);

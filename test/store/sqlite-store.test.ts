@@ -17,6 +17,24 @@ storeConformance('sqlite', async (opts) => {
   return { store: openSqliteStore(path.join(dir, 'nested', 'berth.db'), opts), cleanup: async () => cleanup() };
 });
 
+/**
+ * A store file in `dir` as berth left it at schema `version` (its first `version`
+ * migrations), holding one lease, old/web on 4000, written as that version wrote it.
+ */
+function storeAtVersion(dir: string, version: number): string {
+  const file = path.join(dir, `v${version}.db`);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+  db.pragma(`user_version = ${version}`);
+  db.prepare(
+    `INSERT INTO leases (host, scope, name, port, protocol, ephemeral, created_at, updated_at)
+     VALUES ('local', 'old', 'web', 4000, 'tcp', 0, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')`,
+  ).run();
+  db.close();
+  return file;
+}
+
 describe('sqlite store', () => {
   it('lives under XDG_STATE_HOME, else ~/.local/state', () => {
     assert.equal(defaultDbPath({ XDG_STATE_HOME: '/x/state', HOME: '/home/u' }), '/x/state/berth/berth.db');
@@ -114,16 +132,7 @@ describe('sqlite store', () => {
   it('upgrades a schema-3 store in place: its leases stay, with no strategy recorded; new leases record theirs', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const file = path.join(dir, 'v3.db');
-      const db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      for (const migration of MIGRATIONS.slice(0, 3)) db.exec(migration);
-      db.pragma('user_version = 3');
-      db.prepare(
-        `INSERT INTO leases (host, scope, name, port, protocol, ephemeral, created_at, updated_at)
-         VALUES ('local', 'old', 'web', 4000, 'tcp', 0, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')`,
-      ).run();
-      db.close();
+      const file = storeAtVersion(dir, 3);
       const store = openSqliteStore(file);
       try {
         assert.deepEqual(await store.transaction('read', (tx) => tx.getLease('local', 'old', 'web')), lease('web', 4000, { scope: 'old', strategy: null }));
@@ -144,16 +153,7 @@ describe('sqlite store', () => {
   it('upgrades a schema-2 store in place: its leases stay, history and pool definitions work', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const file = path.join(dir, 'v2.db');
-      const db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      for (const migration of MIGRATIONS.slice(0, 2)) db.exec(migration);
-      db.pragma('user_version = 2');
-      db.prepare(
-        `INSERT INTO leases (host, scope, name, port, protocol, ephemeral, created_at, updated_at)
-         VALUES ('local', 'old', 'web', 4000, 'tcp', 0, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')`,
-      ).run();
-      db.close();
+      const file = storeAtVersion(dir, 2);
       const store = openSqliteStore(file);
       try {
         assert.deepEqual(await store.transaction('read', (tx) => tx.getLease('local', 'old', 'web')), lease('web', 4000, { scope: 'old' }));
