@@ -9,6 +9,36 @@
  */
 
 /**
+ * The first half of claim() in migrations 2 and 3: the writer lock, then its checks as
+ * joins of the claim's rows with the leases (migration 4 replaced them with lookups one
+ * by one; see there why).
+ */
+const claimJoinChecks = (s: string): string => `  DECLARE
+    v_count integer := json_array_length(v_events);
+    v_last bigint;
+    v_port integer;
+    v_moved json := v_hints;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(v_lock);
+    IF EXISTS (SELECT 1 FROM json_to_recordset(v_leases) AS i(name text), ${s}.leases l WHERE l.host = v_host AND l.scope = v_scope AND l.name = i.name)
+       OR EXISTS (SELECT 1 FROM ${s}.scopes WHERE host = v_host AND name = v_scope AND directory <> v_dir) THEN
+      RETURN NULL;
+    END IF;
+    IF EXISTS (SELECT 1 FROM json_to_recordset(v_leases) AS i(port integer, protocol text), ${s}.leases l
+               WHERE l.host = v_host AND l.protocol = i.protocol AND l.port = i.port) THEN
+      IF json_array_length(v_leases) <> 1 THEN
+        RETURN NULL;
+      END IF;
+      SELECT a.port, a.hints INTO v_port, v_moved
+        FROM ROWS FROM (json_to_recordset(v_alternates) AS (port integer, hints json)) WITH ORDINALITY AS a(port, hints, ord)
+        WHERE NOT EXISTS (SELECT 1 FROM ${s}.leases l WHERE l.host = v_host AND l.protocol = v_leases->0->>'protocol' AND l.port = a.port)
+        ORDER BY a.ord LIMIT 1;
+      IF v_port IS NULL THEN
+        RETURN NULL;
+      END IF;
+    END IF;`;
+
+/**
  * The writing half of claim() since migration 3, once its checks passed: the scope, the
  * scan hints, the leases (with their strategy) and their events, and the NOTIFY; returns
  * the port the lone lease got. Migrations 3 and 4 define claim() with it.
@@ -115,30 +145,7 @@ export const PG_MIGRATIONS: readonly ((schema: string) => string)[] = [
   CREATE FUNCTION ${s}.claim(v_lock bigint, v_host text, v_scope text, v_dir text, v_now text, v_leases json, v_hints json, v_events json, v_channel text,
                              v_alternates json)
   RETURNS integer LANGUAGE plpgsql AS $claim$
-  DECLARE
-    v_count integer := json_array_length(v_events);
-    v_last bigint;
-    v_port integer;
-    v_moved json := v_hints;
-  BEGIN
-    PERFORM pg_advisory_xact_lock(v_lock);
-    IF EXISTS (SELECT 1 FROM json_to_recordset(v_leases) AS i(name text), ${s}.leases l WHERE l.host = v_host AND l.scope = v_scope AND l.name = i.name)
-       OR EXISTS (SELECT 1 FROM ${s}.scopes WHERE host = v_host AND name = v_scope AND directory <> v_dir) THEN
-      RETURN NULL;
-    END IF;
-    IF EXISTS (SELECT 1 FROM json_to_recordset(v_leases) AS i(port integer, protocol text), ${s}.leases l
-               WHERE l.host = v_host AND l.protocol = i.protocol AND l.port = i.port) THEN
-      IF json_array_length(v_leases) <> 1 THEN
-        RETURN NULL;
-      END IF;
-      SELECT a.port, a.hints INTO v_port, v_moved
-        FROM ROWS FROM (json_to_recordset(v_alternates) AS (port integer, hints json)) WITH ORDINALITY AS a(port, hints, ord)
-        WHERE NOT EXISTS (SELECT 1 FROM ${s}.leases l WHERE l.host = v_host AND l.protocol = v_leases->0->>'protocol' AND l.port = a.port)
-        ORDER BY a.ord LIMIT 1;
-      IF v_port IS NULL THEN
-        RETURN NULL;
-      END IF;
-    END IF;
+${claimJoinChecks(s)}
     INSERT INTO ${s}.scopes AS x (host, name, directory, created_at) VALUES (v_host, v_scope, v_dir, v_now)
       ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory WHERE x.directory IS NULL AND excluded.directory IS NOT NULL;
     INSERT INTO ${s}.scan_hints (host, protocol, start, next)
@@ -167,30 +174,7 @@ export const PG_MIGRATIONS: readonly ((schema: string) => string)[] = [
   CREATE OR REPLACE FUNCTION ${s}.claim(v_lock bigint, v_host text, v_scope text, v_dir text, v_now text, v_leases json, v_hints json, v_events json, v_channel text,
                              v_alternates json)
   RETURNS integer LANGUAGE plpgsql AS $claim$
-  DECLARE
-    v_count integer := json_array_length(v_events);
-    v_last bigint;
-    v_port integer;
-    v_moved json := v_hints;
-  BEGIN
-    PERFORM pg_advisory_xact_lock(v_lock);
-    IF EXISTS (SELECT 1 FROM json_to_recordset(v_leases) AS i(name text), ${s}.leases l WHERE l.host = v_host AND l.scope = v_scope AND l.name = i.name)
-       OR EXISTS (SELECT 1 FROM ${s}.scopes WHERE host = v_host AND name = v_scope AND directory <> v_dir) THEN
-      RETURN NULL;
-    END IF;
-    IF EXISTS (SELECT 1 FROM json_to_recordset(v_leases) AS i(port integer, protocol text), ${s}.leases l
-               WHERE l.host = v_host AND l.protocol = i.protocol AND l.port = i.port) THEN
-      IF json_array_length(v_leases) <> 1 THEN
-        RETURN NULL;
-      END IF;
-      SELECT a.port, a.hints INTO v_port, v_moved
-        FROM ROWS FROM (json_to_recordset(v_alternates) AS (port integer, hints json)) WITH ORDINALITY AS a(port, hints, ord)
-        WHERE NOT EXISTS (SELECT 1 FROM ${s}.leases l WHERE l.host = v_host AND l.protocol = v_leases->0->>'protocol' AND l.port = a.port)
-        ORDER BY a.ord LIMIT 1;
-      IF v_port IS NULL THEN
-        RETURN NULL;
-      END IF;
-    END IF;
+${claimJoinChecks(s)}
 ${claimWrites(s)}
   END
   $claim$;
