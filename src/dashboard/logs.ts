@@ -27,7 +27,7 @@ export class ServiceLogs {
   /** Why the stream could not be read; null when it could. */
   error: string | null = null;
   loading = false;
-  /** Lower case; '' shows every line. */
+  /** As typed (a draw puts it back in the field unchanged); matched trimmed and in any case. '' shows every line. */
   filter = '';
   /** Following (the newest line kept in view) while the reader is at the bottom; else where they scrolled to. */
   follow = true;
@@ -58,7 +58,8 @@ export class ServiceLogs {
 
   /** The lines the filter lets through. */
   shown(): readonly LogLine[] {
-    return this.filter === '' ? this.lines : this.lines.filter((l) => l.text.toLowerCase().includes(this.filter));
+    const needle = this.filter.trim().toLowerCase();
+    return needle === '' ? this.lines : this.lines.filter((l) => l.text.toLowerCase().includes(needle));
   }
 
   /** (Re)opens the chosen service's stream: its last lines, then every new one. */

@@ -133,8 +133,15 @@ async function start(): Promise<void> {
     );
     panel.setAttribute('aria-labelledby', `tab-${active.id}`);
     panel.dataset.view = active.id;
+    // A text field keeps its selection too: a draw between selecting the filter's text and
+    // typing over it (log lines arrive many times a second) must not turn a replace into an append.
+    const selection = focused instanceof HTMLInputElement && focused.selectionStart !== null ? ([focused.selectionStart, focused.selectionEnd ?? focused.selectionStart, focused.selectionDirection ?? 'none'] as const) : null;
     fill(panel, active.render(ctx));
-    if (key !== null) root.querySelector<HTMLElement>(key)?.focus({ preventScroll: true });
+    if (key !== null) {
+      const again = root.querySelector<HTMLElement>(key);
+      again?.focus({ preventScroll: true });
+      if (selection !== null && again instanceof HTMLInputElement && again !== focused) again.setSelectionRange(...selection);
+    }
     actions.check();
     // Long tables drew the rows near the viewport, placed by an estimate on a first draw.
     if (windowsStale()) schedule();

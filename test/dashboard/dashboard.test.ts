@@ -293,6 +293,28 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     assert.equal(await page.getAttribute(row, 'data-state'), state);
     assert.match(await page.innerText('section.logs h3'), /1000 of 1000 lines/, 'the last 1,000 lines are kept as new ones come');
     await page.evaluate(() => (window as unknown as { counter: EventSource }).counter.close());
+
+    // A line arriving redraws the panel while the reader is typing in its filter: what they
+    // typed (case, spaces) and what they selected of it survive, so typing on replaces it.
+    await page.fill('#log-filter', 'Hit /From ');
+    await page.evaluate(() => {
+      const field = document.getElementById('log-filter') as HTMLInputElement;
+      field.setSelectionRange(0, field.value.length);
+      (window as unknown as { before: Element }).before = field;
+    });
+    const hit = await new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port: chattyPort, path: '/again' }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+    assert.equal(hit, 200);
+    await page.waitForFunction(() => document.getElementById('log-filter') !== (window as unknown as { before: Element }).before, undefined, { timeout: SEEN_MS });
+    assert.deepEqual(
+      await page.evaluate(() => {
+        const field = document.getElementById('log-filter') as HTMLInputElement;
+        return [field.value, field.selectionStart, field.selectionEnd, document.activeElement === field];
+      }),
+      ['Hit /From ', 0, 10, true],
+    );
+    await page.keyboard.type('hit /again');
+    assert.equal(await page.inputValue('#log-filter'), 'hit /again');
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('hit /again') && !document.getElementById('log-lines')?.textContent?.includes('hit /from-the-test'), undefined, { timeout: SEEN_MS });
     await page.close();
   });
 

@@ -94,7 +94,7 @@ function logPanel(logs: ServiceLogs): HTMLElement | null {
   });
   // Typing filters these lines in place: no redraw of the view, so the caret stays put.
   const filter = h('input', { type: 'search', id: 'log-filter', value: logs.filter, placeholder: 'Filter lines', 'aria-label': 'filter the log lines', autocomplete: 'off', oninput: (e: Event) => {
-    logs.filter = (e.target as HTMLInputElement).value.trim().toLowerCase();
+    logs.filter = (e.target as HTMLInputElement).value;
     show();
   } });
   show();
