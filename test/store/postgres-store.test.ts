@@ -12,6 +12,7 @@ import { lockKey } from '../../src/store/postgres/names.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { DEFAULT_RETENTION } from '../../src/store/store.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { HINT_WINDOW, hintWindowSql } from '../../src/store/postgres/tx.js';
 import { lease } from '../helpers/fixtures.js';
 import { createDatabase, dropDatabase, pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
 import { storeConformance } from './conformance.js';
@@ -266,6 +267,35 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
     } finally {
       await Promise.all([holder.end(), watcher.end()]);
       await store.close();
+    }
+  });
+
+  it('reads a scan hint\'s window of leases by its index range, even in a generic plan made from a young registry\'s statistics', async () => {
+    const url = await createDatabase(server);
+    const schema = uniqueSchema();
+    try {
+      await (await openPostgresStore(url, { schema, host: 'm' })).close();
+      await withClient(url, async (c) => {
+        // 3,000 leases the statistics never heard of (as on a registry younger than its first
+        // analyze), and the plan a session settles on after five calls, made at once.
+        await c.query(`ALTER TABLE ${schema}.leases SET (autovacuum_enabled = false)`);
+        await c.query(`INSERT INTO ${schema}.leases (host, scope, name, port, protocol, created_at, updated_at)
+                       SELECT 'm', 's' || g, 'web', 10000 + g, 'tcp', 'x', 'x' FROM generate_series(0, 2999) g`);
+        await c.query(`INSERT INTO ${schema}.scan_hints (host, protocol, start, next) VALUES ('m', 'tcp', 10000, 11000)`);
+        await c.query('SET plan_cache_mode = force_generic_plan');
+        await c.query(`PREPARE hint_window(text, text, integer, integer) AS ${hintWindowSql(schema)}`);
+        const [{ 'QUERY PLAN': [{ Plan: plan }] }] = (await c.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE hint_window('m', 'tcp', 10000, ${HINT_WINDOW})`)).rows;
+        // Every row any node of the plan read from leases, kept or filtered out.
+        type Node = { 'Relation Name'?: string; 'Actual Rows': number; 'Rows Removed by Filter'?: number; 'Rows Removed by Join Filter'?: number; Plans?: Node[] };
+        const read = (n: Node): number =>
+          (n['Relation Name'] === 'leases' ? n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0) : 0) + (n['Rows Removed by Join Filter'] ?? 0) + (n.Plans ?? []).reduce((sum, p) => sum + read(p), 0);
+        assert.equal(read(plan as Node), HINT_WINDOW, JSON.stringify(plan));
+        const rows = (await c.query(`EXECUTE hint_window('m', 'tcp', 10000, ${HINT_WINDOW})`)).rows as { hint: number; port: number }[];
+        assert.deepEqual(rows.map((r) => r.port).sort((a, b) => a - b), Array.from({ length: HINT_WINDOW }, (_, i) => 11000 + i));
+        assert.ok(rows.every((r) => r.hint === 11000));
+      });
+    } finally {
+      await dropDatabase(server, url);
     }
   });
 
