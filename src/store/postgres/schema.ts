@@ -226,6 +226,21 @@ ${claimWrites(s)}
   END
   $claim$;
   `,
+  // 5: the two unique keys of leases lead with different columns, (scope, name, host) and
+  // (protocol, host, port), where both led with host. A session plans a statement once and
+  // keeps the plan until the table's statistics change; on a registry younger than its
+  // first analyze (autovacuum's first visit can be a minute away) both indexes were
+  // estimated at one row for any lookup, and the planner took either: a lookup by name
+  // through the port index, or by port through the name index, matched host alone and
+  // filtered every lease of the machine, on every call, for as long as the plan lived.
+  // Now each lookup can use only its own key. Same rows, same rules.
+  (s) => `
+  ALTER TABLE ${s}.leases
+    DROP CONSTRAINT leases_pkey,
+    DROP CONSTRAINT leases_host_protocol_port_key,
+    ADD CONSTRAINT leases_pkey PRIMARY KEY (scope, name, host),
+    ADD CONSTRAINT leases_port_key UNIQUE (protocol, host, port);
+  `,
 ];
 
 /** The schema version this build of berth writes. */
