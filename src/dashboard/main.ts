@@ -84,7 +84,13 @@ async function start(): Promise<void> {
   const search = h('input', { type: 'search', id: 'search', placeholder: 'Filter (/)', 'aria-label': 'filter every view', autocomplete: 'off' });
   const live = h('span', { class: 'live', role: 'status' }, 'connecting…');
   const machine = h('span', { class: 'muted' });
-  const tabs = h('nav', { role: 'tablist', 'aria-label': 'views' });
+  // The tabs are made once and updated in place: a tab drawn anew between the press and the
+  // release of a click (events can redraw many times a second) would lose that click.
+  const tabButtons = VIEWS.map((v) => {
+    const badge = h('span', { class: 'badge', hidden: true });
+    return { view: v, badge, button: h('button', { type: 'button', role: 'tab', id: `tab-${v.id}`, onclick: () => select(v) }, v.title, badge) };
+  });
+  const tabs = h('nav', { role: 'tablist', 'aria-label': 'views' }, tabButtons.map((t) => t.button));
   const panel = h('main', { id: 'view', role: 'tabpanel', tabindex: '-1' });
   const status = h('ul', { class: 'status', 'aria-live': 'polite' });
   const actions = new Actions(model, status);
@@ -114,23 +120,22 @@ async function start(): Promise<void> {
   const draw = (): void => {
     queued = false;
     const ctx: ViewContext = { model, actions, logs, reloadServices: refreshServices, filter: search.value.trim().toLowerCase(), redraw: schedule };
-    // Drawing replaces the tabs' and the view's elements: keep the keyboard focus where it was.
+    // Drawing replaces the view's elements: keep the keyboard focus where it was.
     const focused = document.activeElement;
     const key =
-      focused instanceof HTMLElement && (panel.contains(focused) || tabs.contains(focused))
+      focused instanceof HTMLElement && panel.contains(focused)
         ? focused.id
           ? `#${CSS.escape(focused.id)}`
           : focused.getAttribute('aria-label')
             ? `[aria-label="${CSS.escape(focused.getAttribute('aria-label')!)}"]`
             : null
         : null;
-    fill(
-      tabs,
-      VIEWS.map((v) => {
-        const badge = v.badge?.(ctx) ?? null;
-        return h('button', { type: 'button', role: 'tab', id: `tab-${v.id}`, 'aria-selected': v === active ? 'true' : 'false', onclick: () => select(v) }, v.title, badge !== null && h('span', { class: 'badge' }, badge));
-      }),
-    );
+    for (const { view, badge, button } of tabButtons) {
+      const count = view.badge?.(ctx) ?? null;
+      button.setAttribute('aria-selected', view === active ? 'true' : 'false');
+      badge.hidden = count === null;
+      badge.textContent = count === null ? '' : String(count);
+    }
     panel.setAttribute('aria-labelledby', `tab-${active.id}`);
     panel.dataset.view = active.id;
     // A text field keeps its selection too: a draw between selecting the filter's text and

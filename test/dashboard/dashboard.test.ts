@@ -131,6 +131,17 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.keyboard.press('ArrowRight');
     await page.waitForSelector('#view[data-view="pools"]');
     await page.waitForFunction(() => document.activeElement?.id === 'tab-pools', undefined, { timeout: SEEN_MS });
+    // A click survives a redraw between its press and its release (the stream can redraw
+    // many times a second): the tab pressed is the tab released.
+    const box = (await page.locator('#tab-history').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    const before = await page.evaluateHandle(() => document.getElementById('view')!.firstChild);
+    assert.equal(d.cli(['allocate', 'mid-click', '--port', String(await freePort()), '--scope', 'demo/ws-1']).code, 0);
+    await page.waitForFunction((old) => document.getElementById('view')!.firstChild !== old, before, { timeout: SEEN_MS });
+    await page.mouse.up();
+    await page.waitForSelector('#view[data-view="history"]', { timeout: SEEN_MS });
+    await before.dispose();
 
     // A dead owner: an ephemeral lease whose pid is gone.
     const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
