@@ -34,6 +34,8 @@ const VIEWS: readonly View[] = [portsView, leasesView, poolsView, servicesView, 
 const REFRESH_DEBOUNCE_MS = 150;
 /** How many past changes the page reads at start (history and the usage chart). */
 const HISTORY_LIMIT = 500;
+/** The longest a pressed pointer holds the page's draws back (see `pressed` below). */
+const PRESS_HOLD_MS = 1000;
 
 /** The page shown without a session: how to get in, and nothing else. */
 function showLogin(root: HTMLElement, why: string | null, note: string | null = null): void {
@@ -119,6 +121,10 @@ async function start(): Promise<void> {
   let queued = false;
   const draw = (): void => {
     queued = false;
+    if (pressed !== null) {
+      held = true;
+      return;
+    }
     const ctx: ViewContext = { model, actions, logs, reloadServices: refreshServices, filter: search.value.trim().toLowerCase(), redraw: schedule };
     // Drawing replaces the view's elements: keep the keyboard focus where it was.
     const focused = document.activeElement;
@@ -151,6 +157,28 @@ async function start(): Promise<void> {
     // Long tables drew the rows near the viewport, placed by an estimate on a first draw.
     if (windowsStale()) schedule();
   };
+  // No draw while a pointer is pressed: a button drawn anew between the press and the
+  // release of a click would lose the click (a browser clicks only when both land on one
+  // element), and the stream can redraw many times a second. The draw waits for the release.
+  // A press the page never hears released (a context menu took it) holds no longer than
+  // PRESS_HOLD_MS.
+  let pressed: ReturnType<typeof setTimeout> | null = null;
+  let held = false;
+  const release = (): void => {
+    if (pressed !== null) clearTimeout(pressed);
+    pressed = null;
+    if (held) {
+      held = false;
+      schedule();
+    }
+  };
+  window.addEventListener('pointerdown', (e) => {
+    if (e.button !== 0) return;
+    if (pressed !== null) clearTimeout(pressed);
+    pressed = setTimeout(release, PRESS_HOLD_MS);
+  }, { capture: true });
+  window.addEventListener('pointerup', release, { capture: true });
+  window.addEventListener('pointercancel', release, { capture: true });
   function schedule(): void {
     if (queued) return;
     queued = true;

@@ -131,17 +131,24 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     await page.keyboard.press('ArrowRight');
     await page.waitForSelector('#view[data-view="pools"]');
     await page.waitForFunction(() => document.activeElement?.id === 'tab-pools', undefined, { timeout: SEEN_MS });
-    // A click survives a redraw between its press and its release (the stream can redraw
-    // many times a second): the tab pressed is the tab released.
+    // A click survives changes arriving between its press and its release (the stream can
+    // bring many a second): the page draws them after the release, and the click lands.
+    await page.evaluate(() => {
+      const w = window as unknown as { leaseEvents: number; counter: EventSource };
+      w.leaseEvents = 0;
+      w.counter = new EventSource('/v1/events');
+      w.counter.addEventListener('change', () => (w.leaseEvents += 1));
+    });
     const box = (await page.locator('#tab-history').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
-    const before = await page.evaluateHandle(() => document.getElementById('view')!.firstChild);
     assert.equal(d.cli(['allocate', 'mid-click', '--port', String(await freePort()), '--scope', 'demo/ws-1']).code, 0);
-    await page.waitForFunction((old) => document.getElementById('view')!.firstChild !== old, before, { timeout: SEEN_MS });
+    await page.waitForFunction(() => (window as unknown as { leaseEvents: number }).leaseEvents > 0, undefined, { timeout: SEEN_MS });
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     await page.mouse.up();
     await page.waitForSelector('#view[data-view="history"]', { timeout: SEEN_MS });
-    await before.dispose();
+    await page.waitForFunction(() => document.getElementById('view')?.textContent?.includes('mid-click'), undefined, { timeout: SEEN_MS });
+    await page.evaluate(() => (window as unknown as { counter: EventSource }).counter.close());
 
     // A dead owner: an ephemeral lease whose pid is gone.
     const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
