@@ -29,9 +29,8 @@ export class ServiceLogs {
   loading = false;
   /** As typed (a draw puts it back in the field unchanged); matched trimmed and in any case. '' shows every line. */
   filter = '';
-  /** Following (the newest line kept in view) while the reader is at the bottom; else where they scrolled to. */
+  /** Following (the newest line kept in view) while the reader is at the bottom. */
   follow = true;
-  scrollTop = 0;
   private stream: EventSource | null = null;
 
   constructor(private readonly changed: () => void) {}
@@ -47,7 +46,6 @@ export class ServiceLogs {
     this.scope = scope;
     this.name = name;
     this.follow = true;
-    this.scrollTop = 0;
     this.load();
   }
 

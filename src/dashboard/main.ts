@@ -93,7 +93,10 @@ async function start(): Promise<void> {
     return { view: v, badge, button: h('button', { type: 'button', role: 'tab', id: `tab-${v.id}`, onclick: () => select(v) }, v.title, badge) };
   });
   const tabs = h('nav', { role: 'tablist', 'aria-label': 'views' }, tabButtons.map((t) => t.button));
-  const panel = h('main', { id: 'view', role: 'tabpanel', tabindex: '-1' });
+  // The view: what it draws anew each time, then its aside, kept between draws (View.aside).
+  const body = h('div', {});
+  const aside = h('div', {});
+  const panel = h('main', { id: 'view', role: 'tabpanel', tabindex: '-1' }, body, aside);
   const status = h('ul', { class: 'status', 'aria-live': 'polite' });
   const actions = new Actions(model, status);
   const logs = new ServiceLogs(() => schedule());
@@ -126,7 +129,7 @@ async function start(): Promise<void> {
       return;
     }
     const ctx: ViewContext = { model, actions, logs, reloadServices: refreshServices, filter: search.value.trim().toLowerCase(), redraw: schedule };
-    // Drawing replaces the view's elements: keep the keyboard focus where it was.
+    // Drawing replaces the view's elements (not its aside's): keep the keyboard focus where it was.
     const focused = document.activeElement;
     const key =
       focused instanceof HTMLElement && panel.contains(focused)
@@ -147,7 +150,9 @@ async function start(): Promise<void> {
     // A text field keeps its selection too: a draw between selecting the filter's text and
     // typing over it (log lines arrive many times a second) must not turn a replace into an append.
     const selection = focused instanceof HTMLInputElement && focused.selectionStart !== null ? ([focused.selectionStart, focused.selectionEnd ?? focused.selectionStart, focused.selectionDirection ?? 'none'] as const) : null;
-    fill(panel, active.render(ctx));
+    fill(body, active.render(ctx));
+    const kept = active.aside?.(ctx) ?? null;
+    if (aside.firstChild !== kept) fill(aside, kept);
     if (key !== null) {
       const again = root.querySelector<HTMLElement>(key);
       again?.focus({ preventScroll: true });

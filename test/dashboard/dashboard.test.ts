@@ -312,27 +312,48 @@ describe('the dashboard in a real browser', { skip: CHROMIUM_MISSING ?? false },
     assert.match(await page.innerText('section.logs h3'), /1000 of 1000 lines/, 'the last 1,000 lines are kept as new ones come');
     await page.evaluate(() => (window as unknown as { counter: EventSource }).counter.close());
 
-    // A line arriving redraws the panel while the reader is typing in its filter: what they
-    // typed (case, spaces) and what they selected of it survive, so typing on replaces it.
+    // A line arriving redraws the page while the reader is typing in the pane's filter: the
+    // field, what they typed (case, spaces) and what they selected of it stay, so typing on
+    // replaces it.
+    const hitChatty = (at: string): Promise<number> => new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port: chattyPort, path: at }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
     await page.fill('#log-filter', 'Hit /From ');
     await page.evaluate(() => {
+      const w = window as unknown as { before: Element; drawn: boolean };
       const field = document.getElementById('log-filter') as HTMLInputElement;
       field.setSelectionRange(0, field.value.length);
-      (window as unknown as { before: Element }).before = field;
+      w.before = field;
+      // The page draws the view anew (its first part) when the line comes.
+      w.drawn = false;
+      new MutationObserver(() => (w.drawn = true)).observe(document.getElementById('view')!.firstElementChild!, { childList: true });
     });
-    const hit = await new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port: chattyPort, path: '/again' }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
-    assert.equal(hit, 200);
-    await page.waitForFunction(() => document.getElementById('log-filter') !== (window as unknown as { before: Element }).before, undefined, { timeout: SEEN_MS });
+    assert.equal(await hitChatty('/again'), 200);
+    await page.waitForFunction(() => (window as unknown as { drawn: boolean }).drawn, undefined, { timeout: SEEN_MS });
     assert.deepEqual(
       await page.evaluate(() => {
         const field = document.getElementById('log-filter') as HTMLInputElement;
-        return [field.value, field.selectionStart, field.selectionEnd, document.activeElement === field];
+        return [field === (window as unknown as { before: Element }).before, field.value, field.selectionStart, field.selectionEnd, document.activeElement === field];
       }),
-      ['Hit /From ', 0, 10, true],
+      [true, 'Hit /From ', 0, 10, true],
     );
     await page.keyboard.type('hit /again');
     assert.equal(await page.inputValue('#log-filter'), 'hit /again');
     await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('hit /again') && !document.getElementById('log-lines')?.textContent?.includes('hit /from-the-test'), undefined, { timeout: SEEN_MS });
+
+    // Text the reader selected in the lines stays selected as new lines come.
+    await page.fill('#log-filter', '');
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('hit /from-the-test'), undefined, { timeout: SEEN_MS });
+    const selected = await page.evaluate(() => {
+      const line = [...document.getElementById('log-lines')!.childNodes].find((n) => n.textContent?.includes('hit /from-the-test'))!;
+      const range = document.createRange();
+      range.selectNodeContents(line);
+      getSelection()!.removeAllRanges();
+      getSelection()!.addRange(range);
+      return getSelection()!.toString();
+    });
+    assert.match(selected, /hit \/from-the-test/);
+    assert.equal(await hitChatty('/third'), 200);
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('hit /third'), undefined, { timeout: SEEN_MS });
+    assert.equal(await page.evaluate(() => getSelection()!.toString()), selected);
     await page.close();
   });
 

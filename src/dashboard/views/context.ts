@@ -29,4 +29,9 @@ export interface View {
   /** A count for the tab (conflicts), or null. */
   badge?(ctx: ViewContext): number | null;
   render(ctx: ViewContext): Node;
+  /**
+   * A part of the view drawn below it and kept from draw to draw, updated in place (the
+   * log pane): what a reader selected or scrolled to there survives the stream. Null: none.
+   */
+  aside?(ctx: ViewContext): Node | null;
 }

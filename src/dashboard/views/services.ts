@@ -5,11 +5,12 @@
  */
 import type { ServiceStatus } from '../../engine/index.js';
 import { LIVE_STATES, formatUptime } from '../../engine/services.js';
-import { clock, fill, h } from '../dom.js';
+import { clock, h } from '../dom.js';
 import { serviceAction, stackDown } from '../fixes.js';
-import type { LogLine, ServiceLogs } from '../logs.js';
+import { LogPane } from './log-pane.js';
 import { matches, type View, type ViewContext } from './context.js';
 
+const pane = new LogPane();
 const GOOD = new Set(['healthy', 'running', 'completed']);
 const BAD = new Set(['failed', 'unhealthy']);
 
@@ -73,37 +74,9 @@ function row(ctx: ViewContext, s: ServiceStatus, order: number): HTMLElement {
   );
 }
 
-function text(lines: readonly LogLine[]): string {
-  return lines.map((l) => `${clock(l.time)} ${l.stream === 'err' ? '!' : l.stream === 'berth' ? '»' : ' '} ${l.text}`).join('\n');
-}
-
-function logPanel(logs: ServiceLogs): HTMLElement | null {
-  if (logs.scope === null || logs.name === null) return null;
-  const pre = h('pre', { id: 'log-lines', class: 'logs', tabindex: '0', 'aria-label': `last lines of ${logs.scope}/${logs.name}` });
-  const count = h('span', { class: 'muted' });
-  const show = (): void => {
-    const shown = logs.shown();
-    fill(pre, text(shown));
-    count.textContent = `${shown.length} of ${logs.lines.length} lines${logs.loading ? ', reading…' : ''}`;
-    // Every draw builds the panel anew: keep following the newest line, or keep the reader's place.
-    requestAnimationFrame(() => (pre.scrollTop = logs.follow ? pre.scrollHeight : logs.scrollTop));
-  };
-  pre.addEventListener('scroll', () => {
-    logs.scrollTop = pre.scrollTop;
-    logs.follow = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-  });
-  // Typing filters these lines in place: no redraw of the view, so the caret stays put.
-  const filter = h('input', { type: 'search', id: 'log-filter', value: logs.filter, placeholder: 'Filter lines', 'aria-label': 'filter the log lines', autocomplete: 'off', oninput: (e: Event) => {
-    logs.filter = (e.target as HTMLInputElement).value;
-    show();
-  } });
-  show();
-  return h('section', { class: 'logs', 'aria-label': `logs of ${logs.scope}/${logs.name}` }, h('h3', {}, `Logs of ${logs.scope}/${logs.name} `, count), filter, logs.error !== null && h('p', { class: 'refused', role: 'alert' }, logs.error), pre);
-}
-
 function render(ctx: ViewContext): Node {
   const all = ctx.model.services;
-  if (all.length === 0) return h('div', {}, h('p', { class: 'empty' }, 'No launched services. `berth up -d` in a project whose berth.yaml has `services:` runs its stack in the daemon; it shows here.'), logPanel(ctx.logs));
+  if (all.length === 0) return h('p', { class: 'empty' }, 'No launched services. `berth up -d` in a project whose berth.yaml has `services:` runs its stack in the daemon; it shows here.');
   const scopes = [...new Set(all.map((s) => s.scope))];
   return h(
     'div',
@@ -124,7 +97,6 @@ function render(ctx: ViewContext): Node {
         ),
       );
     }),
-    logPanel(ctx.logs),
   );
 }
 
@@ -137,4 +109,5 @@ export const servicesView: View = {
     return bad > 0 ? bad : null;
   },
   render,
+  aside: (ctx) => pane.update(ctx.logs),
 };
