@@ -5,7 +5,7 @@
  */
 import { ConflictError, ExhaustedError, RefusedError } from '../errors.js';
 import type { Lease, NewLease, PortRange, Protocol } from '../types.js';
-import type { Store, StoreTx, WriteIntent } from '../store/store.js';
+import type { GuessBasis, Store, StoreTx, WriteIntent } from '../store/store.js';
 import type { Machine } from '../os/machine.js';
 import type { Exclusions, Unavailable } from './availability.js';
 import { describePlan, type Plan } from './strategy.js';
@@ -203,6 +203,7 @@ export async function claimGuessed(
   guesses: ReadonlyMap<string, Guess>,
   owner: Owner,
   intent: WriteIntent,
+  basis?: GuessBasis,
 ): Promise<AllocatedLease[] | null> {
   if (store.claimNew === undefined || !plans.every(({ name }) => guesses.has(name))) return null;
   const moved = (hints: readonly HintUpdate[]) => hints.filter((h) => h.next !== h.stored).map(({ start, next }) => ({ start, next }));
@@ -211,7 +212,7 @@ export async function claimGuessed(
     const alternates = guess.alternates?.map((a) => ({ port: a.port, hints: moved(a.hints) }));
     return { lease: newLease(where, name, plan, owner, guess.port), hints: moved(guess.hints), ...(alternates ? { alternates } : {}) };
   });
-  const leases = await store.claimNew({ host: where.host, name: where.scope, directory: where.directory }, claims, intent);
+  const leases = await store.claimNew({ host: where.host, name: where.scope, directory: where.directory }, claims, intent, basis);
   return leases === null ? null : leases.map((lease, i) => asGuessed(lease, plans[i]!.plan, guesses.get(plans[i]!.name)!));
 }
 

@@ -5,6 +5,7 @@
  */
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import type { AllocateOptions, AllocationRequest, LeasesApi, ListFilter, ProjectInfo, ReassignOptions, ScopeContext } from '../engine/index.js';
+import type { GuessBasis, StoreTx } from '../store/store.js';
 import type { Lease } from '../types.js';
 import { checkNamedPort, claim, claimGuessed, firstReads, guessAll, nextFreePort, reuse, type Guess } from './allocate.js';
 import type { Exclusions } from './availability.js';
@@ -25,6 +26,13 @@ const QUICK_CLAIM_ALTERNATES = 8;
 const MAX_ALTERNATES = 64;
 /** Clean one-step claims in a row after which an engine stops sending alternates (see LeaseService.calm). */
 const CALM_AFTER = 16;
+
+/** An allocation's read: what keeps ports out, each new name's guess, and what the guess stood on (Store.guess). */
+interface Guessed {
+  readonly exclusions: Exclusions;
+  readonly guesses: Map<string, Guess>;
+  readonly basis?: GuessBasis;
+}
 
 /** The lease operations of the LocalEngine. */
 export class LeaseService implements LeasesApi {
@@ -65,7 +73,7 @@ export class LeaseService implements LeasesApi {
     });
     const owner = this.core.owner(opts);
     const force = opts.force === true;
-    let { exclusions, guesses } = await this.guessFor(project, plans, force, this.calm < CALM_AFTER ? this.reach : 0);
+    let { exclusions, guesses, basis } = await this.guessFor(project, plans, force, this.calm < CALM_AFTER ? this.reach : 0);
     // Every name new and guessed: one step where the store offers it (a round trip to a
     // shared registry, not one per statement). A step that wrote nothing (most often:
     // another writer of this machine took a guessed port since the read) is tried again
@@ -75,14 +83,14 @@ export class LeaseService implements LeasesApi {
     const intent = this.core.intent(ctx, 'allocate');
     const where = { host: this.core.host, scope: project.scope, directory: project.directory };
     for (let attempt = 1; this.core.store.claimNew !== undefined && plans.every((p) => guesses.has(p.name)); attempt++) {
-      const quick = await claimGuessed(this.core.store, where, plans, guesses, owner, intent);
+      const quick = await claimGuessed(this.core.store, where, plans, guesses, owner, intent, basis);
       const taken = guesses;
       const contended = quick === null || attempt > 1 || quick.some((l) => l.port !== taken.get(l.name)?.port);
       this.calm = contended ? 0 : this.calm + 1;
       this.reach = nextReach(this.reach, quick, taken);
       if (quick !== null) return quick;
       if (attempt === QUICK_CLAIM_ATTEMPTS) break;
-      ({ exclusions, guesses } = await this.guessFor(project, plans, force, this.reach));
+      ({ exclusions, guesses, basis } = await this.guessFor(project, plans, force, this.reach));
     }
     const leases = await this.core.store.transaction(
       'write',
@@ -109,8 +117,8 @@ export class LeaseService implements LeasesApi {
    * depend on each other are asked for at once: a store that talks to a server sends them
    * in one round trip.
    */
-  private guessFor(project: ProjectInfo, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean, alternates = 0): Promise<{ exclusions: Exclusions; guesses: Map<string, Guess> }> {
-    return this.core.store.transaction('read', async (tx) => {
+  private guessFor(project: ProjectInfo, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean, alternates = 0): Promise<Guessed> {
+    const read = async (tx: StoreTx): Promise<Guessed> => {
       const [exclusions, existing] = await Promise.all([
         this.core.exclusionsIn(tx, project),
         Promise.all(plans.map((p) => tx.getLease(this.core.host, project.scope, p.name))),
@@ -118,7 +126,10 @@ export class LeaseService implements LeasesApi {
       ]);
       const missing = plans.filter((_, i) => !existing[i]);
       return { exclusions, guesses: await guessAll(this.core.allocContext(tx, project, exclusions), missing, force, alternates) };
-    });
+    };
+    // Where the store can answer from what it remembers (Store.guess), the claim checks it.
+    const { store } = this.core;
+    return store.guess !== undefined ? store.guess(async (tx, basis) => ({ ...(await read(tx)), basis })) : store.transaction('read', read);
   }
 
   async get(ctx: ScopeContext, name: string): Promise<Lease> {

@@ -6,7 +6,7 @@
  */
 import { StoreError } from '../errors.js';
 import type { Lease } from '../types.js';
-import type { ClaimScope, NewClaim, Store, StoreTx, TxMode, WriteIntent } from './store.js';
+import type { ClaimScope, GuessBasis, NewClaim, Store, StoreTx, TxMode, WriteIntent } from './store.js';
 
 /** What the store says of itself before it is open. */
 export interface DeferredIdentity {
@@ -33,10 +33,16 @@ export class DeferredStore implements Store {
     return this.opened.then((store) => store.transaction(mode, fn, intent));
   }
 
-  claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent): Promise<Lease[] | null> {
+  claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent, basis?: GuessBasis): Promise<Lease[] | null> {
     if (this.closed) return Promise.reject(new StoreError(`the store ${this.location} was closed; open it again to use it.`));
     this.opened ??= this.open();
-    return this.opened.then((store) => store.claimNew?.(scope, claims, intent) ?? null);
+    return this.opened.then((store) => store.claimNew?.(scope, claims, intent, basis) ?? null);
+  }
+
+  guess<T>(fn: (tx: StoreTx, basis: GuessBasis) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError(`the store ${this.location} was closed; open it again to use it.`));
+    this.opened ??= this.open();
+    return this.opened.then((store) => (store.guess !== undefined ? store.guess(fn) : store.transaction('read', (tx) => fn(tx, { store }))));
   }
 
   watch(onChange: () => void): () => void {

@@ -144,6 +144,11 @@ export interface ClaimScope {
   readonly directory: string | null;
 }
 
+/** What a guess's answers stood on (Store.guess), for its claim to be checked against: only the store that gave it reads it. */
+export interface GuessBasis {
+  readonly store: unknown;
+}
+
 /** A transaction's intent: readers never block writers for long, writers are serialised. */
 export type TxMode = 'read' | 'write';
 
@@ -178,6 +183,17 @@ export interface Store {
    * transaction, which says why or walks again. Every lease belongs to `scope`, on the
    * store's own host. Absent where a transaction costs no round trips (SQLite, memory).
    */
-  claimNew?(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent): Promise<Lease[] | null>;
+  claimNew?(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent, basis?: GuessBasis): Promise<Lease[] | null>;
+  /**
+   * An allocation's read for its one-step claim, where a read is a round trip and a claim
+   * can check what the read saw (PostgreSQL). `fn` reads as in a read transaction, but the
+   * answers may be what this store remembers of its own machine's rows (what its last such
+   * read saw, and what its claims wrote since) rather than the server's: they only guide
+   * a guess. Passed to claimNew, `basis` makes the claim refuse (write nothing, return
+   * null) when anything of the machine changed since. `fn` may run twice: when the
+   * remembered answers do not cover what it asks, it runs again on a fresh read. Absent
+   * where a read costs no round trip (SQLite, memory): read in a read transaction.
+   */
+  guess?<T>(fn: (tx: StoreTx, basis: GuessBasis) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -78,6 +78,7 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
     await first.close();
     await withClient(url, async (c) => {
       await c.query(`DROP FUNCTION ${schema}.claim`);
+      await c.query(`DROP TABLE ${schema}.machines`);
       await c.query(`ALTER TABLE ${schema}.leases DROP COLUMN strategy`);
       // Migration 5's keys back to the first ones.
       await c.query(`ALTER TABLE ${schema}.leases DROP CONSTRAINT leases_pkey, DROP CONSTRAINT leases_port_key,

@@ -39,14 +39,14 @@ export class EventBuffer {
   }
 
   /**
-   * Inserts the events noted so far, tells the registry's listeners (PostgresStore.watch),
-   * and commits, in one round trip (if the insert fails, the server's COMMIT rolls back):
+   * Sends `first` (the machine's version raised), inserts the events noted so far, tells
+   * the registry's listeners (PostgresStore.watch), and commits, in one round trip (if the insert fails, the server's COMMIT rolls back):
    * the row of event_ids stays locked for as short a time as can be.
    */
-  async flushAndCommit(session: PgSession, s: string, channel: string): Promise<void> {
+  async flushAndCommit(session: PgSession, s: string, channel: string, first: Statement): Promise<void> {
     const insert = this.take(s);
     // NOTIFY is delivered at COMMIT, and only then: listeners read events that are there.
-    await session.commit(insert === null ? [] : [insert, { text: 'SELECT pg_notify($1, $2)', values: [channel, ''] }]);
+    await session.commit(insert === null ? [first] : [first, insert, { text: 'SELECT pg_notify($1, $2)', values: [channel, ''] }]);
   }
 
   /** The statement inserting the pending events, or null when there are none; forgets them. */

@@ -241,7 +241,88 @@ ${claimWrites(s)}
     ADD CONSTRAINT leases_pkey PRIMARY KEY (scope, name, host),
     ADD CONSTRAINT leases_port_key UNIQUE (protocol, host, port);
   `,
+  // 6: each machine's version, raised by every write of the machine (claim() and every
+  // write transaction), so that a store can make an allocation's guess from what it
+  // remembers instead of a read (recall.ts) and claim() can refuse the guess when anything
+  // of the machine changed since: claim() takes the version its caller expects (NULL:
+  // none) and answers the machine's version after it with the port. Rows are never
+  // deleted, so a version is never given twice. Otherwise migration 4's claim().
+  (s) => `
+  CREATE TABLE ${s}.machines (
+    host    text COLLATE "C" PRIMARY KEY,
+    version bigint NOT NULL
+  );
+  DROP FUNCTION ${s}.claim(bigint, text, text, text, text, json, json, json, text, json);
+  CREATE FUNCTION ${s}.claim(v_lock bigint, v_expect bigint, v_host text, v_scope text, v_dir text, v_now text, v_leases json, v_hints json, v_events json,
+                             v_channel text, v_alternates json, OUT o_port integer, OUT o_version bigint)
+  LANGUAGE plpgsql AS $claim$
+  DECLARE
+    v_count integer := json_array_length(v_events);
+    v_last bigint;
+    v_port integer;
+    v_moved json := v_hints;
+    v_lease record;
+    v_alternate record;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(v_lock);
+    o_version := coalesce((SELECT m.version FROM ${s}.machines m WHERE m.host = v_host), 0);
+    IF o_version <> v_expect THEN
+      RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM ${s}.scopes WHERE host = v_host AND name = v_scope AND directory <> v_dir) THEN
+      RETURN;
+    END IF;
+    FOR v_lease IN SELECT * FROM json_to_recordset(v_leases) AS i(name text) LOOP
+      IF EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND scope = v_scope AND name = v_lease.name) THEN
+        RETURN;
+      END IF;
+    END LOOP;
+    FOR v_lease IN SELECT * FROM json_to_recordset(v_leases) AS i(port integer, protocol text) LOOP
+      CONTINUE WHEN NOT EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND protocol = v_lease.protocol AND port = v_lease.port);
+      IF json_array_length(v_leases) <> 1 THEN
+        RETURN;
+      END IF;
+      FOR v_alternate IN SELECT a.port, a.hints FROM ROWS FROM (json_to_recordset(v_alternates) AS (port integer, hints json)) WITH ORDINALITY AS a(port, hints, ord) ORDER BY a.ord LOOP
+        IF NOT EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND protocol = v_lease.protocol AND port = v_alternate.port) THEN
+          v_port := v_alternate.port;
+          v_moved := v_alternate.hints;
+          EXIT;
+        END IF;
+      END LOOP;
+      IF v_port IS NULL THEN
+        RETURN;
+      END IF;
+    END LOOP;
+    INSERT INTO ${s}.machines AS m (host, version) VALUES (v_host, 1)
+      ON CONFLICT (host) DO UPDATE SET version = m.version + 1 RETURNING m.version INTO o_version;
+    INSERT INTO ${s}.scopes AS x (host, name, directory, created_at) VALUES (v_host, v_scope, v_dir, v_now)
+      ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory WHERE x.directory IS NULL AND excluded.directory IS NOT NULL;
+    INSERT INTO ${s}.scan_hints (host, protocol, start, next)
+      SELECT v_host, h.protocol, h.start, h.next FROM json_to_recordset(v_moved) AS h(protocol text, start integer, next integer)
+      ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next;
+    INSERT INTO ${s}.leases (host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, created_at, updated_at)
+      SELECT v_host, v_scope, i.name, coalesce(v_port, i.port), i.protocol, i.purpose, i.pool, i.slot, i.strategy, i.ephemeral, i.pid, v_now, v_now
+      FROM json_to_recordset(v_leases) AS i(name text, port integer, protocol text, purpose text, pool text, slot integer, strategy text, ephemeral boolean, pid integer);
+    UPDATE ${s}.event_ids SET last = last + v_count RETURNING last INTO v_last;
+    INSERT INTO ${s}.events (id, time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command)
+      SELECT v_last - v_count + e.ord, e.time, e.host, e.action, e.change, e.scope, e.name, coalesce(v_port, e.port), e.protocol, e.pool, e.slot, e.old_port,
+             e.owner_pid, e.actor_pid, e.actor_user, e.actor_command
+      FROM ROWS FROM (json_to_recordset(v_events) AS (time text, host text, action text, change text, scope text, name text, port integer, protocol text,
+             pool text, slot integer, old_port integer, owner_pid integer, actor_pid integer, actor_user text, actor_command text))
+        WITH ORDINALITY AS e(time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command, ord);
+    PERFORM pg_notify(v_channel, '');
+    o_port := coalesce(v_port, (v_leases->0->>'port')::integer);
+  END
+  $claim$;
+  `,
 ];
+
+/**
+ * The statement every write transaction of machine $1 ends with, before its events: its
+ * version raised (migration 6), so that a guess made before it is refused by claim().
+ */
+export const bumpMachineSql = (s: string): string =>
+  `INSERT INTO ${s}.machines AS m (host, version) VALUES ($1, 1) ON CONFLICT (host) DO UPDATE SET version = m.version + 1`;
 
 /** The schema version this build of berth writes. */
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -13,14 +13,16 @@ import type pg from 'pg';
 import { StoreError } from '../../errors.js';
 import { PruneSchedule } from '../retention.js';
 import type { Lease } from '../../types.js';
-import type { ClaimScope, HistoryRetention, NewClaim, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
-import { claimCall, claimedLeases } from './claim.js';
+import type { ClaimScope, GuessBasis, HistoryRetention, NewClaim, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
+import { claimCall, claimedHints, claimedLeases, type ClaimAnswer } from './claim.js';
 import { isConnectionLoss, pgCode, pgStoreError, type PgPhase } from './errors.js';
 import { prunePgEvents } from './events.js';
 import { lockKey } from './names.js';
 import { Connections } from './connections.js';
 import { PgSession, send, type Statement } from './session.js';
 import { PgTx } from './tx.js';
+import { RecallTx, Seen, Unremembered } from './recall.js';
+import { bumpMachineSql } from './schema.js';
 
 /** What a PostgresStore is made of (see openPostgresStore). */
 export interface PgStoreParts {
@@ -43,6 +45,11 @@ export interface PgStoreParts {
  * statements anew on another: one transaction fails, not every one after it.
  */
 const stalePrepared = (err: unknown): boolean => pgCode(err) === '0A000';
+
+/** A guess's basis from this store: the machine's version its remembered answers were (none: a fresh read's, which claim() need not check). */
+interface PgBasis extends GuessBasis {
+  readonly version?: number;
+}
 
 /** What begins a read-only transaction: one snapshot for all its statements. */
 const BEGIN_READ: readonly Statement[] = [{ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' }];
@@ -67,6 +74,14 @@ export class PostgresStore implements Store {
   private readonly lockKey: string;
   private readonly watchers = new Set<() => void>();
   private listening: pg.Client | undefined;
+  /**
+   * What this store remembers of its machine's rows, as of the machine's `version`
+   * (recall.ts): the last guess read's answers and what this store's claims wrote since.
+   * Dropped when a write transaction of this store or a refused claim says it is stale.
+   */
+  private memory: { readonly seen: Seen; version: number } | null = null;
+  /** What every write transaction sends before its events: the machine's version raised. */
+  private readonly bump: Statement;
 
   constructor(private readonly parts: PgStoreParts) {
     this.location = parts.location;
@@ -76,6 +91,7 @@ export class PostgresStore implements Store {
     this.channel = `"${this.channelName}"`;
     this.lockKey = lockKey(`berth-writer:${parts.schema}:${parts.host}`);
     this.beginWrite = [{ text: 'BEGIN' }, { text: 'SELECT pg_advisory_xact_lock($1)', values: [this.lockKey] }];
+    this.bump = { text: bumpMachineSql(parts.quoted), values: [parts.host] };
   }
 
   transaction<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent?: WriteIntent): Promise<T> {
@@ -96,8 +112,35 @@ export class PostgresStore implements Store {
     void tracked.then(() => this.running.delete(tracked));
   }
 
+  /**
+   * An allocation's read (Store.guess): from what the store remembers when it covers what
+   * `fn` asks, else a read-only transaction that also reads the machine's version, whose
+   * answers are then remembered.
+   */
+  guess<T>(fn: (tx: StoreTx, basis: GuessBasis) => Promise<T>): Promise<T> {
+    return this.tracked(async () => {
+      const memory = this.memory;
+      if (memory !== null) {
+        const basis: PgBasis = { store: this, version: memory.version };
+        try {
+          return await fn(new RecallTx(memory.seen, this.host), basis);
+        } catch (err) {
+          if (!(err instanceof Unremembered)) throw err;
+        }
+      }
+      return this.run('read', async (tx) => {
+        const version = (tx as PgTx).machineVersion(this.host);
+        const result = await fn(tx, { store: this });
+        this.memory = { seen: (tx as PgTx).seen!, version: await version };
+        return result;
+      }, undefined);
+    });
+  }
+
   private async run<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent: WriteIntent | undefined): Promise<T> {
     const { quoted, retention } = this.parts;
+    // Whatever this write changes, what the store remembers may no longer be the registry.
+    if (mode === 'write') this.memory = null;
     let phase: PgPhase = 'transaction';
     const lent = await this.conns.lend();
     let failed: Error | undefined;
@@ -121,7 +164,7 @@ export class PostgresStore implements Store {
         this.prunes.done(await prunePgEvents(session, quoted, retention, Date.now()));
       }
       phase = 'commit';
-      await tx.events.flushAndCommit(session, quoted, this.channelName);
+      await tx.events.flushAndCommit(session, quoted, this.channelName, this.bump);
       return result;
     } catch (err) {
       if (phase !== 'commit') {
@@ -147,40 +190,67 @@ export class PostgresStore implements Store {
    * a name or port is taken, the scope is tied to another directory, or the leases are
    * not all of `scope` on this machine.
    */
-  claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent): Promise<Lease[] | null> {
+  claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent, basis?: GuessBasis): Promise<Lease[] | null> {
     return this.tracked(async () => {
       if (scope.host !== this.host) return null;
-      if (this.prunes.due()) {
-        // The history is due for pruning, as every so many writes: a write of its own prunes it.
-        this.pruneOwed = true;
-        await this.run('write', (tx) => tx.lastEventId(), undefined);
-      }
-      const call = claimCall({ s: this.parts.quoted, lockKey: this.lockKey, channel: this.channelName }, scope, claims, intent);
-      if (call === null) return null;
-      const { client, owed, done, broken } = await this.conns.lend();
-      let failed: Error | undefined;
-      try {
-        // After a parked read's COMMIT, in the same write.
-        const answers = [...owed, call].map((statement) => send<{ port: number | null }>(client, statement));
-        const rows = (await Promise.all(answers)).at(-1)!.rows;
-        return claimedLeases(call, rows[0]?.port ?? null);
-      } catch (err) {
-        // The call was its own transaction: the server rolled it back, unless the
-        // connection went, which leaves its outcome unknown.
-        if (isConnectionLoss(err)) {
-          failed = err as Error;
-          throw pgStoreError(err, this.location, 'commit');
-        }
-        // A key taken after all (the check and the insert disagree): the general path says why.
-        if (pgCode(err) === '23505') return null;
-        // A parked read's COMMIT that failed leaves the connection in an aborted
-        // transaction (the call behind it refused too): it is not given back.
-        if (owed.length > 0 || stalePrepared(err)) failed = err as Error;
-        throw pgStoreError(err, this.location, 'transaction');
-      } finally {
-        done(failed ?? broken());
-      }
+      // The history is due for pruning, as every so many writes: a write of its own prunes
+      // it, after the claim (a write before it would raise the machine's version, and the
+      // claim of a guess made from what the store remembers would be refused).
+      if (!this.prunes.due()) return this.claimOnce(scope, claims, intent, basis);
+      // Owed until a write prunes: this one, or the next if the claim fails.
+      this.pruneOwed = true;
+      const leases = await this.claimOnce(scope, claims, intent, basis);
+      await this.run('write', (tx) => tx.lastEventId(), undefined);
+      return leases;
     });
+  }
+
+  /** The claim itself: one statement, its own transaction (claim.ts). */
+  private async claimOnce(scope: ClaimScope, claims: readonly NewClaim[], intent: WriteIntent | undefined, basis: GuessBasis | undefined): Promise<Lease[] | null> {
+    const expect = basis?.store === this ? ((basis as PgBasis).version ?? null) : null;
+    const call = claimCall({ s: this.parts.quoted, lockKey: this.lockKey, channel: this.channelName }, scope, claims, intent, expect);
+    if (call === null) return null;
+    const { client, owed, done, broken } = await this.conns.lend();
+    let failed: Error | undefined;
+    try {
+      // After a parked read's COMMIT, in the same write.
+      const answers = [...owed, call].map((statement) => send<ClaimAnswer>(client, statement));
+      const answer = (await Promise.all(answers)).at(-1)!.rows[0]!;
+      const leases = claimedLeases(call, answer.port);
+      this.remember(leases, leases === null ? [] : claimedHints(call, answer.port!), Number(answer.version));
+      return leases;
+    } catch (err) {
+      this.memory = null;
+      // The call was its own transaction: the server rolled it back, unless the
+      // connection went, which leaves its outcome unknown.
+      if (isConnectionLoss(err)) {
+        failed = err as Error;
+        throw pgStoreError(err, this.location, 'commit');
+      }
+      // A key taken after all (the check and the insert disagree): the general path says why.
+      if (pgCode(err) === '23505') return null;
+      // A parked read's COMMIT that failed leaves the connection in an aborted
+      // transaction (the call behind it refused too): it is not given back.
+      if (owed.length > 0 || stalePrepared(err)) failed = err as Error;
+      throw pgStoreError(err, this.location, 'transaction');
+    } finally {
+      done(failed ?? broken());
+    }
+  }
+
+  /**
+   * Adds a claim's writes to what the store remembers when the claim was the machine's
+   * next version (nothing else changed since what it remembers); else forgets it all.
+   */
+  private remember(leases: readonly Lease[] | null, hints: readonly { protocol: string; start: number; next: number }[], version: number): void {
+    const memory = this.memory;
+    if (leases === null || memory === null || memory.version !== version - 1) {
+      this.memory = null;
+      return;
+    }
+    for (const lease of leases) memory.seen.leased(lease);
+    for (const h of hints) memory.seen.hints.set(`${this.host} ${h.protocol} ${h.start}`, h.next);
+    memory.version = version;
   }
 
   /**

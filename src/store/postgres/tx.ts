@@ -11,16 +11,12 @@ import { EventBuffer, lastPgEventId, listPgEvents } from './events.js';
 import { pgCode } from './errors.js';
 import type { PgSession } from './session.js';
 import { toLease, toScope, type LeaseRow, type ScopeRow } from '../rows.js';
+import { HINT_WINDOW, Seen } from './recall.js';
+
+export { HINT_WINDOW };
 
 /** unique_violation and check_violation: the row breaks a rule the schema enforces. */
 const isConstraint = (err: unknown) => pgCode(err) === '23505' || pgCode(err) === '23514';
-
-/**
- * Ports after a scan hint whose leases a read transaction's hint lookup brings along: an
- * allocation's walk starts at the hint and asks about each port in turn, and those
- * answers then cost no round trip of their own.
- */
-export const HINT_WINDOW = 64;
 
 /**
  * A scan hint ($1 host, $2 protocol, $3 start) and the leases of the $4 ports from where a
@@ -41,16 +37,10 @@ export class PgTx implements StoreTx {
   readonly events: EventBuffer;
   /**
    * A read-only transaction's answers so far (REPEATABLE READ: one snapshot, so an answer
-   * once read stays the answer): scan hints by `host protocol start`, leases at `host
-   * protocol port` (null: none), and the windows of ports after a hint whose leases were
-   * all read (a port there not in `at` is unleased). Null in a write, whose reads must see
-   * its own writes and the latest rows.
+   * once read stays the answer; a guess's store remembers them, recall.ts). Null in a
+   * write, whose reads must see its own writes and the latest rows.
    */
-  private readonly seen: {
-    readonly hints: Map<string, number | null>;
-    readonly at: Map<string, Lease | null>;
-    readonly windows: { readonly host: string; readonly protocol: Protocol; readonly from: number }[];
-  } | null;
+  readonly seen: Seen | null;
 
   constructor(
     private readonly session: PgSession,
@@ -59,7 +49,7 @@ export class PgTx implements StoreTx {
     readOnly = false,
   ) {
     this.events = new EventBuffer(intent);
-    this.seen = readOnly ? { hints: new Map(), at: new Map(), windows: [] } : null;
+    this.seen = readOnly ? new Seen() : null;
   }
 
   /** Runs a statement of the transaction (see PgSession). */
@@ -77,18 +67,24 @@ export class PgTx implements StoreTx {
 
   async getLease(host: string, scope: string, name: string): Promise<Lease | null> {
     const row = await this.leaseRow(host, scope, name);
-    return row ? toLease(row) : null;
+    const lease = row ? toLease(row) : null;
+    this.seen?.names.set(`${host} ${scope} ${name}`, lease);
+    return lease;
   }
 
   async leaseAt(host: string, protocol: Protocol, port: number): Promise<Lease | null> {
-    const key = `${host} ${protocol} ${port}`;
-    const known = this.seen?.at.get(key);
+    const known = this.seen?.leaseAt(host, protocol, port);
     if (known !== undefined) return known;
-    if (this.seen?.windows.some((w) => w.host === host && w.protocol === protocol && port >= w.from && port < w.from + HINT_WINDOW)) return null;
     const row = await this.leaseRowAt(host, protocol, port);
     const lease = row ? toLease(row) : null;
-    this.seen?.at.set(key, lease);
+    this.seen?.at.set(`${host} ${protocol} ${port}`, lease);
     return lease;
+  }
+
+  /** This machine's version (machines.version: raised by every write of the machine), 0 before its first write. */
+  async machineVersion(host: string): Promise<number> {
+    const rows = await this.rows<{ version: string | null }>(`SELECT (SELECT version FROM ${this.s}.machines WHERE host = $1) AS version`, [host]);
+    return Number(rows[0]?.version ?? 0);
   }
 
   async listLeases(filter: LeaseFilter = {}): Promise<Lease[]> {
@@ -194,10 +190,12 @@ export class PgTx implements StoreTx {
   }
 
   async poolSlots(host: string, pool: string): Promise<SlotHolder[]> {
-    return this.rows<SlotHolder>(
+    const slots = await this.rows<SlotHolder>(
       `SELECT DISTINCT slot, scope FROM ${this.s}.leases WHERE host = $1 AND pool = $2 AND slot IS NOT NULL ORDER BY slot, scope`,
       [host, pool],
     );
+    this.seen?.slots.set(`${host} ${pool}`, slots);
+    return slots;
   }
 
   async getScope(host: string, name: string): Promise<Scope | null> {
@@ -285,7 +283,9 @@ export class PgTx implements StoreTx {
 
   async listPools(host: string): Promise<PoolConfig[]> {
     const rows = await this.rows<{ definition: string }>(`SELECT definition FROM ${this.s}.pools WHERE host = $1 ORDER BY name`, [host]);
-    return rows.map((r) => JSON.parse(r.definition) as PoolConfig);
+    const pools = rows.map((r) => JSON.parse(r.definition) as PoolConfig);
+    this.seen?.pools.set(host, pools);
+    return pools;
   }
 
   async reset(host: string): Promise<void> {
