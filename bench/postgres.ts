@@ -23,6 +23,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createDatabase, dropDatabase, pgUnavailable, startPg, type PgServer } from '../test/helpers/postgres.js';
 import type { PgWorkerReport } from './postgres-worker.js';
+import { claimCall } from '../src/store/postgres/claim.js';
+import { lockKey, quoteSchema } from '../src/store/postgres/names.js';
+import { DEFAULT_PG_SCHEMA } from '../src/store/postgres/schema.js';
 import { fmt, mdTable, median, type BenchSection } from './stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -148,12 +151,14 @@ function cliMedian(db: string, dir: string): number {
 }
 
 /**
- * What the server costs one client before any registry work, for scale: the p50 of a bare
- * round trip (`SELECT 1`) and of a one-row INSERT with its commit, prepared, on one
- * connection (FLOOR_CALLS each, after as many unmeasured).
+ * What the server costs one client, for scale: the p50 of a bare round trip (`SELECT 1`),
+ * of a one-row INSERT with its commit, and of one claim() call as an allocation sends it
+ * (a new name and port each time), prepared, on one connection with no engine around it
+ * (FLOOR_CALLS each, after as many unmeasured). The last is the floor of a library call
+ * that costs one round trip.
  */
 const FLOOR_CALLS = 2_000;
-async function serverFloor(url: string): Promise<{ roundTrip: number; insert: number }> {
+async function serverFloor(url: string): Promise<{ roundTrip: number; insert: number; claim: number }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -170,10 +175,19 @@ async function serverFloor(url: string): Promise<{ roundTrip: number; insert: nu
     return {
       roundTrip: await p50(() => client.query({ name: 'floor_select', text: 'SELECT 1' }), 0),
       insert: await p50((i) => client.query({ name: 'floor_insert', text: 'INSERT INTO floor VALUES ($1)', values: [i] }), 0),
+      claim: await p50((i) => client.query({ name: 'floor_claim', ...floorClaim(i) }), 0),
     };
   } finally {
     await client.end();
   }
+}
+
+/** The claim() call of allocating name `f{i}` on port 10000 + i for machine `floor` (claim.ts), as a statement. */
+function floorClaim(i: number): { text: string; values: unknown[] } {
+  const target = { s: quoteSchema(DEFAULT_PG_SCHEMA), lockKey: lockKey('berth-floor'), channel: `berth_events_${DEFAULT_PG_SCHEMA}` };
+  const lease = { host: 'floor', scope: 'floor', name: `f${i}`, port: 10_000 + i, protocol: 'tcp', purpose: null, pool: null, slot: null, strategy: 'range', ephemeral: false, pid: null } as const;
+  const call = claimCall(target, { host: 'floor', name: 'floor', directory: null }, [{ lease, hints: [{ start: 10_000, next: 10_001 + i }] }], undefined, null)!;
+  return { text: call.text, values: call.values };
 }
 
 export default async function bench(): Promise<BenchSection> {
@@ -188,7 +202,7 @@ export default async function bench(): Promise<BenchSection> {
   /** Every run's rate of the target's round, per backend. */
   const targetRuns = new Map<string, Round[]>();
   let cli: { sqlite: number; postgres: number };
-  let floor: { roundTrip: number; insert: number };
+  let floor: { roundTrip: number; insert: number; claim: number };
   try {
     // Beside the table's rounds: 32 clients all writing as one machine on PostgreSQL (agents
     // on one box), where every writer races the others for the same scan hint.
@@ -264,8 +278,10 @@ export default async function bench(): Promise<BenchSection> {
       `(the median of ${TARGET_REPEATS} runs: ${pgRuns.map((x) => `${fmt(x.rate, 0)}/s`).join(', ')}; ${sum((x) => x.duplicates)} duplicates, ${sum((x) => x.errors)} errors in all${ceiling(pg32)}); just after start ${fmt(results.get('postgres 32 just started')!.rate, 0)}/s; all 32 on one machine ${fmt(results.get('postgres 32 one machine')!.rate, 0)}/s. One allocation within ${TARGET_LATENCY_RATIO}x of SQLite: as a \`berth allocate\` process ` +
       `${fmt(cli!.postgres / cli!.sqlite, 2)}x, ${verdict(cli!.postgres / cli!.sqlite <= TARGET_LATENCY_RATIO)}; as a library call ${fmt(lib.postgres / lib.sqlite, 1)}x, ` +
       `${verdict(lib.postgres / lib.sqlite <= TARGET_LATENCY_RATIO)}. ` +
-      `Where a library call's ${fmt(lib.postgres)} ms go: ${fmt(results.get('postgres 1')!.trips, 1)} round trips (its reads, then claim(), which re-checks and writes the lease, its scope, scan hint and event in one call); ` +
-      `a bare round trip to this server takes ${fmt(floor!.roundTrip, 3)} ms and a one-row INSERT with its commit ${fmt(floor!.insert, 3)} ms (p50 of ${FLOOR_CALLS}, one connection); ` +
+      `Where a library call's ${fmt(lib.postgres)} ms go: ${fmt(results.get('postgres 1')!.trips, 2)} round trips (claim(), which re-checks and writes the lease, its scope, scan hint and event in one call; ` +
+      'before it a read only when the store does not remember the machine as of its last write: its first allocation, a window of 64 ports used up, another writer of the machine); ' +
+      `a bare round trip to this server takes ${fmt(floor!.roundTrip, 3)} ms, a one-row INSERT with its commit ${fmt(floor!.insert, 3)} ms, and one claim() call alone, from a client doing nothing else, ${fmt(floor!.claim, 3)} ms ` +
+      `(p50 of ${FLOOR_CALLS}, one connection): ${fmt(floor!.claim / lib.sqlite, 1)}x SQLite's whole allocation before any engine work; ` +
       `the rest is CPU, ${fmt(results.get('postgres 1')!.cpu?.clients ?? NaN)} ms in the client (the engine, the pg driver) and ${fmt(results.get('postgres 1')!.cpu?.rest ?? NaN)} ms in the server and kernel per allocation, against ${fmt(results.get('sqlite 1')!.cpu?.clients ?? NaN)} ms for all of SQLite's. ` +
       `Load average when the run ended: ${os.loadavg().map((l) => fmt(l, 1)).join(', ')} on ${os.cpus().length} cores.`,
   ].join('\n');

@@ -79,17 +79,17 @@ describe('postgres store: guesses from what it remembers', { skip: skip ?? false
   }
 
   it('allocates in one round trip each, once the store remembers the machine', async () => {
-    const [{ engine }] = await engines(1);
-    for (const name of ['w1', 'w2', 'w3']) await allocate(engine!, name);
+    const { engine } = (await engines(1))[0]!;
+    for (const name of ['w1', 'w2', 'w3']) await allocate(engine, name);
     // A read's connection is parked with its COMMIT owed for 20 ms (connections.ts): let it go first.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const ports: number[] = [];
     const trips = await roundTrips(async () => {
-      for (let n = 0; n < 10; n++) ports.push(await allocate(engine!, `n${n}`));
+      for (let n = 0; n < 10; n++) ports.push(await allocate(engine, `n${n}`));
     });
     assert.equal(trips, 10, 'one claim each, no read');
     assert.equal(new Set(ports).size, 10);
-    const listed = await engine!.leases.list({ scope: 'app' });
+    const listed = await engine.leases.list({ scope: 'app' });
     assert.deepEqual(
       ports.map((port, n) => listed.find((l) => l.name === `n${n}`)?.port),
       ports,
@@ -119,16 +119,16 @@ describe('postgres store: guesses from what it remembers', { skip: skip ?? false
   });
 
   it('reads afresh after a write of its own', async () => {
-    const [{ engine }] = await engines(1);
-    await allocate(engine!, 'one');
-    const two = await allocate(engine!, 'two');
-    await allocate(engine!, 'three');
-    await engine!.leases.release({ scope: 'app' }, ['two']);
-    assert.equal(await allocate(engine!, 'four'), two);
+    const { engine } = (await engines(1))[0]!;
+    await allocate(engine, 'one');
+    const two = await allocate(engine, 'two');
+    await allocate(engine, 'three');
+    await engine.leases.release({ scope: 'app' }, ['two']);
+    assert.equal(await allocate(engine, 'four'), two);
   });
 
   it('refuses, writing nothing, a claim whose guess the machine changed since', async () => {
-    const [{ store: a }, { store: b }] = await engines(2);
+    const [a, b] = (await engines(2)).map((e) => e.store);
     await a!.transaction('write', (tx) => tx.ensureScope('m1', 'app', null));
     const claim = (name: string, port: number, basis?: Parameters<NonNullable<PostgresStore['claimNew']>>[3]) =>
       a!.claimNew({ host: 'm1', name: 'app', directory: null }, [{ lease: lease(name, port, { host: 'm1', scope: 'app' }), hints: [] }], undefined, basis);

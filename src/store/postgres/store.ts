@@ -51,6 +51,9 @@ interface PgBasis extends GuessBasis {
   readonly version?: number;
 }
 
+/** Guesses made on fresh reads after another writer of the machine showed up (PostgresStore.doubt). */
+const DOUBT_GUESSES = 16;
+
 /** What begins a read-only transaction: one snapshot for all its statements. */
 const BEGIN_READ: readonly Statement[] = [{ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' }];
 
@@ -80,6 +83,13 @@ export class PostgresStore implements Store {
    * Dropped when a write transaction of this store or a refused claim says it is stale.
    */
   private memory: { readonly seen: Seen; version: number } | null = null;
+  /**
+   * Guesses still to make on fresh reads before trusting the memory again: set when
+   * another writer of the machine showed up (a claim found the version moved by more than
+   * its own write, or refused a remembered guess). Writers of one machine racing would
+   * otherwise see most remembered guesses refused, and pay a round trip for each.
+   */
+  private doubt = 0;
   /** What every write transaction sends before its events: the machine's version raised. */
   private readonly bump: Statement;
 
@@ -119,6 +129,11 @@ export class PostgresStore implements Store {
    */
   guess<T>(fn: (tx: StoreTx, basis: GuessBasis) => Promise<T>): Promise<T> {
     return this.tracked(async () => {
+      if (this.doubt > 0) {
+        // Nothing remembered, nothing to remember: the version is not even read.
+        this.doubt--;
+        return this.run('read', (tx) => fn(tx, { store: this }), undefined);
+      }
       const memory = this.memory;
       if (memory !== null) {
         const basis: PgBasis = { store: this, version: memory.version };
@@ -245,6 +260,9 @@ export class PostgresStore implements Store {
   private remember(leases: readonly Lease[] | null, hints: readonly { protocol: string; start: number; next: number }[], version: number): void {
     const memory = this.memory;
     if (leases === null || memory === null || memory.version !== version - 1) {
+      // Another writer of the machine wrote since what the store remembers (a refused claim
+      // mostly means that too): guess from fresh reads for a while.
+      if (memory !== null) this.doubt = DOUBT_GUESSES;
       this.memory = null;
       return;
     }
