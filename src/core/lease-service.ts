@@ -92,6 +92,9 @@ export class LeaseService implements LeasesApi {
       if (attempt === QUICK_CLAIM_ATTEMPTS) break;
       ({ exclusions, guesses, basis } = await this.guessFor(project, plans, force, this.reach));
     }
+    // Answers the store remembered rather than read are for its one-step claim, which
+    // checks them, alone: the general transaction below stands on a read.
+    if (basis?.remembered === true) ({ exclusions, guesses } = await this.guessFor(project, plans, force, 0, 'read'));
     const leases = await this.core.store.transaction(
       'write',
       async (tx) => {
@@ -117,7 +120,7 @@ export class LeaseService implements LeasesApi {
    * depend on each other are asked for at once: a store that talks to a server sends them
    * in one round trip.
    */
-  private guessFor(project: ProjectInfo, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean, alternates = 0): Promise<Guessed> {
+  private guessFor(project: ProjectInfo, plans: readonly { readonly name: string; readonly plan: Plan }[], force: boolean, alternates = 0, how: 'guess' | 'read' = 'guess'): Promise<Guessed> {
     const read = async (tx: StoreTx): Promise<Guessed> => {
       const [exclusions, existing] = await Promise.all([
         this.core.exclusionsIn(tx, project),
@@ -127,9 +130,9 @@ export class LeaseService implements LeasesApi {
       const missing = plans.filter((_, i) => !existing[i]);
       return { exclusions, guesses: await guessAll(this.core.allocContext(tx, project, exclusions), missing, force, alternates) };
     };
-    // Where the store can answer from what it remembers (Store.guess), the claim checks it.
+    // Where the store can answer from what it remembers (Store.guess), its claim checks the answers.
     const { store } = this.core;
-    return store.guess !== undefined ? store.guess(async (tx, basis) => ({ ...(await read(tx)), basis })) : store.transaction('read', read);
+    return how === 'guess' && store.guess !== undefined ? store.guess(async (tx, basis) => ({ ...(await read(tx)), basis })) : store.transaction('read', read);
   }
 
   async get(ctx: ScopeContext, name: string): Promise<Lease> {

@@ -144,9 +144,14 @@ export interface ClaimScope {
   readonly directory: string | null;
 }
 
-/** What a guess's answers stood on (Store.guess), for its claim to be checked against: only the store that gave it reads it. */
+/** What a guess's answers stood on (Store.guess), for its claim to be checked against: only the store that gave it reads the rest. */
 export interface GuessBasis {
   readonly store: unknown;
+  /**
+   * The answers were remembered, not read: only claimNew, which checks them, may act on
+   * them. Anything else (a general write transaction) reads afresh.
+   */
+  readonly remembered?: boolean;
 }
 
 /** A transaction's intent: readers never block writers for long, writers are serialised. */
@@ -188,10 +193,11 @@ export interface Store {
    * An allocation's read for its one-step claim, where a read is a round trip and a claim
    * can check what the read saw (PostgreSQL). `fn` reads as in a read transaction, but the
    * answers may be what this store remembers of its own machine's rows (what its last such
-   * read saw, and what its claims wrote since) rather than the server's: they only guide
-   * a guess. Passed to claimNew, `basis` makes the claim refuse (write nothing, return
-   * null) when anything of the machine changed since. `fn` may run twice: when the
-   * remembered answers do not cover what it asks, it runs again on a fresh read. Absent
+   * read saw, and what its claims wrote since) rather than the server's (`basis.remembered`):
+   * then they are fit only for a guess that claimNew checks. Passed to claimNew, `basis`
+   * makes the claim refuse (write nothing, return null) when anything of the machine
+   * changed since. `fn` may run twice: when the remembered answers do not cover what it
+   * asks, or it throws on them, it runs again on a fresh read, whose outcome stands. Absent
    * where a read costs no round trip (SQLite, memory): read in a read transaction.
    */
   guess?<T>(fn: (tx: StoreTx, basis: GuessBasis) => Promise<T>): Promise<T>;

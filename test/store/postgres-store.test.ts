@@ -12,7 +12,8 @@ import { lockKey } from '../../src/store/postgres/names.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { DEFAULT_RETENTION } from '../../src/store/store.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
-import { HINT_WINDOW, hintWindowSql } from '../../src/store/postgres/tx.js';
+import { HINT_WINDOW } from '../../src/store/postgres/recall.js';
+import { hintWindowSql } from '../../src/store/postgres/tx.js';
 import { lease } from '../helpers/fixtures.js';
 import { createDatabase, dropDatabase, pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
 import { storeConformance } from './conformance.js';
@@ -77,7 +78,8 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
     await first.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm1' })));
     await first.close();
     await withClient(url, async (c) => {
-      await c.query(`DROP FUNCTION ${schema}.claim`);
+      await c.query(`DROP FUNCTION ${schema}.claim(bigint, text, text, text, text, json, json, json, text, json)`);
+      await c.query(`DROP FUNCTION ${schema}.claim(bigint, bigint, text, text, text, text, json, json, json, text, json)`);
       await c.query(`DROP TABLE ${schema}.machines`);
       await c.query(`ALTER TABLE ${schema}.leases DROP COLUMN strategy`);
       // Migration 5's keys back to the first ones.

@@ -4,10 +4,9 @@
  * their keys; 6 checks and raises the machine's version), outside BEGIN, so that the
  * statement is its own transaction: it takes this machine's writer lock, checks that the
  * machine's version is the one the guess stood on (when it stood on remembered answers,
- * recall.ts), that no lease holds a name
- * or port of the claim and that the scope is tied to the same directory or to none, and
- * only then writes the scope, scan hints, leases and events; the lock goes with its
- * commit. Nothing of a strategy is in SQL: the ports were chosen in TypeScript (core),
+ * recall.ts), that no lease holds a name or port of the claim and that the scope is tied
+ * to the same directory or to none, and only then writes the scope, scan hints, leases and
+ * events; the lock goes with its commit. Nothing of a strategy is in SQL: the ports were chosen in TypeScript (core),
  * and a failed check sends the caller back to its general transaction, which walks again
  * or says why. The leases and events are built here as PgTx.insertLease builds them.
  */

@@ -39,14 +39,15 @@ export class EventBuffer {
   }
 
   /**
-   * Sends `first` (the machine's version raised), inserts the events noted so far, tells
+   * Sends `first` (the machine's version raised, if given), inserts the events noted so far, tells
    * the registry's listeners (PostgresStore.watch), and commits, in one round trip (if the insert fails, the server's COMMIT rolls back):
    * the row of event_ids stays locked for as short a time as can be.
    */
-  async flushAndCommit(session: PgSession, s: string, channel: string, first: Statement): Promise<void> {
+  async flushAndCommit(session: PgSession, s: string, channel: string, first: Statement | null): Promise<void> {
     const insert = this.take(s);
     // NOTIFY is delivered at COMMIT, and only then: listeners read events that are there.
-    await session.commit(insert === null ? [first] : [first, insert, { text: 'SELECT pg_notify($1, $2)', values: [channel, ''] }]);
+    const events = insert === null ? [] : [insert, { text: 'SELECT pg_notify($1, $2)', values: [channel, ''] }];
+    await session.commit(first === null ? events : [first, ...events]);
   }
 
   /** The statement inserting the pending events, or null when there are none; forgets them. */

@@ -6,11 +6,13 @@
  * `Seen` holds the answers of read-only transactions (PgTx fills it as it reads: one
  * snapshot, so an answer once read stays the answer). The store keeps the last guess
  * read's Seen with the machine's version at that read (`machines.version`, raised by every
- * write of the machine: claims and write transactions alike), and adds what each of its
- * own claims wrote, for as long as each claim is the next version. A guess made from it
- * passes that version to claim(), which refuses when the version moved: whatever another
- * writer changed meanwhile (a release below the scan hint, a pool defined, a lease taken),
- * nothing is claimed on a stale answer.
+ * write of the machine's leases, scan hints or pools: claims and write transactions
+ * alike), and adds what each of its own claims wrote, for as long as each claim is the
+ * next version. A guess made from it passes that version to claim(), which refuses when
+ * the version moved: whatever another writer changed meanwhile (a release below the scan
+ * hint, a pool defined, a lease taken), nothing is claimed on a stale answer. Remembered
+ * answers serve that claim only: what the guess concludes otherwise (a port refused, a
+ * general write transaction instead of a claim) is concluded again on a fresh read.
  */
 import type { Lease, PoolConfig, Protocol } from '../../types.js';
 import type { SlotHolder, StoreTx } from '../store.js';
@@ -57,7 +59,8 @@ export class Unremembered extends Error {
 /**
  * The reads of a guess answered from a Seen, for `host` only. A name it has not seen is
  * answered as unleased: claim() checks every name it writes, so a wrong "none" costs a
- * refused claim, not a wrong lease. Anything else it has not seen is Unremembered.
+ * refused claim (and a fresh read), not a wrong lease. Anything else it has not seen is
+ * Unremembered.
  */
 export class RecallTx implements StoreTx {
   constructor(

@@ -241,18 +241,21 @@ ${claimWrites(s)}
     ADD CONSTRAINT leases_pkey PRIMARY KEY (scope, name, host),
     ADD CONSTRAINT leases_port_key UNIQUE (protocol, host, port);
   `,
-  // 6: each machine's version, raised by every write of the machine (claim() and every
-  // write transaction), so that a store can make an allocation's guess from what it
-  // remembers instead of a read (recall.ts) and claim() can refuse the guess when anything
-  // of the machine changed since: claim() takes the version its caller expects (NULL:
-  // none) and answers the machine's version after it with the port. Rows are never
-  // deleted, so a version is never given twice. Otherwise migration 4's claim().
+  // 6: each machine's version, raised by every write of the machine's leases, scan hints
+  // or pools (claim() and write transactions that change them), so that a store can make
+  // an allocation's guess from what it remembers instead of a read (recall.ts) and
+  // claim() can refuse the guess when anything of the machine changed since: claim()
+  // takes the version its caller expects (NULL: none) and answers the machine's version
+  // after it with the port. Rows are never deleted, so a version is never given twice.
+  // Otherwise migration 4's claim(), whose 10 arguments stay as a wrapper of the new one:
+  // a berth of schema 5 still running when another upgrades the registry keeps claiming
+  // (its claims raise the version; its other writes do not, so the README asks for every
+  // berth process of the registry's machines to be restarted with the upgrade).
   (s) => `
   CREATE TABLE ${s}.machines (
     host    text COLLATE "C" PRIMARY KEY,
     version bigint NOT NULL
   );
-  DROP FUNCTION ${s}.claim(bigint, text, text, text, text, json, json, json, text, json);
   CREATE FUNCTION ${s}.claim(v_lock bigint, v_expect bigint, v_host text, v_scope text, v_dir text, v_now text, v_leases json, v_hints json, v_events json,
                              v_channel text, v_alternates json, OUT o_port integer, OUT o_version bigint)
   LANGUAGE plpgsql AS $claim$
@@ -313,6 +316,11 @@ ${claimWrites(s)}
     PERFORM pg_notify(v_channel, '');
     o_port := coalesce(v_port, (v_leases->0->>'port')::integer);
   END
+  $claim$;
+  CREATE OR REPLACE FUNCTION ${s}.claim(v_lock bigint, v_host text, v_scope text, v_dir text, v_now text, v_leases json, v_hints json, v_events json, v_channel text,
+                                        v_alternates json)
+  RETURNS integer LANGUAGE sql AS $claim$
+    SELECT o_port FROM ${s}.claim(v_lock, NULL::bigint, v_host, v_scope, v_dir, v_now, v_leases, v_hints, v_events, v_channel, v_alternates)
   $claim$;
   `,
 ];

@@ -21,7 +21,7 @@ import { lockKey } from './names.js';
 import { Connections } from './connections.js';
 import { PgSession, send, type Statement } from './session.js';
 import { PgTx } from './tx.js';
-import { RecallTx, Seen, Unremembered } from './recall.js';
+import { RecallTx, Seen } from './recall.js';
 import { bumpMachineSql } from './schema.js';
 
 /** What a PostgresStore is made of (see openPostgresStore). */
@@ -136,15 +136,18 @@ export class PostgresStore implements Store {
       }
       const memory = this.memory;
       if (memory !== null) {
-        const basis: PgBasis = { store: this, version: memory.version };
+        const basis: PgBasis = { store: this, version: memory.version, remembered: true };
         try {
           return await fn(new RecallTx(memory.seen, this.host), basis);
-        } catch (err) {
-          if (!(err instanceof Unremembered)) throw err;
+        } catch {
+          // Not remembered (Unremembered), or an answer fn refused (a port it says is held,
+          // a pool it says is there) that may no longer be so: a fresh read says.
         }
       }
       return this.run('read', async (tx) => {
         const version = (tx as PgTx).machineVersion(this.host);
+        // Observed below; when fn fails too, its failure is the one reported.
+        version.catch(() => undefined);
         const result = await fn(tx, { store: this });
         this.memory = { seen: (tx as PgTx).seen!, version: await version };
         return result;
@@ -154,8 +157,6 @@ export class PostgresStore implements Store {
 
   private async run<T>(mode: TxMode, fn: (tx: StoreTx) => Promise<T>, intent: WriteIntent | undefined): Promise<T> {
     const { quoted, retention } = this.parts;
-    // Whatever this write changes, what the store remembers may no longer be the registry.
-    if (mode === 'write') this.memory = null;
     let phase: PgPhase = 'transaction';
     const lent = await this.conns.lend();
     let failed: Error | undefined;
@@ -179,7 +180,12 @@ export class PostgresStore implements Store {
         this.prunes.done(await prunePgEvents(session, quoted, retention, Date.now()));
       }
       phase = 'commit';
-      await tx.events.flushAndCommit(session, quoted, this.channelName, this.bump);
+      // A write that changed the machine's rows raises its version (a guess made before it
+      // is refused), and what this store remembers may no longer be the registry. One that
+      // changed none (a get-or-allocate that found its leases, a prune) leaves both.
+      const changed = tx.changed;
+      if (changed) this.memory = null;
+      await tx.events.flushAndCommit(session, quoted, this.channelName, changed ? this.bump : null);
       return result;
     } catch (err) {
       if (phase !== 'commit') {
@@ -208,15 +214,13 @@ export class PostgresStore implements Store {
   claimNew(scope: ClaimScope, claims: readonly NewClaim[], intent?: WriteIntent, basis?: GuessBasis): Promise<Lease[] | null> {
     return this.tracked(async () => {
       if (scope.host !== this.host) return null;
-      // The history is due for pruning, as every so many writes: a write of its own prunes
-      // it, after the claim (a write before it would raise the machine's version, and the
-      // claim of a guess made from what the store remembers would be refused).
-      if (!this.prunes.due()) return this.claimOnce(scope, claims, intent, basis);
-      // Owed until a write prunes: this one, or the next if the claim fails.
-      this.pruneOwed = true;
-      const leases = await this.claimOnce(scope, claims, intent, basis);
-      await this.run('write', (tx) => tx.lastEventId(), undefined);
-      return leases;
+      if (this.prunes.due()) {
+        // The history is due for pruning, as every so many writes: a write of its own prunes
+        // it (it changes none of the machine's rows, so a guess stays good).
+        this.pruneOwed = true;
+        await this.run('write', (tx) => tx.lastEventId(), undefined);
+      }
+      return this.claimOnce(scope, claims, intent, basis);
     });
   }
 
@@ -232,7 +236,7 @@ export class PostgresStore implements Store {
       const answers = [...owed, call].map((statement) => send<ClaimAnswer>(client, statement));
       const answer = (await Promise.all(answers)).at(-1)!.rows[0]!;
       const leases = claimedLeases(call, answer.port);
-      this.remember(leases, leases === null ? [] : claimedHints(call, answer.port!), Number(answer.version));
+      this.remember(leases, leases === null ? [] : claimedHints(call, answer.port!), Number(answer.version), expect);
       return leases;
     } catch (err) {
       this.memory = null;
@@ -256,13 +260,18 @@ export class PostgresStore implements Store {
   /**
    * Adds a claim's writes to what the store remembers when the claim was the machine's
    * next version (nothing else changed since what it remembers); else forgets it all.
+   * `expect`: the version the claim's guess stood on, when it was remembered.
    */
-  private remember(leases: readonly Lease[] | null, hints: readonly { protocol: string; start: number; next: number }[], version: number): void {
+  private remember(leases: readonly Lease[] | null, hints: readonly { protocol: string; start: number; next: number }[], version: number, expect: number | null): void {
     const memory = this.memory;
+    // A read that finished after this claim remembers it already.
+    if (leases !== null && memory !== null && memory.version >= version) return;
     if (leases === null || memory === null || memory.version !== version - 1) {
-      // Another writer of the machine wrote since what the store remembers (a refused claim
-      // mostly means that too): guess from fresh reads for a while.
-      if (memory !== null) this.doubt = DOUBT_GUESSES;
+      // Another writer of the machine wrote since what the store remembers: guess from
+      // fresh reads for a while. A remembered guess refused at the version it stood on
+      // met no other writer, only a name the store had not read.
+      const alone = leases === null && expect !== null && version === expect;
+      if (memory !== null && !alone) this.doubt = DOUBT_GUESSES;
       this.memory = null;
       return;
     }

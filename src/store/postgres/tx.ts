@@ -13,8 +13,6 @@ import type { PgSession } from './session.js';
 import { toLease, toScope, type LeaseRow, type ScopeRow } from '../rows.js';
 import { HINT_WINDOW, Seen } from './recall.js';
 
-export { HINT_WINDOW };
-
 /** unique_violation and check_violation: the row breaks a rule the schema enforces. */
 const isConstraint = (err: unknown) => pgCode(err) === '23505' || pgCode(err) === '23514';
 
@@ -41,6 +39,12 @@ export class PgTx implements StoreTx {
    * write, whose reads must see its own writes and the latest rows.
    */
   readonly seen: Seen | null;
+  /**
+   * Whether this transaction wrote a lease, a scan hint or a pool of a machine: what a
+   * guess reads (recall.ts), so what raises the machine's version. Scopes are not among
+   * them: claim() checks a scope's directory itself.
+   */
+  changed = false;
 
   constructor(
     private readonly session: PgSession,
@@ -101,6 +105,7 @@ export class PgTx implements StoreTx {
   }
 
   async insertLease(lease: NewLease): Promise<Lease> {
+    this.changed = true;
     const now = new Date().toISOString();
     const { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid } = lease;
     const row: LeaseRow = { host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, created_at: now, updated_at: now };
@@ -145,6 +150,7 @@ export class PgTx implements StoreTx {
   }
 
   async updateLease(host: string, scope: string, name: string, changes: LeaseChanges): Promise<Lease> {
+    this.changed = true;
     const before = await this.leaseRow(host, scope, name);
     if (!before) throw noLease(scope, name);
     const now = new Date().toISOString();
@@ -182,6 +188,7 @@ export class PgTx implements StoreTx {
   }
 
   async deleteLease(host: string, scope: string, name: string): Promise<Lease | null> {
+    this.changed = true;
     const row = (await this.rows<LeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 AND scope = $2 AND name = $3 RETURNING *`, [host, scope, name]))[0];
     if (!row) return null;
     await this.lowerHints(host, row.protocol, row.port);
@@ -251,6 +258,7 @@ export class PgTx implements StoreTx {
   }
 
   async setScanHint(host: string, protocol: Protocol, start: number, next: number): Promise<void> {
+    this.changed = true;
     await this.rows(
       `INSERT INTO ${this.s}.scan_hints (host, protocol, start, next) VALUES ($1, $2, $3, $4)
        ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next`,
@@ -269,6 +277,7 @@ export class PgTx implements StoreTx {
   }
 
   async savePool(host: string, pool: PoolConfig): Promise<void> {
+    this.changed = true;
     await this.rows(
       `INSERT INTO ${this.s}.pools (host, name, definition, updated_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (host, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at`,
@@ -289,6 +298,7 @@ export class PgTx implements StoreTx {
   }
 
   async reset(host: string): Promise<void> {
+    this.changed = true;
     const now = new Date().toISOString();
     for (const row of await this.rows<LeaseRow>(`DELETE FROM ${this.s}.leases WHERE host = $1 RETURNING *`, [host])) this.events.add('deleted', row, null, now);
     for (const table of ['scopes', 'scan_hints', 'pools']) await this.rows(`DELETE FROM ${this.s}.${table} WHERE host = $1`, [host]);
