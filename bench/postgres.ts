@@ -24,7 +24,7 @@ import pg from 'pg';
 import { createDatabase, dropDatabase, pgUnavailable, startPg, type PgServer } from '../test/helpers/postgres.js';
 import type { PgWorkerReport } from './postgres-worker.js';
 import { claimCall } from '../src/store/postgres/claim.js';
-import { lockKey, quoteSchema } from '../src/store/postgres/names.js';
+import { eventChannel, quoteSchema, writerLockKey } from '../src/store/postgres/names.js';
 import { DEFAULT_PG_SCHEMA } from '../src/store/postgres/schema.js';
 import { fmt, mdTable, median, type BenchSection } from './stats.js';
 
@@ -184,7 +184,7 @@ async function serverFloor(url: string): Promise<{ roundTrip: number; insert: nu
 
 /** The claim() call of allocating name `f{i}` on port 10000 + i for machine `floor` (claim.ts), as a statement. */
 function floorClaim(i: number): { text: string; values: unknown[] } {
-  const target = { s: quoteSchema(DEFAULT_PG_SCHEMA), lockKey: lockKey('berth-floor'), channel: `berth_events_${DEFAULT_PG_SCHEMA}` };
+  const target = { s: quoteSchema(DEFAULT_PG_SCHEMA), lockKey: writerLockKey(DEFAULT_PG_SCHEMA, 'floor'), channel: eventChannel(DEFAULT_PG_SCHEMA) };
   const lease = { host: 'floor', scope: 'floor', name: `f${i}`, port: 10_000 + i, protocol: 'tcp', purpose: null, pool: null, slot: null, strategy: 'range', ephemeral: false, pid: null } as const;
   const call = claimCall(target, { host: 'floor', name: 'floor', directory: null }, [{ lease, hints: [{ start: 10_000, next: 10_001 + i }] }], undefined, null)!;
   return { text: call.text, values: call.values };

@@ -4,26 +4,18 @@
  * in-process daemon (its unix socket; the peer over loopback TCP). Each test has a schema
  * of its own. Everything LocalEngine passes on PostgreSQL passes here too.
  */
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
-import { pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
+import { pgServerForFile, uniqueSchema } from '../helpers/postgres.js';
 import { engineContract } from './harness.js';
 import { remoteHarness } from './remote-harness.js';
 
-const skip = pgUnavailable();
-let server: PgServer | undefined;
+const { skip, server } = pgServerForFile();
 
 if (skip !== null) {
   it('engine contract on RemoteEngine over PostgreSQL', { skip }, () => {});
 } else {
-  before(async () => {
-    server = await startPg();
-  });
-  after(async () => {
-    await server?.stop();
-  });
-
   engineContract('RemoteEngine, daemon over a PostgreSQL store, this machine', () =>
-    remoteHarness('berth-contract-remote-pg-', async () => ({ store: await openPostgresStore(server!.url, { schema: uniqueSchema(), host: 'local' }), db: server!.url })),
+    remoteHarness('berth-contract-remote-pg-', async () => ({ store: await openPostgresStore(server.url, { schema: uniqueSchema(), host: 'local' }), db: server.url })),
   );
 }

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { freePort } from './ports.js';
 
@@ -45,6 +46,34 @@ export function pgUnavailable(): string | null {
     }
   }
   return null;
+}
+
+/**
+ * One server for the calling test file, started before its tests and stopped after them
+ * when PostgreSQL can be had (a throwaway cluster costs about two seconds); `skip` says
+ * why not, for its tests to skip with. `server` stands for the started one.
+ */
+export function pgServerForFile(): { readonly skip: string | null; readonly server: PgServer } {
+  const skip = pgUnavailable();
+  let started: PgServer | undefined;
+  if (skip === null) {
+    before(async () => {
+      started = await startPg();
+    });
+    after(async () => {
+      await started?.stop();
+    });
+  }
+  const server: PgServer = {
+    get url(): string {
+      if (started === undefined) throw new Error(`no PostgreSQL server for this file: ${skip ?? 'it is not started yet (use it inside a test)'}`);
+      return started.url;
+    },
+    stop: async () => {
+      await started?.stop();
+    },
+  };
+  return { skip, server };
 }
 
 /** Runs a PostgreSQL program, as `postgres` when this process is root. */

@@ -9,11 +9,11 @@
  * says) and lost nothing it had reported committed. No timing is asserted.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import type { Lease, RegistryEvent } from '../../src/types.js';
 import { tempDir } from '../helpers/cli.js';
-import { createDatabase, dropDatabase, pgUnavailable, startPg, type PgServer } from '../helpers/postgres.js';
+import { createDatabase, dropDatabase, pgServerForFile } from '../helpers/postgres.js';
 import { checkLeasesAndHistory, checkWorkers } from './mixed-check.js';
 import { runMixed, type WorkerResult } from './mixed-run.js';
 import { MIXED_ROLES, type MixedOp } from './mixed-worker.js';
@@ -31,17 +31,7 @@ const POOL_SLOTS = 6;
 const KILLED = [5, 10, 15, 20];
 const KILL_AFTER_OPS = 30;
 
-const skip = pgUnavailable();
-let server: PgServer;
-
-if (skip === null) {
-  before(async () => {
-    server = await startPg();
-  });
-  after(async () => {
-    await server.stop();
-  });
-}
+const { skip, server } = pgServerForFile();
 
 /** The leases the history of `scope` ends with: name -> port. */
 function replayHistory(events: readonly RegistryEvent[], scope: string): Map<string, number> {

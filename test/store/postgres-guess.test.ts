@@ -8,29 +8,19 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreError } from '../../src/errors.js';
 import { LocalEngine } from '../../src/core/local-engine.js';
 import { localMachine } from '../../src/os/machine.js';
 import { claimCall } from '../../src/store/postgres/claim.js';
-import { lockKey } from '../../src/store/postgres/names.js';
+import { eventChannel, quoteSchema, writerLockKey } from '../../src/store/postgres/names.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
 import type { PostgresStore } from '../../src/store/postgres/store.js';
 import { lease } from '../helpers/fixtures.js';
-import { pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
+import { pgServerForFile, uniqueSchema } from '../helpers/postgres.js';
 
-const skip = pgUnavailable();
-let server: PgServer;
-
-if (skip === null) {
-  before(async () => {
-    server = await startPg();
-  });
-  after(async () => {
-    await server?.stop();
-  });
-}
+const { skip, server } = pgServerForFile();
 
 /** Ports these tests allocate from; the OS is asked too, so a port some process holds is skipped. */
 const RANGE = { start: 47100, end: 47299 };
@@ -246,7 +236,7 @@ describe('postgres store: guesses from what it remembers', { skip: skip ?? false
     assert.ok(await claim('first', 47169, await store.guess(async (tx, basis) => (await tx.getScanHint('m1', 'tcp', RANGE.start), basis))));
     const basis = await store.guess(async (tx, basis) => (await tx.getScanHint('m1', 'tcp', RANGE.start), basis));
     assert.equal(basis.remembered, true);
-    const target = { s: `"${schema}"`, lockKey: lockKey(`berth-writer:${schema}:m1`), channel: `berth_events_${schema}` };
+    const target = { s: quoteSchema(schema), lockKey: writerLockKey(schema, 'm1'), channel: eventChannel(schema) };
     const call = claimCall(target, { host: 'm1', name: 'app', directory: null }, [{ lease: lease('old', 47170, { host: 'm1', scope: 'app' }), hints: [] }], undefined, null)!;
     const client = new pg.Client({ connectionString: server.url });
     await client.connect();

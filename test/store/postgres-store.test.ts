@@ -4,32 +4,21 @@
  * PostgreSQL: its schema, refusals, machines, lost connections.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import pg from 'pg';
 import { StoreError } from '../../src/errors.js';
 import { openPostgresStore } from '../../src/store/postgres/open.js';
-import { lockKey } from '../../src/store/postgres/names.js';
+import { writerLockKey } from '../../src/store/postgres/names.js';
 import { PostgresStore } from '../../src/store/postgres/store.js';
 import { DEFAULT_RETENTION } from '../../src/store/store.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
 import { HINT_WINDOW } from '../../src/store/postgres/recall.js';
 import { hintWindowSql } from '../../src/store/postgres/tx.js';
 import { lease } from '../helpers/fixtures.js';
-import { createDatabase, dropDatabase, pgUnavailable, startPg, uniqueSchema, type PgServer } from '../helpers/postgres.js';
+import { createDatabase, dropDatabase, pgServerForFile, uniqueSchema } from '../helpers/postgres.js';
 import { storeConformance } from './conformance.js';
 
-const skip = pgUnavailable();
-let server: PgServer;
-
-// One server for the file: a throwaway cluster costs about two seconds to start.
-if (skip === null) {
-  before(async () => {
-    server = await startPg();
-  });
-  after(async () => {
-    await server?.stop();
-  });
-}
+const { skip, server } = pgServerForFile();
 
 describe('postgres store', { skip: skip ?? false }, () => {
   storeConformance('postgres', async (opts) => {
@@ -259,7 +248,7 @@ describe('postgres store: schema, machines, failures', { skip: skip ?? false }, 
     await Promise.all([holder.connect(), watcher.connect()]);
     try {
       await holder.query('BEGIN');
-      await holder.query('SELECT pg_advisory_xact_lock($1)', [lockKey(`berth-writer:${schema}:m`)]);
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [writerLockKey(schema, 'm')]);
       const failed = store.transaction('write', (tx) => tx.insertLease(lease('web', 4000, { host: 'm' })));
       failed.catch(() => undefined); // asserted below: not unhandled meanwhile
       // Until the writer waits for the lock (the watcher is outside the holder's transaction,

@@ -10,7 +10,7 @@
  * and a failed check sends the caller back to its general transaction, which walks again
  * or says why. The leases and events are built here as PgTx.insertLease builds them.
  */
-import type { Lease } from '../../types.js';
+import type { Lease, Protocol } from '../../types.js';
 import { isLeasable } from '../lease-errors.js';
 import { toLease, type LeaseRow } from '../rows.js';
 import type { ClaimScope, NewClaim, WriteIntent } from '../store.js';
@@ -19,7 +19,7 @@ import type { Statement } from './session.js';
 
 /** A scan hint a claim writes. */
 export interface ClaimHint {
-  readonly protocol: string;
+  readonly protocol: Protocol;
   readonly start: number;
   readonly next: number;
 }
@@ -60,7 +60,7 @@ export function claimCall(target: ClaimTarget, scope: ClaimScope, claims: readon
   }
   // One hint per (protocol, start), the last one given winning, as the general path's
   // writes in order would leave it (one INSERT may not change a row twice).
-  const hints = new Map<string, { protocol: string; start: number; next: number }>();
+  const hints = new Map<string, ClaimHint>();
   for (const { lease, hints: moved } of claims) for (const h of moved) hints.set(`${lease.protocol} ${h.start}`, { protocol: lease.protocol, start: h.start, next: h.next });
   const events = new EventBuffer(intent);
   for (const row of rows) events.add('created', row, null, now);

@@ -27,6 +27,16 @@ export function lockKey(text: string): string {
   return BigInt.asIntN(64, hash).toString();
 }
 
+/** The advisory lock the writers of machine `host` take in `schema`: they take turns. */
+export function writerLockKey(schema: string, host: string): string {
+  return lockKey(`berth-writer:${schema}:${host}`);
+}
+
+/** The channel the writers of `schema` NOTIFY when they commit events. */
+export function eventChannel(schema: string): string {
+  return `berth_events_${schema}`;
+}
+
 /** Whether `db` names a PostgreSQL registry rather than a SQLite file. */
 export function isPostgresUrl(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db);

@@ -20,37 +20,81 @@ import type { SlotHolder, StoreTx } from '../store.js';
 /** Ports after a scan hint whose leases one read brings along (see hintWindowSql in tx.ts). */
 export const HINT_WINDOW = 64;
 
-/** Answers read in one snapshot, or remembered since, keyed by what was asked. */
+/**
+ * Answers read in one snapshot, or remembered since, keyed by what was asked. Each getter
+ * answers undefined for what was not asked (null: asked, and there is none).
+ */
 export class Seen {
-  /** Scan hints by `host protocol start` (null: none). */
-  readonly hints = new Map<string, number | null>();
-  /** The lease at `host protocol port` (null: none). */
-  readonly at = new Map<string, Lease | null>();
+  /** Scan hints by `host protocol start`. */
+  private readonly hints = new Map<string, number | null>();
+  /** The lease at `host protocol port`. */
+  private readonly at = new Map<string, Lease | null>();
   /** Windows of HINT_WINDOW ports after a hint whose leases were all read: a port there not in `at` is unleased. */
-  readonly windows: { readonly host: string; readonly protocol: Protocol; readonly from: number }[] = [];
-  /** The lease named `host scope name` (null: none). */
-  readonly names = new Map<string, Lease | null>();
+  private readonly windows: { readonly host: string; readonly protocol: Protocol; readonly from: number }[] = [];
+  /** The lease named `host scope name`. */
+  private readonly names = new Map<string, Lease | null>();
   /** Recorded pool definitions by host. */
-  readonly pools = new Map<string, PoolConfig[]>();
+  private readonly pools = new Map<string, PoolConfig[]>();
   /** Slot holders by `host pool`. */
-  readonly slots = new Map<string, SlotHolder[]>();
+  private readonly slots = new Map<string, SlotHolder[]>();
 
-  /** The lease at a port as seen (null: none), or undefined when not known. */
+  hint(host: string, protocol: Protocol, start: number): number | null | undefined {
+    return this.hints.get(`${host} ${protocol} ${start}`);
+  }
+
+  setHint(host: string, protocol: Protocol, start: number, next: number | null): void {
+    this.hints.set(`${host} ${protocol} ${start}`, next);
+  }
+
+  /** The lease at a port, from one asked for or a window read. */
   leaseAt(host: string, protocol: Protocol, port: number): Lease | null | undefined {
     const known = this.at.get(`${host} ${protocol} ${port}`);
     if (known !== undefined) return known;
     return this.windows.some((w) => w.host === host && w.protocol === protocol && port >= w.from && port < w.from + HINT_WINDOW) ? null : undefined;
   }
 
+  setLeaseAt(host: string, protocol: Protocol, port: number, lease: Lease | null): void {
+    this.at.set(`${host} ${protocol} ${port}`, lease);
+  }
+
+  /** Records that every lease of the HINT_WINDOW ports from `from` was read. */
+  addWindow(host: string, protocol: Protocol, from: number): void {
+    this.windows.push({ host, protocol, from });
+  }
+
+  lease(host: string, scope: string, name: string): Lease | null | undefined {
+    return this.names.get(`${host} ${scope} ${name}`);
+  }
+
+  setLease(host: string, scope: string, name: string, lease: Lease | null): void {
+    this.names.set(`${host} ${scope} ${name}`, lease);
+  }
+
+  poolsOf(host: string): PoolConfig[] | undefined {
+    return this.pools.get(host);
+  }
+
+  setPools(host: string, pools: PoolConfig[]): void {
+    this.pools.set(host, pools);
+  }
+
+  slotsOf(host: string, pool: string): SlotHolder[] | undefined {
+    return this.slots.get(`${host} ${pool}`);
+  }
+
+  setSlots(host: string, pool: string, slots: SlotHolder[]): void {
+    this.slots.set(`${host} ${pool}`, slots);
+  }
+
   /** Records a lease that now holds its name and port (a claim's). */
   leased(lease: Lease): void {
-    this.at.set(`${lease.host} ${lease.protocol} ${lease.port}`, lease);
-    this.names.set(`${lease.host} ${lease.scope} ${lease.name}`, lease);
+    this.setLeaseAt(lease.host, lease.protocol, lease.port, lease);
+    this.setLease(lease.host, lease.scope, lease.name, lease);
   }
 }
 
 /** Thrown by a RecallTx asked what it does not remember: the guess is made again on a fresh read. */
-export class Unremembered extends Error {
+class Unremembered extends Error {
   constructor(what: string) {
     super(`not remembered: ${what}`);
   }
@@ -74,7 +118,7 @@ export class RecallTx implements StoreTx {
 
   async getLease(host: string, scope: string, name: string): Promise<Lease | null> {
     this.own(host, 'a lease');
-    return this.seen.names.get(`${host} ${scope} ${name}`) ?? null;
+    return this.seen.lease(host, scope, name) ?? null;
   }
 
   async leaseAt(host: string, protocol: Protocol, port: number): Promise<Lease | null> {
@@ -86,21 +130,21 @@ export class RecallTx implements StoreTx {
 
   async getScanHint(host: string, protocol: Protocol, start: number): Promise<number | null> {
     this.own(host, 'a scan hint');
-    const known = this.seen.hints.get(`${host} ${protocol} ${start}`);
+    const known = this.seen.hint(host, protocol, start);
     if (known === undefined) throw new Unremembered(`the scan hint from ${start}`);
     return known;
   }
 
   async listPools(host: string): Promise<PoolConfig[]> {
     this.own(host, 'pools');
-    const known = this.seen.pools.get(host);
+    const known = this.seen.poolsOf(host);
     if (known === undefined) throw new Unremembered('pools');
     return known;
   }
 
   async poolSlots(host: string, pool: string): Promise<SlotHolder[]> {
     this.own(host, 'slots');
-    const known = this.seen.slots.get(`${host} ${pool}`);
+    const known = this.seen.slotsOf(host, pool);
     if (known === undefined) throw new Unremembered(`the slots of pool ${pool}`);
     return known;
   }

@@ -39,11 +39,51 @@ const claimJoinChecks = (s: string): string => `  DECLARE
     END IF;`;
 
 /**
- * The writing half of claim() since migration 3, once its checks passed: the scope, the
- * scan hints, the leases (with their strategy) and their events, and the NOTIFY; returns
- * the port the lone lease got. Migrations 3 and 4 define claim() with it.
+ * The first half of claim() since migration 4: the writer lock, then each lease, port and
+ * alternate looked up by its keys, one at a time (see migration 4 why); `refuse` ends the
+ * call when a check fails, and `afterLock` checks first what a version of claim() adds.
  */
-const claimWrites = (s: string): string => `
+const claimLookups = (s: string, refuse = 'RETURN NULL;', afterLock = ''): string => `  DECLARE
+    v_count integer := json_array_length(v_events);
+    v_last bigint;
+    v_port integer;
+    v_moved json := v_hints;
+    v_lease record;
+    v_alternate record;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(v_lock);${afterLock}
+    IF EXISTS (SELECT 1 FROM ${s}.scopes WHERE host = v_host AND name = v_scope AND directory <> v_dir) THEN
+      ${refuse}
+    END IF;
+    FOR v_lease IN SELECT * FROM json_to_recordset(v_leases) AS i(name text) LOOP
+      IF EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND scope = v_scope AND name = v_lease.name) THEN
+        ${refuse}
+      END IF;
+    END LOOP;
+    FOR v_lease IN SELECT * FROM json_to_recordset(v_leases) AS i(port integer, protocol text) LOOP
+      CONTINUE WHEN NOT EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND protocol = v_lease.protocol AND port = v_lease.port);
+      IF json_array_length(v_leases) <> 1 THEN
+        ${refuse}
+      END IF;
+      FOR v_alternate IN SELECT a.port, a.hints FROM ROWS FROM (json_to_recordset(v_alternates) AS (port integer, hints json)) WITH ORDINALITY AS a(port, hints, ord) ORDER BY a.ord LOOP
+        IF NOT EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND protocol = v_lease.protocol AND port = v_alternate.port) THEN
+          v_port := v_alternate.port;
+          v_moved := v_alternate.hints;
+          EXIT;
+        END IF;
+      END LOOP;
+      IF v_port IS NULL THEN
+        ${refuse}
+      END IF;
+    END LOOP;`;
+
+/**
+ * The writing half of claim() since migration 3, once its checks passed: the scope, the
+ * scan hints, the leases (with their strategy) and their events, and the NOTIFY; then
+ * `finish`, by default returning the port the lone lease got. Migrations 3, 4 and 6
+ * define claim() with it.
+ */
+const claimWrites = (s: string, finish = "RETURN coalesce(v_port, (v_leases->0->>'port')::integer);"): string => `
     INSERT INTO ${s}.scopes AS x (host, name, directory, created_at) VALUES (v_host, v_scope, v_dir, v_now)
       ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory WHERE x.directory IS NULL AND excluded.directory IS NOT NULL;
     INSERT INTO ${s}.scan_hints (host, protocol, start, next)
@@ -60,7 +100,7 @@ const claimWrites = (s: string): string => `
              pool text, slot integer, old_port integer, owner_pid integer, actor_pid integer, actor_user text, actor_command text))
         WITH ORDINALITY AS e(time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command, ord);
     PERFORM pg_notify(v_channel, '');
-    RETURN coalesce(v_port, (v_leases->0->>'port')::integer);`;
+    ${finish}`;
 
 /** Each entry upgrades the schema by one version. Never edit a released entry; append. */
 export const PG_MIGRATIONS: readonly ((schema: string) => string)[] = [
@@ -189,39 +229,7 @@ ${claimWrites(s)}
   CREATE OR REPLACE FUNCTION ${s}.claim(v_lock bigint, v_host text, v_scope text, v_dir text, v_now text, v_leases json, v_hints json, v_events json, v_channel text,
                              v_alternates json)
   RETURNS integer LANGUAGE plpgsql AS $claim$
-  DECLARE
-    v_count integer := json_array_length(v_events);
-    v_last bigint;
-    v_port integer;
-    v_moved json := v_hints;
-    v_lease record;
-    v_alternate record;
-  BEGIN
-    PERFORM pg_advisory_xact_lock(v_lock);
-    IF EXISTS (SELECT 1 FROM ${s}.scopes WHERE host = v_host AND name = v_scope AND directory <> v_dir) THEN
-      RETURN NULL;
-    END IF;
-    FOR v_lease IN SELECT * FROM json_to_recordset(v_leases) AS i(name text) LOOP
-      IF EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND scope = v_scope AND name = v_lease.name) THEN
-        RETURN NULL;
-      END IF;
-    END LOOP;
-    FOR v_lease IN SELECT * FROM json_to_recordset(v_leases) AS i(port integer, protocol text) LOOP
-      CONTINUE WHEN NOT EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND protocol = v_lease.protocol AND port = v_lease.port);
-      IF json_array_length(v_leases) <> 1 THEN
-        RETURN NULL;
-      END IF;
-      FOR v_alternate IN SELECT a.port, a.hints FROM ROWS FROM (json_to_recordset(v_alternates) AS (port integer, hints json)) WITH ORDINALITY AS a(port, hints, ord) ORDER BY a.ord LOOP
-        IF NOT EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND protocol = v_lease.protocol AND port = v_alternate.port) THEN
-          v_port := v_alternate.port;
-          v_moved := v_alternate.hints;
-          EXIT;
-        END IF;
-      END LOOP;
-      IF v_port IS NULL THEN
-        RETURN NULL;
-      END IF;
-    END LOOP;
+${claimLookups(s)}
 ${claimWrites(s)}
   END
   $claim$;
@@ -259,62 +267,14 @@ ${claimWrites(s)}
   CREATE FUNCTION ${s}.claim(v_lock bigint, v_expect bigint, v_host text, v_scope text, v_dir text, v_now text, v_leases json, v_hints json, v_events json,
                              v_channel text, v_alternates json, OUT o_port integer, OUT o_version bigint)
   LANGUAGE plpgsql AS $claim$
-  DECLARE
-    v_count integer := json_array_length(v_events);
-    v_last bigint;
-    v_port integer;
-    v_moved json := v_hints;
-    v_lease record;
-    v_alternate record;
-  BEGIN
-    PERFORM pg_advisory_xact_lock(v_lock);
+${claimLookups(s, 'RETURN;', `
     o_version := coalesce((SELECT m.version FROM ${s}.machines m WHERE m.host = v_host), 0);
     IF o_version <> v_expect THEN
       RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM ${s}.scopes WHERE host = v_host AND name = v_scope AND directory <> v_dir) THEN
-      RETURN;
-    END IF;
-    FOR v_lease IN SELECT * FROM json_to_recordset(v_leases) AS i(name text) LOOP
-      IF EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND scope = v_scope AND name = v_lease.name) THEN
-        RETURN;
-      END IF;
-    END LOOP;
-    FOR v_lease IN SELECT * FROM json_to_recordset(v_leases) AS i(port integer, protocol text) LOOP
-      CONTINUE WHEN NOT EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND protocol = v_lease.protocol AND port = v_lease.port);
-      IF json_array_length(v_leases) <> 1 THEN
-        RETURN;
-      END IF;
-      FOR v_alternate IN SELECT a.port, a.hints FROM ROWS FROM (json_to_recordset(v_alternates) AS (port integer, hints json)) WITH ORDINALITY AS a(port, hints, ord) ORDER BY a.ord LOOP
-        IF NOT EXISTS (SELECT 1 FROM ${s}.leases WHERE host = v_host AND protocol = v_lease.protocol AND port = v_alternate.port) THEN
-          v_port := v_alternate.port;
-          v_moved := v_alternate.hints;
-          EXIT;
-        END IF;
-      END LOOP;
-      IF v_port IS NULL THEN
-        RETURN;
-      END IF;
-    END LOOP;
+    END IF;`)}
     INSERT INTO ${s}.machines AS m (host, version) VALUES (v_host, 1)
       ON CONFLICT (host) DO UPDATE SET version = m.version + 1 RETURNING m.version INTO o_version;
-    INSERT INTO ${s}.scopes AS x (host, name, directory, created_at) VALUES (v_host, v_scope, v_dir, v_now)
-      ON CONFLICT (host, name) DO UPDATE SET directory = excluded.directory WHERE x.directory IS NULL AND excluded.directory IS NOT NULL;
-    INSERT INTO ${s}.scan_hints (host, protocol, start, next)
-      SELECT v_host, h.protocol, h.start, h.next FROM json_to_recordset(v_moved) AS h(protocol text, start integer, next integer)
-      ON CONFLICT (host, protocol, start) DO UPDATE SET next = excluded.next;
-    INSERT INTO ${s}.leases (host, scope, name, port, protocol, purpose, pool, slot, strategy, ephemeral, pid, created_at, updated_at)
-      SELECT v_host, v_scope, i.name, coalesce(v_port, i.port), i.protocol, i.purpose, i.pool, i.slot, i.strategy, i.ephemeral, i.pid, v_now, v_now
-      FROM json_to_recordset(v_leases) AS i(name text, port integer, protocol text, purpose text, pool text, slot integer, strategy text, ephemeral boolean, pid integer);
-    UPDATE ${s}.event_ids SET last = last + v_count RETURNING last INTO v_last;
-    INSERT INTO ${s}.events (id, time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command)
-      SELECT v_last - v_count + e.ord, e.time, e.host, e.action, e.change, e.scope, e.name, coalesce(v_port, e.port), e.protocol, e.pool, e.slot, e.old_port,
-             e.owner_pid, e.actor_pid, e.actor_user, e.actor_command
-      FROM ROWS FROM (json_to_recordset(v_events) AS (time text, host text, action text, change text, scope text, name text, port integer, protocol text,
-             pool text, slot integer, old_port integer, owner_pid integer, actor_pid integer, actor_user text, actor_command text))
-        WITH ORDINALITY AS e(time, host, action, change, scope, name, port, protocol, pool, slot, old_port, owner_pid, actor_pid, actor_user, actor_command, ord);
-    PERFORM pg_notify(v_channel, '');
-    o_port := coalesce(v_port, (v_leases->0->>'port')::integer);
+${claimWrites(s, "o_port := coalesce(v_port, (v_leases->0->>'port')::integer);")}
   END
   $claim$;
   CREATE OR REPLACE FUNCTION ${s}.claim(v_lock bigint, v_host text, v_scope text, v_dir text, v_now text, v_leases json, v_hints json, v_events json, v_channel text,

@@ -14,10 +14,10 @@ import { StoreError } from '../../errors.js';
 import { PruneSchedule } from '../retention.js';
 import type { Lease } from '../../types.js';
 import type { ClaimScope, GuessBasis, HistoryRetention, NewClaim, Store, StoreTx, TxMode, WriteIntent } from '../store.js';
-import { claimCall, claimedHints, claimedLeases, type ClaimAnswer } from './claim.js';
+import { claimCall, claimedHints, claimedLeases, type ClaimAnswer, type ClaimHint } from './claim.js';
 import { isConnectionLoss, pgCode, pgStoreError, type PgPhase } from './errors.js';
 import { prunePgEvents } from './events.js';
-import { lockKey } from './names.js';
+import { eventChannel, writerLockKey } from './names.js';
 import { Connections } from './connections.js';
 import { PgSession, send, type Statement } from './session.js';
 import { PgTx } from './tx.js';
@@ -97,9 +97,9 @@ export class PostgresStore implements Store {
     this.location = parts.location;
     this.conns = new Connections(parts.pool, parts.location, (work) => this.track(work));
     this.host = parts.host;
-    this.channelName = `berth_events_${parts.schema}`;
+    this.channelName = eventChannel(parts.schema);
     this.channel = `"${this.channelName}"`;
-    this.lockKey = lockKey(`berth-writer:${parts.schema}:${parts.host}`);
+    this.lockKey = writerLockKey(parts.schema, parts.host);
     this.beginWrite = [{ text: 'BEGIN' }, { text: 'SELECT pg_advisory_xact_lock($1)', values: [this.lockKey] }];
     this.bump = { text: bumpMachineSql(parts.quoted), values: [parts.host] };
   }
@@ -262,7 +262,7 @@ export class PostgresStore implements Store {
    * next version (nothing else changed since what it remembers); else forgets it all.
    * `expect`: the version the claim's guess stood on, when it was remembered.
    */
-  private remember(leases: readonly Lease[] | null, hints: readonly { protocol: string; start: number; next: number }[], version: number, expect: number | null): void {
+  private remember(leases: readonly Lease[] | null, hints: readonly ClaimHint[], version: number, expect: number | null): void {
     const memory = this.memory;
     // A read that finished after this claim remembers it already.
     if (leases !== null && memory !== null && memory.version >= version) return;
@@ -276,7 +276,7 @@ export class PostgresStore implements Store {
       return;
     }
     for (const lease of leases) memory.seen.leased(lease);
-    for (const h of hints) memory.seen.hints.set(`${this.host} ${h.protocol} ${h.start}`, h.next);
+    for (const h of hints) memory.seen.setHint(this.host, h.protocol, h.start, h.next);
     memory.version = version;
   }
 

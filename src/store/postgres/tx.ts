@@ -72,7 +72,7 @@ export class PgTx implements StoreTx {
   async getLease(host: string, scope: string, name: string): Promise<Lease | null> {
     const row = await this.leaseRow(host, scope, name);
     const lease = row ? toLease(row) : null;
-    this.seen?.names.set(`${host} ${scope} ${name}`, lease);
+    this.seen?.setLease(host, scope, name, lease);
     return lease;
   }
 
@@ -81,7 +81,7 @@ export class PgTx implements StoreTx {
     if (known !== undefined) return known;
     const row = await this.leaseRowAt(host, protocol, port);
     const lease = row ? toLease(row) : null;
-    this.seen?.at.set(`${host} ${protocol} ${port}`, lease);
+    this.seen?.setLeaseAt(host, protocol, port, lease);
     return lease;
   }
 
@@ -201,7 +201,7 @@ export class PgTx implements StoreTx {
       `SELECT DISTINCT slot, scope FROM ${this.s}.leases WHERE host = $1 AND pool = $2 AND slot IS NOT NULL ORDER BY slot, scope`,
       [host, pool],
     );
-    this.seen?.slots.set(`${host} ${pool}`, slots);
+    this.seen?.setSlots(host, pool, slots);
     return slots;
   }
 
@@ -246,14 +246,13 @@ export class PgTx implements StoreTx {
       const row = (await this.rows<{ next: number }>(`SELECT next FROM ${this.s}.scan_hints WHERE host = $1 AND protocol = $2 AND start = $3`, [host, protocol, start]))[0];
       return row?.next ?? null;
     }
-    const key = `${host} ${protocol} ${start}`;
-    const known = this.seen.hints.get(key);
+    const known = this.seen.hint(host, protocol, start);
     if (known !== undefined) return known;
     const rows = await this.rows<{ hint: number | null } & Partial<LeaseRow>>(hintWindowSql(this.s), [host, protocol, start, HINT_WINDOW]);
     const hint = rows[0]?.hint ?? null;
-    this.seen.hints.set(key, hint);
-    this.seen.windows.push({ host, protocol, from: Math.max(hint ?? start, start) });
-    for (const { hint: _, ...row } of rows) if (row.port != null) this.seen.at.set(`${host} ${protocol} ${row.port}`, toLease(row as LeaseRow));
+    this.seen.setHint(host, protocol, start, hint);
+    this.seen.addWindow(host, protocol, Math.max(hint ?? start, start));
+    for (const { hint: _, ...row } of rows) if (row.port != null) this.seen.setLeaseAt(host, protocol, row.port, toLease(row as LeaseRow));
     return hint;
   }
 
@@ -293,7 +292,7 @@ export class PgTx implements StoreTx {
   async listPools(host: string): Promise<PoolConfig[]> {
     const rows = await this.rows<{ definition: string }>(`SELECT definition FROM ${this.s}.pools WHERE host = $1 ORDER BY name`, [host]);
     const pools = rows.map((r) => JSON.parse(r.definition) as PoolConfig);
-    this.seen?.pools.set(host, pools);
+    this.seen?.setPools(host, pools);
     return pools;
   }
 
